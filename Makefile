@@ -1,0 +1,78 @@
+# Switchboard: the two commands a newcomer needs are `make run` and `make test`; both install what
+# they need (npm tools) or say exactly what is missing.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO      ?= go
+NPM     ?= npm
+# Every folder under functions/ with a main.go is a Lambda function with its own bootstrap.
+FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
+# An example instance (the one connectsim serves); `make deploy` insists on a real one.
+EXAMPLE_INSTANCE_ARN := arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-4333-8444-555555555555
+INSTANCE_ARN ?= $(EXAMPLE_INSTANCE_ARN)
+CONNECTSIM_ADDR ?= 127.0.0.1:8910
+
+# jsii (behind the CDK) prints a Node 20 end-of-life banner on every run, and leaves jsii-runtime.* and
+# cdk.out* folders in TMPDIR: keep those in a scratch folder of the repo that `make clean` removes.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+SCRATCH    := $(CURDIR)/.scratch
+NODE_STAMP := node_modules/.switchboard-installed
+CDK        := node_modules/.bin/cdk
+
+.PHONY: help build test run synth deploy bench lint clean check-go FORCE
+
+help:
+	@echo "make run     start the local stack (connectsim, the local Amazon Connect) in the foreground"
+	@echo "make test    lint and run every test (installs the npm tools first)"
+	@echo "make build   build one linux/arm64 bootstrap per function under build/<fn>/"
+	@echo "make synth   synthesize the CloudFormation template (example settings) into cdk.out/"
+	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id>"
+	@echo "make bench   run the benchmarks"
+	@echo "make lint    gofmt check and go vet"
+	@echo "make clean   remove build outputs and scratch folders"
+
+check-go:
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 (https://go.dev/doc/install) and put it on PATH"; exit 1; }
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "npm is missing: install Node.js 20+ with npm (Debian: apt-get install -y nodejs npm)"; exit 1; }
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+build: check-go $(FUNCTIONS:%=build/%/bootstrap)
+
+build/%/bootstrap: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $@ ./functions/$*
+
+FORCE:
+
+lint: check-go
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+test: lint $(NODE_STAMP)
+	@mkdir -p $(SCRATCH)
+	TMPDIR=$(SCRATCH) $(GO) test -timeout 15m ./...
+
+run: check-go
+	$(GO) run ./local/cmd/connectsim -addr $(CONNECTSIM_ADDR)
+
+synth: build $(NODE_STAMP)
+	@mkdir -p $(SCRATCH)
+	TMPDIR=$(SCRATCH) $(CDK) synth --quiet -c instanceArn=$(INSTANCE_ARN) -c assetsDir=build
+	@echo "template: cdk.out/Switchboard.template.json"
+
+deploy: build $(NODE_STAMP)
+	@if [ "$(INSTANCE_ARN)" = "$(EXAMPLE_INSTANCE_ARN)" ]; then \
+	  echo "make deploy needs your instance: make deploy INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<instance-id>"; exit 1; fi
+	@mkdir -p $(SCRATCH)
+	TMPDIR=$(SCRATCH) $(CDK) deploy -c instanceArn=$(INSTANCE_ARN) -c assetsDir=build
+
+bench: check-go
+	@mkdir -p $(SCRATCH)
+	TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf build cdk.out $(SCRATCH)

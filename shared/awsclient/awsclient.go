@@ -1,0 +1,151 @@
+// Package awsclient builds the AWS SDK clients Switchboard's functions use, once per process, from
+// the SDK's default configuration chain.
+//
+// The SDK itself honours AWS_ENDPOINT_URL_CONNECT and AWS_ENDPOINT_URL_DYNAMODB (and AWS_ENDPOINT_URL),
+// which is how every function reaches connectsim and dynalite locally: no custom variable is needed.
+// What this package adds is the two knobs every caller of Connect must choose deliberately: how many
+// attempts the retryer may make and how long one call (all its attempts together) may take.
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Settings shape the retry and deadline behaviour of a client.
+type Settings struct {
+	// MaxAttempts is the total number of attempts per call, first try included (1 disables retries).
+	MaxAttempts int
+	// MaxBackoff caps the delay between two attempts.
+	MaxBackoff time.Duration
+	// CallTimeout bounds one call including all its retries; 0 leaves only the caller's context.
+	CallTimeout time.Duration
+}
+
+// DefaultSettings are the SDK's standard retry settings with a per-call deadline that keeps a Lambda
+// well inside Connect's 8 s contact-flow limit.
+func DefaultSettings() Settings {
+	return Settings{MaxAttempts: retry.DefaultMaxAttempts, MaxBackoff: 2 * time.Second, CallTimeout: 5 * time.Second}
+}
+
+// Validate reports settings that would make a client misbehave.
+func (s Settings) Validate() error {
+	var errs []error
+	if s.MaxAttempts < 1 || s.MaxAttempts > 10 {
+		errs = append(errs, fmt.Errorf("max attempts must be between 1 and 10, got %d", s.MaxAttempts))
+	}
+	if s.MaxBackoff < 0 || s.MaxBackoff > time.Minute {
+		errs = append(errs, fmt.Errorf("max backoff must be between 0 and 1m, got %s", s.MaxBackoff))
+	}
+	if s.CallTimeout < 0 || s.CallTimeout > 15*time.Minute {
+		errs = append(errs, fmt.Errorf("call timeout must be between 0 and 15m, got %s", s.CallTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Environment variable names read by SettingsFromEnv, prefixed by the caller (for example "CONNECT_").
+const (
+	envMaxAttempts = "MAX_ATTEMPTS"
+	envMaxBackoff  = "MAX_BACKOFF"
+	envCallTimeout = "CALL_TIMEOUT"
+)
+
+// SettingsFromEnv starts from DefaultSettings and applies <prefix>MAX_ATTEMPTS (integer),
+// <prefix>MAX_BACKOFF and <prefix>CALL_TIMEOUT (Go durations such as "800ms"), then validates.
+func SettingsFromEnv(prefix string) (Settings, error) {
+	s := DefaultSettings()
+	var errs []error
+	if v, ok := os.LookupEnv(prefix + envMaxAttempts); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%s: %q is not an integer", prefix, envMaxAttempts, v))
+		}
+		s.MaxAttempts = n
+	}
+	for name, dst := range map[string]*time.Duration{envMaxBackoff: &s.MaxBackoff, envCallTimeout: &s.CallTimeout} {
+		v, ok := os.LookupEnv(prefix + name)
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%s: %q is not a duration like 500ms or 3s", prefix, name, v))
+			continue
+		}
+		*dst = d
+	}
+	if err := errors.Join(errs...); err != nil {
+		return s, err
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("%ssettings: %w", prefix, err)
+	}
+	return s, nil
+}
+
+// LoadConfig loads the SDK's default configuration (environment, shared files, Lambda role).
+func LoadConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, optFns...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// NewConnect returns an Amazon Connect client with the given retry and deadline settings.
+func NewConnect(cfg aws.Config, s Settings, optFns ...func(*connect.Options)) (*connect.Client, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("connect client: %w", err)
+	}
+	fns := append([]func(*connect.Options){func(o *connect.Options) {
+		o.Retryer = newRetryer(s)
+		o.APIOptions = append(o.APIOptions, callDeadline(s.CallTimeout))
+	}}, optFns...)
+	return connect.NewFromConfig(cfg, fns...), nil
+}
+
+// NewDynamoDB returns a DynamoDB client with the given retry and deadline settings.
+func NewDynamoDB(cfg aws.Config, s Settings, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("dynamodb client: %w", err)
+	}
+	fns := append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.Retryer = newRetryer(s)
+		o.APIOptions = append(o.APIOptions, callDeadline(s.CallTimeout))
+	}}, optFns...)
+	return dynamodb.NewFromConfig(cfg, fns...), nil
+}
+
+func newRetryer(s Settings) aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = s.MaxAttempts
+		o.MaxBackoff = s.MaxBackoff
+	})
+}
+
+// callDeadline bounds a whole operation, retries included. It sits in the Initialize step, which
+// runs once per call, before the retry loop of the Finalize step.
+func callDeadline(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		if d <= 0 {
+			return nil
+		}
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("SwitchboardCallDeadline",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				ctx, cancel := context.WithTimeout(ctx, d)
+				defer cancel()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+}

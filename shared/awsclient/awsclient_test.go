@@ -1,0 +1,158 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+)
+
+// isolate points the SDK's default chain at test credentials only.
+func isolate(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_ENDPOINT_URL", "")
+}
+
+func getAttributes(ctx context.Context, c *connect.Client) error {
+	_, err := c.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
+		InstanceId:       aws.String("11111111-2222-4333-8444-555555555555"),
+		InitialContactId: aws.String("c-1"),
+	})
+	return err
+}
+
+func TestEndpointFromEnvironmentAndRetryAttempts(t *testing.T) {
+	isolate(t)
+	var calls atomic.Int32
+	var path atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		path.Store(r.Method + " " + r.URL.Path)
+		w.Header().Set("X-Amzn-ErrorType", "InternalServiceException")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"Message":"boom"}`))
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL_CONNECT", srv.URL)
+
+	cfg, err := LoadConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConnect(cfg, Settings{MaxAttempts: 2, MaxBackoff: time.Millisecond, CallTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = getAttributes(context.Background(), c)
+	var ise *types.InternalServiceException
+	if !errors.As(err, &ise) {
+		t.Fatalf("want InternalServiceException, got %v", err)
+	}
+	if got := calls.Load(); got != 2 { // the SDK default would be 3
+		t.Errorf("server saw %d attempts, want 2", got)
+	}
+	if got := path.Load(); got != "GET /contact/attributes/11111111-2222-4333-8444-555555555555/c-1" {
+		t.Errorf("request went to %v", got)
+	}
+}
+
+func TestCallTimeoutBoundsAllAttempts(t *testing.T) {
+	isolate(t)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	t.Setenv("AWS_ENDPOINT_URL_CONNECT", srv.URL)
+	cfg, err := LoadConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConnect(cfg, Settings{MaxAttempts: 5, MaxBackoff: time.Millisecond, CallTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The caller's context allows far more than the call timeout: only the setting can end the call.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = getAttributes(ctx, c)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want a deadline error from the call timeout, got %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the caller's context expired: the call timeout did not apply")
+	}
+}
+
+func TestSettingsFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Settings
+		wantErr string
+	}{
+		{name: "defaults", env: nil, want: DefaultSettings()},
+		{name: "all set", env: map[string]string{"X_MAX_ATTEMPTS": "2", "X_MAX_BACKOFF": "250ms", "X_CALL_TIMEOUT": "1s"},
+			want: Settings{MaxAttempts: 2, MaxBackoff: 250 * time.Millisecond, CallTimeout: time.Second}},
+		{name: "not an integer", env: map[string]string{"X_MAX_ATTEMPTS": "three"}, wantErr: `X_MAX_ATTEMPTS: "three" is not an integer`},
+		{name: "not a duration", env: map[string]string{"X_CALL_TIMEOUT": "3"}, wantErr: `X_CALL_TIMEOUT: "3" is not a duration`},
+		{name: "zero attempts", env: map[string]string{"X_MAX_ATTEMPTS": "0"}, wantErr: "max attempts must be between 1 and 10, got 0"},
+		{name: "negative timeout", env: map[string]string{"X_CALL_TIMEOUT": "-1s"}, wantErr: "call timeout must be between 0 and 15m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"X_MAX_ATTEMPTS", "X_MAX_BACKOFF", "X_CALL_TIMEOUT"} {
+				t.Setenv(k, "")
+				if v, ok := tt.env[k]; ok {
+					t.Setenv(k, v)
+				} else {
+					unsetenv(t, k)
+				}
+			}
+			got, err := SettingsFromEnv("X_")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewConnectRejectsInvalidSettings(t *testing.T) {
+	if _, err := NewConnect(aws.Config{}, Settings{MaxAttempts: 11}); err == nil {
+		t.Fatal("11 attempts accepted")
+	}
+}
+
+// unsetenv removes a variable for the rest of the test; t.Setenv beforehand restores it afterwards.
+func unsetenv(t *testing.T, k string) {
+	t.Helper()
+	if err := os.Unsetenv(k); err != nil {
+		t.Fatal(err)
+	}
+}
