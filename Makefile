@@ -20,7 +20,7 @@ SCRATCH    := $(CURDIR)/.scratch
 NODE_STAMP := node_modules/.switchboard-installed
 CDK        := node_modules/.bin/cdk
 
-.PHONY: help build test run synth deploy bench lint clean check-go FORCE
+.PHONY: deps help build test run synth deploy bench lint clean check-go FORCE
 
 help:
 	@echo "make run     start the local stack (connectsim, the local Amazon Connect) in the foreground"
@@ -30,6 +30,7 @@ help:
 	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id>"
 	@echo "make bench   run the benchmarks"
 	@echo "make lint    gofmt check and go vet"
+	@echo "make deps    download Go modules and install the pinned npm tools"
 	@echo "make clean   remove build outputs and scratch folders"
 
 check-go:
@@ -38,7 +39,13 @@ check-go:
 $(NODE_STAMP): package.json package-lock.json
 	@command -v $(NPM) >/dev/null || { echo "npm is missing: install Node.js 20+ with npm (Debian: apt-get install -y nodejs npm)"; exit 1; }
 	$(NPM) ci --no-audit --no-fund
+	@# node_modules holds Go template files (aws-cdk's init templates): a go.mod there makes it a
+	@# separate module, so `./...` patterns skip it.
+	@printf 'module switchboard.invalid/node_modules\n' > node_modules/go.mod
 	@touch $@
+
+deps: check-go $(NODE_STAMP)
+	$(GO) mod download
 
 build: check-go $(FUNCTIONS:%=build/%/bootstrap)
 
@@ -56,7 +63,7 @@ test: lint $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(GO) test -timeout 15m ./...
 
-run: check-go
+run: check-go $(NODE_STAMP)
 	$(GO) run ./local/cmd/connectsim -addr $(CONNECTSIM_ADDR)
 
 synth: build $(NODE_STAMP)
@@ -70,7 +77,7 @@ deploy: build $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(CDK) deploy -c instanceArn=$(INSTANCE_ARN) -c assetsDir=build
 
-bench: check-go
+bench: check-go $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -bench . -benchmem ./...
 
