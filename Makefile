@@ -20,7 +20,7 @@ SCRATCH    := $(CURDIR)/.scratch
 NODE_STAMP := node_modules/.switchboard-installed
 CDK        := node_modules/.bin/cdk
 
-.PHONY: deps help build test run synth deploy bench lint clean check-go FORCE
+.PHONY: browser deps help build test run synth deploy bench lint clean check-go FORCE
 
 help:
 	@echo "make run     start the local stack (connectsim, the local Amazon Connect) in the foreground"
@@ -30,7 +30,7 @@ help:
 	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id>"
 	@echo "make bench   run the benchmarks"
 	@echo "make lint    gofmt check and go vet"
-	@echo "make deps    download Go modules and install the pinned npm tools"
+	@echo "make deps    download Go modules, install the pinned npm tools and chromium (browser tests)"
 	@echo "make clean   remove build outputs and scratch folders"
 
 check-go:
@@ -44,7 +44,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@printf 'module switchboard.invalid/node_modules\n' > node_modules/go.mod
 	@touch $@
 
-deps: check-go $(NODE_STAMP)
+deps: check-go $(NODE_STAMP) browser
 	$(GO) mod download
 
 build: check-go $(FUNCTIONS:%=build/%/bootstrap)
@@ -59,7 +59,15 @@ lint: check-go
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: lint $(NODE_STAMP)
+# Browser tests drive Debian's chromium; install it where we can (root with apt-get), else say how.
+browser:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium; \
+	else echo "chromium is missing: install it (Debian/Ubuntu: sudo apt-get install -y chromium) for the browser tests"; exit 1; fi
+
+test: lint $(NODE_STAMP) browser
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(GO) test -timeout 15m ./...
 
