@@ -1,0 +1,230 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Context keys a deployer sets with `cdk synth -c key=value` or in cdk.json.
+const (
+	keyInstanceARN   = "instanceArn"
+	keyContactFlowID = "contactFlowId"
+	keyQueueID       = "queueId"
+	keyChatOrigin    = "chatOrigin"
+	keyStackName     = "stackName"
+	keyAssetsDir     = "assetsDir"
+)
+
+// Defaults for the optional settings.
+const (
+	DefaultStackName = "Switchboard"
+	DefaultAssetsDir = "build"
+)
+
+// exampleInstanceARN is the ARN the docs, the Makefile and the error messages use.
+const exampleInstanceARN = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-4333-8444-555555555555"
+
+// Settings are the deploy-time choices of one Switchboard stack, read from CDK context.
+// Capabilities read them to name resources and to scope IAM policies.
+type Settings struct {
+	// InstanceARN is the Amazon Connect instance every capability works for.
+	InstanceARN string
+	// Partition, Region, Account and InstanceID are parsed from InstanceARN. The stack deploys
+	// to this account and Region: a Lambda function cannot be associated with a Connect
+	// instance in another Region.
+	Partition  string
+	Region     string
+	Account    string
+	InstanceID string
+
+	// ContactFlowID and QueueID are the dialer's defaults for StartOutboundVoiceContact; empty
+	// when not set.
+	ContactFlowID string
+	QueueID       string
+	// ChatOrigin is the https origin (scheme://host[:port]) of the page hosting the chat widget,
+	// allowed by the auth redirect endpoint; empty when not set.
+	ChatOrigin string
+
+	// StackName is the CloudFormation stack name and the CDK stack id, so the template is
+	// cdk.out/<StackName>.template.json. Distinct names let one account serve several instances.
+	StackName string
+	// AssetsDir holds what `make build` writes: <AssetsDir>/<function>/bootstrap.
+	AssetsDir string
+}
+
+// InstanceResourceARN returns the ARN of a resource inside the Connect instance, for IAM
+// policies: InstanceResourceARN("contact/*") is "<instanceArn>/contact/*". Contacts, queues,
+// flows and users are all addressed below the instance ARN.
+func (s Settings) InstanceResourceARN(path string) string {
+	return s.InstanceARN + "/" + strings.TrimPrefix(path, "/")
+}
+
+var (
+	// Partition, Region, 12-digit account, lowercase UUID: what Connect issues. Uppercase hex is
+	// rejected because IAM compares ARNs case-sensitively, so a policy would silently not match.
+	instanceARNPattern = regexp.MustCompile(`^arn:(aws[-a-z]*):connect:([a-z]{2}(?:-[a-z]+)+-[0-9]+):([0-9]{12}):instance/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+	// The Connect API reference caps ContactFlowId at 500 characters and Connect's ARN patterns
+	// (CloudFormation schemas) allow only [-a-zA-Z0-9] in resource IDs.
+	connectIDPattern = regexp.MustCompile(`^[-a-zA-Z0-9]{1,500}$`)
+	// CloudFormation's stack name rule.
+	stackNamePattern = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
+)
+
+// partitionRegionPrefix is the Region prefix each non-commercial partition requires: an ARN
+// mixing them names no instance that can exist.
+var partitionRegionPrefix = map[string]string{
+	"aws-cn":     "cn-",
+	"aws-us-gov": "us-gov-",
+}
+
+// knownKeys lists our context keys, to catch near-misses such as "instanceARN".
+var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir}
+
+// LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
+// app's context: cdk.json, -c flags, feature flags). Every problem is reported, one per line,
+// each naming the context key and showing an example. An empty optional value counts as unset,
+// so a Makefile can pass -c queueId=$(QUEUE_ID) whether or not the variable is set.
+func LoadSettings(context map[string]any) (Settings, error) {
+	var errs []error
+	str := func(key string) string {
+		v, ok := context[key]
+		if !ok || v == nil {
+			return ""
+		}
+		switch v := v.(type) {
+		case string:
+			return v
+		case *string:
+			if v != nil {
+				return *v
+			}
+			return ""
+		default:
+			errs = append(errs, fmt.Errorf("context %q must be a string, got %T %v", key, v, v))
+			return ""
+		}
+	}
+
+	errs = append(errs, nearMissKeys(context)...)
+
+	s := Settings{
+		InstanceARN:   str(keyInstanceARN),
+		ContactFlowID: str(keyContactFlowID),
+		QueueID:       str(keyQueueID),
+		ChatOrigin:    str(keyChatOrigin),
+		StackName:     str(keyStackName),
+		AssetsDir:     str(keyAssetsDir),
+	}
+	if s.StackName == "" {
+		s.StackName = DefaultStackName
+	}
+	if s.AssetsDir == "" {
+		s.AssetsDir = DefaultAssetsDir
+	}
+
+	if err := s.parseInstanceARN(); err != nil {
+		errs = append(errs, err)
+	}
+	if s.ContactFlowID != "" && !connectIDPattern.MatchString(s.ContactFlowID) {
+		errs = append(errs, fmt.Errorf("context %q: %q is not a Connect flow ID (1-500 of [-a-zA-Z0-9]), e.g. -c %s=78ea8fd5-2659-4f2b-b528-699760ccfc1b",
+			keyContactFlowID, s.ContactFlowID, keyContactFlowID))
+	}
+	if s.QueueID != "" && !connectIDPattern.MatchString(s.QueueID) {
+		errs = append(errs, fmt.Errorf("context %q: %q is not a Connect queue ID (1-500 of [-a-zA-Z0-9]), e.g. -c %s=1b9e2a4c-3d5f-4a6b-8c7d-9e0f1a2b3c4d",
+			keyQueueID, s.QueueID, keyQueueID))
+	}
+	if s.ChatOrigin != "" {
+		if err := checkOrigin(s.ChatOrigin); err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %q %v, e.g. -c %s=https://chat.example.com", keyChatOrigin, s.ChatOrigin, err, keyChatOrigin))
+		}
+	}
+	if !stackNamePattern.MatchString(s.StackName) {
+		errs = append(errs, fmt.Errorf("context %q: %q is not a CloudFormation stack name (a letter, then up to 127 of [-a-zA-Z0-9]), e.g. -c %s=SwitchboardProd",
+			keyStackName, s.StackName, keyStackName))
+	}
+	if strings.TrimSpace(s.AssetsDir) != s.AssetsDir {
+		errs = append(errs, fmt.Errorf("context %q: %q has leading or trailing spaces, e.g. -c %s=build", keyAssetsDir, s.AssetsDir, keyAssetsDir))
+	}
+
+	if len(errs) > 0 {
+		return Settings{}, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// parseInstanceARN checks InstanceARN and fills in the fields derived from it.
+func (s *Settings) parseInstanceARN() error {
+	want := fmt.Sprintf("want arn:aws[-a-z]*:connect:<region>:<12-digit account>:instance/<uuid>, e.g. -c %s=%s", keyInstanceARN, exampleInstanceARN)
+	if s.InstanceARN == "" {
+		return fmt.Errorf("context %q is required: the ARN of your Amazon Connect instance; %s", keyInstanceARN, want)
+	}
+	m := instanceARNPattern.FindStringSubmatch(s.InstanceARN)
+	if m == nil {
+		return fmt.Errorf("context %q: %q is not an Amazon Connect instance ARN; %s", keyInstanceARN, s.InstanceARN, want)
+	}
+	partition, region := m[1], m[2]
+	if prefix := partitionRegionPrefix[partition]; (prefix != "" && !strings.HasPrefix(region, prefix)) || (prefix == "" && isPartitionRegion(region)) {
+		return fmt.Errorf("context %q: Region %q is not in partition %q; %s", keyInstanceARN, region, partition, want)
+	}
+	s.Partition, s.Region, s.Account, s.InstanceID = partition, region, m[3], m[4]
+	return nil
+}
+
+// isPartitionRegion reports whether region belongs to one of the non-commercial partitions.
+func isPartitionRegion(region string) bool {
+	for _, prefix := range partitionRegionPrefix {
+		if strings.HasPrefix(region, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOrigin accepts exactly what a browser sends in the Origin header for an https page:
+// scheme, lowercase host and optional port. Anything more would never match that header.
+func checkOrigin(origin string) error {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return errors.New("is not an https origin (https://host[:port])")
+	}
+	switch {
+	case u.Scheme != "https":
+		return errors.New("must use https")
+	case u.User != nil:
+		return errors.New("must not contain user info")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(origin, "?") || strings.HasSuffix(origin, "#"):
+		return errors.New("must be an origin only, without path, query or trailing slash")
+	case u.Host != strings.ToLower(u.Host):
+		return errors.New("must have a lowercase host, as browsers send it")
+	}
+	return nil
+}
+
+// nearMissKeys reports context keys that differ from one of ours only by case, '-' or '_':
+// CDK would otherwise ignore "-c instanceARN=..." silently and complain that instanceArn is
+// missing, which is confusing.
+func nearMissKeys(context map[string]any) []error {
+	fold := func(k string) string {
+		return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(k))
+	}
+	known := make(map[string]string, len(knownKeys))
+	for _, k := range knownKeys {
+		known[fold(k)] = k
+	}
+	var errs []error
+	keys := make([]string, 0, len(context))
+	for k := range context {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if want, ok := known[fold(k)]; ok && want != k {
+			errs = append(errs, fmt.Errorf("unknown context key %q: did you mean %q?", k, want))
+		}
+	}
+	return errs
+}
