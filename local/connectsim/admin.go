@@ -1,0 +1,151 @@
+package connectsim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+const adminPrefix = "/_connectsim/"
+
+type adminError struct {
+	status int
+	msg    string
+}
+
+func adminErrorf(status int, format string, a ...any) *adminError {
+	return &adminError{status: status, msg: fmt.Sprintf(format, a...)}
+}
+
+// serveAdmin answers the admin API. Every answer is JSON; errors are
+// {"message": "..."} with a 4xx status.
+func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	path := strings.Trim(strings.TrimPrefix(r.URL.Path, adminPrefix), "/")
+	parts := strings.Split(path, "/")
+	out, status, aerr := s.admin(r, parts)
+	if aerr != nil {
+		writeJSON(w, aerr.status, map[string]string{"message": aerr.msg})
+		return
+	}
+	if out == nil && status == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, out)
+}
+
+func readJSON(r *http.Request, v any) *adminError {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return adminErrorf(400, "read body: %v", err)
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return adminErrorf(400, "invalid JSON body: %v", err)
+	}
+	return nil
+}
+
+func (s *Sim) admin(r *http.Request, p []string) (any, int, *adminError) {
+	m := r.Method
+	route := p[0]
+	switch {
+	case route == "contacts" && len(p) == 1 && m == http.MethodGet:
+		return s.Contacts(), 0, nil
+	case route == "contacts" && len(p) == 2 && m == http.MethodGet:
+		c, ok := s.Contact(p[1])
+		if !ok {
+			return nil, 0, adminErrorf(404, "no contact %q", p[1])
+		}
+		return c, 0, nil
+	case route == "contacts" && len(p) == 1 && m == http.MethodPost:
+		var nc NewContact
+		if e := readJSON(r, &nc); e != nil {
+			return nil, 0, e
+		}
+		c, err := s.CreateContact(nc)
+		if err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return c, http.StatusCreated, nil
+	case route == "stats" && len(p) == 1 && m == http.MethodGet:
+		return s.Stats(), 0, nil
+	case route == "world" && len(p) == 1 && m == http.MethodGet:
+		return s.World(), 0, nil
+	case route == "faults" && len(p) == 1 && m == http.MethodGet:
+		return s.Faults(), 0, nil
+	case route == "faults" && len(p) == 1 && m == http.MethodDelete:
+		s.ClearFaults()
+		return nil, 0, nil
+	case route == "faults" && len(p) == 2 && m == http.MethodPut:
+		var f Fault
+		if e := readJSON(r, &f); e != nil {
+			return nil, 0, e
+		}
+		if err := s.setFault(p[1], f); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Faults(), 0, nil
+	case route == "faults" && len(p) == 2 && m == http.MethodDelete:
+		s.mu.Lock()
+		delete(s.faults, p[1])
+		s.mu.Unlock()
+		return nil, 0, nil
+	case route == "reset" && len(p) == 1 && m == http.MethodPost:
+		s.Reset()
+		return nil, 0, nil
+	case route == "advance" && len(p) == 1 && m == http.MethodPost:
+		var in struct {
+			Duration Duration `json:"duration"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		if in.Duration <= 0 {
+			return nil, 0, adminErrorf(400, "duration must be positive, like \"30s\"")
+		}
+		if err := s.Advance(in.Duration.D()); err != nil {
+			return nil, 0, adminErrorf(409, "%v", err)
+		}
+		return map[string]string{"now": s.clock.Now().UTC().Format(time.RFC3339Nano)}, 0, nil
+	}
+	return s.adminMore(r, p)
+}
+
+var errNoAdminRoute = errors.New("no such admin route")
+
+// faultJSON is the JSON form of Fault: the latency is a duration string.
+type faultJSON struct {
+	Kind        string   `json:"kind"`
+	Probability float64  `json:"probability,omitempty"`
+	Latency     Duration `json:"latency,omitempty"`
+	Count       int      `json:"count,omitempty"`
+}
+
+// MarshalJSON writes the latency as a duration string ("250ms").
+func (f Fault) MarshalJSON() ([]byte, error) {
+	return json.Marshal(faultJSON{Kind: f.Kind, Probability: f.Probability, Latency: Duration(f.Latency), Count: f.Count})
+}
+
+// UnmarshalJSON reads the latency as a duration string or seconds.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	var j faultJSON
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	*f = Fault{Kind: j.Kind, Probability: j.Probability, Latency: j.Latency.D(), Count: j.Count}
+	return nil
+}

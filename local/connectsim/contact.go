@@ -1,0 +1,250 @@
+package connectsim
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"time"
+)
+
+// Contact statuses reported by ContactView.Status. A voice contact goes
+// through the contact event types; a contact made with CreateContact starts
+// CONNECTED_TO_SYSTEM (it is in a flow).
+const (
+	StatusInitiated         = EventInitiated
+	StatusConnectedToSystem = EventConnectedToSystem
+	StatusQueued            = EventQueued
+	StatusConnectedToAgent  = EventConnectedToAgent
+	StatusDisconnected      = EventDisconnected
+)
+
+// Channels.
+const (
+	ChannelVoice = "VOICE"
+	ChannelChat  = "CHAT"
+)
+
+// contact is the Sim's record of one contact. Guarded by Sim.mu.
+type contact struct {
+	id, initialID, instanceID string
+	channel, method           string
+	status                    string
+	attrs                     map[string]string
+	customer, system          string
+	flowID, queueID           string
+	campaignID, clientToken   string
+	name, description         string
+	trafficType               string
+	amd                       bool
+	outcome                   string
+	agentID                   string
+	ringTimeout               time.Duration
+
+	initiated, connectedToSystem, enqueued, connectedToAgent, disconnected, lastUpdate time.Time
+	disconnectReason                                                                   string
+
+	timer   int // pending lifecycle timer, 0 when none
+	history []HistoryEntry
+}
+
+// HistoryEntry is one thing that happened to a contact: a lifecycle step
+// (the contact event type) or an API operation that touched it.
+type HistoryEntry struct {
+	At     time.Time `json:"at"`
+	Event  string    `json:"event"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// NewContact describes a contact to create with CreateContact: a contact
+// that already exists in a flow (an inbound call or a chat), for tests of
+// contact-flow functions and attribute operations.
+type NewContact struct {
+	// InstanceID defaults to DefaultInstanceID.
+	InstanceID string `json:"instanceId,omitempty"`
+	// Channel is VOICE (default) or CHAT.
+	Channel string `json:"channel,omitempty"`
+	// InitiationMethod defaults to INBOUND.
+	InitiationMethod string `json:"initiationMethod,omitempty"`
+	// CustomerNumber is the caller's number (E.164), for voice contacts.
+	CustomerNumber string            `json:"customerNumber,omitempty"`
+	Attributes     map[string]string `json:"attributes,omitempty"`
+}
+
+// ContactView is a snapshot of a contact.
+type ContactView struct {
+	ID               string            `json:"id"`
+	ARN              string            `json:"arn"`
+	InitialContactID string            `json:"initialContactId"`
+	InstanceID       string            `json:"instanceId"`
+	Channel          string            `json:"channel"`
+	InitiationMethod string            `json:"initiationMethod"`
+	Status           string            `json:"status"`
+	Attributes       map[string]string `json:"attributes"`
+	CustomerNumber   string            `json:"customerNumber,omitempty"`
+	SystemNumber     string            `json:"systemNumber,omitempty"`
+	ContactFlowID    string            `json:"contactFlowId,omitempty"`
+	QueueID          string            `json:"queueId,omitempty"`
+	AgentID          string            `json:"agentId,omitempty"`
+	CampaignID       string            `json:"campaignId,omitempty"`
+	ClientToken      string            `json:"clientToken,omitempty"`
+	Name             string            `json:"name,omitempty"`
+	Description      string            `json:"description,omitempty"`
+	TrafficType      string            `json:"trafficType,omitempty"`
+	// Outcome is the simulated result of an outbound call (ANSWERED,
+	// NO_ANSWER, BUSY, FAILED), decided when the call is placed.
+	Outcome                    string         `json:"outcome,omitempty"`
+	InitiationTimestamp        time.Time      `json:"initiationTimestamp"`
+	ConnectedToSystemTimestamp time.Time      `json:"connectedToSystemTimestamp,omitzero"`
+	EnqueueTimestamp           time.Time      `json:"enqueueTimestamp,omitzero"`
+	ConnectedToAgentTimestamp  time.Time      `json:"connectedToAgentTimestamp,omitzero"`
+	DisconnectTimestamp        time.Time      `json:"disconnectTimestamp,omitzero"`
+	DisconnectReason           string         `json:"disconnectReason,omitempty"`
+	History                    []HistoryEntry `json:"history"`
+}
+
+func (s *Sim) viewLocked(c *contact) ContactView {
+	return ContactView{
+		ID: c.id, ARN: s.contactARN(c.instanceID, c.id), InitialContactID: c.initialID, InstanceID: c.instanceID,
+		Channel: c.channel, InitiationMethod: c.method, Status: c.status,
+		Attributes:     maps.Clone(s.attrsLocked(c)),
+		CustomerNumber: c.customer, SystemNumber: c.system, ContactFlowID: c.flowID, QueueID: c.queueID,
+		AgentID: c.agentID, CampaignID: c.campaignID, ClientToken: c.clientToken, Name: c.name,
+		Description: c.description, TrafficType: c.trafficType, Outcome: c.outcome,
+		InitiationTimestamp: c.initiated, ConnectedToSystemTimestamp: c.connectedToSystem,
+		EnqueueTimestamp: c.enqueued, ConnectedToAgentTimestamp: c.connectedToAgent,
+		DisconnectTimestamp: c.disconnected, DisconnectReason: c.disconnectReason,
+		History: append([]HistoryEntry(nil), c.history...),
+	}
+}
+
+// attrsLocked returns the attribute map of the contact's initial contact,
+// where Connect keeps the attributes of the whole contact chain.
+func (s *Sim) attrsLocked(c *contact) map[string]string {
+	if c.initialID != c.id {
+		if ic := s.contacts[c.initialID]; ic != nil {
+			return ic.attrs
+		}
+	}
+	return c.attrs
+}
+
+func (s *Sim) noteLocked(c *contact, event, detail string) {
+	now := s.clock.Now()
+	c.lastUpdate = now
+	c.history = append(c.history, HistoryEntry{At: now, Event: event, Detail: detail})
+}
+
+func (s *Sim) addContactLocked(c *contact) {
+	s.contacts[c.id] = c
+	s.order = append(s.order, c.id)
+}
+
+// CreateContact adds a contact that is already in a flow, as an inbound
+// call or a chat would be. It emits no contact events and does not run a
+// call simulation; StopContact ends it.
+func (s *Sim) CreateContact(nc NewContact) (ContactView, error) {
+	if nc.InstanceID == "" {
+		nc.InstanceID = DefaultInstanceID
+	}
+	if nc.Channel == "" {
+		nc.Channel = ChannelVoice
+	}
+	if nc.InitiationMethod == "" {
+		nc.InitiationMethod = "INBOUND"
+	}
+	in := s.world.instance(nc.InstanceID)
+	if in == nil {
+		return ContactView{}, fmt.Errorf("connectsim: unknown instance %q", nc.InstanceID)
+	}
+	switch nc.Channel {
+	case ChannelVoice, ChannelChat:
+	default:
+		return ContactView{}, fmt.Errorf("connectsim: channel %q must be VOICE or CHAT", nc.Channel)
+	}
+	switch nc.InitiationMethod {
+	case "INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API", "DISCONNECT", "MONITOR", "EXTERNAL_OUTBOUND", "WEBRTC_API", "AGENT_REPLY", "FLOW":
+	default:
+		return ContactView{}, fmt.Errorf("connectsim: initiation method %q is not a Connect initiation method", nc.InitiationMethod)
+	}
+	if nc.CustomerNumber != "" && !e164.MatchString(nc.CustomerNumber) {
+		return ContactView{}, fmt.Errorf("connectsim: customer number must be E.164")
+	}
+	if err := checkAttributes(nil, nc.Attributes); err != nil {
+		return ContactView{}, fmt.Errorf("connectsim: %s", err.Message)
+	}
+	s.mu.Lock()
+	defer s.unlockAndFlush()
+	now := s.clock.Now()
+	id := newUUID()
+	c := &contact{
+		id: id, initialID: id, instanceID: in.ID, channel: nc.Channel, method: nc.InitiationMethod,
+		status: StatusConnectedToSystem, attrs: maps.Clone(nc.Attributes), customer: nc.CustomerNumber,
+		initiated: now, connectedToSystem: now,
+	}
+	if c.attrs == nil {
+		c.attrs = map[string]string{}
+	}
+	if len(in.PhoneNumbers) > 0 && nc.Channel == ChannelVoice {
+		c.system = in.PhoneNumbers[0]
+	}
+	if len(in.ContactFlows) > 0 {
+		c.flowID = in.ContactFlows[0].ID
+	}
+	s.addContactLocked(c)
+	s.noteLocked(c, "CREATED", fmt.Sprintf("channel=%s method=%s", c.channel, c.method))
+	s.trackActiveLocked(in.ID)
+	return s.viewLocked(c), nil
+}
+
+// Contact returns a snapshot of one contact.
+func (s *Sim) Contact(id string) (ContactView, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.contacts[id]
+	if c == nil {
+		return ContactView{}, false
+	}
+	return s.viewLocked(c), true
+}
+
+// Contacts returns snapshots of every contact, oldest first.
+func (s *Sim) Contacts() []ContactView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ContactView, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.viewLocked(s.contacts[id]))
+	}
+	return out
+}
+
+func (c *contact) active() bool { return c.status != StatusDisconnected }
+
+// activeCallsLocked counts active voice contacts of an instance: the
+// "concurrent active calls" quota counts them all, inbound or outbound.
+func (s *Sim) activeCallsLocked(instanceID string) int {
+	n := 0
+	for _, c := range s.contacts {
+		if c.instanceID == instanceID && c.channel == ChannelVoice && c.active() {
+			n++
+		}
+	}
+	return n
+}
+
+// trackActiveLocked records the highest concurrency seen.
+func (s *Sim) trackActiveLocked(instanceID string) {
+	if n := s.activeCallsLocked(instanceID); n > s.stats.maxActiveCalls[instanceID] {
+		s.stats.maxActiveCalls[instanceID] = n
+	}
+}
+
+// sortedKeys lists a map's keys in order, for history details.
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

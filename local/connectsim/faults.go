@@ -1,0 +1,176 @@
+package connectsim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Fault kinds.
+const (
+	// FaultThrottle answers ThrottlingException (429).
+	FaultThrottle = "throttle"
+	// FaultInternal answers InternalServiceException (500), or
+	// InternalServerException for Participant Service operations.
+	FaultInternal = "internal"
+	// FaultLatency waits Latency of wall time (or until the client gives
+	// up) and then answers normally.
+	FaultLatency = "latency"
+	// FaultDrop closes the connection without answering.
+	FaultDrop = "drop"
+)
+
+// Fault is an injected failure of an operation.
+type Fault struct {
+	Kind string `json:"kind"`
+	// Probability that a request is affected; 0 means 1.
+	Probability float64 `json:"probability,omitempty"`
+	// Latency added by a "latency" fault.
+	Latency time.Duration `json:"latency,omitempty"`
+	// Count is how many requests are affected before the fault clears
+	// itself; 0 is unlimited.
+	Count int `json:"count,omitempty"`
+}
+
+// Validate reports whether the fault can be applied.
+func (f Fault) Validate() error {
+	switch f.Kind {
+	case FaultThrottle, FaultInternal, FaultDrop:
+	case FaultLatency:
+		if f.Latency <= 0 {
+			return fmt.Errorf("latency fault needs a positive latency")
+		}
+	default:
+		return fmt.Errorf("fault kind %q must be throttle, internal, latency or drop", f.Kind)
+	}
+	if f.Probability < 0 || f.Probability > 1 {
+		return fmt.Errorf("fault probability must be within [0, 1]")
+	}
+	if f.Count < 0 {
+		return fmt.Errorf("fault count must not be negative")
+	}
+	return nil
+}
+
+type faultState struct {
+	Fault
+	applied int
+}
+
+// SetFault injects a fault into an operation ("UpdateContactAttributes",
+// "GetAuthenticationUrl", ...) or, with "*", into every operation. A fault
+// on a named operation takes precedence over "*". An invalid fault is
+// logged and ignored.
+func (s *Sim) SetFault(operation string, f Fault) {
+	if err := s.setFault(operation, f); err != nil {
+		s.log.Error("connectsim: fault ignored", "operation", operation, "error", err)
+	}
+}
+
+func (s *Sim) setFault(operation string, f Fault) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if _, ok := knownOps[operation]; !ok && operation != "*" {
+		return fmt.Errorf("unknown operation %q", operation)
+	}
+	s.mu.Lock()
+	s.faults[operation] = &faultState{Fault: f}
+	s.mu.Unlock()
+	return nil
+}
+
+// ClearFaults removes every injected fault.
+func (s *Sim) ClearFaults() {
+	s.mu.Lock()
+	s.faults = map[string]*faultState{}
+	s.mu.Unlock()
+}
+
+// Faults returns the faults in force, by operation.
+func (s *Sim) Faults() map[string]Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]Fault{}
+	for op, f := range s.faults {
+		g := f.Fault
+		if g.Count > 0 {
+			g.Count -= f.applied
+		}
+		out[op] = g
+	}
+	return out
+}
+
+// pickFault decides whether a request of op is hit by a fault, and
+// consumes one use of it. Called with s.mu held.
+func (s *Sim) pickFaultLocked(op string) (Fault, bool) {
+	key := op
+	f := s.faults[key]
+	if f == nil {
+		key = "*"
+		f = s.faults[key]
+	}
+	if f == nil {
+		return Fault{}, false
+	}
+	if p := f.Probability; p > 0 && p < 1 && s.faultRng.Float64() >= p {
+		return Fault{}, false
+	}
+	f.applied++
+	if f.Count > 0 && f.applied >= f.Count {
+		delete(s.faults, key)
+	}
+	return f.Fault, true
+}
+
+// applyFault acts out a fault. It reports whether the request is finished
+// (answered or dropped), and the outcome to count.
+func applyFault(w http.ResponseWriter, r *http.Request, f Fault, participant bool) (done bool, outcome string) {
+	switch f.Kind {
+	case FaultThrottle:
+		writeAPIError(w, newErr(errThrottling, "Rate exceeded (injected fault)"))
+		return true, errThrottling
+	case FaultInternal:
+		typ := errInternalService
+		if participant {
+			typ = errInternalServer
+		}
+		writeAPIError(w, newErr(typ, "Internal service error (injected fault)"))
+		return true, typ
+	case FaultLatency:
+		if err := sleepCtx(r.Context(), f.Latency); err != nil {
+			return true, "canceled"
+		}
+		return false, ""
+	case FaultDrop:
+		return true, outcomeDropped
+	}
+	return false, ""
+}
+
+const outcomeDropped = "dropped"
+
+// dropConnection closes the client's connection without an answer. Where
+// the connection cannot be taken over (HTTP/2), it aborts the response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,284 @@
+package connectsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+type opKind int
+
+const (
+	kindConnect     opKind = iota // SigV4-signed Amazon Connect operation
+	kindParticipant               // Connect Participant Service, X-Amz-Bearer token
+)
+
+// call is one API request on its way through the pipeline.
+type call struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	op     string
+	params map[string]string
+	body   []byte
+}
+
+// decode reads the JSON body into v. An empty body is an empty object.
+func (c *call) decode(v any) *apiError {
+	b := bytes.TrimSpace(c.body)
+	if len(b) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return newErr(errSerialization, "Cannot deserialize member %q: expected %s", te.Field, te.Type.String())
+		}
+		return newErr(errSerialization, "Request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+type handler func(s *Sim, c *call) (any, *apiError)
+
+type route struct {
+	method string
+	segs   []string // literal segments, or "{Name}" for a path parameter
+	op     string
+	kind   opKind
+	h      handler
+}
+
+var routes = []route{
+	{"POST", []string{"contact", "attributes"}, OpUpdateContactAttributes, kindConnect, (*Sim).updateContactAttributes},
+	{"GET", []string{"contact", "attributes", "{InstanceId}", "{InitialContactId}"}, OpGetContactAttributes, kindConnect, (*Sim).getContactAttributes},
+	{"GET", []string{"contacts", "{InstanceId}", "{ContactId}"}, OpDescribeContact, kindConnect, (*Sim).describeContact},
+	{"PUT", []string{"contact", "outbound-voice"}, OpStartOutboundVoiceContact, kindConnect, (*Sim).startOutboundVoiceContact},
+	{"POST", []string{"contact", "stop"}, OpStopContact, kindConnect, (*Sim).stopContact},
+	{"POST", []string{"metrics", "current", "{InstanceId}"}, OpGetCurrentMetricData, kindConnect, (*Sim).getCurrentMetricData},
+	{"POST", []string{"contact", "update-participant-authentication"}, OpUpdateParticipantAuthentication, kindConnect, (*Sim).updateParticipantAuthentication},
+	{"POST", []string{"participant", "authentication-url"}, OpGetAuthenticationURL, kindParticipant, (*Sim).getAuthenticationURL},
+	{"POST", []string{"participant", "cancel-authentication"}, OpCancelParticipantAuthentication, kindParticipant, (*Sim).cancelParticipantAuthentication},
+}
+
+// match finds the route of a request. pathOK reports whether the path
+// exists for some method.
+func match(method string, segs []string) (rt *route, params map[string]string, pathOK bool) {
+	for i := range routes {
+		r := &routes[i]
+		if len(r.segs) != len(segs) {
+			continue
+		}
+		p := map[string]string{}
+		ok := true
+		for j, s := range r.segs {
+			if strings.HasPrefix(s, "{") {
+				if segs[j] == "" {
+					ok = false
+					break
+				}
+				p[strings.Trim(s, "{}")] = segs[j]
+			} else if s != segs[j] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		pathOK = true
+		if r.method == method {
+			return r, p, true
+		}
+	}
+	return nil, nil, pathOK
+}
+
+func splitPath(r *http.Request) ([]string, bool) {
+	raw := strings.Trim(r.URL.EscapedPath(), "/")
+	parts := strings.Split(raw, "/")
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = u
+	}
+	return parts, true
+}
+
+// ServeHTTP routes Amazon Connect operations, Participant Service
+// operations, the Cognito hosted sign-in stand-in (/oauth2/authorize) and
+// the admin API (/_connectsim/).
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Amzn-RequestId", newUUID())
+	switch {
+	case strings.HasPrefix(r.URL.Path, adminPrefix):
+		s.serveAdmin(w, r)
+		return
+	case r.URL.Path == "/oauth2/authorize":
+		s.serveAuthorize(w, r)
+		return
+	}
+	segs, ok := splitPath(r)
+	var rt *route
+	var params map[string]string
+	if ok {
+		rt, params, _ = match(r.Method, segs)
+	}
+	if rt == nil {
+		s.mu.Lock()
+		s.count("Unknown", errUnknownOperation)
+		s.mu.Unlock()
+		writeAPIError(w, newErr(errUnknownOperation, "No operation matches %s %s", r.Method, r.URL.Path))
+		return
+	}
+	s.serveOp(w, r, rt, params)
+}
+
+// maxBody bounds request bodies; Connect's own limit is far lower for the
+// emulated operations.
+const maxBody = 1 << 20
+
+func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string) {
+	s.mu.Lock()
+	s.stats.inFlight++
+	if s.stats.inFlight > s.stats.maxInFlight {
+		s.stats.maxInFlight = s.stats.inFlight
+	}
+	s.mu.Unlock()
+	outcome := "ok"
+	defer func() {
+		s.mu.Lock()
+		s.stats.inFlight--
+		s.count(rt.op, outcome)
+		s.mu.Unlock()
+	}()
+	fail := func(e *apiError) {
+		outcome = e.Type
+		writeAPIError(w, e)
+	}
+
+	// Front door: authentication.
+	if rt.kind == kindConnect {
+		if e := s.checkSigV4(r); e != nil {
+			fail(e)
+			return
+		}
+	} else if r.Header.Get("X-Amz-Bearer") == "" {
+		fail(newErr(errAccessDenied, "You do not have sufficient access to perform this action: the X-Amz-Bearer connection token is missing"))
+		return
+	}
+
+	// Injected faults.
+	s.mu.Lock()
+	f, hit := s.pickFaultLocked(rt.op)
+	s.mu.Unlock()
+	if hit {
+		if f.Kind == FaultDrop {
+			outcome = outcomeDropped
+			dropConnection(w)
+			return
+		}
+		if done, o := applyFault(w, r, f, rt.kind == kindParticipant); done {
+			outcome = o
+			return
+		}
+	}
+
+	// Request-rate quota.
+	if !s.opts.DisableThrottling && !s.allow(rt.op) {
+		typ := errThrottling
+		fail(newErr(typ, "Rate exceeded"))
+		return
+	}
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		fail(newErr(errInvalidRequest, "Cannot read the request body: %v", err))
+		return
+	}
+	if len(body) > maxBody {
+		fail(newErr(errInvalidRequest, "The request body is too large"))
+		return
+	}
+	out, e := rt.h(s, &call{w: w, r: r, op: rt.op, params: params, body: body})
+	if e != nil {
+		fail(e)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v == nil {
+		v = struct{}{}
+	}
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// checkSigV4 checks that a request carries a SigV4 Authorization header
+// scoped to the world's Region and the connect service. The signature
+// itself is not verified: connectsim accepts any credentials.
+func (s *Sim) checkSigV4(r *http.Request) *apiError {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		if r.URL.Query().Get("X-Amz-Signature") != "" {
+			return nil // presigned URL
+		}
+		return newErr(errMissingAuth, "Missing Authentication Token")
+	}
+	const algo = "AWS4-HMAC-SHA256 "
+	if !strings.HasPrefix(h, algo) {
+		return newErr(errIncompleteSig, "Authorization header requires the AWS4-HMAC-SHA256 algorithm")
+	}
+	var cred string
+	var signed, sig bool
+	for _, part := range strings.Split(strings.TrimPrefix(h, algo), ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "Credential":
+			cred = v
+		case "SignedHeaders":
+			signed = v != ""
+		case "Signature":
+			sig = v != ""
+		}
+	}
+	if cred == "" || !signed || !sig {
+		return newErr(errIncompleteSig, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")
+	}
+	scope := strings.Split(cred, "/")
+	if len(scope) != 5 || scope[4] != "aws4_request" {
+		return newErr(errIncompleteSig, "Credential must have the form <access key>/<date>/<region>/<service>/aws4_request")
+	}
+	if scope[2] != s.world.Region {
+		return newErr(errInvalidSignature, "Credential should be scoped to a valid region, not '%s'. This connectsim serves '%s'.", scope[2], s.world.Region)
+	}
+	if scope[3] != "connect" {
+		return newErr(errInvalidSignature, "Credential should be scoped to correct service: 'connect'.")
+	}
+	return nil
+}
+
+// allow takes a token from the operation's bucket.
+func (s *Sim) allow(op string) bool {
+	s.mu.Lock()
+	b := s.buckets[op]
+	if b == nil {
+		rl, ok := s.world.Throttle[op]
+		if !ok {
+			rl = knownOps[op]
+		}
+		b = newBucket(rl, s.wall())
+		s.buckets[op] = b
+	}
+	s.mu.Unlock()
+	return b.allow(s.wall())
+}

@@ -1,0 +1,174 @@
+package connectsim
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Operation names, as the SDKs name them. They key throttling limits,
+// faults and request counters.
+const (
+	OpUpdateContactAttributes         = "UpdateContactAttributes"
+	OpGetContactAttributes            = "GetContactAttributes"
+	OpStartOutboundVoiceContact       = "StartOutboundVoiceContact"
+	OpStopContact                     = "StopContact"
+	OpGetCurrentMetricData            = "GetCurrentMetricData"
+	OpUpdateParticipantAuthentication = "UpdateParticipantAuthentication"
+	OpDescribeContact                 = "DescribeContact"
+	// Connect Participant Service operations.
+	OpGetAuthenticationURL            = "GetAuthenticationUrl"
+	OpCancelParticipantAuthentication = "CancelParticipantAuthentication"
+)
+
+// knownOps maps every emulated operation to its default request-rate
+// quota (per account and Region): 2/s with a burst of 5 for most
+// operations, 5/s with a burst of 8 for GetCurrentMetricData.
+var knownOps = map[string]RateLimit{
+	OpUpdateContactAttributes:         {Rate: 2, Burst: 5},
+	OpGetContactAttributes:            {Rate: 2, Burst: 5},
+	OpStartOutboundVoiceContact:       {Rate: 2, Burst: 5},
+	OpStopContact:                     {Rate: 2, Burst: 5},
+	OpGetCurrentMetricData:            {Rate: 5, Burst: 8},
+	OpUpdateParticipantAuthentication: {Rate: 2, Burst: 5},
+	OpDescribeContact:                 {Rate: 2, Burst: 5},
+	OpGetAuthenticationURL:            {Rate: 2, Burst: 5},
+	OpCancelParticipantAuthentication: {Rate: 2, Burst: 5},
+}
+
+// DefaultRateLimit returns the default quota of an operation and whether
+// the operation is emulated.
+func DefaultRateLimit(op string) (RateLimit, bool) {
+	rl, ok := knownOps[op]
+	return rl, ok
+}
+
+var (
+	e164             = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
+	attributeKey     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	noQuoteBackslash = regexp.MustCompile(`^[\x20-\x21\x23-\x5B\x5D-\x7E]*$`)
+)
+
+// maxAttributeBytes is the total size of a contact's attribute keys and
+// values.
+const maxAttributeBytes = 32768
+
+// check collects the first validation failure of a request in the message
+// format of AWS's Smithy-based front door ("1 validation error detected:
+// Value at 'x' failed to satisfy constraint: ...").
+type check struct {
+	errs []string
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func (c *check) fail(member, value, constraint string) {
+	c.errs = append(c.errs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", value, lowerFirst(member), constraint))
+}
+
+// required fails when p is nil.
+func (c *check) required(member string, present bool) bool {
+	if !present {
+		c.fail(member, "null", "Member must not be null")
+		return false
+	}
+	return true
+}
+
+// length checks the length in characters of an optional string.
+func (c *check) length(member string, p *string, min, max int) {
+	if p == nil {
+		return
+	}
+	n := utf8.RuneCountInString(*p)
+	switch {
+	case n < min:
+		c.fail(member, quoteValue(*p), fmt.Sprintf("Member must have length greater than or equal to %d", min))
+	case max > 0 && n > max:
+		c.fail(member, quoteValue(*p), fmt.Sprintf("Member must have length less than or equal to %d", max))
+	}
+}
+
+func (c *check) pattern(member string, p *string, re *regexp.Regexp) {
+	if p != nil && !re.MatchString(*p) {
+		c.fail(member, quoteValue(*p), "Member must satisfy regular expression pattern: "+re.String())
+	}
+}
+
+func (c *check) enum(member string, p *string, values ...string) {
+	if p == nil {
+		return
+	}
+	for _, v := range values {
+		if *p == v {
+			return
+		}
+	}
+	c.fail(member, quoteValue(*p), "Member must satisfy enum value set: ["+strings.Join(values, ", ")+"]")
+}
+
+func (c *check) intRange(member string, p *int64, min, max int64) {
+	if p == nil {
+		return
+	}
+	if *p < min {
+		c.fail(member, fmt.Sprintf("'%d'", *p), fmt.Sprintf("Member must have value greater than or equal to %d", min))
+	} else if *p > max {
+		c.fail(member, fmt.Sprintf("'%d'", *p), fmt.Sprintf("Member must have value less than or equal to %d", max))
+	}
+}
+
+// quoteValue shows a value in a validation message; long values are cut so
+// that an error never echoes a whole payload.
+func quoteValue(s string) string {
+	if utf8.RuneCountInString(s) > 64 {
+		r := []rune(s)
+		s = string(r[:61]) + "..."
+	}
+	return "'" + s + "'"
+}
+
+// err returns the collected failures as an InvalidRequestException (the
+// front door's answer to a request that breaks the model's constraints),
+// or nil.
+func (c *check) err() *apiError {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	noun := "error"
+	if len(c.errs) > 1 {
+		noun = "errors"
+	}
+	return newErr(errInvalidRequest, "%d validation %s detected: %s", len(c.errs), noun, strings.Join(c.errs, "; "))
+}
+
+// checkAttributes validates attribute keys and the size budget of the
+// merged attribute set. It answers InvalidParameterException: these rules
+// are the service's, not the model's.
+func checkAttributes(existing, update map[string]string) *apiError {
+	for k := range update {
+		if !attributeKey.MatchString(k) {
+			return newErr(errInvalidParameter, "Attribute key %s is invalid: keys may contain only letters, digits, '-' and '_'", quoteValue(k))
+		}
+	}
+	total := 0
+	for k, v := range existing {
+		if _, ok := update[k]; ok {
+			continue
+		}
+		total += len(k) + len(v)
+	}
+	for k, v := range update {
+		total += len(k) + len(v)
+	}
+	if total > maxAttributeBytes {
+		return newErr(errInvalidParameter, "Contact attributes total %d bytes, over the limit of %d bytes for all keys and values", total, maxAttributeBytes)
+	}
+	return nil
+}

@@ -1,0 +1,430 @@
+package connectsim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Identifiers of the default world. They are fixed so that configuration,
+// tests and documentation can name them.
+const (
+	DefaultRegion           = "us-east-1"
+	DefaultAccountID        = "123456789012"
+	DefaultInstanceID       = "11111111-2222-4333-8444-555555555555"
+	DefaultContactFlowID    = "22222222-3333-4444-8555-666666666666"
+	DefaultQueueID          = "33333333-4444-4555-8666-777777777777"
+	DefaultPhoneNumber      = "+15555550100"
+	DefaultCognitoClientID  = "switchboardlocal"
+	DefaultRoutingProfileID = "44444444-5555-4666-8777-888888888888"
+)
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("90s", "2m"), so that config files stay readable.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON accepts a duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration must be a string like \"30s\" or a number of seconds")
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// World is everything connectsim knows about the AWS account it pretends to
+// be: instances with their flows, queues, numbers and agents, the Cognito app
+// clients of the hosted sign-in stand-in, quotas and the call model.
+type World struct {
+	Region         string               `json:"region"`
+	AccountID      string               `json:"accountId"`
+	Instances      []Instance           `json:"instances"`
+	CognitoClients []CognitoClient      `json:"cognitoClients"`
+	Throttle       map[string]RateLimit `json:"throttle,omitempty"`
+	Calls          CallProfile          `json:"calls"`
+	Auth           AuthProfile          `json:"auth"`
+}
+
+// Instance is one Amazon Connect instance.
+type Instance struct {
+	ID    string `json:"id"`
+	Alias string `json:"alias,omitempty"`
+	// MaxConcurrentCalls is the "concurrent active calls per instance" quota.
+	MaxConcurrentCalls int `json:"maxConcurrentCalls"`
+	// OutboundDisabled makes StartOutboundVoiceContact fail with
+	// OutboundContactNotPermittedException, as an instance without outbound
+	// calling enabled does.
+	OutboundDisabled bool `json:"outboundDisabled,omitempty"`
+	// BlockedPrefixes are E.164 prefixes that answer
+	// DestinationNotAllowedException (Connect blocks +447 by default).
+	BlockedPrefixes []string      `json:"blockedPrefixes,omitempty"`
+	ContactFlows    []ContactFlow `json:"contactFlows"`
+	Queues          []Queue       `json:"queues"`
+	PhoneNumbers    []string      `json:"phoneNumbers"`
+	Agents          []Agent       `json:"agents"`
+}
+
+// ContactFlow is a flow that StartOutboundVoiceContact can name. QueueID is
+// the queue its "Set working queue" block would pick when the request names
+// none.
+type ContactFlow struct {
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	QueueID string `json:"queueId,omitempty"`
+}
+
+// Queue is a standard queue. OutboundCallerID is the number shown to the
+// callee when a call names this queue.
+type Queue struct {
+	ID               string `json:"id"`
+	Name             string `json:"name,omitempty"`
+	OutboundCallerID string `json:"outboundCallerId,omitempty"`
+}
+
+// Agent statuses accepted by the world file and SetAgents.
+const (
+	AgentAvailable = "AVAILABLE"
+	AgentOffline   = "OFFLINE"
+	// AgentBreak is a non-productive status: online and staffed, not routable.
+	AgentBreak = "BREAK"
+)
+
+// Agent is a user who takes contacts from the queues it serves.
+type Agent struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name,omitempty"`
+	Queues []string `json:"queues,omitempty"` // empty: every queue of the instance
+	Status string   `json:"status,omitempty"` // AVAILABLE (default), BREAK or OFFLINE
+}
+
+// CognitoClient is an app client of the hosted sign-in stand-in.
+type CognitoClient struct {
+	ClientID     string   `json:"clientId"`
+	RedirectURIs []string `json:"redirectUris,omitempty"`
+	// AllowLoopbackAnyPort accepts http://127.0.0.1:<any port>/<any path> and
+	// http://localhost:<any port>/<any path>, which local tools need because
+	// their ports are chosen at run time.
+	AllowLoopbackAnyPort bool `json:"allowLoopbackAnyPort,omitempty"`
+}
+
+// RateLimit is a token bucket: Rate tokens per second, at most Burst.
+type RateLimit struct {
+	Rate  float64 `json:"rate"`
+	Burst int     `json:"burst"`
+}
+
+// CallProfile is how simulated outbound calls behave. Probabilities are
+// weights; they need not add up to 1.
+type CallProfile struct {
+	AnswerWeight   float64 `json:"answerWeight"`
+	NoAnswerWeight float64 `json:"noAnswerWeight"`
+	BusyWeight     float64 `json:"busyWeight"`
+	FailWeight     float64 `json:"failWeight"`
+	// RingMin/RingMax bound the uniform time until an answered call is
+	// picked up; an unanswered call rings until the ring timeout.
+	RingMin Duration `json:"ringMin"`
+	RingMax Duration `json:"ringMax"`
+	// FlowDelay is the time the outbound flow takes between
+	// CONNECTED_TO_SYSTEM and QUEUED.
+	FlowDelay Duration `json:"flowDelay"`
+	TalkMin   Duration `json:"talkMin"`
+	TalkMax   Duration `json:"talkMax"`
+	// AfterContactWork is how long an agent stays in ACW after a contact.
+	AfterContactWork Duration `json:"afterContactWork"`
+	// QueueTimeout disconnects a queued contact nobody answered; 0 waits
+	// forever.
+	QueueTimeout Duration `json:"queueTimeout"`
+	// NumberOutcomes forces the outcome for a destination number:
+	// ANSWERED, NO_ANSWER, BUSY or FAILED. Tests use it for determinism.
+	NumberOutcomes map[string]string `json:"numberOutcomes,omitempty"`
+}
+
+// Call outcomes.
+const (
+	OutcomeAnswered = "ANSWERED"
+	OutcomeNoAnswer = "NO_ANSWER"
+	OutcomeBusy     = "BUSY"
+	OutcomeFailed   = "FAILED"
+)
+
+// AuthProfile configures chat customer authentication sessions.
+type AuthProfile struct {
+	// SessionTTL is how long (sim clock) an authentication session accepts
+	// UpdateParticipantAuthentication.
+	SessionTTL Duration `json:"sessionTtl"`
+}
+
+// DefaultWorld is one instance in us-east-1 with a flow, a queue, an
+// outbound caller ID, three available agents and a Cognito client that
+// accepts loopback redirect URIs on any port.
+func DefaultWorld() World {
+	return World{
+		Region:    DefaultRegion,
+		AccountID: DefaultAccountID,
+		Instances: []Instance{{
+			ID:                 DefaultInstanceID,
+			Alias:              "switchboard-local",
+			MaxConcurrentCalls: 10,
+			BlockedPrefixes:    []string{"+447"},
+			ContactFlows:       []ContactFlow{{ID: DefaultContactFlowID, Name: "Outbound reminder", QueueID: DefaultQueueID}},
+			Queues:             []Queue{{ID: DefaultQueueID, Name: "BasicQueue", OutboundCallerID: DefaultPhoneNumber}},
+			PhoneNumbers:       []string{DefaultPhoneNumber},
+			Agents: []Agent{
+				{ID: "aaaaaaaa-0000-4000-8000-000000000001", Name: "agent1", Status: AgentAvailable},
+				{ID: "aaaaaaaa-0000-4000-8000-000000000002", Name: "agent2", Status: AgentAvailable},
+				{ID: "aaaaaaaa-0000-4000-8000-000000000003", Name: "agent3", Status: AgentAvailable},
+			},
+		}},
+		CognitoClients: []CognitoClient{{
+			ClientID:             DefaultCognitoClientID,
+			RedirectURIs:         []string{"http://127.0.0.1/auth/callback"},
+			AllowLoopbackAnyPort: true,
+		}},
+		Calls: DefaultCallProfile(),
+		Auth:  AuthProfile{SessionTTL: Duration(10 * time.Minute)},
+	}
+}
+
+// DefaultCallProfile answers 70% of calls after 5–20 s of ringing, talks for
+// 30 s to 3 min and keeps agents in ACW for 30 s.
+func DefaultCallProfile() CallProfile {
+	return CallProfile{
+		AnswerWeight: 0.70, NoAnswerWeight: 0.20, BusyWeight: 0.07, FailWeight: 0.03,
+		RingMin: Duration(5 * time.Second), RingMax: Duration(20 * time.Second),
+		FlowDelay: Duration(2 * time.Second),
+		TalkMin:   Duration(30 * time.Second), TalkMax: Duration(3 * time.Minute),
+		AfterContactWork: Duration(30 * time.Second),
+		QueueTimeout:     Duration(5 * time.Minute),
+	}
+}
+
+// LoadWorld reads a JSON world file. Fields left out keep the defaults of
+// DefaultWorld only where a zero value would be unusable (region, account,
+// quotas, call timings); the instance list, if given, replaces the default
+// one entirely.
+func LoadWorld(path string) (World, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return World{}, fmt.Errorf("read world config: %w", err)
+	}
+	return ParseWorld(b)
+}
+
+// ParseWorld decodes and validates a JSON world. Unknown fields are an error
+// so that a typo in a config file does not go unnoticed.
+func ParseWorld(b []byte) (World, error) {
+	var w World
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return World{}, fmt.Errorf("parse world config: %w", err)
+	}
+	w = w.withDefaults()
+	if err := w.Validate(); err != nil {
+		return World{}, err
+	}
+	return w, nil
+}
+
+func (w World) withDefaults() World {
+	def := DefaultWorld()
+	if w.Region == "" {
+		w.Region = def.Region
+	}
+	if w.AccountID == "" {
+		w.AccountID = def.AccountID
+	}
+	if len(w.Instances) == 0 {
+		w.Instances = def.Instances
+	}
+	for i := range w.Instances {
+		if w.Instances[i].MaxConcurrentCalls == 0 {
+			w.Instances[i].MaxConcurrentCalls = 10
+		}
+		for j := range w.Instances[i].Agents {
+			if w.Instances[i].Agents[j].Status == "" {
+				w.Instances[i].Agents[j].Status = AgentAvailable
+			}
+		}
+	}
+	c := &w.Calls
+	if c.AnswerWeight+c.NoAnswerWeight+c.BusyWeight+c.FailWeight == 0 {
+		c.AnswerWeight, c.NoAnswerWeight, c.BusyWeight, c.FailWeight = def.Calls.AnswerWeight, def.Calls.NoAnswerWeight, def.Calls.BusyWeight, def.Calls.FailWeight
+	}
+	if c.RingMin == 0 && c.RingMax == 0 {
+		c.RingMin, c.RingMax = def.Calls.RingMin, def.Calls.RingMax
+	}
+	if c.TalkMin == 0 && c.TalkMax == 0 {
+		c.TalkMin, c.TalkMax = def.Calls.TalkMin, def.Calls.TalkMax
+	}
+	if w.Auth.SessionTTL == 0 {
+		w.Auth.SessionTTL = def.Auth.SessionTTL
+	}
+	return w
+}
+
+var (
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	accountPattern = regexp.MustCompile(`^\d{12}$`)
+)
+
+// Validate reports every problem of a world at once, with the JSON path of
+// each, so a config file can be fixed in one go.
+func (w World) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !regionPattern.MatchString(w.Region) {
+		bad("region %q is not a Region name like us-east-1", w.Region)
+	}
+	if !accountPattern.MatchString(w.AccountID) {
+		bad("accountId %q must be 12 digits", w.AccountID)
+	}
+	if len(w.Instances) == 0 {
+		bad("instances: at least one instance is needed")
+	}
+	seen := map[string]bool{}
+	for i, in := range w.Instances {
+		p := fmt.Sprintf("instances[%d]", i)
+		if in.ID == "" || len(in.ID) > 100 {
+			bad("%s.id must be 1-100 characters", p)
+		}
+		if seen[in.ID] {
+			bad("%s.id %q is duplicated", p, in.ID)
+		}
+		seen[in.ID] = true
+		if in.MaxConcurrentCalls < 1 {
+			bad("%s.maxConcurrentCalls must be at least 1", p)
+		}
+		queues := map[string]bool{}
+		for j, q := range in.Queues {
+			if q.ID == "" {
+				bad("%s.queues[%d].id is empty", p, j)
+			}
+			queues[q.ID] = true
+			if q.OutboundCallerID != "" && !e164.MatchString(q.OutboundCallerID) {
+				bad("%s.queues[%d].outboundCallerId must be E.164", p, j)
+			}
+		}
+		for j, f := range in.ContactFlows {
+			if f.ID == "" {
+				bad("%s.contactFlows[%d].id is empty", p, j)
+			}
+			if f.QueueID != "" && !queues[f.QueueID] {
+				bad("%s.contactFlows[%d].queueId %q is not a queue of the instance", p, j, f.QueueID)
+			}
+		}
+		for j, n := range in.PhoneNumbers {
+			if !e164.MatchString(n) {
+				bad("%s.phoneNumbers[%d] must be E.164", p, j)
+			}
+		}
+		for j, a := range in.Agents {
+			if a.ID == "" {
+				bad("%s.agents[%d].id is empty", p, j)
+			}
+			switch a.Status {
+			case AgentAvailable, AgentOffline, AgentBreak:
+			default:
+				bad("%s.agents[%d].status %q must be AVAILABLE, BREAK or OFFLINE", p, j, a.Status)
+			}
+			for _, q := range a.Queues {
+				if !queues[q] {
+					bad("%s.agents[%d].queues: %q is not a queue of the instance", p, j, q)
+				}
+			}
+		}
+	}
+	for i, c := range w.CognitoClients {
+		if c.ClientID == "" {
+			bad("cognitoClients[%d].clientId is empty", i)
+		}
+	}
+	for op, rl := range w.Throttle {
+		if _, ok := knownOps[op]; !ok {
+			bad("throttle: unknown operation %q", op)
+		}
+		if rl.Rate <= 0 || rl.Burst < 1 {
+			bad("throttle.%s: rate must be > 0 and burst >= 1", op)
+		}
+	}
+	c := w.Calls
+	if c.AnswerWeight < 0 || c.NoAnswerWeight < 0 || c.BusyWeight < 0 || c.FailWeight < 0 {
+		bad("calls: weights must not be negative")
+	}
+	if c.RingMin < 0 || c.RingMax < c.RingMin {
+		bad("calls: need 0 <= ringMin <= ringMax")
+	}
+	if c.TalkMin < 0 || c.TalkMax < c.TalkMin {
+		bad("calls: need 0 <= talkMin <= talkMax")
+	}
+	if c.FlowDelay < 0 || c.AfterContactWork < 0 || c.QueueTimeout < 0 {
+		bad("calls: durations must not be negative")
+	}
+	for n, o := range c.NumberOutcomes {
+		switch o {
+		case OutcomeAnswered, OutcomeNoAnswer, OutcomeBusy, OutcomeFailed:
+		default:
+			bad("calls.numberOutcomes[%s]: %q must be ANSWERED, NO_ANSWER, BUSY or FAILED", n, o)
+		}
+	}
+	if w.Auth.SessionTTL <= 0 {
+		bad("auth.sessionTtl must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+func (w World) instance(id string) *Instance {
+	for i := range w.Instances {
+		if w.Instances[i].ID == id {
+			return &w.Instances[i]
+		}
+	}
+	return nil
+}
+
+func (in *Instance) queue(id string) *Queue {
+	for i := range in.Queues {
+		if in.Queues[i].ID == id {
+			return &in.Queues[i]
+		}
+	}
+	return nil
+}
+
+func (in *Instance) flow(id string) *ContactFlow {
+	for i := range in.ContactFlows {
+		if in.ContactFlows[i].ID == id {
+			return &in.ContactFlows[i]
+		}
+	}
+	return nil
+}
+
+func (in *Instance) hasNumber(n string) bool {
+	for _, x := range in.PhoneNumbers {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
