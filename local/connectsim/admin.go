@@ -119,6 +119,30 @@ func (s *Sim) admin(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(409, "%v", err)
 		}
 		return map[string]string{"now": s.clock.Now().UTC().Format(time.RFC3339Nano)}, 0, nil
+	case route == "chat-authentication" && len(p) == 1 && m == http.MethodPost:
+		var in struct {
+			InstanceID string `json:"instanceId"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		ca, err := s.StartChatAuthentication(in.InstanceID)
+		if err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return ca, http.StatusCreated, nil
+	case route == "auth-sessions" && len(p) == 1 && m == http.MethodGet:
+		return s.AuthSessions(), 0, nil
+	case route == "sign-in-outcome" && len(p) == 1 && m == http.MethodPut:
+		var o SignInOutcome
+		if e := readJSON(r, &o); e != nil {
+			return nil, 0, e
+		}
+		if o.Error == "" && o.ErrorDescription != "" {
+			return nil, 0, adminErrorf(400, "errorDescription needs an error")
+		}
+		s.SetSignInOutcome(o)
+		return o, 0, nil
 	}
 	return s.adminMore(r, p)
 }

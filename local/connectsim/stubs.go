@@ -11,18 +11,6 @@ func notYet(op string) *apiError {
 func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) { return nil, notYet(c.op) }
 func (s *Sim) stopContact(c *call) (any, *apiError)               { return nil, notYet(c.op) }
 func (s *Sim) getCurrentMetricData(c *call) (any, *apiError)      { return nil, notYet(c.op) }
-func (s *Sim) updateParticipantAuthentication(c *call) (any, *apiError) {
-	return nil, notYet(c.op)
-}
-func (s *Sim) getAuthenticationURL(c *call) (any, *apiError) { return nil, notYet(c.op) }
-func (s *Sim) cancelParticipantAuthentication(c *call) (any, *apiError) {
-	return nil, notYet(c.op)
-}
-func (s *Sim) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented yet", http.StatusNotImplemented)
-}
-
-type authSession struct{}
 
 type agentState struct {
 	Agent

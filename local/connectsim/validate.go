@@ -137,7 +137,11 @@ func quoteValue(s string) string {
 // err returns the collected failures as an InvalidRequestException (the
 // front door's answer to a request that breaks the model's constraints),
 // or nil.
-func (c *check) err() *apiError {
+func (c *check) err() *apiError { return c.errAs(errInvalidRequest) }
+
+// errAs is err with another error type: the Participant Service answers
+// ValidationException.
+func (c *check) errAs(typ string) *apiError {
 	if len(c.errs) == 0 {
 		return nil
 	}
@@ -145,7 +149,7 @@ func (c *check) err() *apiError {
 	if len(c.errs) > 1 {
 		noun = "errors"
 	}
-	return newErr(errInvalidRequest, "%d validation %s detected: %s", len(c.errs), noun, strings.Join(c.errs, "; "))
+	return newErr(typ, "%d validation %s detected: %s", len(c.errs), noun, strings.Join(c.errs, "; "))
 }
 
 // checkAttributes validates attribute keys and the size budget of the
