@@ -1,0 +1,88 @@
+// Package flowbudget keeps a contact-flow invocation inside its time budget.
+//
+// Amazon Connect's "Invoke AWS Lambda function" block waits at most 8 s and sends the contact down
+// the Error branch when that runs out, so a function that answers late is a function that failed
+// without saying why. A Budget turns the configured time (and the Lambda deadline) into a context
+// deadline, and Retryer makes the SDK give up retrying when the next attempt would not fit, so the
+// caller still has time to answer with the error it got.
+package flowbudget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limits of the configured budget. Connect's block times out after at most 8 s.
+const (
+	DefaultBudget = 3 * time.Second
+	MaxBudget     = 8 * time.Second
+	MinBudget     = 100 * time.Millisecond
+	// DefaultMargin is kept free before the Lambda deadline to encode the answer, write the log
+	// line and hand the response to the runtime.
+	DefaultMargin = 250 * time.Millisecond
+)
+
+// Budget is the time one invocation may spend before it must answer.
+type Budget struct {
+	// Total is the whole time from the start of an invocation to its answer.
+	Total time.Duration
+	// Margin is kept free before the Lambda deadline, when that comes first.
+	Margin time.Duration
+}
+
+// Default is the budget of an unconfigured function.
+func Default() Budget { return Budget{Total: DefaultBudget, Margin: DefaultMargin} }
+
+// Parse reads a budget such as "3s" or "2500ms" (a Go duration) and validates it. An empty value
+// is the default.
+func Parse(s string) (Budget, error) {
+	b := Default()
+	if s == "" {
+		return b, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return b, fmt.Errorf("%q is not a duration like 3s or 2500ms", s)
+	}
+	b.Total = d
+	return b, b.Validate()
+}
+
+// Validate reports a budget that cannot keep a flow from hanging.
+func (b Budget) Validate() error {
+	var errs []error
+	if b.Total < MinBudget || b.Total > MaxBudget {
+		errs = append(errs, fmt.Errorf("budget %s must be between %s and %s (Connect waits at most 8s)", b.Total, MinBudget, MaxBudget))
+	}
+	if b.Margin < 0 || b.Margin > time.Second {
+		errs = append(errs, fmt.Errorf("margin %s must be between 0 and 1s", b.Margin))
+	}
+	return errors.Join(errs...)
+}
+
+// Start derives the invocation's deadline from now: the budget, or the parent's deadline (the
+// Lambda deadline) minus the margin if that comes first.
+func (b Budget) Start(parent context.Context, now time.Time) (context.Context, context.CancelFunc) {
+	deadline := now.Add(b.Total)
+	if d, ok := parent.Deadline(); ok {
+		if limit := d.Add(-b.Margin); limit.Before(deadline) {
+			deadline = limit
+		}
+	}
+	return context.WithDeadline(parent, deadline)
+}
+
+// RetryWindow is how much time a retry needs: the longest backoff Retryer allows plus the time
+// an attempt needs to have a chance. Shorter budgets get shorter windows, so that a 1 s budget
+// still retries once.
+func (b Budget) RetryWindow() (maxDelay, minAttempt time.Duration) {
+	maxDelay = clamp(b.Total/10, 20*time.Millisecond, 500*time.Millisecond)
+	minAttempt = clamp(b.Total/10, 50*time.Millisecond, 500*time.Millisecond)
+	return maxDelay, minAttempt
+}
+
+func clamp(d, lo, hi time.Duration) time.Duration {
+	return min(max(d, lo), hi)
+}
