@@ -1,0 +1,91 @@
+package donotcall
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		raw, country, want string
+	}{
+		{"+12025550123", "US", "+12025550123"},
+		{"(202) 555-0123", "US", "+12025550123"},
+		{"202.555.0123", "US", "+12025550123"},
+		{"  +1 202 555 0123 ", "US", "+12025550123"},
+		{"+15555550100", "US", "+15555550100"}, // fictional 555-01xx: possible though not assigned
+		{"020 7946 0958", "GB", "+442079460958"},
+		{"+44 20 7946 0958", "US", "+442079460958"},
+		{"+49 151 12345678", "US", "+4915112345678"},
+		{"0612345678", "FR", "+33612345678"},
+		{"1-800-FLOWERS", "US", "+18003569377"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			got, err := Normalize(tt.raw, tt.country)
+			if err != nil || got != tt.want {
+				t.Errorf("Normalize(%q, %s) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeRejects(t *testing.T) {
+	for _, raw := range []string{"", "   ", "abc", "12345", "020 7946 0958" /* GB number read as US */, "+999123456", "+1202555012345678"} {
+		t.Run(raw, func(t *testing.T) {
+			got, err := Normalize(raw, "US")
+			if !errors.Is(err, ErrInvalidNumber) {
+				t.Fatalf("Normalize(%q) = %q, %v; want ErrInvalidNumber", raw, got, err)
+			}
+			if len(raw) > 5 && strings.Contains(err.Error(), strings.TrimSpace(raw)) {
+				t.Errorf("error %q quotes the number", err)
+			}
+		})
+	}
+}
+
+func TestIsE164(t *testing.T) {
+	tests := map[string]bool{
+		"+12025550123": true, "+442079460958": true, "+1": false, "+12": true,
+		"12025550123": false, "+02025550123": false, "+1202555012345678": false, "+1 202": false,
+	}
+	for in, want := range tests {
+		if got := IsE164(in); got != want {
+			t.Errorf("IsE164(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestIsValidRegion(t *testing.T) {
+	for region, want := range map[string]bool{"US": true, "GB": true, "DE": true, "": false, "XX": false, "us": false} {
+		if got := IsValidRegion(region); got != want {
+			t.Errorf("IsValidRegion(%q) = %v, want %v", region, got, want)
+		}
+	}
+}
+
+func TestMask(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"+15555550100", "+1******0100"},
+		{"+12025550123", "+1******0123"},
+		{"+442079460958", "+44******0958"},
+		{"+4915112345678", "+49*******5678"},
+		{"+33612345678", "+33*****5678"},
+		{"+3545511234", "+354*****34"}, // Iceland: 7-digit national numbers keep two
+		{"+1 202 555 0123", "+1******0123"},
+		{"(202) 555-0123", "(***) ***-**23"},
+		{"2025550123", "********23"},
+		{"+999123456", "+*******56"}, // no such country code
+		{"1-800-FLOWERS", "*-*00-*******"}, // letters are hidden, the last two digits kept
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := Mask(tt.in)
+			if got != tt.want {
+				t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
