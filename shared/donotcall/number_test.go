@@ -76,7 +76,7 @@ func TestMask(t *testing.T) {
 		{"+1 202 555 0123", "+1******0123"},
 		{"(202) 555-0123", "(***) ***-**23"},
 		{"2025550123", "********23"},
-		{"+999123456", "+*******56"}, // no such country code
+		{"+999123456", "+*******56"},       // no such country code
 		{"1-800-FLOWERS", "*-*00-*******"}, // letters are hidden, the last two digits kept
 		{"", ""},
 	}
