@@ -173,3 +173,27 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	*f = Fault{Kind: j.Kind, Probability: j.Probability, Latency: j.Latency.D(), Count: j.Count}
 	return nil
 }
+
+func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
+	m := r.Method
+	switch {
+	case p[0] == "agents" && len(p) == 2 && m == http.MethodGet:
+		if s.world.instance(p[1]) == nil {
+			return nil, 0, adminErrorf(404, "no instance %q", p[1])
+		}
+		return s.Agents(p[1]), 0, nil
+	case p[0] == "agents" && len(p) == 2 && m == http.MethodPut:
+		var agents []Agent
+		if e := readJSON(r, &agents); e != nil {
+			return nil, 0, e
+		}
+		if s.world.instance(p[1]) == nil {
+			return nil, 0, adminErrorf(404, "no instance %q", p[1])
+		}
+		if err := s.SetAgents(p[1], agents); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Agents(p[1]), 0, nil
+	}
+	return nil, 0, adminErrorf(404, "%v: %s %s", errNoAdminRoute, r.Method, r.URL.Path)
+}

@@ -36,6 +36,7 @@ type contact struct {
 	name, description         string
 	trafficType               string
 	amd                       bool
+	simulated                 bool // placed by StartOutboundVoiceContact: emits events
 	outcome                   string
 	agentID                   string
 	ringTimeout               time.Duration
@@ -44,6 +45,8 @@ type contact struct {
 	disconnectReason                                                                   string
 
 	timer   int // pending lifecycle timer, 0 when none
+	step    int // bumped on every status change; stale timers check it
+	seq     int // creation order
 	history []HistoryEntry
 }
 
@@ -135,6 +138,7 @@ func (s *Sim) noteLocked(c *contact, event, detail string) {
 }
 
 func (s *Sim) addContactLocked(c *contact) {
+	c.seq = len(s.order)
 	s.contacts[c.id] = c
 	s.order = append(s.order, c.id)
 }

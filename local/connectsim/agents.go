@@ -1,0 +1,183 @@
+package connectsim
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Agent activities: what an agent is doing, independent of the status it
+// has set.
+const (
+	activityIdle      = ""
+	activityOnContact = "ON_CONTACT"
+	activityACW       = "AFTER_CONTACT_WORK"
+)
+
+// agentState is an agent's live state. Guarded by Sim.mu.
+type agentState struct {
+	Agent
+	activity  string
+	contactID string
+	since     time.Time
+	epoch     int // bumped on every activity change; stale timers check it
+}
+
+func newAgentState(a Agent) *agentState {
+	if a.Status == "" {
+		a.Status = AgentAvailable
+	}
+	return &agentState{Agent: a}
+}
+
+func (a *agentState) online() bool { return a.Status != AgentOffline }
+
+// routable reports whether the agent can take a contact of queue q.
+func (a *agentState) routable(q string) bool {
+	return a.Status == AgentAvailable && a.activity == activityIdle && a.serves(q)
+}
+
+func (a *agentState) serves(q string) bool {
+	if len(a.Queues) == 0 {
+		return true
+	}
+	for _, x := range a.Queues {
+		if x == q {
+			return true
+		}
+	}
+	return false
+}
+
+// AgentView is a snapshot of an agent.
+type AgentView struct {
+	Agent
+	// Activity is "", ON_CONTACT or AFTER_CONTACT_WORK.
+	Activity  string    `json:"activity,omitempty"`
+	ContactID string    `json:"contactId,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
+}
+
+// Agents returns the agents of an instance with what they are doing.
+func (s *Sim) Agents(instanceID string) []AgentView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []AgentView
+	for _, a := range s.agents[instanceID] {
+		out = append(out, AgentView{Agent: a.Agent, Activity: a.activity, ContactID: a.contactID, Since: a.since})
+	}
+	return out
+}
+
+// SetAgents replaces the agents of an instance. Agents that keep their ID
+// keep what they are doing (a contact, after-contact work); their new
+// status applies once they are idle. Queued contacts are routed to agents
+// that became available.
+func (s *Sim) SetAgents(instanceID string, agents []Agent) error {
+	in := s.world.instance(instanceID)
+	if in == nil {
+		return fmt.Errorf("connectsim: unknown instance %q", instanceID)
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i, a := range agents {
+		if a.ID == "" {
+			errs = append(errs, fmt.Errorf("agents[%d]: id is empty", i))
+		}
+		if seen[a.ID] {
+			errs = append(errs, fmt.Errorf("agents[%d]: id %q is duplicated", i, a.ID))
+		}
+		seen[a.ID] = true
+		switch a.Status {
+		case "", AgentAvailable, AgentBreak, AgentOffline:
+		default:
+			errs = append(errs, fmt.Errorf("agents[%d]: status %q must be AVAILABLE, BREAK or OFFLINE", i, a.Status))
+		}
+		for _, q := range a.Queues {
+			if in.queue(q) == nil {
+				errs = append(errs, fmt.Errorf("agents[%d]: %q is not a queue of the instance", i, q))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("connectsim: %w", err)
+	}
+	s.mu.Lock()
+	defer s.unlockAndFlush()
+	old := map[string]*agentState{}
+	for _, a := range s.agents[instanceID] {
+		old[a.ID] = a
+	}
+	next := make([]*agentState, 0, len(agents))
+	for _, a := range agents {
+		st := newAgentState(a)
+		if o := old[a.ID]; o != nil {
+			st.activity, st.contactID, st.since, st.epoch = o.activity, o.contactID, o.since, o.epoch
+			// The old record may still be referenced by a pending ACW
+			// timer: make that timer act on the new record.
+			o.epoch = -1
+		}
+		next = append(next, st)
+	}
+	s.agents[instanceID] = next
+	s.routeQueuedLocked(instanceID)
+	return nil
+}
+
+func (s *Sim) agentLocked(instanceID, id string) *agentState {
+	for _, a := range s.agents[instanceID] {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// releaseAgentLocked puts the agent of an ended contact into after-contact
+// work, then back to idle.
+func (s *Sim) releaseAgentLocked(instanceID, agentID string) {
+	a := s.agentLocked(instanceID, agentID)
+	if a == nil {
+		return
+	}
+	now := s.clock.Now()
+	a.activity, a.contactID, a.since = activityACW, "", now
+	a.epoch++
+	epoch := a.epoch
+	acw := s.world.Calls.AfterContactWork.D()
+	s.schedule(acw, func() {
+		cur := s.agentLocked(instanceID, agentID)
+		if cur == nil || cur.epoch != epoch || cur.activity != activityACW {
+			return
+		}
+		cur.activity, cur.since = activityIdle, s.clock.Now()
+		cur.epoch++
+		s.routeQueuedLocked(instanceID)
+	})
+}
+
+// routeQueuedLocked hands queued contacts, oldest first, to routable
+// agents.
+func (s *Sim) routeQueuedLocked(instanceID string) {
+	var queued []*contact
+	for _, c := range s.contacts {
+		if c.instanceID == instanceID && c.status == StatusQueued {
+			queued = append(queued, c)
+		}
+	}
+	sort.Slice(queued, func(i, j int) bool {
+		if !queued[i].enqueued.Equal(queued[j].enqueued) {
+			return queued[i].enqueued.Before(queued[j].enqueued)
+		}
+		return queued[i].seq < queued[j].seq
+	})
+	for _, c := range queued {
+		for _, a := range s.agents[instanceID] {
+			if a.routable(c.queueID) {
+				s.connectToAgentLocked(c, a)
+				break
+			}
+		}
+	}
+}

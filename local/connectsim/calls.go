@@ -1,0 +1,389 @@
+package connectsim
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+)
+
+// Disconnect reasons the simulation reports (values of the contact
+// record's DisconnectReason).
+const (
+	ReasonCustomerDisconnect = "CUSTOMER_DISCONNECT"
+	ReasonUnanswered         = "TELECOM_UNANSWERED"
+	ReasonBusy               = "TELECOM_BUSY"
+	ReasonTelecomProblem     = "TELECOM_PROBLEM"
+	ReasonFlowDisconnect     = "CONTACT_FLOW_DISCONNECT"
+	ReasonAPI                = "API"
+)
+
+// clientTokenTTL is how long a ClientToken stays bound to its contact.
+const clientTokenTTL = 7 * 24 * time.Hour
+
+// defaultRingTimeout is the dialing timeout when RingTimeoutInSeconds is
+// not given.
+const defaultRingTimeout = 60 * time.Second
+
+type answerMachineDetectionConfig struct {
+	EnableAnswerMachineDetection *bool
+	AwaitAnswerMachinePrompt     *bool
+}
+
+type startOutboundVoiceContactInput struct {
+	DestinationPhoneNumber       *string
+	ContactFlowId                *string
+	InstanceId                   *string
+	ClientToken                  *string
+	SourcePhoneNumber            *string
+	QueueId                      *string
+	Attributes                   map[string]string
+	AnswerMachineDetectionConfig *answerMachineDetectionConfig
+	CampaignId                   *string
+	TrafficType                  *string
+	Name                         *string
+	Description                  *string
+	RelatedContactId             *string
+	RingTimeoutInSeconds         *int64
+}
+
+func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
+	var in startOutboundVoiceContactInput
+	if e := c.decode(&in); e != nil {
+		return nil, e
+	}
+	var ck check
+	ck.required("DestinationPhoneNumber", in.DestinationPhoneNumber != nil)
+	ck.required("ContactFlowId", in.ContactFlowId != nil)
+	ck.required("InstanceId", in.InstanceId != nil)
+	ck.length("ContactFlowId", in.ContactFlowId, 0, 500)
+	ck.length("InstanceId", in.InstanceId, 1, 100)
+	ck.length("ClientToken", in.ClientToken, 0, 500)
+	ck.length("CampaignId", in.CampaignId, 1, 100)
+	ck.length("Name", in.Name, 0, 512)
+	ck.length("Description", in.Description, 0, 4096)
+	ck.length("RelatedContactId", in.RelatedContactId, 1, 256)
+	ck.enum("TrafficType", in.TrafficType, "GENERAL", "CAMPAIGN")
+	ck.intRange("RingTimeoutInSeconds", in.RingTimeoutInSeconds, 15, 60)
+	checkAttributeShapes(&ck, "attributes", in.Attributes)
+	if e := ck.err(); e != nil {
+		return nil, e
+	}
+	dest := *in.DestinationPhoneNumber
+	if !e164.MatchString(dest) {
+		return nil, newErr(errInvalidParameter, "DestinationPhoneNumber must be in E.164 format")
+	}
+	if in.SourcePhoneNumber != nil && !e164.MatchString(*in.SourcePhoneNumber) {
+		return nil, newErr(errInvalidParameter, "SourcePhoneNumber must be in E.164 format")
+	}
+	if in.AnswerMachineDetectionConfig != nil && (in.TrafficType == nil || *in.TrafficType != "CAMPAIGN") {
+		return nil, newErr(errInvalidRequest, "AnswerMachineDetectionConfig can only be used when TrafficType is CAMPAIGN")
+	}
+	if e := checkAttributes(nil, in.Attributes); e != nil {
+		return nil, e
+	}
+	inst, e := s.instanceOrErr(*in.InstanceId)
+	if e != nil {
+		return nil, e
+	}
+	flow := inst.flow(*in.ContactFlowId)
+	if flow == nil {
+		return nil, newErr(errResourceNotFound, "Contact flow %s not found in instance %s", *in.ContactFlowId, inst.ID)
+	}
+	queueID := flow.QueueID
+	if in.QueueId != nil {
+		if inst.queue(*in.QueueId) == nil {
+			return nil, newErr(errResourceNotFound, "Queue %s not found in instance %s", *in.QueueId, inst.ID)
+		}
+		queueID = *in.QueueId
+	}
+	var source string
+	switch {
+	case in.SourcePhoneNumber != nil:
+		if !inst.hasNumber(*in.SourcePhoneNumber) {
+			return nil, newErr(errResourceNotFound, "Phone number %s is not claimed by instance %s", maskNumber(*in.SourcePhoneNumber), inst.ID)
+		}
+		source = *in.SourcePhoneNumber
+	case in.QueueId != nil:
+		source = inst.queue(*in.QueueId).OutboundCallerID
+		if source == "" {
+			return nil, newErr(errInvalidParameter, "Queue %s has no outbound caller ID number; give SourcePhoneNumber", *in.QueueId)
+		}
+	default:
+		return nil, newErr(errInvalidRequest, "Either QueueId or SourcePhoneNumber must be given")
+	}
+
+	s.mu.Lock()
+	defer s.unlockAndFlush()
+	now := s.clock.Now()
+	var tokenKey string
+	if in.ClientToken != nil && *in.ClientToken != "" {
+		tokenKey = inst.ID + "\x00" + *in.ClientToken
+		if te, ok := s.tokens[tokenKey]; ok && now.Sub(te.created) < clientTokenTTL {
+			if prev := s.contacts[te.contactID]; prev != nil {
+				s.noteLocked(prev, "IDEMPOTENT_REPLAY", "ClientToken replayed; no call placed")
+			}
+			s.log.Info("idempotent replay", "contact_id", te.contactID)
+			return map[string]string{"ContactId": te.contactID}, nil
+		}
+	}
+	if inst.OutboundDisabled {
+		return nil, newErr(errOutboundNotPermitted, "Outbound calls are not enabled for instance %s", inst.ID)
+	}
+	for _, p := range inst.BlockedPrefixes {
+		if strings.HasPrefix(dest, p) {
+			return nil, newErr(errDestinationNotAllowd, "Outbound calls to %s are not allowed", maskNumber(dest))
+		}
+	}
+	if n := s.activeCallsLocked(inst.ID); n >= inst.MaxConcurrentCalls {
+		return nil, newErr(errLimitExceeded, "The concurrent active calls quota of %d for instance %s is reached", inst.MaxConcurrentCalls, inst.ID)
+	}
+
+	id := newUUID()
+	ct := &contact{
+		id: id, initialID: id, instanceID: inst.ID, channel: ChannelVoice, method: "API",
+		status: StatusInitiated, attrs: maps.Clone(in.Attributes), customer: dest, system: source,
+		flowID: flow.ID, queueID: queueID, initiated: now,
+		ringTimeout: defaultRingTimeout, simulated: true,
+	}
+	if ct.attrs == nil {
+		ct.attrs = map[string]string{}
+	}
+	if in.RingTimeoutInSeconds != nil {
+		ct.ringTimeout = time.Duration(*in.RingTimeoutInSeconds) * time.Second
+	}
+	if in.CampaignId != nil {
+		ct.campaignID = *in.CampaignId
+	}
+	if in.ClientToken != nil {
+		ct.clientToken = *in.ClientToken
+	}
+	if in.Name != nil {
+		ct.name = *in.Name
+	}
+	if in.Description != nil {
+		ct.description = *in.Description
+	}
+	if in.TrafficType != nil {
+		ct.trafficType = *in.TrafficType
+	}
+	ct.amd = in.AnswerMachineDetectionConfig != nil && in.AnswerMachineDetectionConfig.EnableAnswerMachineDetection != nil && *in.AnswerMachineDetectionConfig.EnableAnswerMachineDetection
+	ct.outcome = s.pickOutcomeLocked(dest)
+	s.addContactLocked(ct)
+	if tokenKey != "" {
+		s.tokens[tokenKey] = tokenEntry{contactID: id, created: now}
+	}
+	s.trackActiveLocked(inst.ID)
+	s.noteLocked(ct, EventInitiated, fmt.Sprintf("to=%s outcome=%s", maskNumber(dest), ct.outcome))
+	s.emitLocked(ct, EventInitiated)
+	s.planCallLocked(ct)
+	s.log.Info("outbound call placed", "contact_id", id, "to", maskNumber(dest), "outcome", ct.outcome)
+	return map[string]string{"ContactId": id}, nil
+}
+
+// pickOutcomeLocked decides how a call ends: forced per number, else
+// weighted random.
+func (s *Sim) pickOutcomeLocked(dest string) string {
+	if o, ok := s.world.Calls.NumberOutcomes[dest]; ok {
+		return o
+	}
+	p := s.world.Calls
+	total := p.AnswerWeight + p.NoAnswerWeight + p.BusyWeight + p.FailWeight
+	x := s.rng.Float64() * total
+	switch {
+	case x < p.AnswerWeight:
+		return OutcomeAnswered
+	case x < p.AnswerWeight+p.NoAnswerWeight:
+		return OutcomeNoAnswer
+	case x < p.AnswerWeight+p.NoAnswerWeight+p.BusyWeight:
+		return OutcomeBusy
+	default:
+		return OutcomeFailed
+	}
+}
+
+func (s *Sim) uniformLocked(min, max time.Duration) time.Duration {
+	if max <= min {
+		return min
+	}
+	return min + time.Duration(s.rng.Int64N(int64(max-min)+1))
+}
+
+// Delays before a busy or failed call ends.
+const (
+	busyDelay   = 3 * time.Second
+	failedDelay = 1 * time.Second
+)
+
+// stepLocked schedules f for the contact's current step; it does nothing
+// if the contact moved on meanwhile (StopContact, reset).
+func (s *Sim) stepLocked(c *contact, d time.Duration, f func()) {
+	step := c.step
+	c.timer = s.schedule(d, func() {
+		if c.step != step || !c.active() {
+			return
+		}
+		c.timer = 0
+		f()
+	})
+}
+
+func (s *Sim) setStatusLocked(c *contact, status string) {
+	if c.timer != 0 {
+		s.cancel(c.timer)
+		c.timer = 0
+	}
+	c.step++
+	c.status = status
+}
+
+func (s *Sim) planCallLocked(c *contact) {
+	p := s.world.Calls
+	switch c.outcome {
+	case OutcomeAnswered:
+		ring := s.uniformLocked(p.RingMin.D(), p.RingMax.D())
+		if ring >= c.ringTimeout {
+			// Nobody picked up within the dialing timeout.
+			c.outcome = OutcomeNoAnswer
+			s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonUnanswered) })
+			return
+		}
+		s.stepLocked(c, ring, func() { s.answerLocked(c) })
+	case OutcomeNoAnswer:
+		s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonUnanswered) })
+	case OutcomeBusy:
+		s.stepLocked(c, min(busyDelay, c.ringTimeout), func() { s.disconnectLocked(c, ReasonBusy) })
+	default:
+		s.stepLocked(c, failedDelay, func() { s.disconnectLocked(c, ReasonTelecomProblem) })
+	}
+}
+
+func (s *Sim) answerLocked(c *contact) {
+	s.setStatusLocked(c, StatusConnectedToSystem)
+	c.connectedToSystem = s.clock.Now()
+	s.noteLocked(c, EventConnectedToSystem, "")
+	s.emitLocked(c, EventConnectedToSystem)
+	p := s.world.Calls
+	if c.queueID == "" {
+		// The flow plays its message and hangs up.
+		s.stepLocked(c, p.FlowDelay.D()+s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
+		return
+	}
+	s.stepLocked(c, p.FlowDelay.D(), func() { s.enqueueLocked(c) })
+}
+
+func (s *Sim) enqueueLocked(c *contact) {
+	s.setStatusLocked(c, StatusQueued)
+	c.enqueued = s.clock.Now()
+	s.noteLocked(c, EventQueued, "queue="+c.queueID)
+	s.emitLocked(c, EventQueued)
+	if qt := s.world.Calls.QueueTimeout.D(); qt > 0 {
+		s.stepLocked(c, qt, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
+	}
+	s.routeQueuedLocked(c.instanceID)
+}
+
+func (s *Sim) connectToAgentLocked(c *contact, a *agentState) {
+	s.setStatusLocked(c, StatusConnectedToAgent)
+	now := s.clock.Now()
+	c.agentID = a.ID
+	c.connectedToAgent = now
+	a.activity, a.contactID, a.since = activityOnContact, c.id, now
+	a.epoch++
+	s.noteLocked(c, EventConnectedToAgent, "agent="+a.ID)
+	s.emitLocked(c, EventConnectedToAgent)
+	p := s.world.Calls
+	s.stepLocked(c, s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, ReasonCustomerDisconnect) })
+}
+
+func (s *Sim) disconnectLocked(c *contact, reason string) {
+	wasWithAgent := c.status == StatusConnectedToAgent
+	s.setStatusLocked(c, StatusDisconnected)
+	c.disconnected = s.clock.Now()
+	c.disconnectReason = reason
+	s.noteLocked(c, EventDisconnected, "reason="+reason)
+	s.emitLocked(c, EventDisconnected)
+	if wasWithAgent && c.agentID != "" {
+		s.releaseAgentLocked(c.instanceID, c.agentID)
+	}
+}
+
+// emitLocked queues a contact event for delivery.
+func (s *Sim) emitLocked(c *contact, eventType string) {
+	if !c.simulated {
+		return
+	}
+	now := s.clock.Now()
+	d := EventDetail{
+		EventType: eventType, ContactID: c.id, InitialContactID: c.initialID, Channel: c.channel,
+		InstanceARN: s.InstanceARN(c.instanceID), InitiationMethod: c.method,
+		InitiationTimestamp:        eventTime(c.initiated),
+		ConnectedToSystemTimestamp: eventTime(c.connectedToSystem),
+		DisconnectTimestamp:        eventTime(c.disconnected),
+	}
+	if eventType == EventDisconnected {
+		d.DisconnectReason = c.disconnectReason
+	}
+	if !c.enqueued.IsZero() {
+		d.QueueInfo = &EventQueueInfo{QueueARN: s.queueARN(c.instanceID, c.queueID), QueueType: "STANDARD", EnqueueTimestamp: eventTime(c.enqueued)}
+	}
+	if c.agentID != "" {
+		d.AgentInfo = &EventAgentInfo{AgentARN: s.agentARN(c.instanceID, c.agentID), ConnectedToAgentTimestamp: eventTime(c.connectedToAgent)}
+	}
+	if c.campaignID != "" {
+		d.Campaign = &EventCampaign{CampaignID: c.campaignID}
+	}
+	s.pending = append(s.pending, Event{
+		Version: "0", ID: newUUID(), DetailType: "Amazon Connect Contact Event", Source: "aws.connect",
+		Account: s.world.AccountID, Time: now.UTC().Format("2006-01-02T15:04:05Z"), Region: s.world.Region,
+		Resources: []string{s.InstanceARN(c.instanceID), s.contactARN(c.instanceID, c.id)},
+		Detail:    d,
+	})
+	s.stats.eventsEmitted++
+}
+
+type stopContactInput struct {
+	ContactId        *string
+	InstanceId       *string
+	DisconnectReason *struct{ Code *string }
+}
+
+func (s *Sim) stopContact(c *call) (any, *apiError) {
+	var in stopContactInput
+	if e := c.decode(&in); e != nil {
+		return nil, e
+	}
+	var ck check
+	ck.required("ContactId", in.ContactId != nil)
+	ck.required("InstanceId", in.InstanceId != nil)
+	ck.length("ContactId", in.ContactId, 1, 256)
+	ck.length("InstanceId", in.InstanceId, 1, 100)
+	if in.DisconnectReason != nil {
+		ck.length("DisconnectReason.Code", in.DisconnectReason.Code, 1, 256)
+	}
+	if e := ck.err(); e != nil {
+		return nil, e
+	}
+	if _, e := s.instanceOrErr(*in.InstanceId); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.unlockAndFlush()
+	ct := s.contacts[*in.ContactId]
+	if ct == nil || ct.instanceID != *in.InstanceId || !ct.active() {
+		return nil, newErr(errContactNotFound, "Contact %s is not active or does not exist", *in.ContactId)
+	}
+	if ct.channel == ChannelVoice {
+		switch ct.method {
+		case "DISCONNECT", "TRANSFER", "QUEUE_TRANSFER", "EXTERNAL_OUTBOUND", "MONITOR":
+			return nil, newErr(errInvalidRequest, "StopContact does not work for voice contacts initiated by %s", ct.method)
+		}
+	}
+	reason := ReasonAPI
+	if in.DisconnectReason != nil && in.DisconnectReason.Code != nil {
+		reason = *in.DisconnectReason.Code
+	}
+	s.noteLocked(ct, OpStopContact, "")
+	s.disconnectLocked(ct, reason)
+	return struct{}{}, nil
+}

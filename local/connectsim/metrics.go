@@ -1,0 +1,298 @@
+package connectsim
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// metricUnits are the current metrics connectsim answers, with their unit.
+var metricUnits = map[string]string{
+	"AGENTS_AVAILABLE":          "COUNT",
+	"AGENTS_ONLINE":             "COUNT",
+	"AGENTS_ON_CALL":            "COUNT",
+	"AGENTS_ON_CONTACT":         "COUNT",
+	"AGENTS_STAFFED":            "COUNT",
+	"AGENTS_AFTER_CONTACT_WORK": "COUNT",
+	"AGENTS_NON_PRODUCTIVE":     "COUNT",
+	"AGENTS_ERROR":              "COUNT",
+	"CONTACTS_IN_QUEUE":         "COUNT",
+	"OLDEST_CONTACT_AGE":        "SECONDS",
+	"CONTACTS_SCHEDULED":        "COUNT",
+	"SLOTS_ACTIVE":              "COUNT",
+	"SLOTS_AVAILABLE":           "COUNT",
+}
+
+type currentMetric struct {
+	Name *string `json:"Name"`
+	Unit *string `json:"Unit,omitempty"`
+}
+
+type getCurrentMetricDataInput struct {
+	Filters *struct {
+		Queues          []string
+		Channels        []string
+		RoutingProfiles []string
+	}
+	Groupings      []string
+	CurrentMetrics []currentMetric
+	MaxResults     *int64
+	NextToken      *string
+}
+
+type metricQueue struct {
+	Id  string `json:"Id"`
+	Arn string `json:"Arn"`
+}
+
+type metricDimensions struct {
+	Queue   *metricQueue `json:"Queue,omitempty"`
+	Channel string       `json:"Channel,omitempty"`
+}
+
+type metricData struct {
+	Metric currentMetric `json:"Metric"`
+	Value  float64       `json:"Value"`
+}
+
+type metricResult struct {
+	Dimensions  *metricDimensions `json:"Dimensions,omitempty"`
+	Collections []metricData      `json:"Collections"`
+}
+
+var allChannels = []string{"VOICE", "CHAT", "TASK", "EMAIL"}
+
+func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
+	instID := c.params["InstanceId"]
+	var in getCurrentMetricDataInput
+	if e := c.decode(&in); e != nil {
+		return nil, e
+	}
+	var ck check
+	ck.length("InstanceId", &instID, 1, 100)
+	ck.required("Filters", in.Filters != nil)
+	ck.required("CurrentMetrics", in.CurrentMetrics != nil)
+	ck.intRange("MaxResults", in.MaxResults, 1, 100)
+	if in.Filters != nil {
+		if n := len(in.Filters.Queues); n > 100 {
+			ck.fail("filters.queues", "", "Member must have length less than or equal to 100")
+		}
+		if n := len(in.Filters.Channels); n > 4 {
+			ck.fail("filters.channels", "", "Member must have length less than or equal to 4")
+		}
+		for _, ch := range in.Filters.Channels {
+			ck.enum("filters.channels.member", &ch, allChannels...)
+		}
+	}
+	if len(in.Groupings) > 2 {
+		ck.fail("groupings", "", "Member must have length less than or equal to 2")
+	}
+	for _, g := range in.Groupings {
+		ck.enum("groupings.member", &g, "QUEUE", "CHANNEL", "ROUTING_PROFILE", "ROUTING_STEP_EXPRESSION", "AGENT_STATUS")
+	}
+	for _, m := range in.CurrentMetrics {
+		ck.enum("currentMetrics.member.name", m.Name, sortedKeys(metricUnits)...)
+		ck.enum("currentMetrics.member.unit", m.Unit, "SECONDS", "COUNT", "PERCENT")
+	}
+	if e := ck.err(); e != nil {
+		return nil, e
+	}
+	inst, e := s.instanceOrErr(instID)
+	if e != nil {
+		return nil, e
+	}
+	if len(in.CurrentMetrics) == 0 {
+		return nil, newErr(errInvalidParameter, "CurrentMetrics must name at least one metric")
+	}
+	for _, m := range in.CurrentMetrics {
+		if m.Name == nil {
+			return nil, newErr(errInvalidParameter, "Every current metric needs a Name")
+		}
+		if m.Unit != nil && *m.Unit != metricUnits[*m.Name] {
+			return nil, newErr(errInvalidParameter, "The unit of %s is %s, not %s", *m.Name, metricUnits[*m.Name], *m.Unit)
+		}
+	}
+	f := in.Filters
+	if len(f.Queues) == 0 && len(f.RoutingProfiles) == 0 {
+		return nil, newErr(errInvalidParameter, "Filters must name at least one queue or routing profile")
+	}
+	var queues []*Queue
+	for _, q := range f.Queues {
+		id := q
+		if i := strings.LastIndex(q, "/queue/"); strings.HasPrefix(q, "arn:") && i >= 0 {
+			if !strings.HasPrefix(q, s.InstanceARN(inst.ID)+"/") {
+				return nil, newErr(errInvalidParameter, "Queue %s does not belong to instance %s", q, inst.ID)
+			}
+			id = q[i+len("/queue/"):]
+		}
+		qq := inst.queue(id)
+		if qq == nil {
+			return nil, newErr(errResourceNotFound, "Queue %s not found in instance %s", q, inst.ID)
+		}
+		queues = append(queues, qq)
+	}
+	for _, rp := range f.RoutingProfiles {
+		id := rp
+		if i := strings.LastIndex(rp, "/routing-profile/"); i >= 0 {
+			id = rp[i+len("/routing-profile/"):]
+		}
+		if id != DefaultRoutingProfileID {
+			return nil, newErr(errResourceNotFound, "Routing profile %s not found in instance %s", rp, inst.ID)
+		}
+		// The one routing profile serves every queue.
+		if len(f.Queues) == 0 {
+			for i := range inst.Queues {
+				queues = append(queues, &inst.Queues[i])
+			}
+		}
+	}
+	channels := f.Channels
+	var byQueue, byChannel bool
+	for _, g := range in.Groupings {
+		switch g {
+		case "QUEUE":
+			byQueue = true
+		case "CHANNEL":
+			byChannel = true
+		default:
+			return nil, newErr(errInvalidParameter, "Grouping %s is not supported by connectsim (QUEUE and CHANNEL are)", g)
+		}
+	}
+	if byChannel && len(channels) == 0 {
+		channels = []string{"VOICE", "CHAT", "TASK"}
+	}
+
+	type group struct {
+		queues  []*Queue
+		channel string
+	}
+	var groups []group
+	chans := []string{""}
+	if byChannel {
+		chans = channels
+	}
+	if byQueue {
+		for _, q := range queues {
+			for _, ch := range chans {
+				groups = append(groups, group{queues: []*Queue{q}, channel: ch})
+			}
+		}
+	} else {
+		for _, ch := range chans {
+			groups = append(groups, group{queues: queues, channel: ch})
+		}
+	}
+
+	s.mu.Lock()
+	now := s.clock.Now()
+	var results []metricResult
+	for _, g := range groups {
+		// With a channel filter but no channel grouping, count the
+		// filtered channels.
+		want := map[string]bool{}
+		switch {
+		case g.channel != "":
+			want[g.channel] = true
+		case len(channels) > 0:
+			for _, ch := range channels {
+				want[ch] = true
+			}
+		}
+		vals := s.metricValuesLocked(inst.ID, g.queues, want, now)
+		r := metricResult{Collections: []metricData{}}
+		if byQueue || byChannel {
+			r.Dimensions = &metricDimensions{Channel: g.channel}
+			if byQueue {
+				r.Dimensions.Queue = &metricQueue{Id: g.queues[0].ID, Arn: s.queueARN(inst.ID, g.queues[0].ID)}
+			}
+		}
+		for _, m := range in.CurrentMetrics {
+			name, unit := *m.Name, metricUnits[*m.Name]
+			r.Collections = append(r.Collections, metricData{Metric: currentMetric{Name: &name, Unit: &unit}, Value: vals[name]})
+		}
+		results = append(results, r)
+	}
+	s.mu.Unlock()
+
+	total := len(results)
+	offset := 0
+	if in.NextToken != nil {
+		n, err := strconv.Atoi(strings.TrimPrefix(*in.NextToken, "connectsim-"))
+		if err != nil || n < 0 || n > total {
+			return nil, newErr(errInvalidParameter, "NextToken is not valid")
+		}
+		offset = n
+	}
+	limit := 100
+	if in.MaxResults != nil {
+		limit = int(*in.MaxResults)
+	}
+	end := min(offset+limit, total)
+	out := map[string]any{
+		"MetricResults":         results[offset:end],
+		"DataSnapshotTime":      epoch(now),
+		"ApproximateTotalCount": total,
+	}
+	if end < total {
+		out["NextToken"] = "connectsim-" + strconv.Itoa(end)
+	}
+	return out, nil
+}
+
+// metricValuesLocked computes every metric for a set of queues and
+// channels (empty: all). Agents count once however many of the queues
+// they serve; they take contacts of every channel.
+func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels map[string]bool, now time.Time) map[string]float64 {
+	inQ := map[string]bool{}
+	for _, q := range queues {
+		inQ[q.ID] = true
+	}
+	v := map[string]float64{}
+	for _, a := range s.agents[instanceID] {
+		serves := false
+		for q := range inQ {
+			if a.serves(q) {
+				serves = true
+				break
+			}
+		}
+		if !serves || !a.online() {
+			continue
+		}
+		v["AGENTS_ONLINE"]++
+		switch a.activity {
+		case activityOnContact:
+			v["AGENTS_ON_CALL"]++
+			v["AGENTS_ON_CONTACT"]++
+			v["AGENTS_STAFFED"]++
+			v["SLOTS_ACTIVE"]++
+		case activityACW:
+			v["AGENTS_AFTER_CONTACT_WORK"]++
+			v["AGENTS_STAFFED"]++
+			v["SLOTS_ACTIVE"]++
+		default:
+			if a.Status == AgentAvailable {
+				v["AGENTS_AVAILABLE"]++
+				v["AGENTS_STAFFED"]++
+				v["SLOTS_AVAILABLE"]++
+			} else {
+				v["AGENTS_NON_PRODUCTIVE"]++
+			}
+		}
+	}
+	var oldest float64
+	for _, c := range s.contacts {
+		if c.instanceID != instanceID || c.status != StatusQueued || !inQ[c.queueID] {
+			continue
+		}
+		if len(channels) > 0 && !channels[c.channel] {
+			continue
+		}
+		v["CONTACTS_IN_QUEUE"]++
+		if age := now.Sub(c.enqueued).Seconds(); age > oldest {
+			oldest = age
+		}
+	}
+	v["OLDEST_CONTACT_AGE"] = float64(int64(oldest))
+	return v
+}
