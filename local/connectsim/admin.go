@@ -194,6 +194,19 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return s.Agents(p[1]), 0, nil
+	case p[0] == "subscribers" && len(p) == 1 && m == http.MethodPost:
+		var in struct {
+			URL string `json:"url"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		if err := s.AddSubscriber(in.URL); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return nil, 0, nil
+	case p[0] == "drain" && len(p) == 1 && m == http.MethodPost:
+		return map[string]bool{"drained": s.Drain(10 * time.Second)}, 0, nil
 	}
 	return nil, 0, adminErrorf(404, "%v: %s %s", errNoAdminRoute, r.Method, r.URL.Path)
 }

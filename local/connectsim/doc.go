@@ -12,7 +12,89 @@
 // faster than real time (or be stepped by tests), emitting Amazon Connect
 // contact events in the EventBridge envelope.
 //
-// An admin API under /_connectsim/ lets tests and developers inspect every
-// contact, every request counted by operation and outcome, and change agents,
-// faults and the sign-in outcome at run time.
+// # Operations
+//
+// Amazon Connect (SigV4 Authorization header required, signature not
+// verified; the credential scope must name the world's Region and the
+// "connect" service):
+//
+//	POST /contact/attributes                           UpdateContactAttributes
+//	GET  /contact/attributes/{InstanceId}/{InitialContactId}  GetContactAttributes
+//	GET  /contacts/{InstanceId}/{ContactId}            DescribeContact
+//	PUT  /contact/outbound-voice                       StartOutboundVoiceContact
+//	POST /contact/stop                                 StopContact
+//	POST /metrics/current/{InstanceId}                 GetCurrentMetricData
+//	POST /contact/update-participant-authentication    UpdateParticipantAuthentication
+//
+// Connect Participant Service (X-Amz-Bearer connection token required):
+//
+//	POST /participant/authentication-url      GetAuthenticationUrl {SessionId, RedirectUri} -> {AuthenticationUrl}
+//	POST /participant/cancel-authentication   CancelParticipantAuthentication {SessionId} -> {}
+//
+// Cognito hosted sign-in stand-in:
+//
+//	GET /oauth2/authorize?response_type=code&client_id=..&redirect_uri=..&state=..
+//	    302 to redirect_uri?code=..&state=.. (or ?error=..&error_description=..&state=..
+//	    after SetSignInOutcome); 400 page for an unknown client or redirect URI.
+//
+// Error choices where the reference leaves room: model constraint
+// violations (missing members, lengths, ranges, enums) answer
+// InvalidRequestException with AWS's "1 validation error detected" message;
+// service rules (E.164 numbers, attribute keys, the 32,768-byte attribute
+// budget, an unusable queue caller ID) answer InvalidParameterException;
+// unknown instance, flow, queue, phone number or (attribute operations and
+// DescribeContact) contact answer ResourceNotFoundException; StopContact on
+// an unknown or ended contact answers ContactNotFoundException (410);
+// UpdateParticipantAuthentication, whose error list has no
+// ResourceNotFoundException, answers InvalidParameterException for an unknown
+// instance, InvalidRequestException for an unknown or expired state and
+// ConflictException for a completed session. The Participant Service answers
+// ValidationException (400) and InternalServerException (500).
+//
+// # Calls
+//
+// A call placed by StartOutboundVoiceContact emits INITIATED, then, when
+// answered (after a ring time), CONNECTED_TO_SYSTEM, QUEUED after the flow
+// delay, CONNECTED_TO_AGENT as soon as an agent serving the queue is
+// available, and DISCONNECTED after the talk time (disconnectReason
+// CUSTOMER_DISCONNECT; the agent then spends AfterContactWork in ACW). A call
+// not answered within RingTimeoutInSeconds (default 60 s) ends with
+// TELECOM_UNANSWERED, a busy line after 3 s with TELECOM_BUSY, a failed call
+// after 1 s with TELECOM_PROBLEM; none of them has a
+// connectedToSystemTimestamp. A queued contact nobody takes within
+// QueueTimeout ends with CONTACT_FLOW_DISCONNECT; StopContact ends a contact
+// with "API" (or the DisconnectReason.Code given). Contacts made with
+// CreateContact or StartChatAuthentication emit no events. Every voice
+// contact that has not ended counts against the instance's concurrent
+// active calls quota (LimitExceededException).
+//
+// # Admin API
+//
+// Under /_connectsim/, JSON in and out, errors as {"message": ...}:
+//
+//	GET    /_connectsim/contacts               every contact with its full history
+//	GET    /_connectsim/contacts/{id}          one contact
+//	POST   /_connectsim/contacts               CreateContact: NewContact JSON -> 201 ContactView
+//	GET    /_connectsim/stats                  Stats: requests by operation and outcome, highest concurrency
+//	GET    /_connectsim/world                  the World in use
+//	GET    /_connectsim/agents/{instanceId}    agents with what they are doing
+//	PUT    /_connectsim/agents/{instanceId}    SetAgents: [Agent, ...]
+//	GET    /_connectsim/faults                 faults in force, by operation
+//	PUT    /_connectsim/faults/{operation}     SetFault: {"kind":"latency","latency":"2s","probability":0.5,"count":3}
+//	DELETE /_connectsim/faults                 ClearFaults
+//	DELETE /_connectsim/faults/{operation}     remove one fault
+//	PUT    /_connectsim/sign-in-outcome        SetSignInOutcome: {"error":"access_denied","errorDescription":"..."} ({} for success)
+//	POST   /_connectsim/chat-authentication    StartChatAuthentication: {"instanceId":"..."} -> 201 ChatAuth
+//	GET    /_connectsim/auth-sessions          AuthSessions
+//	POST   /_connectsim/subscribers            AddSubscriber: {"url":"http://..."}
+//	POST   /_connectsim/drain                  Drain (10 s): {"drained": true}
+//	POST   /_connectsim/advance                Advance a manual clock: {"duration":"30s"} (409 otherwise)
+//	POST   /_connectsim/reset                  Reset
+//
+// Operation names (for faults, throttle settings and counters) are the SDK's:
+// UpdateContactAttributes, GetContactAttributes, DescribeContact,
+// StartOutboundVoiceContact, StopContact, GetCurrentMetricData,
+// UpdateParticipantAuthentication, GetAuthenticationUrl,
+// CancelParticipantAuthentication, or "*" for a fault on all of them.
+// Outcomes are "ok", the error type answered, "dropped" or "canceled".
 package connectsim
