@@ -1,0 +1,40 @@
+package contactflow
+
+// MaxAttributeBytes is Connect's limit on one contact's attributes: the UTF-8 bytes of every key
+// and value together.
+const MaxAttributeBytes = 32768
+
+// ValidKey reports whether k can be a contact attribute key: one or more of [A-Za-z0-9_-].
+func ValidKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// AttributeBytes is the size of attrs as Connect counts it.
+func AttributeBytes(attrs map[string]string) int {
+	n := 0
+	for k, v := range attrs {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// MergedBytes is the size the contact's attributes will have once update is written over
+// existing: a key in both counts once, with its new value.
+func MergedBytes(existing, update map[string]string) int {
+	n := AttributeBytes(update)
+	for k, v := range existing {
+		if _, ok := update[k]; !ok {
+			n += len(k) + len(v)
+		}
+	}
+	return n
+}

@@ -1,0 +1,91 @@
+package contactflow
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/flowbudget"
+)
+
+// Environment variables the function reads. The CDK construct sets them.
+const (
+	// EnvBudget is the time budget of one invocation, a Go duration (default 3s, at most 8s).
+	EnvBudget = "FLOW_BUDGET"
+	// EnvErrorMode is "result" (answer result=error, the default) or "fail" (fail the
+	// invocation, so the flow takes the block's Error branch).
+	EnvErrorMode = "ERROR_MODE"
+	// EnvDefaultCountry is the ISO 3166 region of numbers written without a country code
+	// (default US).
+	EnvDefaultCountry = "DEFAULT_COUNTRY"
+	// EnvDoNotCallTable is the DynamoDB table of the do-not-call list.
+	EnvDoNotCallTable = "DO_NOT_CALL_TABLE"
+)
+
+// ErrorMode is how a failed operation reaches the flow.
+type ErrorMode string
+
+// Error modes.
+const (
+	// ErrorModeResult answers result=error with error_code and error_message: the flow branches
+	// on them after the block's Success branch.
+	ErrorModeResult ErrorMode = "result"
+	// ErrorModeFail fails the invocation: the flow takes the block's Error branch (Connect
+	// retries a failed invocation first).
+	ErrorModeFail ErrorMode = "fail"
+)
+
+// DefaultCountry is the region of numbers without a country code unless configured.
+const DefaultCountry = "US"
+
+// Config is the function's behaviour.
+type Config struct {
+	Budget         flowbudget.Budget
+	ErrorMode      ErrorMode
+	DefaultCountry string
+}
+
+// DefaultConfig is the configuration of an unconfigured function.
+func DefaultConfig() Config {
+	return Config{Budget: flowbudget.Default(), ErrorMode: ErrorModeResult, DefaultCountry: DefaultCountry}
+}
+
+// Validate reports every problem of c.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Budget.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvBudget, err))
+	}
+	if c.ErrorMode != ErrorModeResult && c.ErrorMode != ErrorModeFail {
+		errs = append(errs, fmt.Errorf("%s: %q must be %q or %q", EnvErrorMode, c.ErrorMode, ErrorModeResult, ErrorModeFail))
+	}
+	if !donotcall.IsValidRegion(c.DefaultCountry) {
+		errs = append(errs, fmt.Errorf("%s: %q is not a region code such as US, GB or DE", EnvDefaultCountry, c.DefaultCountry))
+	}
+	return errors.Join(errs...)
+}
+
+// ConfigFromEnv reads the configuration with getenv (os.Getenv in the function); unset or empty
+// variables take their defaults. Every problem is reported.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	var errs []error
+	if v := strings.TrimSpace(getenv(EnvBudget)); v != "" {
+		if b, err := flowbudget.Parse(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvBudget, err))
+		} else {
+			c.Budget = b
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvErrorMode)); v != "" {
+		c.ErrorMode = ErrorMode(strings.ToLower(v))
+	}
+	if v := strings.TrimSpace(getenv(EnvDefaultCountry)); v != "" {
+		c.DefaultCountry = strings.ToUpper(v)
+	}
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}

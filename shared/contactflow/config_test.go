@@ -1,0 +1,47 @@
+package contactflow
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Config
+		wantErr []string
+	}{
+		{"defaults", nil, DefaultConfig(), nil},
+		{"empty values are defaults", map[string]string{EnvBudget: "", EnvErrorMode: " ", EnvDefaultCountry: ""}, DefaultConfig(), nil},
+		{"all set", map[string]string{EnvBudget: "1500ms", EnvErrorMode: "FAIL", EnvDefaultCountry: "gb"},
+			func() Config {
+				c := DefaultConfig()
+				c.Budget.Total, c.ErrorMode, c.DefaultCountry = 1500*time.Millisecond, ErrorModeFail, "GB"
+				return c
+			}(), nil},
+		{"every problem reported", map[string]string{EnvBudget: "9s", EnvErrorMode: "panic", EnvDefaultCountry: "XX"}, Config{},
+			[]string{"FLOW_BUDGET", "between", "ERROR_MODE", `"panic"`, "DEFAULT_COUNTRY", `"XX"`}},
+		{"budget not a duration", map[string]string{EnvBudget: "3"}, Config{}, []string{"FLOW_BUDGET", "not a duration"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("no error, config %+v", got)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q lacks %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("ConfigFromEnv = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,140 @@
+package contactflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+)
+
+// Code is a stable error code answered in the response's error_code. Flows branch on these
+// values, so they never change meaning; docs/contactflow.md lists them.
+type Code string
+
+// Error codes.
+const (
+	// BadRequest: the event or the block's parameters are malformed (unknown operation, missing
+	// instance ARN, invalid contact ID, nothing to write, ...).
+	BadRequest Code = "BAD_REQUEST"
+	// InvalidKey: an attribute key has characters other than [A-Za-z0-9_-], or a get asked for a
+	// key the response reserves.
+	InvalidKey Code = "INVALID_KEY"
+	// AttributesTooLarge: the contact's attributes would exceed 32,768 bytes of keys and values.
+	AttributesTooLarge Code = "ATTRIBUTES_TOO_LARGE"
+	// ResponseTooLarge: the requested attributes do not fit in Connect's 32 KB response.
+	ResponseTooLarge Code = "RESPONSE_TOO_LARGE"
+	// ContactNotFound: Connect does not know the contact (or the instance).
+	ContactNotFound Code = "CONTACT_NOT_FOUND"
+	// Throttled: Connect throttled every attempt the budget allowed.
+	Throttled Code = "THROTTLED"
+	// AccessDenied: the function's role may not call Connect for this instance.
+	AccessDenied Code = "ACCESS_DENIED"
+	// ConnectUnavailable: Connect failed (5xx, connection error) on every attempt the budget allowed.
+	ConnectUnavailable Code = "CONNECT_UNAVAILABLE"
+	// Timeout: the time budget ran out before Connect or DynamoDB answered.
+	Timeout Code = "TIMEOUT"
+	// InvalidPhoneNumber: no phone number to opt out, or one that cannot be a phone number.
+	InvalidPhoneNumber Code = "INVALID_PHONE_NUMBER"
+	// OptOutUnavailable: the do-not-call table could not record the opt-out.
+	OptOutUnavailable Code = "OPTOUT_UNAVAILABLE"
+	// Internal: a bug; the log line has the detail.
+	Internal Code = "INTERNAL"
+)
+
+// Codes lists every error code, for documentation tests.
+var Codes = []Code{BadRequest, InvalidKey, AttributesTooLarge, ResponseTooLarge, ContactNotFound, Throttled,
+	AccessDenied, ConnectUnavailable, Timeout, InvalidPhoneNumber, OptOutUnavailable, Internal}
+
+// Failure is an operation's error: a code for the flow, a short message safe to show in the flow
+// (no phone numbers, no SDK text), and the cause for the log line.
+type Failure struct {
+	Code    Code
+	Message string
+	Err     error
+}
+
+func (f *Failure) Error() string {
+	if f.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", f.Code, f.Message, f.Err)
+	}
+	return fmt.Sprintf("%s: %s", f.Code, f.Message)
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+func fail(code Code, format string, a ...any) *Failure {
+	return &Failure{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// asFailure returns err as a Failure, classifying errors that are not one as Internal.
+func asFailure(err error) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return &Failure{Code: Internal, Message: "internal error", Err: err}
+}
+
+// connectFailure classifies an error of a Connect call. The API error is looked at first: when
+// the budget stopped the retries, the last attempt's error (a throttle, say) is the useful answer.
+func connectFailure(op string, err error) *Failure {
+	f := &Failure{Err: fmt.Errorf("%s: %w", op, err)}
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		switch apiErr.ErrorCode() {
+		case "ResourceNotFoundException", "ContactNotFoundException":
+			f.Code, f.Message = ContactNotFound, "Connect does not know the contact"
+		case "ThrottlingException", "TooManyRequestsException", "LimitExceededException":
+			f.Code, f.Message = Throttled, "Connect throttled the request"
+		case "AccessDeniedException":
+			f.Code, f.Message = AccessDenied, "the function may not call Connect for this instance"
+		case "InvalidParameterException", "InvalidRequestException":
+			f.Code, f.Message = BadRequest, "Connect rejected the request"
+		default:
+			if fault := apiErr.ErrorFault(); fault == smithy.FaultClient {
+				f.Code, f.Message = BadRequest, "Connect rejected the request"
+			} else {
+				f.Code, f.Message = ConnectUnavailable, "Connect failed"
+			}
+		}
+	case isTimeout(err):
+		f.Code, f.Message = Timeout, "Connect did not answer within the time budget"
+	default:
+		f.Code, f.Message = ConnectUnavailable, "Connect could not be reached"
+	}
+	return f
+}
+
+// optOutFailure classifies an error of the do-not-call table.
+func optOutFailure(err error) *Failure {
+	f := &Failure{Code: OptOutUnavailable, Message: "the do-not-call list could not record the opt-out", Err: err}
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) && isTimeout(err) {
+		f.Code, f.Message = Timeout, "the do-not-call list did not answer within the time budget"
+	}
+	return f
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// phoneLike matches international phone numbers, as Connect writes them, inside other text.
+// Bare digit runs are left alone: contact and instance IDs are full of them.
+var phoneLike = regexp.MustCompile(`\+[0-9][0-9 ().-]{5,}[0-9]`)
+
+// scrub masks phone numbers in text that reaches a log line from elsewhere (an SDK error that
+// quotes a request, say).
+func scrub(s string) string {
+	return phoneLike.ReplaceAllStringFunc(s, donotcall.Mask)
+}

@@ -1,0 +1,373 @@
+// Package contactflow is the logic of the contact-flow function that Amazon Connect's "Invoke
+// AWS Lambda function" block calls: read and write the contact's attributes, and record a
+// caller's opt-out in the do-not-call list.
+//
+// Every invocation answers a flat string map with result=ok or result=error and a stable
+// error_code, within a time budget, whatever the event holds and however Connect behaves: a
+// flow must always be able to tell what happened, and must never hang. docs/contactflow.md is
+// the user's guide.
+package contactflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+)
+
+// AttributeReader reads a contact's attributes (Connect's GetContactAttributes).
+type AttributeReader interface {
+	GetContactAttributes(ctx context.Context, in *connect.GetContactAttributesInput, optFns ...func(*connect.Options)) (*connect.GetContactAttributesOutput, error)
+}
+
+// AttributeWriter writes a contact's attributes (Connect's UpdateContactAttributes).
+type AttributeWriter interface {
+	UpdateContactAttributes(ctx context.Context, in *connect.UpdateContactAttributesInput, optFns ...func(*connect.Options)) (*connect.UpdateContactAttributesOutput, error)
+}
+
+// ContactAttributes reads and writes contact attributes; *connect.Client is one.
+type ContactAttributes interface {
+	AttributeReader
+	AttributeWriter
+}
+
+// OptOutRecorder keeps the do-not-call list; *donotcall.Table is one.
+type OptOutRecorder interface {
+	Record(ctx context.Context, e donotcall.Entry) (added bool, err error)
+}
+
+// MaxResponseBytes bounds the encoded response. Connect refuses a Lambda response of 32 KB or
+// more; the rest is headroom for the runtime's framing.
+const MaxResponseBytes = 32000
+
+// maxMessageLength bounds error_message, in bytes.
+const maxMessageLength = 200
+
+// Handler answers contact-flow invocations. It is safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	attrs   ContactAttributes
+	optouts OptOutRecorder
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewHandler returns a handler that reaches Connect through attrs and the do-not-call list
+// through optouts, and writes one log line per invocation to log.
+func NewHandler(cfg Config, attrs ContactAttributes, optouts OptOutRecorder, log *slog.Logger) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if attrs == nil || optouts == nil || log == nil {
+		return nil, errors.New("contactflow: attrs, optouts and log are required")
+	}
+	return &Handler{cfg: cfg, attrs: attrs, optouts: optouts, log: log, now: time.Now}, nil
+}
+
+// FlowError is the error of a failed invocation in ErrorModeFail. Its text is "CODE: message",
+// safe for Connect's logs.
+type FlowError struct {
+	Code    Code
+	Message string
+}
+
+func (e *FlowError) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Invoke implements lambda.Handler: it takes the raw payload, so that a malformed event is
+// answered with BAD_REQUEST like any other error instead of failing in the runtime's decoder.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	resp, err := h.Handle(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return encodeResponse(resp)
+}
+
+// Handle runs one invocation and returns the response, or a *FlowError in ErrorModeFail.
+func (h *Handler) Handle(ctx context.Context, payload []byte) (map[string]string, error) {
+	start := h.now()
+	ctx, cancel := h.cfg.Budget.Start(ctx, start)
+	defer cancel()
+
+	inv := &invocation{}
+	resp, f := h.run(ctx, payload, inv)
+	h.logInvocation(ctx, inv, f, h.now().Sub(start))
+	if f == nil {
+		return resp, nil
+	}
+	msg := truncate(scrub(f.Message), maxMessageLength)
+	if h.cfg.ErrorMode == ErrorModeFail {
+		return nil, &FlowError{Code: f.Code, Message: msg}
+	}
+	return map[string]string{RespResult: ResultError, RespErrorCode: string(f.Code), RespErrorMessage: msg}, nil
+}
+
+// invocation is what the log line tells about one invocation.
+type invocation struct {
+	contactID  string
+	instanceID string
+	op         Operation
+	// attrs are what the operation adds to the log line.
+	attrs []slog.Attr
+}
+
+func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map[string]string, *Failure) {
+	ev, err := DecodeEvent(payload)
+	if err != nil {
+		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
+	}
+	cd := &ev.Details.ContactData
+	inv.contactID = firstNonEmpty(string(cd.ContactID), string(cd.InitialContactID))
+	p, f := parseParams(ev.Details.Parameters)
+	if f != nil {
+		return nil, f
+	}
+	op, f := p.operation()
+	if f != nil {
+		return nil, f
+	}
+	inv.op = op
+	switch op {
+	case OpGet:
+		return h.get(ctx, &ev, p, inv)
+	case OpOptOut:
+		return h.optOut(ctx, &ev, p, inv)
+	default:
+		return h.update(ctx, &ev, p, inv)
+	}
+}
+
+// instanceARNPattern is the ARN of a Connect instance; the ID is the last group.
+var instanceARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/([-a-zA-Z0-9]{1,100})$`)
+
+// contactIDPattern is what Connect accepts as a contact ID (UUIDs in practice).
+var contactIDPattern = regexp.MustCompile(`^[-a-zA-Z0-9]{1,256}$`)
+
+// target returns the instance and the contact whose attributes an operation reads or writes:
+// the contact_id parameter, else the initial contact (attributes belong to it), else the contact.
+func target(ev *Event, p params, inv *invocation) (instanceID, contactID string, f *Failure) {
+	arn := strings.TrimSpace(string(ev.Details.ContactData.InstanceARN))
+	if arn == "" {
+		return "", "", fail(BadRequest, "the event has no Details.ContactData.InstanceARN")
+	}
+	m := instanceARNPattern.FindStringSubmatch(arn)
+	if m == nil {
+		return "", "", fail(BadRequest, "InstanceARN %s is not an Amazon Connect instance ARN", quoteKey(arn))
+	}
+	inv.instanceID = m[1]
+	cd := &ev.Details.ContactData
+	contactID = firstNonEmpty(strings.TrimSpace(p[ParamContactID]), string(cd.InitialContactID), string(cd.ContactID))
+	if contactID == "" {
+		return "", "", fail(BadRequest, "the event has no InitialContactId or ContactId")
+	}
+	if !contactIDPattern.MatchString(contactID) {
+		return "", "", fail(BadRequest, "contact ID %s is not a Connect contact ID", quoteKey(contactID))
+	}
+	inv.contactID = contactID
+	return m[1], contactID, nil
+}
+
+func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
+	updates := p.attributes()
+	if len(updates) == 0 {
+		return nil, fail(BadRequest, "nothing to write: give the block the attributes as parameters")
+	}
+	keys := sortedKeys(updates)
+	inv.attrs = append(inv.attrs, slog.Int("keys", len(keys)))
+	for _, k := range keys {
+		if !ValidKey(k) {
+			return nil, fail(InvalidKey, "attribute key %s may only have letters, digits, _ and -", quoteKey(k))
+		}
+	}
+	if n := AttributeBytes(updates); n > MaxAttributeBytes {
+		return nil, fail(AttributesTooLarge, "the attributes to write are %d bytes, over Connect's %d per contact", n, MaxAttributeBytes)
+	}
+	instanceID, contactID, f := target(ev, p, inv)
+	if f != nil {
+		return nil, f
+	}
+	// Connect counts the attributes the contact already has: check the merged total here so the
+	// flow gets ATTRIBUTES_TOO_LARGE, not a generic rejection.
+	out, err := h.attrs.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
+		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID),
+	})
+	if err != nil {
+		return nil, connectFailure("get contact attributes", err)
+	}
+	if n := MergedBytes(out.Attributes, updates); n > MaxAttributeBytes {
+		return nil, fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, MaxAttributeBytes)
+	}
+	if _, err := h.attrs.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
+		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID), Attributes: updates,
+	}); err != nil {
+		return nil, connectFailure("update contact attributes", err)
+	}
+	return map[string]string{RespResult: ResultOK, RespCount: strconv.Itoa(len(updates))}, nil
+}
+
+func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
+	rawKeys, hasKeys := p[ParamKeys]
+	prefix, hasPrefix := p[ParamPrefix]
+	var keys []string
+	switch {
+	case hasKeys && hasPrefix:
+		return nil, fail(BadRequest, "give keys or prefix, not both")
+	case hasKeys:
+		var f *Failure
+		if keys, f = keyList(rawKeys); f != nil {
+			return nil, f
+		}
+		for _, k := range keys {
+			if !ValidKey(k) {
+				return nil, fail(InvalidKey, "attribute key %s may only have letters, digits, _ and -", quoteKey(k))
+			}
+			if isResponseKey(k) {
+				return nil, fail(InvalidKey, "key %s is reserved for the response", quoteKey(k))
+			}
+		}
+	case hasPrefix:
+		prefix = strings.TrimSpace(prefix)
+		if !ValidKey(prefix) {
+			return nil, fail(InvalidKey, "prefix %s may only have letters, digits, _ and -", quoteKey(prefix))
+		}
+	default:
+		return nil, fail(BadRequest, "a get needs keys (a comma-separated list) or prefix")
+	}
+	instanceID, contactID, f := target(ev, p, inv)
+	if f != nil {
+		return nil, f
+	}
+	out, err := h.attrs.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
+		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID),
+	})
+	if err != nil {
+		return nil, connectFailure("get contact attributes", err)
+	}
+	resp := map[string]string{RespResult: ResultOK}
+	if hasKeys {
+		for _, k := range keys {
+			if v, ok := out.Attributes[k]; ok {
+				resp[k] = v
+			}
+		}
+	} else {
+		for k, v := range out.Attributes {
+			// The response's own keys win: documented, and a prefix search cannot ask for them.
+			if strings.HasPrefix(k, prefix) && !isResponseKey(k) {
+				resp[k] = v
+			}
+		}
+	}
+	n := len(resp) - 1
+	resp[RespCount] = strconv.Itoa(n)
+	inv.attrs = append(inv.attrs, slog.Int("keys", n))
+	if size := responseSize(resp); size > MaxResponseBytes {
+		return nil, fail(ResponseTooLarge, "the %d attributes found need %d bytes, over the %d a response may hold: ask for fewer", n, size, MaxResponseBytes)
+	}
+	return resp, nil
+}
+
+func (h *Handler) optOut(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
+	cd := &ev.Details.ContactData
+	raw := strings.TrimSpace(p[ParamPhoneNumber])
+	if raw == "" && cd.CustomerEndpoint != nil && strings.EqualFold(string(cd.CustomerEndpoint.Type), EndpointTelephoneNumber) {
+		raw = strings.TrimSpace(string(cd.CustomerEndpoint.Address))
+	}
+	if raw == "" {
+		return nil, fail(InvalidPhoneNumber, "no phone number: the contact has no telephone customer endpoint and the block no phone_number parameter")
+	}
+	inv.attrs = append(inv.attrs, slog.String("phone", donotcall.Mask(raw)))
+	number, err := donotcall.Normalize(raw, h.cfg.DefaultCountry)
+	if err != nil {
+		return nil, &Failure{Code: InvalidPhoneNumber, Message: fmt.Sprintf("the number is not a phone number (default country %s)", h.cfg.DefaultCountry), Err: err}
+	}
+	inv.attrs[len(inv.attrs)-1] = slog.String("phone", donotcall.Mask(number))
+	added, err := h.optouts.Record(ctx, donotcall.Entry{
+		PhoneNumber: number,
+		Source:      donotcall.SourceContactFlow,
+		Reason:      strings.TrimSpace(p[ParamReason]),
+		RecordedAt:  h.now(),
+		ContactID:   firstNonEmpty(string(cd.ContactID), string(cd.InitialContactID)),
+	})
+	if err != nil {
+		return nil, optOutFailure(err)
+	}
+	status := OptOutRecorded
+	if !added {
+		status = OptOutAlreadyRecorded
+	}
+	inv.attrs = append(inv.attrs, slog.String(RespOptOutStatus, status))
+	return map[string]string{RespResult: ResultOK, RespOptOutStatus: status}, nil
+}
+
+// logInvocation writes the one line of an invocation.
+func (h *Handler) logInvocation(ctx context.Context, inv *invocation, f *Failure, took time.Duration) {
+	attrs := make([]slog.Attr, 0, 9+len(inv.attrs))
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
+	}
+	attrs = append(attrs,
+		slog.String("contact_id", inv.contactID),
+		slog.String("instance_id", inv.instanceID),
+		slog.String("operation", string(inv.op)),
+	)
+	level := slog.LevelInfo
+	if f == nil {
+		attrs = append(attrs, slog.String("outcome", ResultOK))
+	} else {
+		level = slog.LevelWarn
+		if f.Code == Internal {
+			level = slog.LevelError
+		}
+		attrs = append(attrs, slog.String("outcome", ResultError), slog.String("error_code", string(f.Code)))
+		if f.Err != nil {
+			attrs = append(attrs, slog.String("error", scrub(f.Err.Error())))
+		} else {
+			attrs = append(attrs, slog.String("error", scrub(f.Message)))
+		}
+	}
+	attrs = append(attrs, slog.Int64("duration_ms", took.Milliseconds()))
+	attrs = append(attrs, inv.attrs...)
+	h.log.LogAttrs(ctx, level, "contact-flow invocation", attrs...)
+}
+
+// encodeResponse writes the response as Connect reads it, without HTML escaping (which would
+// only make it longer).
+func encodeResponse(resp map[string]string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func responseSize(resp map[string]string) int {
+	b, err := encodeResponse(resp)
+	if err != nil {
+		return MaxResponseBytes + 1
+	}
+	return len(b)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

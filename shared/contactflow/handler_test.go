@@ -1,0 +1,617 @@
+package contactflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/smithy-go"
+
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/flowbudget"
+)
+
+const (
+	testInstanceID  = "11111111-2222-4333-8444-555555555555"
+	testInstanceARN = "arn:aws:connect:us-east-1:123456789012:instance/" + testInstanceID
+	testInitial     = "aaaaaaaa-0000-4000-8000-000000000001"
+	testContact     = "aaaaaaaa-0000-4000-8000-000000000002"
+)
+
+// fakeConnect keeps attributes by instance and initial contact ID, and can fail or stall.
+type fakeConnect struct {
+	mu        sync.Mutex
+	contacts  map[string]map[string]string // "<instance>/<contact>" -> attributes
+	getErr    error
+	updateErr error
+	stall     bool // wait for the context instead of answering
+	gets      int
+	updates   []*connect.UpdateContactAttributesInput
+}
+
+func newFakeConnect() *fakeConnect {
+	return &fakeConnect{contacts: map[string]map[string]string{
+		testInstanceID + "/" + testInitial: {"existing": "1"},
+	}}
+}
+
+func (f *fakeConnect) GetContactAttributes(ctx context.Context, in *connect.GetContactAttributesInput, _ ...func(*connect.Options)) (*connect.GetContactAttributesOutput, error) {
+	if f.stall {
+		<-ctx.Done()
+		return nil, fmt.Errorf("operation error Connect: GetContactAttributes, %w", ctx.Err())
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets++
+	if f.getErr != nil {
+		return nil, f.getErr
+	}
+	attrs, ok := f.contacts[aws.ToString(in.InstanceId)+"/"+aws.ToString(in.InitialContactId)]
+	if !ok {
+		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Contact not found", Fault: smithy.FaultClient}
+	}
+	return &connect.GetContactAttributesOutput{Attributes: maps.Clone(attrs)}, nil
+}
+
+func (f *fakeConnect) UpdateContactAttributes(_ context.Context, in *connect.UpdateContactAttributesInput, _ ...func(*connect.Options)) (*connect.UpdateContactAttributesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, in)
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	key := aws.ToString(in.InstanceId) + "/" + aws.ToString(in.InitialContactId)
+	attrs, ok := f.contacts[key]
+	if !ok {
+		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Contact not found", Fault: smithy.FaultClient}
+	}
+	maps.Copy(attrs, in.Attributes)
+	return &connect.UpdateContactAttributesOutput{}, nil
+}
+
+func (f *fakeConnect) attrs(contact string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.contacts[testInstanceID+"/"+contact])
+}
+
+// fakeList is an in-memory do-not-call list.
+type fakeList struct {
+	mu      sync.Mutex
+	entries map[string]donotcall.Entry
+	err     error
+}
+
+func (l *fakeList) Record(_ context.Context, e donotcall.Entry) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return false, l.err
+	}
+	if l.entries == nil {
+		l.entries = map[string]donotcall.Entry{}
+	}
+	if _, ok := l.entries[e.PhoneNumber]; ok {
+		return false, nil
+	}
+	l.entries[e.PhoneNumber] = e
+	return true, nil
+}
+
+type fixture struct {
+	h       *Handler
+	connect *fakeConnect
+	list    *fakeList
+	logs    *bytes.Buffer
+}
+
+func newFixture(t *testing.T, mutate ...func(*Config)) *fixture {
+	t.Helper()
+	cfg := DefaultConfig()
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	fx := &fixture{connect: newFakeConnect(), list: &fakeList{}, logs: &bytes.Buffer{}}
+	h, err := NewHandler(cfg, fx.connect, fx.list, slog.New(slog.NewJSONHandler(fx.logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.now = func() time.Time { return time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC) }
+	fx.h = h
+	return fx
+}
+
+// event builds a contact-flow event with the given parameters (any JSON values).
+func event(params map[string]any, mutate ...func(cd map[string]any)) []byte {
+	cd := map[string]any{
+		"ContactId":        testContact,
+		"InitialContactId": testInitial,
+		"InstanceARN":      testInstanceARN,
+		"Channel":          "VOICE",
+		"CustomerEndpoint": map[string]any{"Address": "+12025550123", "Type": "TELEPHONE_NUMBER"},
+		"Queue":            nil,
+	}
+	for _, m := range mutate {
+		m(cd)
+	}
+	b, err := json.Marshal(map[string]any{"Name": "ContactFlowEvent", "Details": map[string]any{"ContactData": cd, "Parameters": params}})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (fx *fixture) invoke(t *testing.T, payload []byte) map[string]string {
+	t.Helper()
+	out, err := fx.h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s is not a flat string map: %v", out, err)
+	}
+	return resp
+}
+
+// logLine returns the single log line written so far.
+func (fx *fixture) logLine(t *testing.T) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(fx.logs.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines, want 1:\n%s", len(lines), fx.logs)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
+		t.Fatalf("log line %s: %v", lines[0], err)
+	}
+	return m
+}
+
+func wantError(t *testing.T, resp map[string]string, code Code) {
+	t.Helper()
+	if resp[RespResult] != ResultError || resp[RespErrorCode] != string(code) || resp[RespErrorMessage] == "" {
+		t.Fatalf("response = %v, want result=error error_code=%s and a message", resp, code)
+	}
+	if len(resp) != 3 {
+		t.Errorf("error response has extra keys: %v", resp)
+	}
+}
+
+func TestUpdateWritesParametersAsAttributes(t *testing.T) {
+	fx := newFixture(t)
+	resp := fx.invoke(t, event(map[string]any{
+		"operation": "update", "tier": "gold", "visits": 3, "vip": true, "nothing": nil,
+		"prefs": map[string]any{"lang": "fr", "tags": []any{"a", 1}}, "city": "São Paulo",
+		// Control parameters are never written, whatever the operation.
+		"contact_id": testInitial, "reason": "x", "phone_number": "+12025550123", "keys": "a", "prefix": "b",
+	}))
+	if resp[RespResult] != ResultOK || resp[RespCount] != "6" || len(resp) != 2 {
+		t.Fatalf("response = %v, want ok with count 6", resp)
+	}
+	want := map[string]string{"existing": "1", "tier": "gold", "visits": "3", "vip": "true", "nothing": "null",
+		"prefs": `{"lang":"fr","tags":["a",1]}`, "city": "São Paulo"}
+	if got := fx.connect.attrs(testInitial); !maps.Equal(got, want) {
+		t.Errorf("attributes = %v, want %v", got, want)
+	}
+	if len(fx.connect.updates) != 1 || fx.connect.gets != 1 {
+		t.Errorf("%d updates, %d gets; want 1 and 1", len(fx.connect.updates), fx.connect.gets)
+	}
+	log := fx.logLine(t)
+	for k, v := range map[string]any{"contact_id": testInitial, "instance_id": testInstanceID, "operation": "update", "outcome": "ok", "keys": 6.0} {
+		if log[k] != v {
+			t.Errorf("log %s = %v, want %v", k, log[k], v)
+		}
+	}
+	if _, ok := log["duration_ms"]; !ok {
+		t.Error("log line has no duration_ms")
+	}
+}
+
+func TestUpdateIsTheDefaultOperation(t *testing.T) {
+	for _, op := range []any{nil, "", " UPDATE "} {
+		fx := newFixture(t)
+		params := map[string]any{"tier": "gold"}
+		if op != nil {
+			params["operation"] = op
+		}
+		if resp := fx.invoke(t, event(params)); resp[RespResult] != ResultOK {
+			t.Errorf("operation %q: %v", op, resp)
+		}
+	}
+}
+
+func TestUpdateAddressesTheInitialContact(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]any
+		cd     func(map[string]any)
+		want   string
+	}{
+		{"initial contact", map[string]any{"a": "1"}, nil, testInitial},
+		{"contact when no initial", map[string]any{"a": "1"}, func(cd map[string]any) { delete(cd, "InitialContactId") }, testContact},
+		{"contact when initial is null", map[string]any{"a": "1"}, func(cd map[string]any) { cd["InitialContactId"] = nil }, testContact},
+		{"contact_id parameter", map[string]any{"a": "1", "contact_id": "bbbbbbbb-0000-4000-8000-000000000009"}, nil, "bbbbbbbb-0000-4000-8000-000000000009"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			fx.connect.contacts[testInstanceID+"/"+testContact] = map[string]string{}
+			fx.connect.contacts[testInstanceID+"/bbbbbbbb-0000-4000-8000-000000000009"] = map[string]string{}
+			var mut []func(map[string]any)
+			if tt.cd != nil {
+				mut = append(mut, tt.cd)
+			}
+			if resp := fx.invoke(t, event(tt.params, mut...)); resp[RespResult] != ResultOK {
+				t.Fatalf("response %v", resp)
+			}
+			if got := aws.ToString(fx.connect.updates[0].InitialContactId); got != tt.want {
+				t.Errorf("updated %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUpdateChecksBeforeCallingConnect(t *testing.T) {
+	big := strings.Repeat("x", MaxAttributeBytes)
+	tests := []struct {
+		name     string
+		params   map[string]any
+		cd       func(map[string]any)
+		existing map[string]string
+		code     Code
+		calls    bool // Connect is called before the check fails
+	}{
+		{"invalid key", map[string]any{"ok": "1", "not ok": "2"}, nil, nil, InvalidKey, false},
+		{"key with a dot", map[string]any{"a.b": "1"}, nil, nil, InvalidKey, false},
+		{"non-ASCII key", map[string]any{"clé": "1"}, nil, nil, InvalidKey, false},
+		{"update alone too large", map[string]any{"k": big}, nil, nil, AttributesTooLarge, false},
+		{"update alone at the limit", map[string]any{"k": big[:MaxAttributeBytes-1]}, nil, map[string]string{}, "", true},
+		{"merged too large", map[string]any{"k": big[:MaxAttributeBytes-10]}, nil, map[string]string{"other": "12345"}, AttributesTooLarge, true},
+		{"replacing a large value fits", map[string]any{"k": big[:MaxAttributeBytes-10]}, nil, map[string]string{"k": big[:MaxAttributeBytes-1]}, "", true},
+		{"multi-byte values counted in bytes", map[string]any{"k": strings.Repeat("é", MaxAttributeBytes/2)}, nil, map[string]string{}, AttributesTooLarge, false},
+		{"nothing to write", map[string]any{"operation": "update", "reason": "x"}, nil, nil, BadRequest, false},
+		{"no parameters at all", nil, nil, nil, BadRequest, false},
+		{"no instance ARN", map[string]any{"a": "1"}, func(cd map[string]any) { delete(cd, "InstanceARN") }, nil, BadRequest, false},
+		{"instance ARN of something else", map[string]any{"a": "1"}, func(cd map[string]any) { cd["InstanceARN"] = "arn:aws:lambda:us-east-1:123456789012:function:x" }, nil, BadRequest, false},
+		{"instance ARN with a path", map[string]any{"a": "1"}, func(cd map[string]any) { cd["InstanceARN"] = testInstanceARN + "/contact/x" }, nil, BadRequest, false},
+		{"no contact ID", map[string]any{"a": "1"}, func(cd map[string]any) { delete(cd, "InitialContactId"); delete(cd, "ContactId") }, nil, BadRequest, false},
+		{"contact ID with a slash", map[string]any{"a": "1", "contact_id": "../../x"}, nil, nil, BadRequest, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			if tt.existing != nil {
+				fx.connect.contacts[testInstanceID+"/"+testInitial] = tt.existing
+			}
+			var mut []func(map[string]any)
+			if tt.cd != nil {
+				mut = append(mut, tt.cd)
+			}
+			resp := fx.invoke(t, event(tt.params, mut...))
+			if tt.code == "" {
+				if resp[RespResult] != ResultOK {
+					t.Fatalf("response %v, want ok", resp)
+				}
+				return
+			}
+			wantError(t, resp, tt.code)
+			if len(fx.connect.updates) != 0 {
+				t.Error("UpdateContactAttributes was called")
+			}
+			if called := fx.connect.gets > 0; called != tt.calls {
+				t.Errorf("GetContactAttributes called = %v, want %v", called, tt.calls)
+			}
+		})
+	}
+}
+
+func apiErr(code string, fault smithy.ErrorFault) error {
+	return fmt.Errorf("operation error Connect: UpdateContactAttributes, %w", &smithy.GenericAPIError{Code: code, Message: "m", Fault: fault})
+}
+
+func TestConnectErrorsBecomeCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code Code
+	}{
+		{"not found", apiErr("ResourceNotFoundException", smithy.FaultClient), ContactNotFound},
+		{"contact ended", apiErr("ContactNotFoundException", smithy.FaultClient), ContactNotFound},
+		{"throttled", apiErr("ThrottlingException", smithy.FaultClient), Throttled},
+		{"too many requests", apiErr("TooManyRequestsException", smithy.FaultClient), Throttled},
+		{"limit exceeded", apiErr("LimitExceededException", smithy.FaultClient), Throttled},
+		{"throttled after the retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiErr("ThrottlingException", smithy.FaultClient)}, Throttled},
+		{"throttled and no time to retry", errors.Join(apiErr("ThrottlingException", smithy.FaultClient), flowbudget.ErrNoTimeForRetry), Throttled},
+		{"access denied", apiErr("AccessDeniedException", smithy.FaultClient), AccessDenied},
+		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), BadRequest},
+		{"unknown client error", apiErr("SomethingNewException", smithy.FaultClient), BadRequest},
+		{"internal", apiErr("InternalServiceException", smithy.FaultServer), ConnectUnavailable},
+		{"unknown server error", apiErr("ServiceUnavailable", smithy.FaultServer), ConnectUnavailable},
+		{"connection refused", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ConnectUnavailable},
+		{"deadline", fmt.Errorf("operation error: %w", context.DeadlineExceeded), Timeout},
+		{"canceled during backoff", &aws.RequestCanceledError{Err: context.DeadlineExceeded}, Timeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, op := range []string{"get", "update"} {
+				fx := newFixture(t)
+				if op == "get" {
+					fx.connect.getErr = tt.err
+				} else {
+					fx.connect.updateErr = tt.err
+				}
+				resp := fx.invoke(t, event(map[string]any{"a": "1"}))
+				wantError(t, resp, tt.code)
+				log := fx.logLine(t)
+				if log["error_code"] != string(tt.code) || log["outcome"] != "error" || log["level"] != "WARN" {
+					t.Errorf("log line %v", log)
+				}
+			}
+		})
+	}
+}
+
+func TestGet(t *testing.T) {
+	existing := map[string]string{"tier": "gold", "lang": "fr", "cart_1": "x", "cart_2": "y", "city": "Zürich", "result": "attribute named result"}
+	tests := []struct {
+		name   string
+		params map[string]any
+		want   map[string]string
+	}{
+		{"keys", map[string]any{"operation": "get", "keys": "tier, city,missing"}, map[string]string{"tier": "gold", "city": "Zürich", "count": "2"}},
+		{"keys as a JSON array", map[string]any{"operation": "get", "keys": []any{"lang"}}, map[string]string{"lang": "fr", "count": "1"}},
+		{"none found", map[string]any{"operation": "GET", "keys": "nope"}, map[string]string{"count": "0"}},
+		{"prefix", map[string]any{"operation": "get", "prefix": "cart_"}, map[string]string{"cart_1": "x", "cart_2": "y", "count": "2"}},
+		{"prefix never returns response keys", map[string]any{"operation": "get", "prefix": "res"}, map[string]string{"count": "0"}},
+		{"other contact", map[string]any{"operation": "get", "keys": "tier", "contact_id": testContact}, map[string]string{"tier": "other", "count": "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			fx.connect.contacts[testInstanceID+"/"+testInitial] = existing
+			fx.connect.contacts[testInstanceID+"/"+testContact] = map[string]string{"tier": "other"}
+			resp := fx.invoke(t, event(tt.params))
+			want := maps.Clone(tt.want)
+			want[RespResult] = ResultOK
+			if !maps.Equal(resp, want) {
+				t.Errorf("response = %v, want %v", resp, want)
+			}
+			if len(fx.connect.updates) != 0 {
+				t.Error("a get wrote attributes")
+			}
+		})
+	}
+}
+
+func TestGetRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]any
+		code   Code
+	}{
+		{"neither keys nor prefix", map[string]any{"operation": "get"}, BadRequest},
+		{"both", map[string]any{"operation": "get", "keys": "a", "prefix": "b"}, BadRequest},
+		{"empty keys", map[string]any{"operation": "get", "keys": " , "}, BadRequest},
+		{"invalid key", map[string]any{"operation": "get", "keys": "a,b c"}, InvalidKey},
+		{"response key", map[string]any{"operation": "get", "keys": "tier,error_code"}, InvalidKey},
+		{"invalid prefix", map[string]any{"operation": "get", "prefix": "a*"}, InvalidKey},
+		{"empty prefix", map[string]any{"operation": "get", "prefix": ""}, InvalidKey},
+		{"unknown contact", map[string]any{"operation": "get", "keys": "a", "contact_id": "nobody"}, ContactNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			wantError(t, fx.invoke(t, event(tt.params)), tt.code)
+		})
+	}
+}
+
+func TestGetKeepsTheResponseUnder32KB(t *testing.T) {
+	fx := newFixture(t)
+	// 32,000 bytes of attributes fit Connect's contact limit, but not in a response once each
+	// quote and newline is escaped.
+	fx.connect.contacts[testInstanceID+"/"+testInitial] = map[string]string{
+		"a": strings.Repeat("\"", 10000), "b": strings.Repeat("\n", 10000), "c": strings.Repeat("x", 10000),
+	}
+	resp := fx.invoke(t, event(map[string]any{"operation": "get", "prefix": "a"}))
+	if resp[RespResult] != ResultOK {
+		t.Fatalf("one escaped attribute (20 KB): %v", resp)
+	}
+	wantError(t, fx.invoke(t, event(map[string]any{"operation": "get", "keys": "a,b,c"})), ResponseTooLarge)
+
+	out, err := fx.h.Invoke(context.Background(), event(map[string]any{"operation": "get", "keys": "a,c"}))
+	if err != nil || len(out) > MaxResponseBytes {
+		t.Errorf("response of %d bytes, %v", len(out), err)
+	}
+}
+
+func TestOptOut(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]any
+		cd     func(map[string]any)
+		number string
+	}{
+		{"customer number", map[string]any{"operation": "optout"}, nil, "+12025550123"},
+		{"phone_number parameter wins", map[string]any{"operation": "optout", "phone_number": "+44 20 7946 0958"}, nil, "+442079460958"},
+		{"national number in the default country", map[string]any{"operation": "optout", "phone_number": "(202) 555-0199"}, nil, "+12025550199"},
+		{"number as a JSON number", map[string]any{"operation": "optout", "phone_number": 2025550188}, nil, "+12025550188"},
+		{"chat contact with a parameter", map[string]any{"operation": "optout", "phone_number": "+12025550177"}, func(cd map[string]any) { cd["Channel"] = "CHAT"; cd["CustomerEndpoint"] = nil }, "+12025550177"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			var mut []func(map[string]any)
+			if tt.cd != nil {
+				mut = append(mut, tt.cd)
+			}
+			resp := fx.invoke(t, event(tt.params, mut...))
+			if !maps.Equal(resp, map[string]string{RespResult: ResultOK, RespOptOutStatus: OptOutRecorded}) {
+				t.Fatalf("response = %v", resp)
+			}
+			e, ok := fx.list.entries[tt.number]
+			if !ok || len(fx.list.entries) != 1 {
+				t.Fatalf("list = %v, want %s", fx.list.entries, tt.number)
+			}
+			if e.Source != donotcall.SourceContactFlow || e.ContactID != testContact || !e.RecordedAt.Equal(fx.h.now()) {
+				t.Errorf("entry = %+v", e)
+			}
+			if strings.Contains(fx.logs.String(), tt.number) || strings.Contains(fx.logs.String(), tt.number[2:]) {
+				t.Errorf("log line has the number in clear: %s", fx.logs)
+			}
+			if got := fx.logLine(t)["phone"]; got != donotcall.Mask(tt.number) {
+				t.Errorf("log phone = %v, want %s", got, donotcall.Mask(tt.number))
+			}
+		})
+	}
+}
+
+func TestOptOutIsIdempotent(t *testing.T) {
+	fx := newFixture(t)
+	payload := event(map[string]any{"operation": "optout", "reason": "  do not call again "})
+	fx.invoke(t, payload)
+	if got := fx.list.entries["+12025550123"].Reason; got != "do not call again" {
+		t.Errorf("reason = %q", got)
+	}
+	resp := fx.invoke(t, payload)
+	if !maps.Equal(resp, map[string]string{RespResult: ResultOK, RespOptOutStatus: OptOutAlreadyRecorded}) {
+		t.Errorf("repeat = %v", resp)
+	}
+}
+
+func TestOptOutRefuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		params  map[string]any
+		cd      func(map[string]any)
+		listErr error
+		code    Code
+	}{
+		{"no number", map[string]any{"operation": "optout"}, func(cd map[string]any) { delete(cd, "CustomerEndpoint") }, nil, InvalidPhoneNumber},
+		{"null endpoint", map[string]any{"operation": "optout"}, func(cd map[string]any) { cd["CustomerEndpoint"] = nil }, nil, InvalidPhoneNumber},
+		{"chat endpoint", map[string]any{"operation": "optout"}, func(cd map[string]any) {
+			cd["CustomerEndpoint"] = map[string]any{"Address": "someone", "Type": "CONNECT_USER"}
+		}, nil, InvalidPhoneNumber},
+		{"not a number", map[string]any{"operation": "optout", "phone_number": "call me"}, nil, nil, InvalidPhoneNumber},
+		{"too short", map[string]any{"operation": "optout", "phone_number": "+1202"}, nil, nil, InvalidPhoneNumber},
+		{"table down", map[string]any{"operation": "optout"}, nil, errors.New("operation error DynamoDB: PutItem, https response error StatusCode: 500"), OptOutUnavailable},
+		{"table slow", map[string]any{"operation": "optout"}, nil, fmt.Errorf("operation error DynamoDB: PutItem, %w", context.DeadlineExceeded), Timeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			fx.list.err = tt.listErr
+			var mut []func(map[string]any)
+			if tt.cd != nil {
+				mut = append(mut, tt.cd)
+			}
+			wantError(t, fx.invoke(t, event(tt.params, mut...)), tt.code)
+			if len(fx.list.entries) != 0 {
+				t.Error("something was recorded")
+			}
+		})
+	}
+}
+
+func TestMalformedEventsAreBadRequests(t *testing.T) {
+	for _, payload := range []string{``, `{`, `[]`, `"x"`, `null`, `{}`, `{"Details": 5}`, `{"Details": {"Parameters": {"operation": "delete"}}}`} {
+		t.Run(payload, func(t *testing.T) {
+			fx := newFixture(t)
+			wantError(t, fx.invoke(t, []byte(payload)), BadRequest)
+		})
+	}
+}
+
+func TestErrorModeFailFailsTheInvocation(t *testing.T) {
+	fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
+	_, err := fx.h.Invoke(context.Background(), event(map[string]any{"operation": "optout", "phone_number": "+1 no"}))
+	var fe *FlowError
+	if !errors.As(err, &fe) || fe.Code != InvalidPhoneNumber || !strings.HasPrefix(err.Error(), "INVALID_PHONE_NUMBER: ") {
+		t.Fatalf("error = %v, want a FlowError with INVALID_PHONE_NUMBER", err)
+	}
+	// Success is still a response.
+	if resp := fx.invoke(t, event(map[string]any{"a": "1"})); resp[RespResult] != ResultOK {
+		t.Errorf("response %v", resp)
+	}
+}
+
+func TestErrorMessagesAndLogsNeverShowANumberInClear(t *testing.T) {
+	fx := newFixture(t)
+	fx.connect.getErr = apiErr("InvalidParameterException", smithy.FaultClient)
+	// An SDK error quoting a number must not reach the log in clear.
+	fx.connect.getErr = fmt.Errorf("request for +12025550123 failed: %w", fx.connect.getErr)
+	resp := fx.invoke(t, event(map[string]any{"operation": "get", "keys": "a"}))
+	wantError(t, resp, BadRequest)
+	if strings.Contains(fx.logs.String(), "2025550123") || strings.Contains(resp[RespErrorMessage], "2025550123") {
+		t.Errorf("number in clear: log %s response %v", fx.logs, resp)
+	}
+}
+
+func TestTheBudgetBoundsAStalledConnect(t *testing.T) {
+	budget := 200 * time.Millisecond
+	fx := newFixture(t, func(c *Config) { c.Budget.Total = budget })
+	fx.connect.stall = true
+	start := time.Now()
+	resp := fx.invoke(t, event(map[string]any{"a": "1"}))
+	took := time.Since(start)
+	wantError(t, resp, Timeout)
+	if took > budget+100*time.Millisecond {
+		t.Errorf("answered after %s, budget %s", took, budget)
+	}
+}
+
+func TestTheLambdaDeadlineBoundsTheBudget(t *testing.T) {
+	fx := newFixture(t) // 3s budget
+	fx.h.now = time.Now
+	fx.connect.stall = true
+	ctx, cancel := context.WithTimeout(context.Background(), flowbudget.DefaultMargin+200*time.Millisecond)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	start := time.Now()
+	out, err := fx.h.Invoke(ctx, event(map[string]any{"a": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 300*time.Millisecond {
+		t.Errorf("answered after %s, want the Lambda deadline minus the margin (200ms)", took)
+	}
+	if !strings.Contains(string(out), `"error_code":"TIMEOUT"`) {
+		t.Errorf("response %s", out)
+	}
+	if got := fx.logLine(t)["request_id"]; got != "req-1" {
+		t.Errorf("log request_id = %v", got)
+	}
+}
+
+func TestNewHandlerValidates(t *testing.T) {
+	log := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
+	if _, err := NewHandler(Config{}, newFakeConnect(), &fakeList{}, log); err == nil {
+		t.Error("zero config accepted")
+	}
+	if _, err := NewHandler(DefaultConfig(), nil, &fakeList{}, log); err == nil {
+		t.Error("nil Connect accepted")
+	}
+}
+
+func TestEveryCodeIsDistinctAndUppercase(t *testing.T) {
+	seen := map[Code]bool{}
+	for _, c := range Codes {
+		if seen[c] || strings.ToUpper(string(c)) != string(c) {
+			t.Errorf("code %q repeated or not uppercase", c)
+		}
+		seen[c] = true
+	}
+}

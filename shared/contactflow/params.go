@@ -1,0 +1,156 @@
+package contactflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Parameters of the block that control the function; they are never written as attributes.
+const (
+	// ParamOperation selects the operation: update (default), get or optout.
+	ParamOperation = "operation"
+	// ParamContactID addresses another contact than the invoking contact's initial contact (get
+	// and update).
+	ParamContactID = "contact_id"
+	// ParamKeys is the comma-separated list of attribute keys a get returns (or a JSON array).
+	ParamKeys = "keys"
+	// ParamPrefix makes a get return every attribute whose key starts with it.
+	ParamPrefix = "prefix"
+	// ParamReason is kept with an opt-out.
+	ParamReason = "reason"
+	// ParamPhoneNumber is the number to opt out, instead of the contact's customer number.
+	ParamPhoneNumber = "phone_number"
+)
+
+// ControlParams lists the parameters that are never written as attributes.
+var ControlParams = []string{ParamOperation, ParamContactID, ParamKeys, ParamPrefix, ParamReason, ParamPhoneNumber}
+
+func isControlParam(name string) bool {
+	switch name {
+	case ParamOperation, ParamContactID, ParamKeys, ParamPrefix, ParamReason, ParamPhoneNumber:
+		return true
+	}
+	return false
+}
+
+// Operation is what an invocation does.
+type Operation string
+
+// Operations.
+const (
+	OpUpdate Operation = "update"
+	OpGet    Operation = "get"
+	OpOptOut Operation = "optout"
+)
+
+// Keys of the response besides the attributes a get returns.
+const (
+	RespResult       = "result"
+	RespErrorCode    = "error_code"
+	RespErrorMessage = "error_message"
+	// RespCount is how many attributes an update wrote or a get returned.
+	RespCount = "count"
+	// RespOptOutStatus is "recorded" for a new opt-out, "already_recorded" for a repeat.
+	RespOptOutStatus = "optout_status"
+)
+
+// Values of RespResult and RespOptOutStatus.
+const (
+	ResultOK              = "ok"
+	ResultError           = "error"
+	OptOutRecorded        = "recorded"
+	OptOutAlreadyRecorded = "already_recorded"
+)
+
+// isResponseKey reports whether key is one the response uses for itself, so a get cannot return
+// an attribute under it.
+func isResponseKey(key string) bool {
+	switch key {
+	case RespResult, RespErrorCode, RespErrorMessage, RespCount, RespOptOutStatus:
+		return true
+	}
+	return false
+}
+
+// params are the block's parameters as text (see ValueText).
+type params map[string]string
+
+func parseParams(raw map[string]json.RawMessage) (params, *Failure) {
+	p := make(params, len(raw))
+	for k, v := range raw {
+		s, err := ValueText(v)
+		if err != nil {
+			return nil, &Failure{Code: BadRequest, Message: fmt.Sprintf("parameter %s is not a JSON value", quoteKey(k)), Err: err}
+		}
+		p[k] = s
+	}
+	return p, nil
+}
+
+// operation reads ParamOperation, case-insensitively; absent or empty is OpUpdate.
+func (p params) operation() (Operation, *Failure) {
+	switch op := Operation(strings.ToLower(strings.TrimSpace(p[ParamOperation]))); op {
+	case "", OpUpdate:
+		return OpUpdate, nil
+	case OpGet, OpOptOut:
+		return op, nil
+	default:
+		return "", fail(BadRequest, "unknown operation %s: use update, get or optout", quoteKey(string(op)))
+	}
+}
+
+// attributes are the parameters an update writes: all but the control parameters.
+func (p params) attributes() map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		if !isControlParam(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// keyList reads ParamKeys: "a, b,c" or a JSON array of strings. Empty entries are dropped and
+// duplicates removed, keeping the order.
+func keyList(s string) ([]string, *Failure) {
+	s = strings.TrimSpace(s)
+	var parts []string
+	if strings.HasPrefix(s, "[") {
+		if err := json.Unmarshal([]byte(s), &parts); err != nil {
+			return nil, &Failure{Code: BadRequest, Message: "keys must be a comma-separated list or a JSON array of strings", Err: err}
+		}
+	} else {
+		parts = strings.Split(s, ",")
+	}
+	seen := make(map[string]bool, len(parts))
+	keys := parts[:0]
+	for _, k := range parts {
+		k = strings.TrimSpace(k)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, fail(BadRequest, "keys is empty")
+	}
+	return keys, nil
+}
+
+// sortedKeys returns m's keys in order, so that errors and logs are deterministic.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// quoteKey quotes a caller-supplied name for a message: shortened, phone numbers masked.
+func quoteKey(k string) string {
+	return fmt.Sprintf("%q", scrub(truncate(k, 64)))
+}

@@ -1,0 +1,144 @@
+package contactflow
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestValidKey(t *testing.T) {
+	tests := map[string]bool{
+		"a": true, "Z": true, "0": true, "_": true, "-": true, "customer_tier-2": true, "ABCxyz019_-": true,
+		"": false, " ": false, "a b": false, "a.b": false, "a/b": false, "$.x": false, "é": false,
+		"key\n": false, "a:b": false, "ключ": false, "😀": false,
+	}
+	for k, want := range tests {
+		if got := ValidKey(k); got != want {
+			t.Errorf("ValidKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
+
+func TestAttributeBytesCountsUTF8BytesOfKeysAndValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		attrs map[string]string
+		want  int
+	}{
+		{"empty", nil, 0},
+		{"ascii", map[string]string{"a": "bc", "de": ""}, 5},
+		{"two-byte runes", map[string]string{"name": "José"}, 4 + 5},
+		{"three-byte runes", map[string]string{"greeting": "こんにちは"}, 8 + 15},
+		{"four-byte runes", map[string]string{"mood": "😀"}, 4 + 4},
+		{"exactly the limit", map[string]string{"k": strings.Repeat("v", MaxAttributeBytes-1)}, MaxAttributeBytes},
+	}
+	for _, tt := range tests {
+		if got := AttributeBytes(tt.attrs); got != tt.want {
+			t.Errorf("%s: AttributeBytes = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMergedBytesCountsAReplacedKeyOnce(t *testing.T) {
+	tests := []struct {
+		name             string
+		existing, update map[string]string
+		want             int
+	}{
+		{"nothing existing", nil, map[string]string{"a": "1"}, 2},
+		{"disjoint", map[string]string{"x": "123"}, map[string]string{"a": "1"}, 6},
+		{"replaced with longer", map[string]string{"a": "1"}, map[string]string{"a": "12345"}, 6},
+		{"replaced with shorter", map[string]string{"a": strings.Repeat("x", 1000)}, map[string]string{"a": ""}, 1},
+		{"non-ASCII on both sides", map[string]string{"city": "Zürich", "x": "y"}, map[string]string{"city": "São Paulo"}, 4 + 10 + 2},
+	}
+	for _, tt := range tests {
+		if got := MergedBytes(tt.existing, tt.update); got != tt.want {
+			t.Errorf("%s: MergedBytes = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Non-string parameters are written as their JSON text.
+func TestValueText(t *testing.T) {
+	tests := []struct {
+		raw, want string
+	}{
+		{`"plain"`, "plain"},
+		{`""`, ""},
+		{`"with \"quotes\" and \\ and \n"`, "with \"quotes\" and \\ and \n"},
+		{`"caf\u00e9"`, "café"},
+		{`"日本語"`, "日本語"},
+		{`42`, "42"},
+		{`-0.5`, "-0.5"},
+		{`1.50`, "1.50"},
+		{`1e3`, "1e3"},
+		{`12345678901234567890`, "12345678901234567890"},
+		{`true`, "true"},
+		{`false`, "false"},
+		{`null`, "null"},
+		{`{"a": 1, "b": [true, null]}`, `{"a":1,"b":[true,null]}`},
+		{` [ "x" , 2 ] `, `["x",2]`},
+		{`{"name":"Zoë"}`, `{"name":"Zoë"}`},
+		{`{}`, `{}`},
+	}
+	for _, tt := range tests {
+		got, err := ValueText(json.RawMessage(tt.raw))
+		if err != nil || got != tt.want {
+			t.Errorf("ValueText(%s) = %q, %v; want %q", tt.raw, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{``, `   `, `{`, `tru`, `"unterminated`} {
+		if got, err := ValueText(json.RawMessage(bad)); err == nil {
+			t.Errorf("ValueText(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestKeyList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"a", []string{"a"}},
+		{"a,b,c", []string{"a", "b", "c"}},
+		{" a , b ,, c, ", []string{"a", "b", "c"}},
+		{"a,b,a", []string{"a", "b"}},
+		{`["a","b"]`, []string{"a", "b"}},
+		{` ["a", " b ", ""] `, []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		got, f := keyList(tt.in)
+		if f != nil || strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("keyList(%q) = %q, %v; want %q", tt.in, got, f, tt.want)
+		}
+	}
+	for _, bad := range []string{"", " , ,", "[1,2]", `["a"`, "[]"} {
+		if got, f := keyList(bad); f == nil || f.Code != BadRequest {
+			t.Errorf("keyList(%q) = %q, %v; want BAD_REQUEST", bad, got, f)
+		}
+	}
+}
+
+func TestScrubMasksPhoneNumbersOnly(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"number +15555550100 refused", "number +1******0100 refused"},
+		{"+44 20 7946 0958", "+44******0958"},
+		{"contact 11111111-2222-4333-8444-555555555555 not found", "contact 11111111-2222-4333-8444-555555555555 not found"},
+		{"took 1234567 ms", "took 1234567 ms"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := scrub(tt.in); got != tt.want {
+			t.Errorf("scrub(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTruncateKeepsRunesWhole(t *testing.T) {
+	if got := truncate("aé", 2); got != "a…" {
+		t.Errorf("truncate = %q", got)
+	}
+	if got := truncate("short", 10); got != "short" {
+		t.Errorf("truncate = %q", got)
+	}
+}
