@@ -125,8 +125,8 @@ func one(q url.Values, name string) (string, bool) {
 
 // ReduceErrorDescription turns an identity provider's error_description into one Connect
 // accepts (pattern ^[\x20-\x21\x23-\x5B\x5D-\x7E]*$, 1–2048 characters): whitespace (tabs,
-// newlines) becomes a single space, '"' becomes '\”, other characters outside the pattern
-// ('\\', control characters, anything beyond ASCII) are dropped, surrounding spaces are
+// newlines) becomes a single space, a double quote becomes an apostrophe, other characters
+// outside the pattern (backslash, control characters, anything beyond ASCII) are dropped, surrounding spaces are
 // trimmed, and the result is cut to MaxErrorDescriptionLen bytes. An empty result means "send
 // no ErrorDescription". The description is only forwarded to Connect; it never reaches the page
 // or the logs.
