@@ -1,0 +1,186 @@
+// Package authstate remembers which OAuth states of chat customer authentication were used, in
+// DynamoDB, so that the redirect endpoint accepts each state once.
+//
+// The table is keyed by state_hash, the hex SHA-256 of the state: the state is a bearer value
+// for the sign-in in progress and is never stored. Each item carries expires_at (epoch seconds),
+// registered as the table's TTL attribute. TTL deletion is lazy (and dynalite, used in tests,
+// has none), so every write and read compares expires_at with the clock itself.
+//
+// A claim is one conditional PutItem: DynamoDB serializes writes to an item, so of any number
+// of concurrent claims of a state exactly one succeeds. A claim that turned out useless (Connect
+// was unavailable) is released with a conditional DeleteItem on its own claim_id, so the
+// customer can use the same link again without ever freeing another request's claim.
+package authstate
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names of the table.
+const (
+	AttrStateHash = "state_hash" // partition key (S)
+	AttrExpiresAt = "expires_at" // epoch seconds (N), the table's TTL attribute
+	AttrClaimID   = "claim_id"   // random ID of the claim that wrote the item (S)
+	AttrClaimedAt = "claimed_at" // epoch seconds (N)
+)
+
+// ErrAlreadyUsed is returned by Claim when the state was claimed before and the claim has not
+// expired.
+var ErrAlreadyUsed = errors.New("state already used")
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// Store is the table of used states.
+type Store struct {
+	client API
+	table  string
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// New returns a store on table whose claims last ttl.
+func New(client API, table string, ttl time.Duration) (*Store, error) {
+	if table == "" {
+		return nil, errors.New("authstate: table name is required")
+	}
+	if ttl < time.Second {
+		return nil, fmt.Errorf("authstate: claim lifetime %s is shorter than a second", ttl)
+	}
+	return &Store{client: client, table: table, ttl: ttl, now: time.Now}, nil
+}
+
+// WithClock returns a copy of the store that reads time from now (for tests).
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
+}
+
+// Claim is a state accepted by this store.
+type Claim struct {
+	// Hash is the hex SHA-256 of the state, the item's key.
+	Hash string
+	// ID tells this claim from a later one of the same state.
+	ID        string
+	ExpiresAt time.Time
+}
+
+// Hash returns the hex SHA-256 of a state: the table key, and (a prefix of it) what logs show.
+func Hash(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+// Claim accepts state once: it returns ErrAlreadyUsed if the state holds an unexpired claim.
+func (s *Store) Claim(ctx context.Context, state string) (Claim, error) {
+	now := s.now()
+	c := Claim{Hash: Hash(state), ID: newClaimID(), ExpiresAt: now.Add(s.ttl).Truncate(time.Second)}
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			AttrStateHash: &types.AttributeValueMemberS{Value: c.Hash},
+			AttrExpiresAt: epoch(c.ExpiresAt),
+			AttrClaimID:   &types.AttributeValueMemberS{Value: c.ID},
+			AttrClaimedAt: epoch(now),
+		},
+		// An expired item that TTL has not deleted yet does not count.
+		ConditionExpression:      aws.String("attribute_not_exists(#h) OR #e <= :now"),
+		ExpressionAttributeNames: map[string]string{"#h": AttrStateHash, "#e": AttrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": epoch(now),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return Claim{}, ErrAlreadyUsed
+	case err != nil:
+		return Claim{}, fmt.Errorf("claim state %s: %w", c.Hash[:12], err)
+	}
+	return c, nil
+}
+
+// Release gives a claim up, so that the same state can be claimed again. It deletes the item
+// only if it still holds this claim; a claim that expired and was taken over is left alone.
+func (s *Store) Release(ctx context.Context, c Claim) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(c.Hash),
+		ConditionExpression:       aws.String("#c = :id"),
+		ExpressionAttributeNames:  map[string]string{"#c": AttrClaimID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: c.ID}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("release state %s: %w", c.Hash[:12], err)
+	}
+	return nil
+}
+
+// Used reports whether state holds an unexpired claim (a strongly consistent read).
+func (s *Store) Used(ctx context.Context, state string) (bool, error) {
+	h := Hash(state)
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(h),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, fmt.Errorf("read state %s: %w", h[:12], err)
+	}
+	if out.Item == nil {
+		return false, nil
+	}
+	n, ok := out.Item[AttrExpiresAt].(*types.AttributeValueMemberN)
+	if !ok {
+		return false, fmt.Errorf("read state %s: %s is not a number", h[:12], AttrExpiresAt)
+	}
+	exp, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("read state %s: %s: %w", h[:12], AttrExpiresAt, err)
+	}
+	return s.now().Unix() < exp, nil
+}
+
+// CreateTableInput describes the table for tests and local stacks (the CDK construct creates
+// the deployed one, with the same key and expires_at as its TTL attribute).
+func CreateTableInput(table string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(AttrStateHash), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(AttrStateHash), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}
+}
+
+func key(hash string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrStateHash: &types.AttributeValueMemberS{Value: hash}}
+}
+
+func epoch(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
+}
+
+func newClaimID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
