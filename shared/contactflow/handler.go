@@ -130,6 +130,9 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 	}
 	cd := &ev.Details.ContactData
 	inv.contactID = firstNonEmpty(string(cd.ContactID), string(cd.InitialContactID))
+	if m := instanceARNPattern.FindStringSubmatch(string(cd.InstanceARN)); m != nil {
+		inv.instanceID = m[1]
+	}
 	p, f := parseParams(ev.Details.Parameters)
 	if f != nil {
 		return nil, f
