@@ -1,0 +1,82 @@
+// Command authredirect is the Lambda function behind GET /auth/callback of the chat
+// authentication HTTP API: Amazon Cognito redirects the customer's browser here, and the
+// function calls UpdateParticipantAuthentication (logic in shared/authredirect).
+//
+// With AUTH_REDIRECT_LISTEN set (for example 127.0.0.1:8766) it serves the same endpoint over
+// plain HTTP instead, for local runs against connectsim and dynalite (AWS_ENDPOINT_URL_CONNECT,
+// AWS_ENDPOINT_URL_DYNAMODB).
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
+	"github.com/switchboard-connect/switchboard/shared/authredirect"
+	"github.com/switchboard-connect/switchboard/shared/authstate"
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
+	"github.com/switchboard-connect/switchboard/shared/flowbudget"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	h, err := build(context.Background(), log)
+	if err != nil {
+		log.Error("auth redirect: start-up failed", "error", err)
+		os.Exit(1)
+	}
+	if addr := os.Getenv("AUTH_REDIRECT_LISTEN"); addr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /auth/callback", h)
+		log.Info("auth redirect: serving locally", "url", "http://"+addr+"/auth/callback")
+		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("auth redirect: server stopped", "error", err)
+			os.Exit(1)
+		}
+		return
+	}
+	lambda.Start(h.HandleAPIGateway)
+}
+
+// build reads the configuration and builds the clients once, before the first request.
+func build(ctx context.Context, log *slog.Logger) (*authredirect.Handler, error) {
+	cfg, err := authredirect.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsclient.LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	connectSettings, err := awsclient.SettingsFromEnv("CONNECT_")
+	if err != nil {
+		return nil, err
+	}
+	// Retries of throttling and 5xx happen only while they fit in the call budget.
+	cc, err := awsclient.NewConnect(awsCfg, connectSettings, func(o *connect.Options) {
+		o.Retryer = flowbudget.NewRetryer(o.Retryer, cfg.CallBudget)
+	})
+	if err != nil {
+		return nil, err
+	}
+	dynamoSettings, err := awsclient.SettingsFromEnv("DYNAMODB_")
+	if err != nil {
+		return nil, err
+	}
+	ddb, err := awsclient.NewDynamoDB(awsCfg, dynamoSettings)
+	if err != nil {
+		return nil, err
+	}
+	store, err := authstate.New(ddb, cfg.StateTable, cfg.StateTTL)
+	if err != nil {
+		return nil, err
+	}
+	return authredirect.NewHandler(cfg, cc, store, log)
+}

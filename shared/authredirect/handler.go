@@ -1,0 +1,275 @@
+package authredirect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/switchboard-connect/switchboard/shared/authstate"
+)
+
+// ParticipantAuthenticator is the Amazon Connect call the endpoint makes (the SDK client's
+// method, so that *connect.Client satisfies it).
+type ParticipantAuthenticator interface {
+	UpdateParticipantAuthentication(ctx context.Context, in *connect.UpdateParticipantAuthenticationInput, optFns ...func(*connect.Options)) (*connect.UpdateParticipantAuthenticationOutput, error)
+}
+
+var _ ParticipantAuthenticator = (*connect.Client)(nil)
+
+// StateClaims accepts each state once (authstate.Store).
+type StateClaims interface {
+	// Claim returns authstate.ErrAlreadyUsed for a state claimed before.
+	Claim(ctx context.Context, state string) (authstate.Claim, error)
+	// Release gives up a claim so that the same state can be tried again.
+	Release(ctx context.Context, c authstate.Claim) error
+}
+
+var _ StateClaims = (*authstate.Store)(nil)
+
+// releaseTimeout bounds the release of a claim after a failed call; it runs even when the call
+// used up the budget.
+const releaseTimeout = time.Second
+
+// hashPrefixLen is how much of the state's SHA-256 (hex) the logs show: enough to find one
+// sign-in among many, too little to be used for anything else.
+const hashPrefixLen = 12
+
+// Request is one callback request, whatever carried it.
+type Request struct {
+	Method string
+	// RawQuery is the query string without '?', as the browser sent it.
+	RawQuery string
+	// RequestID identifies the request in logs (API Gateway's request ID).
+	RequestID string
+}
+
+// Handler is the redirect endpoint.
+type Handler struct {
+	cfg     Config
+	connect ParticipantAuthenticator
+	claims  StateClaims
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewHandler returns the endpoint for a validated configuration.
+func NewHandler(cfg Config, c ParticipantAuthenticator, claims StateClaims, log *slog.Logger) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("auth redirect configuration: %w", err)
+	}
+	if c == nil || claims == nil || log == nil {
+		return nil, errors.New("auth redirect: Connect client, state store and logger are required")
+	}
+	return &Handler{cfg: cfg, connect: c, claims: claims, log: log, now: time.Now}, nil
+}
+
+// decision is what one request came to, for the page and the log line.
+type decision struct {
+	outcome   Outcome
+	status    int
+	reason    string // why, in words that hold no request value
+	stateHash string // prefix of the state's hash, once the state is valid
+	oauthErr  string // the identity provider's error, if it is a standard one
+	connect   string // Connect's error code, if the call failed
+	released  *bool  // whether a claim was released after a failed call
+	err       error  // an internal error for the log (never for the page)
+}
+
+// Handle processes one callback and returns the page to answer with. It never fails: every
+// problem becomes a page that tells the customer what to do next, and a log line.
+func (h *Handler) Handle(ctx context.Context, req Request) Page {
+	start := h.now()
+	d := h.decide(ctx, req, start)
+	page, err := RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+	if err != nil {
+		d.err = errors.Join(d.err, err)
+		page = fallbackPage()
+	}
+	if d.status == http.StatusMethodNotAllowed {
+		page.Header.Set("Allow", http.MethodGet)
+	}
+	h.logDecision(ctx, req, d, start)
+	return page
+}
+
+func (h *Handler) decide(ctx context.Context, req Request, start time.Time) decision {
+	if req.Method != http.MethodGet {
+		return decision{outcome: OutcomeError, status: http.StatusMethodNotAllowed, reason: "method is not GET"}
+	}
+	cb, err := ParseCallback(req.RawQuery)
+	if err != nil {
+		var ice *InvalidCallbackError
+		reason := "invalid callback"
+		if errors.As(err, &ice) {
+			reason = ice.Reason
+		}
+		return decision{outcome: OutcomeError, status: http.StatusBadRequest, reason: reason}
+	}
+	d := decision{stateHash: authstate.Hash(cb.State)[:hashPrefixLen], oauthErr: standardOAuthError(cb.Error)}
+
+	// One budget for the claim and the call: the customer is waiting on a blank popup.
+	ctx, cancel := h.cfg.CallBudget.Start(ctx, start)
+	defer cancel()
+
+	claim, err := h.claims.Claim(ctx, cb.State)
+	switch {
+	case errors.Is(err, authstate.ErrAlreadyUsed):
+		d.outcome, d.status, d.reason = OutcomeAlreadyUsed, http.StatusConflict, "state was already used here"
+		return d
+	case err != nil:
+		d.outcome, d.status, d.reason, d.err = OutcomeRetry, http.StatusServiceUnavailable, "state store unavailable", err
+		return d
+	}
+
+	in := &connect.UpdateParticipantAuthenticationInput{
+		InstanceId: aws.String(h.cfg.InstanceID),
+		State:      aws.String(cb.State),
+	}
+	if cb.Code != "" {
+		in.Code = aws.String(cb.Code)
+	} else {
+		in.Error = aws.String(cb.Error)
+		if cb.ErrorDescription != "" {
+			in.ErrorDescription = aws.String(cb.ErrorDescription)
+		}
+	}
+	_, err = h.connect.UpdateParticipantAuthentication(ctx, in)
+	if err == nil {
+		switch {
+		case cb.Code != "":
+			d.outcome, d.status, d.reason = OutcomeSuccess, http.StatusOK, "Connect accepted the code"
+		case cb.Error == "access_denied":
+			d.outcome, d.status, d.reason = OutcomeCancelled, http.StatusOK, "sign-in cancelled; Connect was told"
+		default:
+			d.outcome, d.status, d.reason = OutcomeError, http.StatusOK, "sign-in failed; Connect was told"
+		}
+		return d
+	}
+
+	kind, code := classify(err)
+	d.connect = code
+	switch kind {
+	case callConflict:
+		d.outcome, d.status, d.reason = OutcomeAlreadyUsed, http.StatusConflict, "Connect says the authentication is already complete"
+	case callExpired:
+		d.outcome, d.status, d.reason = OutcomeExpired, http.StatusGone, "Connect no longer accepts the state"
+	case callRetryable:
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer rcancel()
+		rerr := h.claims.Release(rctx, claim)
+		released := rerr == nil
+		d.released = &released
+		if released {
+			d.outcome, d.status, d.reason = OutcomeRetry, http.StatusServiceUnavailable, "Connect unavailable within the budget; state released"
+		} else {
+			// The same link would now be refused as used: ask for a new sign-in instead.
+			d.outcome, d.status, d.reason, d.err = OutcomeError, http.StatusServiceUnavailable, "Connect unavailable and the state could not be released", rerr
+		}
+	default:
+		d.outcome, d.status, d.reason = OutcomeError, http.StatusBadGateway, "Connect refused the call"
+	}
+	return d
+}
+
+// callKind is how the endpoint reacts to a failed UpdateParticipantAuthentication.
+type callKind int
+
+const (
+	callFailed    callKind = iota // a refusal a new attempt will not fix (AccessDenied, InvalidParameter, ...)
+	callConflict                  // the authentication is already complete
+	callExpired                   // the state is unknown or expired
+	callRetryable                 // throttling, 5xx, timeout, network: the same link may work later
+)
+
+// classify sorts a Connect error and returns its error code (never its message, which might
+// quote the request).
+func classify(err error) (callKind, string) {
+	var conflict *types.ConflictException
+	var invalid *types.InvalidRequestException
+	var api smithy.APIError
+	var status interface{ HTTPStatusCode() int }
+	code := ""
+	if errors.As(err, &api) {
+		code = api.ErrorCode()
+	}
+	switch {
+	case errors.As(err, &conflict):
+		return callConflict, code
+	case errors.As(err, &invalid):
+		return callExpired, code
+	}
+	switch code {
+	case "ThrottlingException", "TooManyRequestsException", "InternalServiceException", "ServiceUnavailableException":
+		return callRetryable, code
+	}
+	if errors.As(err, &status) {
+		s := status.HTTPStatusCode()
+		if s == http.StatusTooManyRequests || s >= 500 {
+			return callRetryable, code
+		}
+		if s >= 400 {
+			return callFailed, code
+		}
+	}
+	if code != "" {
+		return callFailed, code
+	}
+	// No answer from Connect: a timeout, a dropped connection, the budget ran out.
+	return callRetryable, "no response"
+}
+
+// standardOAuthError returns an RFC 6749 / OpenID Connect error code as it is, and "other" for
+// anything else: the value comes from the query string and is logged only if it is one of these.
+func standardOAuthError(e string) string {
+	switch e {
+	case "":
+		return ""
+	case "access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope",
+		"server_error", "temporarily_unavailable", "invalid_client", "invalid_grant", "login_required",
+		"consent_required", "interaction_required", "account_selection_required":
+		return e
+	}
+	return "other"
+}
+
+// logDecision writes the one line of a request: the outcome and a hash prefix of the state,
+// never the code, the state or the error description.
+func (h *Handler) logDecision(ctx context.Context, req Request, d decision, start time.Time) {
+	attrs := []slog.Attr{
+		slog.String("outcome", string(d.outcome)),
+		slog.Int("status", d.status),
+		slog.String("reason", d.reason),
+		slog.Int64("duration_ms", h.now().Sub(start).Milliseconds()),
+	}
+	if req.RequestID != "" {
+		attrs = append(attrs, slog.String("request_id", req.RequestID))
+	}
+	if d.stateHash != "" {
+		attrs = append(attrs, slog.String("state_hash", d.stateHash))
+	}
+	if d.oauthErr != "" {
+		attrs = append(attrs, slog.String("oauth_error", d.oauthErr))
+	}
+	if d.connect != "" {
+		attrs = append(attrs, slog.String("connect_error", d.connect))
+	}
+	if d.released != nil {
+		attrs = append(attrs, slog.Bool("state_released", *d.released))
+	}
+	level := slog.LevelInfo
+	if d.err != nil {
+		attrs = append(attrs, slog.String("error", d.err.Error()))
+		level = slog.LevelError
+	} else if d.outcome == OutcomeRetry || d.status >= 500 {
+		level = slog.LevelWarn
+	}
+	h.log.LogAttrs(ctx, level, "auth callback", attrs...)
+}

@@ -1,0 +1,485 @@
+package authredirect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/switchboard-connect/switchboard/shared/authstate"
+	"github.com/switchboard-connect/switchboard/shared/flowbudget"
+)
+
+const testInstance = "11111111-2222-4333-8444-555555555555"
+
+// fakeConnect answers UpdateParticipantAuthentication with the next queued error (nil when the
+// queue is empty) and records every input.
+type fakeConnect struct {
+	mu      sync.Mutex
+	errs    []error
+	inputs  []connect.UpdateParticipantAuthenticationInput
+	blockOn bool // wait for the context to end instead of answering
+}
+
+func (f *fakeConnect) UpdateParticipantAuthentication(ctx context.Context, in *connect.UpdateParticipantAuthenticationInput, _ ...func(*connect.Options)) (*connect.UpdateParticipantAuthenticationOutput, error) {
+	f.mu.Lock()
+	f.inputs = append(f.inputs, *in)
+	block := f.blockOn
+	var err error
+	if len(f.errs) > 0 {
+		err, f.errs = f.errs[0], f.errs[1:]
+	}
+	f.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return nil, fmt.Errorf("operation error Connect: UpdateParticipantAuthentication: %w", ctx.Err())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &connect.UpdateParticipantAuthenticationOutput{}, nil
+}
+
+func (f *fakeConnect) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.inputs)
+}
+
+// fakeClaims is an in-memory authstate.Store.
+type fakeClaims struct {
+	mu         sync.Mutex
+	held       map[string]string // hash -> claim ID
+	n          int
+	claimErr   error
+	releaseErr error
+	releases   int
+}
+
+func newFakeClaims() *fakeClaims { return &fakeClaims{held: map[string]string{}} }
+
+func (f *fakeClaims) Claim(_ context.Context, state string) (authstate.Claim, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.claimErr != nil {
+		return authstate.Claim{}, f.claimErr
+	}
+	h := authstate.Hash(state)
+	if _, ok := f.held[h]; ok {
+		return authstate.Claim{}, authstate.ErrAlreadyUsed
+	}
+	f.n++
+	id := fmt.Sprint(f.n)
+	f.held[h] = id
+	return authstate.Claim{Hash: h, ID: id}, nil
+}
+
+func (f *fakeClaims) Release(_ context.Context, c authstate.Claim) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.releases++
+	if f.releaseErr != nil {
+		return f.releaseErr
+	}
+	if f.held[c.Hash] == c.ID {
+		delete(f.held, c.Hash)
+	}
+	return nil
+}
+
+func testConfig() Config {
+	return Config{
+		InstanceID: testInstance,
+		ChatOrigin: "https://chat.example.com",
+		StateTable: "auth-state",
+		StateTTL:   DefaultStateTTL,
+		CallBudget: flowbudget.Budget{Total: DefaultCallBudget, Margin: flowbudget.DefaultMargin},
+	}
+}
+
+type rig struct {
+	h       *Handler
+	connect *fakeConnect
+	claims  *fakeClaims
+	logs    *bytes.Buffer
+}
+
+func newRig(t *testing.T, connectErrs ...error) *rig {
+	t.Helper()
+	r := &rig{connect: &fakeConnect{errs: connectErrs}, claims: newFakeClaims(), logs: &bytes.Buffer{}}
+	var err error
+	r.h, err = NewHandler(testConfig(), r.connect, r.claims, slog.New(slog.NewJSONHandler(r.logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *rig) get(query string) Page {
+	return r.h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query, RequestID: "req-1"})
+}
+
+func query(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}
+
+func apiErr(status int, err error) error {
+	return &smithy.OperationError{ServiceID: "Connect", OperationName: "UpdateParticipantAuthentication",
+		Err: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err}}
+}
+
+var (
+	errConflict   = apiErr(409, &types.ConflictException{Message: aws.String("already complete")})
+	errInvalidReq = apiErr(400, &types.InvalidRequestException{Message: aws.String("state not valid")})
+	errThrottle   = apiErr(429, &types.ThrottlingException{Message: aws.String("slow down")})
+	errInternal   = apiErr(500, &types.InternalServiceException{Message: aws.String("oops")})
+	errAccess     = apiErr(403, &types.AccessDeniedException{Message: aws.String("no")})
+	errParam      = apiErr(400, &types.InvalidParameterException{Message: aws.String("bad")})
+	errUnknown5xx = apiErr(503, &smithy.GenericAPIError{Code: "ServiceUnavailable"})
+	errNetwork    = &smithy.OperationError{ServiceID: "Connect", OperationName: "UpdateParticipantAuthentication", Err: errors.New("dial tcp: connection refused")}
+)
+
+func TestHandleOutcomes(t *testing.T) {
+	tests := []struct {
+		name       string
+		query      string
+		connectErr error
+		outcome    Outcome
+		status     int
+		calls      int
+		released   bool // the claim was given back
+	}{
+		{"code accepted", query("code", "c0de", "state", "s"), nil, OutcomeSuccess, 200, 1, false},
+		{"cancelled", query("error", "access_denied", "error_description", "User cancelled", "state", "s"), nil, OutcomeCancelled, 200, 1, false},
+		{"sign-in failed", query("error", "server_error", "state", "s"), nil, OutcomeError, 200, 1, false},
+		{"conflict", query("code", "c", "state", "s"), errConflict, OutcomeAlreadyUsed, 409, 1, false},
+		{"expired", query("code", "c", "state", "s"), errInvalidReq, OutcomeExpired, 410, 1, false},
+		{"throttled", query("code", "c", "state", "s"), errThrottle, OutcomeRetry, 503, 1, true},
+		{"internal", query("code", "c", "state", "s"), errInternal, OutcomeRetry, 503, 1, true},
+		{"unknown 5xx", query("code", "c", "state", "s"), errUnknown5xx, OutcomeRetry, 503, 1, true},
+		{"no answer", query("code", "c", "state", "s"), errNetwork, OutcomeRetry, 503, 1, true},
+		{"access denied", query("code", "c", "state", "s"), errAccess, OutcomeError, 502, 1, false},
+		{"invalid parameter", query("code", "c", "state", "s"), errParam, OutcomeError, 502, 1, false},
+		{"malformed", query("code", "c", "error", "access_denied", "state", "s"), nil, OutcomeError, 400, 0, false},
+		{"no state", query("code", "c"), nil, OutcomeError, 400, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.connectErr)
+			p := r.get(tt.query)
+			if p.Outcome != tt.outcome || p.Status != tt.status {
+				t.Fatalf("got %s %d, want %s %d", p.Outcome, p.Status, tt.outcome, tt.status)
+			}
+			if got := r.connect.calls(); got != tt.calls {
+				t.Fatalf("%d Connect calls, want %d", got, tt.calls)
+			}
+			if tt.calls == 0 && len(r.claims.held) > 0 {
+				t.Fatal("an invalid callback claimed a state")
+			}
+			if tt.calls == 1 {
+				_, held := r.claims.held[authstate.Hash("s")]
+				if held == tt.released {
+					t.Fatalf("claim held = %v, want released = %v", held, tt.released)
+				}
+			}
+			if !strings.Contains(string(p.Body), `var outcome = "`+string(tt.outcome)+`"`) {
+				t.Fatal("page does not carry the outcome")
+			}
+		})
+	}
+}
+
+func TestHandleSendsWhatConnectExpects(t *testing.T) {
+	r := newRig(t)
+	r.get(query("code", "the-code", "state", "the-state"))
+	r.get(query("error", "access_denied", "error_description", "User said \"no\"\n\\bye", "state", "s2"))
+	r.get(query("error", "server_error", "error_description", "\u00e9\u00e9", "state", "s3"))
+	in := r.connect.inputs
+	if len(in) != 3 {
+		t.Fatalf("%d calls", len(in))
+	}
+	if aws.ToString(in[0].InstanceId) != testInstance || aws.ToString(in[0].State) != "the-state" || aws.ToString(in[0].Code) != "the-code" ||
+		in[0].Error != nil || in[0].ErrorDescription != nil {
+		t.Errorf("code call = %+v", in[0])
+	}
+	if aws.ToString(in[1].Error) != "access_denied" || aws.ToString(in[1].ErrorDescription) != "User said 'no' bye" || in[1].Code != nil {
+		t.Errorf("error call = %+v", in[1])
+	}
+	if in[2].ErrorDescription != nil {
+		t.Errorf("a description reduced to nothing was sent: %q", aws.ToString(in[2].ErrorDescription))
+	}
+}
+
+func TestReplayIsRefusedWithoutASecondCall(t *testing.T) {
+	r := newRig(t)
+	q := query("code", "c", "state", "s")
+	if p := r.get(q); p.Outcome != OutcomeSuccess {
+		t.Fatalf("first: %s", p.Outcome)
+	}
+	for range 3 {
+		if p := r.get(q); p.Outcome != OutcomeAlreadyUsed || p.Status != http.StatusConflict {
+			t.Fatalf("replay: %s %d", p.Outcome, p.Status)
+		}
+	}
+	// Same state with the other kind of answer: still a replay.
+	if p := r.get(query("error", "access_denied", "state", "s")); p.Outcome != OutcomeAlreadyUsed {
+		t.Fatalf("replay as error: %s", p.Outcome)
+	}
+	if r.connect.calls() != 1 {
+		t.Fatalf("%d calls, want 1", r.connect.calls())
+	}
+}
+
+func TestRetryThenTheSameLinkWorks(t *testing.T) {
+	r := newRig(t, errThrottle)
+	q := query("code", "c", "state", "s")
+	if p := r.get(q); p.Outcome != OutcomeRetry {
+		t.Fatalf("first: %s", p.Outcome)
+	}
+	if p := r.get(q); p.Outcome != OutcomeSuccess {
+		t.Fatalf("retry: %s", p.Outcome)
+	}
+	if p := r.get(q); p.Outcome != OutcomeAlreadyUsed {
+		t.Fatalf("after success: %s", p.Outcome)
+	}
+}
+
+func TestReleaseFailureAsksForANewSignIn(t *testing.T) {
+	r := newRig(t, errInternal)
+	r.claims.releaseErr = errors.New("dynamodb down")
+	p := r.get(query("code", "c", "state", "s"))
+	if p.Outcome != OutcomeError || p.Status != http.StatusServiceUnavailable {
+		t.Fatalf("got %s %d", p.Outcome, p.Status)
+	}
+	if !strings.Contains(r.logs.String(), `"state_released":false`) {
+		t.Fatalf("log does not say the release failed: %s", r.logs)
+	}
+}
+
+func TestStoreFailureMeansRetryAndNoCall(t *testing.T) {
+	r := newRig(t)
+	r.claims.claimErr = errors.New("claim state abc: ProvisionedThroughputExceeded")
+	p := r.get(query("code", "c", "state", "s"))
+	if p.Outcome != OutcomeRetry || p.Status != http.StatusServiceUnavailable || r.connect.calls() != 0 {
+		t.Fatalf("got %s %d with %d calls", p.Outcome, p.Status, r.connect.calls())
+	}
+}
+
+func TestCallBudgetBoundsASlowConnect(t *testing.T) {
+	r := newRig(t)
+	r.connect.blockOn = true
+	r.h.cfg.CallBudget.Total = 200 * time.Millisecond
+	start := time.Now()
+	p := r.get(query("code", "c", "state", "s"))
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("took %s", took)
+	}
+	if p.Outcome != OutcomeRetry {
+		t.Fatalf("got %s", p.Outcome)
+	}
+	if _, held := r.claims.held[authstate.Hash("s")]; held {
+		t.Fatal("claim not released after the budget ran out")
+	}
+}
+
+func TestNonGetIsRefused(t *testing.T) {
+	r := newRig(t)
+	for _, m := range []string{http.MethodPost, http.MethodHead, http.MethodPut} {
+		p := r.h.Handle(context.Background(), Request{Method: m, RawQuery: query("code", "c", "state", "s")})
+		if p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != http.MethodGet {
+			t.Fatalf("%s: %d allow %q", m, p.Status, p.Header.Get("Allow"))
+		}
+	}
+	if r.connect.calls() != 0 || len(r.claims.held) != 0 {
+		t.Fatal("a non-GET request was processed")
+	}
+}
+
+// Every log line carries the outcome and a hash prefix of the state, and never the code, the
+// state or the error description, whatever happens.
+func TestLogsNeverHoldCodeStateOrDescription(t *testing.T) {
+	const (
+		code  = "CODE-6a1f0e0c-secret"
+		state = "STATE-9b2d-secret"
+		desc  = "DESC-secret"
+	)
+	scenarios := []struct {
+		query string
+		err   error
+	}{
+		{query("code", code, "state", state), nil},
+		{query("code", code, "state", state), nil}, // replay
+		{query("code", code, "state", state+"1"), errConflict},
+		{query("code", code, "state", state+"2"), errInvalidReq},
+		{query("code", code, "state", state+"3"), errThrottle},
+		{query("code", code, "state", state+"4"), errAccess},
+		{query("code", code, "state", state+"5"), errNetwork},
+		{query("error", "access_denied", "error_description", desc, "state", state+"6"), nil},
+		{query("error", "weird_"+desc, "error_description", desc, "state", state+"7"), nil},
+		{query("code", code, "error", "x", "state", state), nil},
+		{query("code", code, "code", code, "state", state), nil},
+		{query("code", code+"\x00", "state", state), nil},
+		{query("code", code, "state", state+"\n"), nil},
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	for i, sc := range scenarios {
+		fc := &fakeConnect{errs: []error{sc.err}}
+		claims := newFakeClaims()
+		if i == 1 {
+			claims.held[authstate.Hash(state)] = "earlier"
+		}
+		h, err := NewHandler(testConfig(), fc, claims, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: sc.query})
+	}
+	// A store error mentioning only the hash, as authstate's do.
+	claims := newFakeClaims()
+	claims.claimErr = errors.New("claim state " + authstate.Hash(state)[:12] + ": timeout")
+	h, _ := NewHandler(testConfig(), &fakeConnect{}, claims, log)
+	h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query("code", code, "state", state)})
+
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(scenarios)+1 {
+		t.Fatalf("%d log lines for %d requests (one line per decision):\n%s", len(lines), len(scenarios)+1, out)
+	}
+	for _, secret := range []string{code, state, desc, "secret"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("logs hold %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, `"state_hash":"`+authstate.Hash(state)[:hashPrefixLen]+`"`) {
+		t.Fatalf("logs lack the state hash prefix:\n%s", out)
+	}
+	for _, line := range lines {
+		if !strings.Contains(line, `"outcome":"`) {
+			t.Fatalf("line without outcome: %s", line)
+		}
+	}
+	if !strings.Contains(out, `"oauth_error":"other"`) || !strings.Contains(out, `"connect_error":"ThrottlingException"`) {
+		t.Fatalf("logs lack the sorted error fields:\n%s", out)
+	}
+}
+
+// The page never shows what the identity provider or Connect said.
+func TestPageHoldsNoRequestValueOrInternalDetail(t *testing.T) {
+	for _, err := range []error{nil, errConflict, errInvalidReq, errThrottle, errAccess, errNetwork} {
+		r := newRig(t, err)
+		p := r.get(query("error", "access_denied", "error_description", "<script>alert('DESC')</script>", "state", "STATEVALUE"))
+		body := string(p.Body)
+		for _, leak := range []string{"DESC", "STATEVALUE", "slow down", "oops", "connection refused", "Exception", "access_denied"} {
+			if strings.Contains(body, leak) {
+				t.Fatalf("page for %v shows %q", err, leak)
+			}
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		err  error
+		kind callKind
+		code string
+	}{
+		{errConflict, callConflict, "ConflictException"},
+		{errInvalidReq, callExpired, "InvalidRequestException"},
+		{errThrottle, callRetryable, "ThrottlingException"},
+		{errInternal, callRetryable, "InternalServiceException"},
+		{errUnknown5xx, callRetryable, "ServiceUnavailable"},
+		{errAccess, callFailed, "AccessDeniedException"},
+		{errParam, callFailed, "InvalidParameterException"},
+		{errNetwork, callRetryable, "no response"},
+		{context.DeadlineExceeded, callRetryable, "no response"},
+		{&smithy.GenericAPIError{Code: "TooManyRequestsException"}, callRetryable, "TooManyRequestsException"},
+		{&smithy.GenericAPIError{Code: "SomethingNew"}, callFailed, "SomethingNew"},
+		{errors.Join(flowbudget.ErrNoTimeForRetry, errThrottle), callRetryable, "ThrottlingException"},
+	}
+	for _, tt := range tests {
+		kind, code := classify(tt.err)
+		if kind != tt.kind || code != tt.code {
+			t.Errorf("classify(%v) = %d %q, want %d %q", tt.err, kind, code, tt.kind, tt.code)
+		}
+	}
+}
+
+func TestAPIGatewayAdapter(t *testing.T) {
+	r := newRig(t)
+	var req events.APIGatewayV2HTTPRequest
+	req.RouteKey = "GET /auth/callback"
+	req.RawPath = "/auth/callback"
+	req.RawQueryString = query("code", "c", "state", "s")
+	req.RequestContext.HTTP.Method = http.MethodGet
+	req.RequestContext.RequestID = "abc-123"
+	resp, err := r.h.HandleAPIGateway(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.IsBase64Encoded || !strings.Contains(resp.Body, `"success"`) {
+		t.Fatalf("response = %d %v", resp.StatusCode, resp.IsBase64Encoded)
+	}
+	for _, h := range []string{"Content-Type", "Content-Security-Policy", "Cache-Control", "Referrer-Policy", "X-Content-Type-Options"} {
+		if resp.Headers[h] == "" {
+			t.Errorf("header %s missing", h)
+		}
+	}
+	if !strings.Contains(r.logs.String(), `"request_id":"abc-123"`) {
+		t.Errorf("log lacks the request ID: %s", r.logs)
+	}
+}
+
+func TestHTTPAdapter(t *testing.T) {
+	r := newRig(t)
+	srv := httptest.NewServer(r.h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/auth/callback?" + query("code", "c", "state", "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"success"`) || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header)
+	}
+	resp, err = http.Post(srv.URL+"/auth/callback?"+query("code", "c", "state", "s2"), "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+}
+
+func TestNewHandlerValidates(t *testing.T) {
+	cfg := testConfig()
+	cfg.ChatOrigin = "*"
+	if _, err := NewHandler(cfg, &fakeConnect{}, newFakeClaims(), slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil {
+		t.Fatal("accepted chat origin *")
+	}
+	if _, err := NewHandler(testConfig(), nil, newFakeClaims(), slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil {
+		t.Fatal("accepted a nil client")
+	}
+}
