@@ -1,0 +1,91 @@
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsconnect"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/switchboard-connect/switchboard/shared/contactflow"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+)
+
+// Contact-flow function settings. The defaults of the function itself (docs/contactflow.md);
+// change them on the deployed function's environment if a flow needs others.
+const (
+	// contactFlowTimeout is Connect's longest wait for the block: a slower answer is worthless,
+	// and the function's own budget (FLOW_BUDGET, 3 s) answers well before it.
+	contactFlowTimeout  = 8 * time.Second
+	contactFlowMemoryMB = 256
+	contactFlowBudget   = "3s"
+)
+
+// contactFlowResources are what the contact-flow capability creates; the dialer reads the
+// do-not-call table.
+type contactFlowResources struct {
+	Function       awslambda.Function
+	DoNotCallTable awsdynamodb.Table
+}
+
+// createContactFlow adds the function that Connect's "Invoke AWS Lambda function" block calls,
+// the do-not-call table it writes opt-outs to, the permission for this instance to invoke it,
+// and its association with the instance (so it appears in the flow designer's function list).
+func (s *switchboardStack) createContactFlow() contactFlowResources {
+	table := awsdynamodb.NewTable(s.Stack, jsii.String("DoNotCallTable"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(donotcall.AttrPhoneNumber), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		// Opt-outs are a legal record: deleting the stack must not delete them.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	fn := NewGoFunction(s.Stack, "ContactFlowFunction", &GoFunctionProps{
+		AssetsDir:   s.settings.AssetsDir,
+		Name:        "contactflow",
+		Description: "Switchboard: contact attributes and opt-outs for Amazon Connect flows",
+		Environment: map[string]string{
+			contactflow.EnvDoNotCallTable: *table.TableName(),
+			contactflow.EnvBudget:         contactFlowBudget,
+			contactflow.EnvErrorMode:      string(contactflow.ErrorModeResult),
+			contactflow.EnvDefaultCountry: contactflow.DefaultCountry,
+		},
+		Timeout:  contactFlowTimeout,
+		MemoryMB: contactFlowMemoryMB,
+	})
+
+	// Only the two attribute actions, only on this instance's contacts.
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("connect:GetContactAttributes", "connect:UpdateContactAttributes"),
+		Resources: jsii.Strings(s.settings.InstanceResourceARN("contact/*")),
+	}))
+	// Recording an opt-out is one conditional PutItem; the function never reads the list.
+	table.Grant(fn, jsii.String("dynamodb:PutItem"))
+
+	fn.AddPermission(jsii.String("ConnectInvoke"), &awslambda.Permission{
+		Principal:     awsiam.NewServicePrincipal(jsii.String("connect.amazonaws.com"), nil),
+		Action:        jsii.String("lambda:InvokeFunction"),
+		SourceArn:     jsii.String(s.settings.InstanceARN),
+		SourceAccount: jsii.String(s.settings.Account),
+	})
+	awsconnect.NewCfnIntegrationAssociation(s.Stack, jsii.String("ContactFlowIntegration"), &awsconnect.CfnIntegrationAssociationProps{
+		InstanceId:      jsii.String(s.settings.InstanceARN),
+		IntegrationType: jsii.String("LAMBDA_FUNCTION"),
+		IntegrationArn:  fn.FunctionArn(),
+	})
+
+	awscdk.NewCfnOutput(s.Stack, jsii.String("ContactFlowFunctionArn"), &awscdk.CfnOutputProps{
+		Value:       fn.FunctionArn(),
+		Description: jsii.String("Function to pick in the flow's Invoke AWS Lambda function block"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("DoNotCallTableName"), &awscdk.CfnOutputProps{
+		Value:       table.TableName(),
+		Description: jsii.String("DynamoDB table of the do-not-call list (key phone_number, E.164)"),
+	})
+	return contactFlowResources{Function: fn, DoNotCallTable: table}
+}
