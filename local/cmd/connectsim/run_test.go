@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+
+	"github.com/switchboard-connect/switchboard/local/connectsim"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs the command with args and returns its base URL, its output and a stop function
+// that returns run's error.
+func start(t *testing.T, args ...string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, errOut, ready) }()
+	select {
+	case base := <-ready:
+		stop := func() error { cancel(); return <-done }
+		t.Cleanup(func() { cancel() })
+		return base, out, stop
+	case err := <-done:
+		cancel()
+		t.Fatalf("run ended before it was ready: %v\nstderr: %s", err, errOut.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("connectsim did not start within 30s")
+	}
+	return "", nil, nil
+}
+
+func connectClient(base string) *connect.Client {
+	return connect.New(connect.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(base),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+func TestBannerShowsEndpointAndAReadyToPasteExample(t *testing.T) {
+	base, out, stop := start(t)
+	banner := out.String()
+	for _, want := range []string{
+		"listening on " + base,
+		"AWS_ENDPOINT_URL_CONNECT=" + base,
+		"aws connect start-outbound-voice-contact --endpoint-url " + base,
+		"--instance-id " + connectsim.DefaultInstanceID,
+		"--contact-flow-id " + connectsim.DefaultContactFlowID,
+		"--queue-id " + connectsim.DefaultQueueID,
+		base + "/_connectsim/contacts",
+	} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+
+	// The endpoint in the banner is a Connect API the real SDK can talk to.
+	_, err := connectClient(base).GetContactAttributes(context.Background(), &connect.GetContactAttributesInput{
+		InstanceId:       aws.String(connectsim.DefaultInstanceID),
+		InitialContactId: aws.String("99999999-0000-4000-8000-000000000000"),
+	})
+	var notFound *types.ResourceNotFoundException
+	if !errors.As(err, &notFound) {
+		t.Errorf("GetContactAttributes of an unknown contact: %v, want ResourceNotFoundException", err)
+	}
+
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if !strings.Contains(out.String(), "connectsim: stopped") {
+		t.Errorf("no stop message in %q", out.String())
+	}
+}
+
+func TestWorldFileReplacesTheDefaultWorld(t *testing.T) {
+	world := `{"instances":[{"id":"abcdefab-1111-4222-8333-444444444444","contactFlows":[{"id":"flow-1"}],"queues":[{"id":"queue-1"}],"phoneNumbers":["+12065550100"]}]}`
+	path := filepath.Join(t.TempDir(), "world.json")
+	if err := os.WriteFile(path, []byte(world), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, out, _ := start(t, "-config", path)
+	if !strings.Contains(out.String(), "--instance-id abcdefab-1111-4222-8333-444444444444") {
+		t.Errorf("banner does not use the world file's instance:\n%s", out.String())
+	}
+	_, err := connectClient(base).GetContactAttributes(context.Background(), &connect.GetContactAttributesInput{
+		InstanceId:       aws.String(connectsim.DefaultInstanceID),
+		InitialContactId: aws.String("99999999-0000-4000-8000-000000000000"),
+	})
+	var notFound *types.ResourceNotFoundException
+	if !errors.As(err, &notFound) || !strings.Contains(err.Error(), connectsim.DefaultInstanceID) {
+		t.Errorf("the default instance should be unknown with a world file: %v", err)
+	}
+}
+
+func TestBadFlagsAreUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-time-scale", "0"}, "-time-scale 0"},
+		{[]string{"-time-scale", "-3"}, "-time-scale -3"},
+		{[]string{"-log-level", "loud"}, `-log-level "loud"`},
+		{[]string{"-addr", "8910"}, `-addr "8910"`},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-nope"}, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := run(context.Background(), tt.args, &bytes.Buffer{}, &stderr, nil)
+			if err == nil || exitCode(err) != 2 {
+				t.Fatalf("run(%q) = %v (exit %d), want a usage error", tt.args, err, exitCode(err))
+			}
+			if !strings.Contains(err.Error()+stderr.String(), tt.want) {
+				t.Errorf("error %q / stderr %q lacks %q", err, stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestUnreadableWorldFileFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "world.json")
+	if err := os.WriteFile(path, []byte(`{"instances":[{"id":"x","bogus":1}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-config", path}, &bytes.Buffer{}, &bytes.Buffer{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "bogus") || exitCode(err) != 1 {
+		t.Fatalf("run with a bad world file = %v, want an error naming the unknown field", err)
+	}
+}
