@@ -160,3 +160,27 @@ func TestUnreadableWorldFileFails(t *testing.T) {
 		t.Fatalf("run with a bad world file = %v, want an error naming the unknown field", err)
 	}
 }
+
+// The world file shown in docs/connectsim.md is one connectsim accepts.
+func TestDocumentedWorldFileParses(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "connectsim.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "## World file")
+	if !ok {
+		t.Fatal("docs/connectsim.md has no World file section")
+	}
+	_, block, ok := strings.Cut(section, "```json\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("the World file section has no json block")
+	}
+	w, err := connectsim.ParseWorld([]byte(block))
+	if err != nil {
+		t.Fatalf("documented world file: %v", err)
+	}
+	if w.Region != "eu-west-2" || len(w.Instances) != 1 || w.Instances[0].MaxConcurrentCalls != 20 {
+		t.Errorf("documented world file decoded as %+v", w)
+	}
+}
