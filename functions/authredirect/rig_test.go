@@ -30,8 +30,9 @@ type rig struct {
 	// Callback is the redirect URI registered with the Cognito stand-in.
 	Callback string
 	logs     *syncBuffer
-	secrets  []string // every code and state sent, which must never reach the logs
 	mu       sync.Mutex
+	secrets  []string // every code and state sent, which must never reach the logs
+	served   []string // every callback URL the function answered, in order
 }
 
 type rigOptions struct {
@@ -39,6 +40,9 @@ type rigOptions struct {
 	chatOrigin string // default https://chat.example.com
 	budget     string // AUTH_CALL_BUDGET
 	instanceID string // default connectsim.DefaultInstanceID
+	// corsOrigin lets a page of that origin call connectsim's Participant Service from the
+	// browser, as the real service allows the chat widget to.
+	corsOrigin string
 }
 
 // syncBuffer is a log sink shared by the handler's goroutines.
@@ -63,7 +67,7 @@ func (s *syncBuffer) String() string {
 // it, so these tests cover the composition root too. t.Setenv: such tests cannot be parallel.
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
-	sim := simtest.Start(t, o.sim)
+	sim := startSim(t, o.sim, o.corsOrigin)
 	ddb := dynalitetest.Start(t)
 	ddb.CreateTable(t, authstate.CreateTableInput(stateTable))
 
@@ -100,12 +104,66 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatalf("build: %v", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /auth/callback", h)
+	mux.Handle("GET /auth/callback", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		full := "http://" + req.Host + req.URL.RequestURI()
+		r.remember(full)
+		r.mu.Lock()
+		r.served = append(r.served, full)
+		r.mu.Unlock()
+		h.ServeHTTP(w, req)
+	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	r.Callback = srv.URL + "/auth/callback"
 	t.Cleanup(func() { r.checkLogs(t) })
 	return r
+}
+
+// startSim serves a connectsim Sim like simtest.Start does, optionally behind CORS for one
+// origin.
+func startSim(t *testing.T, opts connectsim.Options, corsOrigin string) *simtest.Server {
+	t.Helper()
+	sim, err := connectsim.New(opts)
+	if err != nil {
+		t.Fatalf("connectsim.New: %v", err)
+	}
+	var h http.Handler = sim
+	if corsOrigin != "" {
+		h = participantCORS(sim, corsOrigin)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		ts.Close()
+		_ = sim.Close()
+	})
+	return &simtest.Server{Sim: sim, URL: ts.URL}
+}
+
+// participantCORS answers the CORS preflight of the Participant Service routes for origin and
+// marks their answers readable by it. connectsim itself does not speak CORS.
+func participantCORS(next http.Handler, origin string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/participant/") || r.Header.Get("Origin") != origin {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Vary", "Origin")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "POST")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, X-Amz-Bearer")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// servedURLs returns the callback URLs the function answered.
+func (r *rig) servedURLs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.served...)
 }
 
 // checkLogs fails the test if any code or state the rig saw is in the function's logs.

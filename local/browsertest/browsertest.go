@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -102,16 +103,8 @@ func Start(t testing.TB) context.Context {
 		cancel()
 		cancelAlloc()
 	})
-	// The first Run starts the browser; it must not carry a deadline, so wait for it apart.
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("start %s: %v\nbrowser output:\n%s", path, err, output.String())
-		}
-	case <-time.After(DefaultTimeout):
-		t.Fatalf("%s did not start within %s\nbrowser output:\n%s", path, DefaultTimeout, output.String())
+	if err := firstRun(ctx); err != nil {
+		t.Fatalf("start %s: %v\nbrowser output:\n%s", path, err, output.String())
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -121,6 +114,32 @@ func Start(t testing.TB) context.Context {
 		}
 	})
 	return ctx
+}
+
+// Attach returns a chromedp context for another tab of the browser, such as a popup a page
+// opened (its ID from chromedp.WaitNewTarget). The context ends with the test.
+func Attach(t testing.TB, browser context.Context, id target.ID) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithTargetID(id))
+	t.Cleanup(cancel)
+	if err := firstRun(ctx); err != nil {
+		t.Fatalf("attach to target %s: %v", id, err)
+	}
+	return ctx
+}
+
+// firstRun makes the first Run on a chromedp context, which starts the browser or attaches the
+// tab for as long as the context of that call lives: that context must carry no deadline, so
+// the wait for it is bounded apart.
+func firstRun(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(DefaultTimeout):
+		return fmt.Errorf("not ready within %s", DefaultTimeout)
+	}
 }
 
 // Run runs one action on ctx within DefaultTimeout and fails the test on error.
