@@ -54,6 +54,7 @@ func (s *switchboardStack) build() {
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("switchboard:connect-instance"), jsii.String(s.settings.InstanceID), nil)
 	s.createInstanceOutputs()
 	s.createContactFlow()
+	s.createAuthRedirect()
 }
 
 // createInstanceOutputs records which Connect instance a deployed stack serves, so that an

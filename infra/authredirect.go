@@ -1,0 +1,256 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/switchboard-connect/switchboard/shared/authredirect"
+	"github.com/switchboard-connect/switchboard/shared/authstate"
+)
+
+// Context keys of the auth redirect capability, read here rather than in Settings because
+// only this capability uses them. Both are optional.
+const (
+	// keyAuthCognito ("true") also creates a Cognito user pool, an app client without a secret
+	// whose callback is this endpoint, and a hosted sign-in domain. Off by default: most
+	// deployers bring their own user pool.
+	keyAuthCognito = "authCognito"
+	// keyAuthCognitoDomain is the hosted domain prefix (<prefix>.auth.<region>.amazoncognito.com);
+	// by default "<stack name>-<account>", lowercased.
+	keyAuthCognitoDomain = "authCognitoDomainPrefix"
+)
+
+// Auth redirect function settings.
+const (
+	// The customer waits on a blank popup: the function answers within its call budget (3 s)
+	// plus the state claim; the timeout only catches a stuck runtime.
+	authRedirectTimeout  = 10 * time.Second
+	authRedirectMemoryMB = 256
+	authRedirectBudget   = "3s"
+	authStateTTL         = "15m"
+	// authCallbackPath is the route Cognito redirects to.
+	authCallbackPath = "/auth/callback"
+	// Sign-ins are paced by people: a few per second is plenty, and the cap keeps a flood of
+	// forged callbacks from reaching Connect's shared API quota.
+	authRedirectRateLimit  = 10
+	authRedirectBurstLimit = 20
+)
+
+// authAccessLogFormat is one JSON line per request. It never has the query string, which holds
+// the code and the state: $context.routeKey and $context.path carry no query.
+var authAccessLogFormat = func() string {
+	b, err := json.Marshal(map[string]string{
+		"requestId":        "$context.requestId",
+		"requestTime":      "$context.requestTimeEpoch",
+		"routeKey":         "$context.routeKey",
+		"path":             "$context.path",
+		"status":           "$context.status",
+		"responseLength":   "$context.responseLength",
+		"responseLatency":  "$context.responseLatency",
+		"integrationError": "$context.integrationErrorMessage",
+		"sourceIp":         "$context.identity.sourceIp",
+	})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+// cognitoDomainPrefix is Cognito's rule for a hosted domain prefix.
+var cognitoDomainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// authRedirectResources are what the capability creates.
+type authRedirectResources struct {
+	Function   awslambda.Function
+	StateTable awsdynamodb.Table
+	API        awsapigatewayv2.HttpApi
+}
+
+// createAuthRedirect adds the endpoint Amazon Cognito redirects the chat customer's browser
+// to: an HTTP API with GET /auth/callback, the function behind it, the table of used states,
+// and optionally a Cognito user pool for it. It needs the chat widget's origin (-c chatOrigin):
+// without it the capability is left out with a warning, since the page could not tell the
+// widget anything.
+func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
+	if s.settings.ChatOrigin == "" {
+		awscdk.Annotations_Of(s.Stack).AddWarningV2(jsii.String("switchboard:authRedirectDisabled"), jsii.String(fmt.Sprintf(
+			"chat authentication redirect not created: set -c %s=https://<chat widget host> to enable it", keyChatOrigin)))
+		return nil
+	}
+	cognito, err := s.authCognitoSettings()
+	if err != nil {
+		awscdk.Annotations_Of(s.Stack).AddError(jsii.String(err.Error()))
+		return nil
+	}
+
+	table := awsdynamodb.NewTable(s.Stack, jsii.String("AuthStateTable"), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(authstate.AttrStateHash), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(authstate.AttrExpiresAt),
+		// Used states matter for minutes; nothing to keep when the stack goes.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+
+	fn := NewGoFunction(s.Stack, "AuthRedirectFunction", &GoFunctionProps{
+		AssetsDir:   s.settings.AssetsDir,
+		Name:        "authredirect",
+		Description: "Switchboard: Cognito redirect for chat customer authentication (UpdateParticipantAuthentication)",
+		Environment: map[string]string{
+			authredirect.EnvInstanceID: s.settings.InstanceID,
+			authredirect.EnvChatOrigin: s.settings.ChatOrigin,
+			authredirect.EnvStateTable: *table.TableName(),
+			authredirect.EnvStateTTL:   authStateTTL,
+			authredirect.EnvCallBudget: authRedirectBudget,
+		},
+		Timeout:  authRedirectTimeout,
+		MemoryMB: authRedirectMemoryMB,
+	})
+	// The request names only the instance (InstanceId and State), so the instance ARN is the
+	// resource the action is authorized on.
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("connect:UpdateParticipantAuthentication"),
+		Resources: jsii.Strings(s.settings.InstanceARN),
+	}))
+	// A claim is one conditional PutItem, a release one conditional DeleteItem; the table has
+	// no index, so its ARN is the only resource.
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
+		Resources: &[]*string{table.TableArn()},
+	}))
+
+	api := awsapigatewayv2.NewHttpApi(s.Stack, jsii.String("AuthRedirectApi"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("Switchboard chat authentication redirect (" + authCallbackPath + ")"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:    jsii.String(authCallbackPath),
+		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AuthRedirectIntegration"), fn,
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+			}),
+	})
+	accessLogs := awslogs.NewLogGroup(s.Stack, jsii.String("AuthRedirectAccessLogs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_ONE_MONTH,
+	})
+	stage := awsapigatewayv2.NewHttpStage(s.Stack, jsii.String("AuthRedirectStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(authRedirectRateLimit),
+			BurstLimit: jsii.Number(authRedirectBurstLimit),
+		},
+	})
+	// The L2 stage takes its log format as an AccessLogFormat built for REST APIs; set the
+	// HTTP API's own setting directly.
+	cfnStage := stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format:         jsii.String(authAccessLogFormat),
+	})
+
+	callbackURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(authCallbackPath)})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthCallbackUrl"), &awscdk.CfnOutputProps{
+		Value:       callbackURL,
+		Description: jsii.String("Callback URL to register in the Cognito app client used by Connect's customer authentication"),
+	})
+
+	if cognito.enabled {
+		s.createAuthCognito(cognito.domainPrefix, callbackURL)
+	}
+	return &authRedirectResources{Function: fn, StateTable: table, API: api}
+}
+
+type authCognitoSettings struct {
+	enabled      bool
+	domainPrefix string
+}
+
+// authCognitoSettings reads the optional Cognito keys from the stack's context.
+func (s *switchboardStack) authCognitoSettings() (authCognitoSettings, error) {
+	var out authCognitoSettings
+	switch v := s.Stack.Node().TryGetContext(jsii.String(keyAuthCognito)).(type) {
+	case nil:
+	case bool:
+		out.enabled = v
+	case string:
+		switch strings.ToLower(v) {
+		case "", "false":
+		case "true":
+			out.enabled = true
+		default:
+			return out, fmt.Errorf("context %q: %q must be true or false, e.g. -c %s=true", keyAuthCognito, v, keyAuthCognito)
+		}
+	default:
+		return out, fmt.Errorf("context %q must be true or false, got %T", keyAuthCognito, v)
+	}
+	prefix, _ := s.Stack.Node().TryGetContext(jsii.String(keyAuthCognitoDomain)).(string)
+	if !out.enabled {
+		if prefix != "" {
+			return out, fmt.Errorf("context %q is set but %q is not: set -c %s=true to create the user pool", keyAuthCognitoDomain, keyAuthCognito, keyAuthCognito)
+		}
+		return out, nil
+	}
+	if prefix == "" {
+		prefix = strings.ToLower(s.settings.StackName + "-" + s.settings.Account)
+	}
+	if !cognitoDomainPrefix.MatchString(prefix) || strings.Contains(prefix, "aws") || strings.Contains(prefix, "amazon") || strings.Contains(prefix, "cognito") {
+		return out, fmt.Errorf("context %q: %q is not a Cognito domain prefix (1-63 of [a-z0-9-], not starting or ending with '-', without aws, amazon or cognito), e.g. -c %s=acme-chat-signin",
+			keyAuthCognitoDomain, prefix, keyAuthCognitoDomain)
+	}
+	out.domainPrefix = prefix
+	return out, nil
+}
+
+// createAuthCognito adds a user pool for chat customers, an app client without a secret that
+// may only use the authorization code grant and redirect to callbackURL, and a hosted domain.
+func (s *switchboardStack) createAuthCognito(domainPrefix string, callbackURL *string) {
+	pool := awscognito.NewUserPool(s.Stack, jsii.String("AuthUserPool"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(false),
+		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
+		// Customer accounts outlive a stack update gone wrong.
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		DeletionProtection: jsii.Bool(true),
+	})
+	client := pool.AddClient(jsii.String("AuthChatClient"), &awscognito.UserPoolClientOptions{
+		GenerateSecret:             jsii.Bool(false),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			CallbackUrls: &[]*string{callbackURL},
+		},
+	})
+	domain := pool.AddDomain(jsii.String("AuthHostedDomain"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(domainPrefix)},
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthUserPoolId"), &awscdk.CfnOutputProps{
+		Value:       pool.UserPoolId(),
+		Description: jsii.String("Cognito user pool to select in Connect's customer authentication settings"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthUserPoolClientId"), &awscdk.CfnOutputProps{
+		Value:       client.UserPoolClientId(),
+		Description: jsii.String("App client (no secret) for Connect's customer authentication"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthHostedDomainUrl"), &awscdk.CfnOutputProps{
+		Value:       domain.BaseUrl(nil),
+		Description: jsii.String("Cognito hosted sign-in domain"),
+	})
+}
