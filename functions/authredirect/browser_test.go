@@ -84,7 +84,6 @@ func newBrowserRig(t *testing.T, o rigOptions) *browserRig {
 	}))
 	t.Cleanup(widget.Close)
 	o.chatOrigin = widget.URL
-	o.corsOrigin = widget.URL
 	return &browserRig{rig: newRig(t, o), widget: widget.URL, tab: tab}
 }
 

@@ -40,9 +40,6 @@ type rigOptions struct {
 	chatOrigin string // default https://chat.example.com
 	budget     string // AUTH_CALL_BUDGET
 	instanceID string // default connectsim.DefaultInstanceID
-	// corsOrigin lets a page of that origin call connectsim's Participant Service from the
-	// browser, as the real service allows the chat widget to.
-	corsOrigin string
 }
 
 // syncBuffer is a log sink shared by the handler's goroutines.
@@ -67,7 +64,7 @@ func (s *syncBuffer) String() string {
 // it, so these tests cover the composition root too. t.Setenv: such tests cannot be parallel.
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
-	sim := startSim(t, o.sim, o.corsOrigin)
+	sim := simtest.Start(t, o.sim)
 	ddb := dynalitetest.Start(t)
 	ddb.CreateTable(t, authstate.CreateTableInput(stateTable))
 
@@ -117,46 +114,6 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	r.Callback = srv.URL + "/auth/callback"
 	t.Cleanup(func() { r.checkLogs(t) })
 	return r
-}
-
-// startSim serves a connectsim Sim like simtest.Start does, optionally behind CORS for one
-// origin.
-func startSim(t *testing.T, opts connectsim.Options, corsOrigin string) *simtest.Server {
-	t.Helper()
-	sim, err := connectsim.New(opts)
-	if err != nil {
-		t.Fatalf("connectsim.New: %v", err)
-	}
-	var h http.Handler = sim
-	if corsOrigin != "" {
-		h = participantCORS(sim, corsOrigin)
-	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(func() {
-		ts.Close()
-		_ = sim.Close()
-	})
-	return &simtest.Server{Sim: sim, URL: ts.URL}
-}
-
-// participantCORS answers the CORS preflight of the Participant Service routes for origin and
-// marks their answers readable by it. connectsim itself does not speak CORS.
-func participantCORS(next http.Handler, origin string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/participant/") || r.Header.Get("Origin") != origin {
-			next.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Set("Vary", "Origin")
-		if r.Method == http.MethodOptions {
-			w.Header().Set("Access-Control-Allow-Methods", "POST")
-			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, X-Amz-Bearer")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // servedURLs returns the callback URLs the function answered.

@@ -290,3 +290,47 @@ func TestAdminChatAuthentication(t *testing.T) {
 		t.Fatalf("sessions = %+v", sessions)
 	}
 }
+
+// Chat widgets call the Participant Service from a browser page: preflight and answers carry
+// CORS headers for the page's origin, and the Connect API does not.
+func TestParticipantServiceSpeaksCORS(t *testing.T) {
+	srv := simtest.Start(t, connectsim.Options{})
+	const origin = "http://127.0.0.1:5173"
+
+	req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/participant/authentication-url", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type,x-amz-bearer")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "X-Amz-Bearer") ||
+		resp.Header.Get("Access-Control-Allow-Methods") != "POST" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	ca, err := srv.StartChatAuthentication(connectsim.DefaultInstanceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = doJSON(t, http.MethodPost, srv.URL+"/participant/authentication-url",
+		map[string]string{"X-Amz-Bearer": ca.ParticipantToken, "Origin": origin},
+		map[string]string{"SessionId": ca.SessionID, "RedirectUri": callback}, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Errorf("GetAuthenticationUrl from %s: %d, Access-Control-Allow-Origin %q", origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+
+	req, _ = http.NewRequest(http.MethodOptions, srv.URL+"/contact/attributes", nil)
+	req.Header.Set("Origin", origin)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("the Connect API answered CORS for %s: %q", origin, got)
+	}
+}

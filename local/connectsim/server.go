@@ -123,6 +123,20 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/oauth2/authorize":
 		s.serveAuthorize(w, r)
 		return
+	case strings.HasPrefix(r.URL.Path, "/participant/") && r.Header.Get("Origin") != "":
+		// The Participant Service is called from chat widgets in browsers, so it speaks CORS
+		// (the Connect API, signed with account credentials, does not).
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Expose-Headers", "X-Amzn-RequestId, X-Amzn-ErrorType")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "POST")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, X-Amz-Bearer, X-Amz-User-Agent, X-Amz-Date, Amz-Sdk-Invocation-Id, Amz-Sdk-Request")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 	}
 	segs, ok := splitPath(r)
 	var rt *route
