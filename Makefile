@@ -11,6 +11,10 @@ FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 # An example instance (the one connectsim serves); `make deploy` insists on a real one.
 EXAMPLE_INSTANCE_ARN := arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-4333-8444-555555555555
 INSTANCE_ARN ?= $(EXAMPLE_INSTANCE_ARN)
+# The https origin of the page hosting the chat widget; without it the stack leaves out the chat
+# authentication redirect. `make synth` uses an example so the template shows every capability.
+EXAMPLE_CHAT_ORIGIN := https://chat.example.com
+CHAT_ORIGIN ?=
 CONNECTSIM_ADDR ?= 127.0.0.1:8910
 
 # jsii (behind the CDK) prints a Node 20 end-of-life banner on every run, and leaves jsii-runtime.* and
@@ -27,7 +31,7 @@ help:
 	@echo "make test    lint and run every test (installs the npm tools first)"
 	@echo "make build   build one linux/arm64 bootstrap per function under build/<fn>/"
 	@echo "make synth   synthesize the CloudFormation template (example settings) into cdk.out/"
-	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id>"
+	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id> [CHAT_ORIGIN=https://chat.example.com]"
 	@echo "make bench   run the benchmarks"
 	@echo "make lint    gofmt check and go vet"
 	@echo "make deps    download Go modules, install the pinned npm tools and chromium (browser tests)"
@@ -76,14 +80,14 @@ run: check-go $(NODE_STAMP)
 
 synth: build $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
-	TMPDIR=$(SCRATCH) $(CDK) synth --quiet -c instanceArn=$(INSTANCE_ARN) -c assetsDir=build
+	TMPDIR=$(SCRATCH) $(CDK) synth --quiet -c instanceArn=$(INSTANCE_ARN) -c chatOrigin=$(or $(CHAT_ORIGIN),$(EXAMPLE_CHAT_ORIGIN)) -c assetsDir=build
 	@echo "template: cdk.out/Switchboard.template.json"
 
 deploy: build $(NODE_STAMP)
 	@if [ "$(INSTANCE_ARN)" = "$(EXAMPLE_INSTANCE_ARN)" ]; then \
 	  echo "make deploy needs your instance: make deploy INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<instance-id>"; exit 1; fi
 	@mkdir -p $(SCRATCH)
-	TMPDIR=$(SCRATCH) $(CDK) deploy -c instanceArn=$(INSTANCE_ARN) -c assetsDir=build
+	TMPDIR=$(SCRATCH) $(CDK) deploy -c instanceArn=$(INSTANCE_ARN) -c chatOrigin=$(CHAT_ORIGIN) -c assetsDir=build
 
 bench: check-go $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
