@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/local/logcapture"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
 )
@@ -29,7 +30,7 @@ type rig struct {
 	Sim *simtest.Server
 	// Callback is the redirect URI registered with the Cognito stand-in.
 	Callback string
-	logs     *syncBuffer
+	logs     *logcapture.Buffer
 	mu       sync.Mutex
 	secrets  []string // every code and state sent, which must never reach the logs
 	served   []string // every callback URL the function answered, in order
@@ -40,24 +41,6 @@ type rigOptions struct {
 	chatOrigin string // default https://chat.example.com
 	budget     string // AUTH_CALL_BUDGET
 	instanceID string // default connectsim.DefaultInstanceID
-}
-
-// syncBuffer is a log sink shared by the handler's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newRig wires the function through build(), from the same environment variables Lambda gives
@@ -95,7 +78,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	} {
 		t.Setenv(k, v)
 	}
-	r := &rig{Sim: sim, logs: &syncBuffer{}}
+	r := &rig{Sim: sim, logs: &logcapture.Buffer{}}
 	h, err := build(t.Context(), slog.New(slog.NewJSONHandler(r.logs, nil)))
 	if err != nil {
 		t.Fatalf("build: %v", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/local/logcapture"
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
@@ -44,25 +44,8 @@ type fn struct {
 	sim     *simtest.Server
 	table   *donotcall.Table
 	handler lambda.Handler
-	logs    *syncBuffer
+	logs    *logcapture.Buffer
 	budget  time.Duration
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // dynalite is shared by the tests of this package: each test uses its own numbers.
@@ -104,7 +87,7 @@ func start(t testing.TB, env map[string]string, opts connectsim.Options) *fn {
 	ddb := sharedDynalite(t)
 	all := map[string]string{contactflow.EnvDoNotCallTable: tableName}
 	maps.Copy(all, env)
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	h, err := newHandler(wiring{
 		getenv:    func(k string) string { return all[k] },
 		aws:       sim.AWSConfig(),
@@ -439,7 +422,7 @@ func TestWiringThroughTheEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	h, err := newHandler(wiring{getenv: os.Getenv, aws: cfg, log: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -94,15 +94,25 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-func (s *Sim) getContactAttributes(c *call) (any, *apiError) {
-	inst, id := c.params["InstanceId"], c.params["InitialContactId"]
+// contactPath validates the {InstanceId}/{<idParam>} path parameters of an operation on one
+// contact and checks that the instance exists.
+func (s *Sim) contactPath(c *call, idParam string) (inst, id string, e *apiError) {
+	inst, id = c.params["InstanceId"], c.params[idParam]
 	var ck check
 	ck.length("InstanceId", &inst, 1, 100)
-	ck.length("InitialContactId", &id, 1, 256)
+	ck.length(idParam, &id, 1, 256)
 	if e := ck.err(); e != nil {
-		return nil, e
+		return "", "", e
 	}
 	if _, e := s.instanceOrErr(inst); e != nil {
+		return "", "", e
+	}
+	return inst, id, nil
+}
+
+func (s *Sim) getContactAttributes(c *call) (any, *apiError) {
+	inst, id, e := s.contactPath(c, "InitialContactId")
+	if e != nil {
 		return nil, e
 	}
 	s.mu.Lock()
@@ -155,14 +165,8 @@ type describedCampaig struct {
 }
 
 func (s *Sim) describeContact(c *call) (any, *apiError) {
-	inst, id := c.params["InstanceId"], c.params["ContactId"]
-	var ck check
-	ck.length("InstanceId", &inst, 1, 100)
-	ck.length("ContactId", &id, 1, 256)
-	if e := ck.err(); e != nil {
-		return nil, e
-	}
-	if _, e := s.instanceOrErr(inst); e != nil {
+	inst, id, e := s.contactPath(c, "ContactId")
+	if e != nil {
 		return nil, e
 	}
 	s.mu.Lock()

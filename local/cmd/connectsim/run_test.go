@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,32 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/logcapture"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // start runs the command with args and returns its base URL, its output and a stop function
 // that returns run's error.
-func start(t *testing.T, args ...string) (string, *syncBuffer, func() error) {
+func start(t *testing.T, args ...string) (string, *logcapture.Buffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &logcapture.Buffer{}, &logcapture.Buffer{}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, errOut, ready) }()
