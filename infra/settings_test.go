@@ -69,6 +69,7 @@ func TestLoadSettingsRejectsBadContext(t *testing.T) {
 		{"origin uppercase", map[string]any{keyInstanceARN: exampleInstanceARN, keyChatOrigin: "https://Chat.example.com"}, []string{"lowercase host"}},
 		{"bad stack name", map[string]any{keyInstanceARN: exampleInstanceARN, keyStackName: "1stack"}, []string{`"stackName"`}},
 		{"near-miss key", map[string]any{"instanceARN": exampleInstanceARN}, []string{`unknown context key "instanceARN": did you mean "instanceArn"?`, `"instanceArn" is required`}},
+		{"near-miss optional key", map[string]any{keyInstanceARN: exampleInstanceARN, "auth_cognito": "true"}, []string{`unknown context key "auth_cognito": did you mean "authCognito"?`}},
 		{"every problem reported", map[string]any{keyInstanceARN: "nope", keyQueueID: "q q", keyStackName: "-x"}, []string{"instanceArn", "queueId", "stackName"}},
 	}
 	for _, tt := range tests {
