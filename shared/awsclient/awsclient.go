@@ -110,6 +110,9 @@ func NewConnect(cfg aws.Config, s Settings, optFns ...func(*connect.Options)) (*
 	}
 	fns := append([]func(*connect.Options){func(o *connect.Options) {
 		o.Retryer = newRetryer(s)
+		// The SDK wraps the retryer with cfg.RetryMaxAttempts (AWS_MAX_ATTEMPTS, shared config)
+		// after these options run: pin it to ours so that the setting is the one that counts.
+		o.RetryMaxAttempts = s.MaxAttempts
 		o.APIOptions = append(o.APIOptions, callDeadline(s.CallTimeout))
 	}}, optFns...)
 	return connect.NewFromConfig(cfg, fns...), nil
@@ -122,6 +125,9 @@ func NewDynamoDB(cfg aws.Config, s Settings, optFns ...func(*dynamodb.Options)) 
 	}
 	fns := append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		o.Retryer = newRetryer(s)
+		// The SDK wraps the retryer with cfg.RetryMaxAttempts (AWS_MAX_ATTEMPTS, shared config)
+		// after these options run: pin it to ours so that the setting is the one that counts.
+		o.RetryMaxAttempts = s.MaxAttempts
 		o.APIOptions = append(o.APIOptions, callDeadline(s.CallTimeout))
 	}}, optFns...)
 	return dynamodb.NewFromConfig(cfg, fns...), nil

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // isolate points the SDK's default chain at test credentials only.
@@ -66,6 +67,51 @@ func TestEndpointFromEnvironmentAndRetryAttempts(t *testing.T) {
 	}
 	if got := path.Load(); got != "GET /contact/attributes/11111111-2222-4333-8444-555555555555/c-1" {
 		t.Errorf("request went to %v", got)
+	}
+}
+
+// AWS_MAX_ATTEMPTS (or max_attempts in a shared config file) must not override the setting: the
+// contact-flow function's time budget depends on it.
+func TestMaxAttemptsSettingWinsOverAWSMaxAttempts(t *testing.T) {
+	isolate(t)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("X-Amzn-ErrorType", "ThrottlingException")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"Message":"slow down"}`))
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL_CONNECT", srv.URL)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
+	t.Setenv("AWS_MAX_ATTEMPTS", "6")
+	cfg, err := LoadConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RetryMaxAttempts != 6 {
+		t.Fatalf("cfg.RetryMaxAttempts = %d: AWS_MAX_ATTEMPTS was not read, the test proves nothing", cfg.RetryMaxAttempts)
+	}
+	settings := Settings{MaxAttempts: 2, MaxBackoff: time.Millisecond, CallTimeout: 5 * time.Second}
+	c, err := NewConnect(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := getAttributes(context.Background(), c); err == nil {
+		t.Fatal("want a throttling error")
+	}
+	if got := calls.Swap(0); got != 2 {
+		t.Errorf("connect: server saw %d attempts, want the setting's 2", got)
+	}
+	d, err := NewDynamoDB(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("t")}); err == nil {
+		t.Fatal("want a throttling error")
+	}
+	if got := calls.Load(); got != 2 {
+		t.Errorf("dynamodb: server saw %d attempts, want the setting's 2", got)
 	}
 }
 
