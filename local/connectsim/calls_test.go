@@ -463,10 +463,10 @@ func TestQueueingAndMetrics(t *testing.T) {
 	if types_(rec.forContact(first)) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED" {
 		t.Fatalf("first: %s", types_(rec.forContact(first)))
 	}
-	_ = srv.Advance(18 * time.Second) // first queued for 30 s
+	_ = srv.Advance(18 * time.Second) // first queued for 30 s (milliseconds: no groupings)
 	m := metrics(t, cl, types.CurrentMetricNameContactsInQueue, types.CurrentMetricNameOldestContactAge, types.CurrentMetricNameAgentsNonProductive,
 		types.CurrentMetricNameAgentsOnline, types.CurrentMetricNameAgentsAvailable, types.CurrentMetricNameAgentsStaffed)
-	if m["CONTACTS_IN_QUEUE"] != 2 || m["OLDEST_CONTACT_AGE"] != 30 || m["AGENTS_NON_PRODUCTIVE"] != 2 || m["AGENTS_ONLINE"] != 2 || m["AGENTS_AVAILABLE"] != 0 || m["AGENTS_STAFFED"] != 0 {
+	if m["CONTACTS_IN_QUEUE"] != 2 || m["OLDEST_CONTACT_AGE"] != 30000 || m["AGENTS_NON_PRODUCTIVE"] != 2 || m["AGENTS_ONLINE"] != 2 || m["AGENTS_AVAILABLE"] != 0 || m["AGENTS_STAFFED"] != 0 {
 		t.Fatalf("metrics with nobody available: %v", m)
 	}
 	// One agent becomes available: the oldest contact goes first.

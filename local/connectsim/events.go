@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
@@ -88,12 +89,16 @@ type eventBus struct {
 	s    *Sim
 	opts Options
 
-	mu        sync.Mutex
-	cond      *sync.Cond
-	queue     []Event
-	busy      bool
-	closed    bool
-	held      *Event // reorder knob
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []Event
+	busy    bool
+	closed  bool
+	held    *Event // reorder knob
+	heldDup bool   // the held event is to be delivered twice
+	// rng decides duplicates and reordering, under mu. It is the bus's own, so that delivery
+	// knobs neither change the call outcomes a seed gives nor need the Sim's lock.
+	rng       *mrand.Rand
 	subs      []*subscriber
 	delivered int
 	failures  int
@@ -111,7 +116,7 @@ type subscriber struct {
 }
 
 func newEventBus(s *Sim, opts Options) *eventBus {
-	b := &eventBus{s: s, opts: opts, done: make(chan struct{})}
+	b := &eventBus{s: s, opts: opts, done: make(chan struct{}), rng: mrand.New(mrand.NewPCG(uint64(opts.Seed), 0xde11))}
 	b.cond = sync.NewCond(&b.mu)
 	go b.run()
 	return b
@@ -133,11 +138,14 @@ func (b *eventBus) run() {
 		for len(b.queue) == 0 && !b.closed {
 			if b.held != nil {
 				// Nothing followed the held event: release it.
-				ev := *b.held
-				b.held = nil
+				ev, dup := *b.held, b.heldDup
+				b.held, b.heldDup = nil, false
 				b.busy = true
 				b.mu.Unlock()
 				b.deliver(ev)
+				if dup {
+					b.deliver(ev)
+				}
 				b.mu.Lock()
 				b.busy = false
 				continue
@@ -155,15 +163,13 @@ func (b *eventBus) run() {
 		var dup, reorder bool
 		d := b.opts.Delivery
 		if d.DuplicateProbability > 0 || d.ReorderProbability > 0 {
-			b.s.mu.Lock()
-			dup = b.s.rng.Float64() < d.DuplicateProbability
-			reorder = b.s.rng.Float64() < d.ReorderProbability
-			b.s.mu.Unlock()
+			dup = b.rng.Float64() < d.DuplicateProbability
+			reorder = b.rng.Float64() < d.ReorderProbability
 		}
-		held := b.held
-		b.held = nil
+		held, heldDup := b.held, b.heldDup
+		b.held, b.heldDup = nil, false
 		if held == nil && reorder {
-			b.held = &ev
+			b.held, b.heldDup = &ev, dup
 		}
 		b.mu.Unlock()
 		if held != nil || !reorder {
@@ -173,6 +179,9 @@ func (b *eventBus) run() {
 			}
 			if held != nil {
 				b.deliver(*held)
+				if heldDup {
+					b.deliver(*held)
+				}
 			}
 		}
 		b.mu.Lock()

@@ -199,6 +199,11 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 			}
 		}
 		vals := s.metricValuesLocked(inst.ID, g.queues, want, now)
+		if len(in.Groupings) == 0 {
+			// As the API reference documents: without groupings the unit says SECONDS but
+			// the value is in milliseconds.
+			vals["OLDEST_CONTACT_AGE"] *= 1000
+		}
 		r := metricResult{Collections: []metricData{}}
 		if byQueue || byChannel {
 			r.Dimensions = &metricDimensions{Channel: g.channel}

@@ -276,6 +276,10 @@ func (s *Sim) Drain(timeout time.Duration) bool { return s.events.drain(timeout)
 // reset or closed meanwhile. It returns an id for cancel.
 func (s *Sim) schedule(d time.Duration, f func()) int {
 	s.nextID++
+	if s.closed {
+		// A request that raced Close: nothing runs any more.
+		return s.nextID
+	}
 	id, gen := s.nextID, s.gen
 	if d < 0 {
 		d = 0
