@@ -41,7 +41,8 @@ check-go:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26 (https://go.dev/doc/install) and put it on PATH"; exit 1; }
 
 $(NODE_STAMP): package.json package-lock.json
-	@command -v $(NPM) >/dev/null || { echo "npm is missing: install Node.js 20+ with npm (Debian: apt-get install -y nodejs npm)"; exit 1; }
+	@command -v $(NPM) >/dev/null || { echo "npm is missing: install Node.js 20+ with npm (https://nodejs.org or your distribution's nodejs 20+ package)"; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { echo "Node.js $$(node --version) is too old: dynalite (the local DynamoDB of the tests) needs Node.js 20+"; exit 1; }
 	$(NPM) ci --no-audit --no-fund
 	@# node_modules holds Go template files (aws-cdk's init templates): a go.mod there makes it a
 	@# separate module, so `./...` patterns skip it.
@@ -75,7 +76,7 @@ test: lint $(NODE_STAMP) browser
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(GO) test -timeout 15m ./...
 
-run: check-go $(NODE_STAMP)
+run: check-go
 	$(GO) run ./local/cmd/connectsim -addr $(CONNECTSIM_ADDR)
 
 synth: build $(NODE_STAMP)

@@ -215,6 +215,9 @@ func (s *Sim) getAuthenticationURL(c *call) (any, *apiError) {
 	if a.terminal() {
 		return nil, newErr(errValidation, "Authentication session %s is %s", a.id, a.status)
 	}
+	if window := s.world.Auth.URLWindow.D(); s.clock.Now().Sub(a.created) > window {
+		return nil, newErr(errValidation, "GetAuthenticationUrl must be called within %v of the authenticationInitiated event", window)
+	}
 	client := s.cognitoClientFor(*in.RedirectUri)
 	if client == nil {
 		return nil, newErr(errValidation, "RedirectUri is not a registered redirect URI of the authentication profile's Cognito app client")

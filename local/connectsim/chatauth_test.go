@@ -268,6 +268,28 @@ func TestChatAuthenticationExpiry(t *testing.T) {
 	}
 }
 
+// Amazon Connect accepts GetAuthenticationUrl only within one minute of the
+// authenticationInitiated event.
+func TestAuthenticationURLWindow(t *testing.T) {
+	t.Parallel()
+	srv, _ := start(t, connectsim.Options{Clock: connectsim.NewManualClock(t0)})
+	early, _ := srv.StartChatAuthentication("")
+	late, _ := srv.StartChatAuthentication("")
+	if err := srv.Advance(59 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := authURL(t, srv, early, callback); resp.StatusCode != 200 {
+		t.Fatalf("GetAuthenticationUrl after 59 s: %d, want 200", resp.StatusCode)
+	}
+	if err := srv.Advance(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := authURL(t, srv, late, callback)
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "ValidationException" {
+		t.Fatalf("GetAuthenticationUrl after 61 s: %d %s, want 400 ValidationException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
+
 func TestAdminChatAuthentication(t *testing.T) {
 	t.Parallel()
 	srv, _ := start(t, connectsim.Options{})

@@ -172,6 +172,9 @@ type AuthProfile struct {
 	// SessionTTL is how long (sim clock) an authentication session accepts
 	// UpdateParticipantAuthentication.
 	SessionTTL Duration `json:"sessionTtl"`
+	// URLWindow is how long after the session starts (the authenticationInitiated event) the
+	// chat may call GetAuthenticationUrl: one minute in Amazon Connect.
+	URLWindow Duration `json:"urlWindow"`
 }
 
 // DefaultWorld is one instance in us-east-1 with a flow, a queue, an
@@ -201,7 +204,7 @@ func DefaultWorld() World {
 			AllowLoopbackAnyPort: true,
 		}},
 		Calls: DefaultCallProfile(),
-		Auth:  AuthProfile{SessionTTL: Duration(10 * time.Minute)},
+		Auth:  AuthProfile{SessionTTL: Duration(10 * time.Minute), URLWindow: Duration(time.Minute)},
 	}
 }
 
@@ -279,6 +282,9 @@ func (w World) withDefaults() World {
 	}
 	if w.Auth.SessionTTL == 0 {
 		w.Auth.SessionTTL = def.Auth.SessionTTL
+	}
+	if w.Auth.URLWindow == 0 {
+		w.Auth.URLWindow = def.Auth.URLWindow
 	}
 	return w
 }
@@ -389,6 +395,9 @@ func (w World) Validate() error {
 	}
 	if w.Auth.SessionTTL <= 0 {
 		bad("auth.sessionTtl must be positive")
+	}
+	if w.Auth.URLWindow < 0 {
+		bad("auth.urlWindow must not be negative")
 	}
 	return errors.Join(errs...)
 }

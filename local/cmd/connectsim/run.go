@@ -26,6 +26,7 @@ type config struct {
 	logLevel    slog.Level
 	publicURL   string
 	noThrottle  bool
+	manual      bool
 }
 
 // errUsage marks a command-line mistake: exit status 2, as the flag package does.
@@ -55,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.publicURL, "public-url", "", "base `URL` put into authentication URLs (default: from the request's Host header)")
 	fs.BoolVar(&c.noThrottle, "no-throttle", false, "turn the request-rate quotas off (benchmarks)")
+	fs.BoolVar(&c.manual, "manual-clock", false, "simulated time stands still until POST /_connectsim/advance moves it (scripted tests in any language)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -93,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		PublicURL:         c.publicURL,
 		DisableThrottling: c.noThrottle,
 	}
+	if c.manual {
+		opts.Clock = connectsim.NewManualClock(time.Now().UTC().Truncate(time.Second))
+	}
 	if c.worldFile != "" {
 		if opts.World, err = connectsim.LoadWorld(c.worldFile); err != nil {
 			return err
@@ -113,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	if err := writeBanner(stdout, base, sim.World()); err != nil {
+	if err := writeBanner(stdout, base, sim.World(), c.manual); err != nil {
 		return err
 	}
 	if ready != nil {
@@ -150,27 +155,32 @@ var banner = template.Must(template.New("banner").Parse(`connectsim: local Amazo
     agents      {{len .Agents}}, at most {{.MaxConcurrentCalls}} concurrent calls
 {{- end}}
   admin API     {{.URL}}/_connectsim/contacts  {{.URL}}/_connectsim/stats
+{{- if .Manual}}
+  clock         manual: curl -X POST {{.URL}}/_connectsim/advance -d '{"duration":"30s"}'
+{{- end}}
 
 Point an SDK at it with AWS_ENDPOINT_URL_CONNECT={{.URL}} (any credentials work). Try it:
 
-  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION={{.World.Region}}
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION={{.World.Region}} AWS_DEFAULT_REGION={{.World.Region}}
   aws connect start-outbound-voice-contact --endpoint-url {{.URL}} \
     --instance-id {{.Instance.ID}} \
     --contact-flow-id {{.Flow}} \
-    --queue-id {{.Queue}} \
+    {{if .Queue}}--queue-id {{.Queue}}{{else}}--source-phone-number {{.Source}}{{end}} \
     --destination-phone-number +15555550123
   curl -s {{.URL}}/_connectsim/contacts
 
 Press Ctrl-C to stop.
 `))
 
-func writeBanner(w io.Writer, base string, world connectsim.World) error {
+func writeBanner(w io.Writer, base string, world connectsim.World, manual bool) error {
 	data := struct {
 		URL         string
 		World       connectsim.World
 		Instance    connectsim.Instance
 		Flow, Queue string
-	}{URL: base, World: world}
+		Source      string
+		Manual      bool
+	}{URL: base, World: world, Manual: manual}
 	if len(world.Instances) > 0 {
 		data.Instance = world.Instances[0]
 		if len(data.Instance.ContactFlows) > 0 {
@@ -178,6 +188,9 @@ func writeBanner(w io.Writer, base string, world connectsim.World) error {
 		}
 		if len(data.Instance.Queues) > 0 {
 			data.Queue = data.Instance.Queues[0].ID
+		}
+		if len(data.Instance.PhoneNumbers) > 0 {
+			data.Source = data.Instance.PhoneNumbers[0]
 		}
 	}
 	return banner.Execute(w, data)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +59,7 @@ func TestBannerShowsEndpointAndAReadyToPasteExample(t *testing.T) {
 		"listening on " + base,
 		"AWS_ENDPOINT_URL_CONNECT=" + base,
 		"aws connect start-outbound-voice-contact --endpoint-url " + base,
+		"AWS_DEFAULT_REGION=us-east-1", // AWS CLI v1 reads only this one
 		"--instance-id " + connectsim.DefaultInstanceID,
 		"--contact-flow-id " + connectsim.DefaultContactFlowID,
 		"--queue-id " + connectsim.DefaultQueueID,
@@ -103,6 +105,32 @@ func TestWorldFileReplacesTheDefaultWorld(t *testing.T) {
 	var notFound *types.ResourceNotFoundException
 	if !errors.As(err, &notFound) || !strings.Contains(err.Error(), connectsim.DefaultInstanceID) {
 		t.Errorf("the default instance should be unknown with a world file: %v", err)
+	}
+}
+
+// With -manual-clock, simulated time moves only through the admin API.
+func TestManualClockAdvancesThroughTheAdminAPI(t *testing.T) {
+	base, out, _ := start(t, "-manual-clock")
+	if !strings.Contains(out.String(), base+"/_connectsim/advance") {
+		t.Errorf("banner does not say how to move the manual clock:\n%s", out.String())
+	}
+	resp, err := http.Post(base+"/_connectsim/advance", "application/json", strings.NewReader(`{"duration":"30s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("advance with -manual-clock: %d, want 200", resp.StatusCode)
+	}
+
+	scaled, _, _ := start(t)
+	resp, err = http.Post(scaled+"/_connectsim/advance", "application/json", strings.NewReader(`{"duration":"30s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("advance without -manual-clock: %d, want 409", resp.StatusCode)
 	}
 }
 
