@@ -7,9 +7,12 @@
 // has none), so every write and read compares expires_at with the clock itself.
 //
 // A claim is one conditional PutItem: DynamoDB serializes writes to an item, so of any number
-// of concurrent claims of a state exactly one succeeds. A claim that turned out useless (Connect
-// was unavailable) is released with a conditional DeleteItem on its own claim_id, so the
-// customer can use the same link again without ever freeing another request's claim.
+// of concurrent claims of a state exactly one succeeds. The condition also accepts an item that
+// already holds this claim's own random claim_id: a PutItem that DynamoDB applied but whose
+// reply was lost (a timeout, a 5xx) is retried by the SDK, and the retry must find its own claim,
+// not a replay. A claim that failed or turned out useless (the store or Connect was unavailable)
+// is released with a DeleteItem conditioned on its own claim_id, so the customer can use the same
+// link again without ever freeing another request's claim.
 package authstate
 
 import (
@@ -38,6 +41,10 @@ const (
 // ErrAlreadyUsed is returned by Claim when the state was claimed before and the claim has not
 // expired.
 var ErrAlreadyUsed = errors.New("state already used")
+
+// ErrNotHeld is returned by Release when the state is held by another claim: the release did
+// not happen and the state stays refused until that claim expires.
+var ErrNotHeld = errors.New("state held by another claim")
 
 // API is the part of the DynamoDB client the store uses.
 type API interface {
@@ -90,6 +97,10 @@ func Hash(state string) string {
 }
 
 // Claim accepts state once: it returns ErrAlreadyUsed if the state holds an unexpired claim.
+//
+// On any other error the outcome is unknown (DynamoDB may have applied the write and lost the
+// reply), and Claim returns the attempted claim along with the error: give it to Release, so that
+// a write that did happen does not lock the state.
 func (s *Store) Claim(ctx context.Context, state string) (Claim, error) {
 	now := s.now()
 	c := Claim{Hash: Hash(state), ID: newClaimID(), ExpiresAt: now.Add(s.ttl).Truncate(time.Second)}
@@ -101,11 +112,13 @@ func (s *Store) Claim(ctx context.Context, state string) (Claim, error) {
 			AttrClaimID:   &types.AttributeValueMemberS{Value: c.ID},
 			AttrClaimedAt: epoch(now),
 		},
-		// An expired item that TTL has not deleted yet does not count.
-		ConditionExpression:      aws.String("attribute_not_exists(#h) OR #e <= :now"),
-		ExpressionAttributeNames: map[string]string{"#h": AttrStateHash, "#e": AttrExpiresAt},
+		// An expired item that TTL has not deleted yet does not count. An item holding this
+		// claim's ID was written by an earlier attempt of this call whose reply was lost.
+		ConditionExpression:      aws.String("attribute_not_exists(#h) OR #e <= :now OR #c = :id"),
+		ExpressionAttributeNames: map[string]string{"#h": AttrStateHash, "#e": AttrExpiresAt, "#c": AttrClaimID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": epoch(now),
+			":id":  &types.AttributeValueMemberS{Value: c.ID},
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -113,23 +126,33 @@ func (s *Store) Claim(ctx context.Context, state string) (Claim, error) {
 	case errors.As(err, &ccf):
 		return Claim{}, ErrAlreadyUsed
 	case err != nil:
-		return Claim{}, fmt.Errorf("claim state %s: %w", c.Hash[:12], err)
+		return c, fmt.Errorf("claim state %s: %w", c.Hash[:12], err)
 	}
 	return c, nil
 }
 
 // Release gives a claim up, so that the same state can be claimed again. It deletes the item
-// only if it still holds this claim; a claim that expired and was taken over is left alone.
+// only if it still holds this claim. It returns nil when the state is free afterwards: deleted
+// now, or absent already (a claim whose write never happened, or a release repeated after a lost
+// reply). It returns ErrNotHeld when another claim holds the state (a claim that expired and was
+// taken over, or a failed claim of a state used before): that item is left alone, and the state
+// stays refused.
 func (s *Store) Release(ctx context.Context, c Claim) error {
+	if len(c.Hash) != sha256.Size*2 || c.ID == "" {
+		return errors.New("release state: not a claim of this store")
+	}
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(c.Hash),
-		ConditionExpression:       aws.String("#c = :id"),
-		ExpressionAttributeNames:  map[string]string{"#c": AttrClaimID},
+		ConditionExpression:       aws.String("attribute_not_exists(#h) OR #c = :id"),
+		ExpressionAttributeNames:  map[string]string{"#h": AttrStateHash, "#c": AttrClaimID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: c.ID}},
 	})
 	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	switch {
+	case errors.As(err, &ccf):
+		return ErrNotHeld
+	case err != nil:
 		return fmt.Errorf("release state %s: %w", c.Hash[:12], err)
 	}
 	return nil

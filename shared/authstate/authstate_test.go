@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
+	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 )
 
 const table = "auth-state"
@@ -38,6 +40,30 @@ func newStore(t *testing.T, ttl time.Duration) (*authstate.Store, *clock, *dynam
 	}
 	clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
 	return s.WithClock(clk.now), clk, client
+}
+
+// newProxiedStore is a store whose client reaches dynalite through a fault proxy, with the SDK's
+// standard retries (3 attempts) and short backoffs; direct is a client without the proxy.
+func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *authstatetest.Proxy, direct *authstate.Store) {
+	t.Helper()
+	srv := dynalitetest.Start(t)
+	srv.CreateTable(t, authstate.CreateTableInput(table))
+	p = authstatetest.Start(t, srv.URL)
+	cfg := srv.AWSConfig()
+	cfg.BaseEndpoint = aws.String(p.URL)
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), 20*time.Millisecond)
+	})
+	clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
+	s, err := authstate.New(client, table, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err = authstate.New(srv.Client(), table, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.WithClock(clk.now), p, direct.WithClock(clk.now)
 }
 
 func ctx(t *testing.T) context.Context {
@@ -126,13 +152,98 @@ func TestReleaseAllowsTheSameStateAgain(t *testing.T) {
 	if _, err := s.Claim(ctx(t), "s"); err != nil {
 		t.Fatalf("claim after release: %v", err)
 	}
-	// Releasing twice, or a claim that is gone, is harmless.
-	if err := s.Release(ctx(t), c); err != nil {
-		t.Fatalf("second release: %v", err)
+	// The state is held again, by the new claim: the old one is no longer ours to release.
+	if err := s.Release(ctx(t), c); !errors.Is(err, authstate.ErrNotHeld) {
+		t.Fatalf("release of a claim the state no longer holds: %v, want ErrNotHeld", err)
+	}
+	if used, _ := s.Used(ctx(t), "s"); !used {
+		t.Fatal("the old claim's release freed the new one")
 	}
 }
 
-// A release of a claim that expired and was taken over must not free the new claim.
+// Releasing twice is harmless: the second finds the state free, which is what a release is for.
+func TestReleaseTwice(t *testing.T) {
+	s, _, _ := newStore(t, 15*time.Minute)
+	c, err := s.Claim(ctx(t), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := s.Release(ctx(t), c); err != nil {
+			t.Fatalf("release %d: %v", i+1, err)
+		}
+	}
+	if _, err := s.Claim(ctx(t), "s"); err != nil {
+		t.Fatalf("claim after the releases: %v", err)
+	}
+}
+
+// A PutItem that DynamoDB applied but whose reply was lost is retried by the SDK: the retry
+// finds the item holding this very claim, and that is a successful claim, not a replay.
+func TestClaimWhoseReplyWasLostIsRetriedIntoSuccess(t *testing.T) {
+	for _, f := range []authstatetest.Fault{authstatetest.AppliedThen500, authstatetest.AppliedThenHangUp} {
+		t.Run(f.String(), func(t *testing.T) {
+			s, p, _ := newProxiedStore(t, 15*time.Minute)
+			p.Set(authstatetest.OpPutItem, f, 1)
+			if _, err := s.Claim(ctx(t), "s"); err != nil {
+				t.Fatalf("claim with a lost first reply: %v", err)
+			}
+			if n := p.Requests(authstatetest.OpPutItem); n != 2 {
+				t.Fatalf("%d PutItem requests, want the lost one and its retry", n)
+			}
+			if _, err := s.Claim(ctx(t), "s"); !errors.Is(err, authstate.ErrAlreadyUsed) {
+				t.Fatalf("replay after the claim: %v, want ErrAlreadyUsed", err)
+			}
+		})
+	}
+}
+
+// Every reply lost: the claim fails, yet DynamoDB holds it. Claim returns the attempted claim
+// with the error, and releasing it makes the state usable again.
+func TestFailedClaimReturnsTheAttemptForRelease(t *testing.T) {
+	for _, f := range []authstatetest.Fault{authstatetest.AppliedThen500, authstatetest.AppliedThenHangUp} {
+		t.Run(f.String(), func(t *testing.T) {
+			s, p, direct := newProxiedStore(t, 15*time.Minute)
+			p.Set(authstatetest.OpPutItem, f, 0)
+			c, err := s.Claim(ctx(t), "s")
+			if err == nil || errors.Is(err, authstate.ErrAlreadyUsed) {
+				t.Fatalf("claim with every reply lost: %v, want a store error", err)
+			}
+			if used, err := direct.Used(ctx(t), "s"); err != nil || !used {
+				t.Fatalf("Used = %v, %v: the proxy did not apply the write", used, err)
+			}
+			if c.Hash != authstate.Hash("s") || c.ID == "" {
+				t.Fatalf("failed claim returned %+v, want the attempted claim", c)
+			}
+			if err := s.Release(ctx(t), c); err != nil {
+				t.Fatalf("release of the attempted claim: %v", err)
+			}
+			p.Clear()
+			if _, err := s.Claim(ctx(t), "s"); err != nil {
+				t.Fatalf("claim after the release: %v", err)
+			}
+		})
+	}
+}
+
+// A claim whose write never happened holds nothing: releasing it frees (and is) nothing.
+func TestReleaseOfAClaimNeverWritten(t *testing.T) {
+	s, p, _ := newProxiedStore(t, 15*time.Minute)
+	p.Set(authstatetest.OpPutItem, authstatetest.NotApplied500, 0)
+	c, err := s.Claim(ctx(t), "s")
+	if err == nil {
+		t.Fatal("claim succeeded through a failing store")
+	}
+	if err := s.Release(ctx(t), c); err != nil {
+		t.Fatalf("release of a claim never written: %v", err)
+	}
+	p.Clear()
+	if _, err := s.Claim(ctx(t), "s"); err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+}
+
+// A release of a claim that expired and was taken over must not free the new claim, and says so.
 func TestStaleReleaseKeepsTheNewClaim(t *testing.T) {
 	s, clk, _ := newStore(t, time.Minute)
 	old, err := s.Claim(ctx(t), "s")
@@ -143,8 +254,8 @@ func TestStaleReleaseKeepsTheNewClaim(t *testing.T) {
 	if _, err := s.Claim(ctx(t), "s"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Release(ctx(t), old); err != nil {
-		t.Fatal(err)
+	if err := s.Release(ctx(t), old); !errors.Is(err, authstate.ErrNotHeld) {
+		t.Fatalf("stale release: %v, want ErrNotHeld", err)
 	}
 	if used, _ := s.Used(ctx(t), "s"); !used {
 		t.Fatal("stale release freed the new claim")
