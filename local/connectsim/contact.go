@@ -138,9 +138,44 @@ func (s *Sim) noteLocked(c *contact, event, detail string) {
 }
 
 func (s *Sim) addContactLocked(c *contact) {
-	c.seq = len(s.order)
+	s.seq++
+	c.seq = s.seq
 	s.contacts[c.id] = c
 	s.order = append(s.order, c.id)
+	if retain := s.retainContacts(); len(s.order) > retain || len(s.tokens) > retain {
+		s.pruneLocked(retain)
+	}
+}
+
+func (s *Sim) retainContacts() int {
+	if s.opts.RetainContacts > 0 {
+		return s.opts.RetainContacts
+	}
+	return 20000
+}
+
+// pruneLocked forgets the oldest ended contacts until at most 90% of retain are left (so that
+// pruning runs once per many contacts, not on each), and every ClientToken past its validity.
+func (s *Sim) pruneLocked(retain int) {
+	target := retain * 9 / 10
+	drop := len(s.order) - target
+	kept := s.order[:0]
+	for _, id := range s.order {
+		if c := s.contacts[id]; drop > 0 && c != nil && !c.active() {
+			delete(s.contacts, id)
+			drop--
+			continue
+		}
+		kept = append(kept, id)
+	}
+	clear(s.order[len(kept):])
+	s.order = kept
+	now := s.clock.Now()
+	for k, te := range s.tokens {
+		if now.Sub(te.created) >= clientTokenTTL {
+			delete(s.tokens, k)
+		}
+	}
 }
 
 // CreateContact adds a contact that is already in a flow, as an inbound

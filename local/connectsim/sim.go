@@ -38,6 +38,10 @@ type Options struct {
 	WallClock func() time.Time
 	// DisableThrottling turns the request-rate quotas off.
 	DisableThrottling bool
+	// RetainContacts bounds memory in long runs (default 20,000): beyond it the oldest ended
+	// contacts are forgotten, and ClientTokens past their 7 days with them. Active contacts are
+	// always kept; a replayed ClientToken still answers its ContactId.
+	RetainContacts int
 	// PublicURL is the base URL put into AuthenticationUrl; by default it is
 	// derived from the Host header of the GetAuthenticationUrl request.
 	PublicURL string
@@ -77,6 +81,7 @@ type Sim struct {
 	pending  []Event
 	contacts map[string]*contact
 	order    []string
+	seq      int                   // numbers contacts in creation order
 	tokens   map[string]tokenEntry // instance + "\x00" + ClientToken
 	agents   map[string][]*agentState
 	sessions map[string]*authSession // by SessionId
