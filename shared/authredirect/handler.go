@@ -26,16 +26,18 @@ var _ ParticipantAuthenticator = (*connect.Client)(nil)
 
 // StateClaims accepts each state once (authstate.Store).
 type StateClaims interface {
-	// Claim returns authstate.ErrAlreadyUsed for a state claimed before.
+	// Claim returns authstate.ErrAlreadyUsed for a state claimed before. On any other error it
+	// returns the attempted claim (the write may have happened), to be released.
 	Claim(ctx context.Context, state string) (authstate.Claim, error)
-	// Release gives up a claim so that the same state can be tried again.
+	// Release gives up a claim so that the same state can be tried again. It returns nil when
+	// the state is free afterwards, and authstate.ErrNotHeld when another claim holds it.
 	Release(ctx context.Context, c authstate.Claim) error
 }
 
 var _ StateClaims = (*authstate.Store)(nil)
 
-// releaseTimeout bounds the release of a claim after a failed call; it runs even when the call
-// used up the budget.
+// releaseTimeout bounds the release of a claim after a failed claim or call; it runs even when
+// they used up the budget.
 const releaseTimeout = time.Second
 
 // hashPrefixLen is how much of the state's SHA-256 (hex) the logs show: enough to find one
@@ -79,7 +81,7 @@ type decision struct {
 	stateHash string // prefix of the state's hash, once the state is valid
 	oauthErr  string // the identity provider's error, if it is a standard one
 	connect   string // Connect's error code, if the call failed
-	released  *bool  // whether a claim was released after a failed call
+	released  *bool  // whether the state is free again after a failed claim or call
 	err       error  // an internal error for the log (never for the page)
 }
 
@@ -125,7 +127,15 @@ func (h *Handler) decide(ctx context.Context, req Request, start time.Time) deci
 		d.outcome, d.status, d.reason = OutcomeAlreadyUsed, http.StatusConflict, "state was already used here"
 		return d
 	case err != nil:
-		d.outcome, d.status, d.reason, d.err = OutcomeRetry, http.StatusServiceUnavailable, "state store unavailable", err
+		d.err = err
+		if claim.ID == "" {
+			// Nothing was attempted that could hold the state.
+			d.outcome, d.status, d.reason = OutcomeRetry, http.StatusServiceUnavailable, "state store unavailable"
+			return d
+		}
+		// The write may have happened with its reply lost: give the attempted claim back, or
+		// the same link would be refused as used.
+		h.release(ctx, claim, &d, "state store unavailable")
 		return d
 	}
 
@@ -162,21 +172,32 @@ func (h *Handler) decide(ctx context.Context, req Request, start time.Time) deci
 	case callExpired:
 		d.outcome, d.status, d.reason = OutcomeExpired, http.StatusGone, "Connect no longer accepts the state"
 	case callRetryable:
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-		defer rcancel()
-		rerr := h.claims.Release(rctx, claim)
-		released := rerr == nil
-		d.released = &released
-		if released {
-			d.outcome, d.status, d.reason = OutcomeRetry, http.StatusServiceUnavailable, "Connect unavailable within the budget; state released"
-		} else {
-			// The same link would now be refused as used: ask for a new sign-in instead.
-			d.outcome, d.status, d.reason, d.err = OutcomeError, http.StatusServiceUnavailable, "Connect unavailable and the state could not be released", rerr
-		}
+		h.release(ctx, claim, &d, "Connect unavailable within the budget")
 	default:
 		d.outcome, d.status, d.reason = OutcomeError, http.StatusBadGateway, "Connect refused the call"
 	}
 	return d
+}
+
+// release gives claim back after a failure a new attempt may fix (why says which), best effort
+// and bounded even when the budget is used up, and decides the page: "try again" only when the
+// state is free again; otherwise the same link would be refused as used, so the customer is asked
+// to start the sign-in again from the chat.
+func (h *Handler) release(ctx context.Context, claim authstate.Claim, d *decision, why string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	err := h.claims.Release(rctx, claim)
+	released := err == nil
+	d.released = &released
+	d.status = http.StatusServiceUnavailable
+	switch {
+	case released:
+		d.outcome, d.reason = OutcomeRetry, why+"; state released"
+	case errors.Is(err, authstate.ErrNotHeld):
+		d.outcome, d.reason = OutcomeError, why+"; state held by another claim"
+	default:
+		d.outcome, d.reason, d.err = OutcomeError, why+"; state could not be released", errors.Join(d.err, err)
+	}
 }
 
 // callKind is how the endpoint reacts to a failed UpdateParticipantAuthentication.

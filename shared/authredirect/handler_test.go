@@ -64,12 +64,15 @@ func (f *fakeConnect) calls() int {
 
 // fakeClaims is an in-memory authstate.Store.
 type fakeClaims struct {
-	mu         sync.Mutex
-	held       map[string]string // hash -> claim ID
-	n          int
-	claimErr   error
-	releaseErr error
-	releases   int
+	mu       sync.Mutex
+	held     map[string]string // hash -> claim ID
+	n        int
+	claimErr error
+	// claimApplied makes a failing claim hold the state all the same, as a PutItem whose reply
+	// was lost does.
+	claimApplied bool
+	releaseErr   error
+	releases     int
 }
 
 func newFakeClaims() *fakeClaims { return &fakeClaims{held: map[string]string{}} }
@@ -77,17 +80,21 @@ func newFakeClaims() *fakeClaims { return &fakeClaims{held: map[string]string{}}
 func (f *fakeClaims) Claim(_ context.Context, state string) (authstate.Claim, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.claimErr != nil {
-		return authstate.Claim{}, f.claimErr
-	}
 	h := authstate.Hash(state)
+	f.n++
+	c := authstate.Claim{Hash: h, ID: fmt.Sprint(f.n)}
+	if f.claimErr != nil {
+		// The outcome of the write is unknown: the attempted claim comes back with the error.
+		if _, ok := f.held[h]; !ok && f.claimApplied {
+			f.held[h] = c.ID
+		}
+		return c, f.claimErr
+	}
 	if _, ok := f.held[h]; ok {
 		return authstate.Claim{}, authstate.ErrAlreadyUsed
 	}
-	f.n++
-	id := fmt.Sprint(f.n)
-	f.held[h] = id
-	return authstate.Claim{Hash: h, ID: id}, nil
+	f.held[h] = c.ID
+	return c, nil
 }
 
 func (f *fakeClaims) Release(_ context.Context, c authstate.Claim) error {
@@ -97,8 +104,11 @@ func (f *fakeClaims) Release(_ context.Context, c authstate.Claim) error {
 	if f.releaseErr != nil {
 		return f.releaseErr
 	}
-	if f.held[c.Hash] == c.ID {
+	switch id, ok := f.held[c.Hash]; {
+	case ok && id == c.ID:
 		delete(f.held, c.Hash)
+	case ok:
+		return authstate.ErrNotHeld
 	}
 	return nil
 }
@@ -276,6 +286,62 @@ func TestReleaseFailureAsksForANewSignIn(t *testing.T) {
 	}
 }
 
+// The store applied the claim but its reply was lost: the handler releases the attempted claim,
+// so "Try again" with the same link works.
+func TestLostClaimReplyIsReleasedThenTheSameLinkWorks(t *testing.T) {
+	r := newRig(t)
+	r.claims.claimErr = errors.New("claim state abc: operation error DynamoDB: PutItem: context deadline exceeded")
+	r.claims.claimApplied = true
+	q := query("code", "c", "state", "s")
+	p := r.get(q)
+	if p.Outcome != OutcomeRetry || p.Status != http.StatusServiceUnavailable || r.connect.calls() != 0 {
+		t.Fatalf("got %s %d with %d calls, want retry 503 and no call", p.Outcome, p.Status, r.connect.calls())
+	}
+	if r.claims.releases != 1 || !strings.Contains(r.logs.String(), `"state_released":true`) {
+		t.Fatalf("%d releases, log: %s", r.claims.releases, r.logs)
+	}
+	r.claims.claimErr = nil
+	if p := r.get(q); p.Outcome != OutcomeSuccess {
+		t.Fatalf("the same link after the store recovered: %s, want success", p.Outcome)
+	}
+}
+
+// When the release finds the state held by another claim (or cannot tell), the same link would
+// be refused: the page asks for a new sign-in from the chat, never "Try again".
+func TestUnreleasedStateAsksForANewSignIn(t *testing.T) {
+	tests := []struct {
+		name       string
+		connectErr error
+		claimErr   error
+		releaseErr error
+	}{
+		{"store failed, state held by another claim", nil, errors.New("claim state abc: InternalServerError"), nil},
+		{"store failed, release failed", nil, errors.New("claim state abc: InternalServerError"), errors.New("release state abc: timeout")},
+		{"Connect unavailable, state held by another claim", errThrottle, nil, authstate.ErrNotHeld},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.connectErr)
+			if tt.claimErr != nil {
+				// A replay whose claim failed: the state is held by the earlier request.
+				r.claims.held[authstate.Hash("s")] = "earlier"
+				r.claims.claimErr = tt.claimErr
+			}
+			r.claims.releaseErr = tt.releaseErr
+			p := r.get(query("code", "c", "state", "s"))
+			if p.Outcome != OutcomeError || p.Status != http.StatusServiceUnavailable {
+				t.Fatalf("got %s %d, want error 503", p.Outcome, p.Status)
+			}
+			if strings.Contains(string(p.Body), `id="again"`) {
+				t.Fatal("the page offers Try again")
+			}
+			if r.claims.releases != 1 || !strings.Contains(r.logs.String(), `"state_released":false`) {
+				t.Fatalf("%d releases, log: %s", r.claims.releases, r.logs)
+			}
+		})
+	}
+}
+
 func TestStoreFailureMeansRetryAndNoCall(t *testing.T) {
 	r := newRig(t)
 	r.claims.claimErr = errors.New("claim state abc: ProvisionedThroughputExceeded")
@@ -355,16 +421,34 @@ func TestLogsNeverHoldCodeStateOrDescription(t *testing.T) {
 		}
 		h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: sc.query})
 	}
-	// A store error mentioning only the hash, as authstate's do.
-	claims := newFakeClaims()
-	claims.claimErr = errors.New("claim state " + authstate.Hash(state)[:12] + ": timeout")
-	h, _ := NewHandler(testConfig(), &fakeConnect{}, claims, log)
-	h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query("code", code, "state", state)})
+	// Store errors mention only the hash, as authstate's do: a failed claim (released, or not
+	// released because another claim holds the state or the release failed too), and a release
+	// after Connect was unavailable that finds another claim.
+	hashErr := func(what string) error { return errors.New(what + " state " + authstate.Hash(state)[:12] + ": timeout") }
+	storeScenarios := []struct {
+		claimErr, releaseErr, connectErr error
+		heldByOther                      bool
+	}{
+		{claimErr: hashErr("claim")},
+		{claimErr: hashErr("claim"), heldByOther: true},
+		{claimErr: hashErr("claim"), releaseErr: hashErr("release")},
+		{connectErr: errThrottle, releaseErr: authstate.ErrNotHeld},
+		{connectErr: errInternal, releaseErr: hashErr("release")},
+	}
+	for _, sc := range storeScenarios {
+		claims := newFakeClaims()
+		claims.claimErr, claims.releaseErr, claims.claimApplied = sc.claimErr, sc.releaseErr, true
+		if sc.heldByOther {
+			claims.held[authstate.Hash(state)] = "earlier"
+		}
+		h, _ := NewHandler(testConfig(), &fakeConnect{errs: []error{sc.connectErr}}, claims, log)
+		h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query("code", code, "state", state)})
+	}
 
 	out := logs.String()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != len(scenarios)+1 {
-		t.Fatalf("%d log lines for %d requests (one line per decision):\n%s", len(lines), len(scenarios)+1, out)
+	if len(lines) != len(scenarios)+len(storeScenarios) {
+		t.Fatalf("%d log lines for %d requests (one line per decision):\n%s", len(lines), len(scenarios)+len(storeScenarios), out)
 	}
 	for _, secret := range []string{code, state, desc, "secret"} {
 		if strings.Contains(out, secret) {
