@@ -424,7 +424,9 @@ func TestLogsNeverHoldCodeStateOrDescription(t *testing.T) {
 	// Store errors mention only the hash, as authstate's do: a failed claim (released, or not
 	// released because another claim holds the state or the release failed too), and a release
 	// after Connect was unavailable that finds another claim.
-	hashErr := func(what string) error { return errors.New(what + " state " + authstate.Hash(state)[:12] + ": timeout") }
+	hashErr := func(what string) error {
+		return errors.New(what + " state " + authstate.Hash(state)[:12] + ": timeout")
+	}
 	storeScenarios := []struct {
 		claimErr, releaseErr, connectErr error
 		heldByOther                      bool
