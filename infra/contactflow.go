@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsconnect"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -12,14 +10,18 @@ import (
 
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/flowbudget"
 )
 
 // Contact-flow function settings. The defaults of the function itself (docs/contactflow.md);
 // change them on the deployed function's environment if a flow needs others.
 const (
-	// contactFlowTimeout is Connect's longest wait for the block: a slower answer is worthless,
-	// and the function's own budget (FLOW_BUDGET, 3 s) answers well before it.
-	contactFlowTimeout  = 8 * time.Second
+	// contactFlowTimeout is the longest budget a flow may configure (7 s): Connect's block waits
+	// at most 8 s, cold start and network included, so an invocation still running after 7 s is
+	// answering a contact that has already left down the Error branch. The function's own budget
+	// (FLOW_BUDGET, 3 s) answers well before it; raising FLOW_BUDGET up to 7 s needs no change
+	// here (the Lambda deadline, less a 250 ms margin, then bounds the budget).
+	contactFlowTimeout  = flowbudget.MaxFlowBudget
 	contactFlowMemoryMB = 256
 	contactFlowBudget   = "3s"
 )

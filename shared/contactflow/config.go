@@ -11,7 +11,8 @@ import (
 
 // Environment variables the function reads. The CDK construct sets them.
 const (
-	// EnvBudget is the time budget of one invocation, a Go duration (default 3s, at most 8s).
+	// EnvBudget is the time budget of one invocation, a Go duration (default 3s, at most 7s:
+	// flowbudget.MaxFlowBudget). It must stay at least 1 s below the block's timeout.
 	EnvBudget = "FLOW_BUDGET"
 	// EnvErrorMode is "result" (answer result=error, the default) or "fail" (fail the
 	// invocation, so the flow takes the block's Error branch).
@@ -54,7 +55,7 @@ func DefaultConfig() Config {
 // Validate reports every problem of c.
 func (c Config) Validate() error {
 	var errs []error
-	if err := c.Budget.Validate(); err != nil {
+	if err := c.Budget.ValidateFlow(); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvBudget, err))
 	}
 	if c.ErrorMode != ErrorModeResult && c.ErrorMode != ErrorModeFail {
@@ -72,7 +73,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
 	var errs []error
 	if v := strings.TrimSpace(getenv(EnvBudget)); v != "" {
-		if b, err := flowbudget.Parse(v); err != nil {
+		if b, err := flowbudget.ParseFlow(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvBudget, err))
 		} else {
 			c.Budget = b

@@ -24,6 +24,11 @@ func TestConfigFromEnv(t *testing.T) {
 		{"every problem reported", map[string]string{EnvBudget: "9s", EnvErrorMode: "panic", EnvDefaultCountry: "XX"}, Config{},
 			[]string{"FLOW_BUDGET", "between", "ERROR_MODE", `"panic"`, "DEFAULT_COUNTRY", `"XX"`}},
 		{"budget not a duration", map[string]string{EnvBudget: "3"}, Config{}, []string{"FLOW_BUDGET", "not a duration"}},
+		{"budget at the longest", map[string]string{EnvBudget: "7s"},
+			func() Config { c := DefaultConfig(); c.Budget.Total = 7 * time.Second; return c }(), nil},
+		// Connect's 8 s include cold start and network: a budget must leave a second of them.
+		{"budget of 8s", map[string]string{EnvBudget: "8s"}, Config{}, []string{"FLOW_BUDGET", "between 100ms and 7s"}},
+		{"budget just over 7s", map[string]string{EnvBudget: "7001ms"}, Config{}, []string{"FLOW_BUDGET", "between 100ms and 7s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,9 @@
 //
 // Amazon Connect's "Invoke AWS Lambda function" block waits at most 8 s and sends the contact down
 // the Error branch when that runs out, so a function that answers late is a function that failed
-// without saying why. A Budget turns the configured time (and the Lambda deadline) into a context
+// without saying why. Connect counts those 8 s from its side: a cold start, the network and the
+// Lambda service's own overhead are inside them, so a flow budget must stay well below the
+// block's timeout (MaxFlowBudget). A Budget turns the configured time (and the Lambda deadline) into a context
 // deadline, and Retryer makes the SDK give up retrying when the next attempt would not fit, so the
 // caller still has time to answer with the error it got.
 package flowbudget
@@ -14,11 +16,23 @@ import (
 	"time"
 )
 
-// Limits of the configured budget. Connect's block times out after at most 8 s.
+// Limits of the configured budget.
 const (
 	DefaultBudget = 3 * time.Second
-	MaxBudget     = 8 * time.Second
-	MinBudget     = 100 * time.Millisecond
+	// MaxBudget bounds any budget (Validate). A contact-flow function must also keep below
+	// MaxFlowBudget.
+	MaxBudget = 8 * time.Second
+	MinBudget = 100 * time.Millisecond
+	// ConnectBlockTimeout is the longest Connect's "Invoke AWS Lambda function" block waits for
+	// an answer, counted by Connect: cold start, network and Lambda overhead included.
+	ConnectBlockTimeout = 8 * time.Second
+	// FlowHeadroom is the least time a flow budget leaves before the block's timeout, for what
+	// Connect counts and the function does not see (cold start, network, the runtime).
+	FlowHeadroom = time.Second
+	// MaxFlowBudget is the longest budget of a function that Connect's block invokes: the
+	// block's longest timeout less FlowHeadroom. A block with a shorter timeout needs a budget
+	// at least FlowHeadroom below that timeout.
+	MaxFlowBudget = ConnectBlockTimeout - FlowHeadroom
 	// DefaultMargin is kept free before the Lambda deadline to encode the answer, write the log
 	// line and hand the response to the runtime.
 	DefaultMargin = 250 * time.Millisecond
@@ -37,7 +51,12 @@ func Default() Budget { return Budget{Total: DefaultBudget, Margin: DefaultMargi
 
 // Parse reads a budget such as "3s" or "2500ms" (a Go duration) and validates it. An empty value
 // is the default.
-func Parse(s string) (Budget, error) {
+func Parse(s string) (Budget, error) { return parse(s, Budget.Validate) }
+
+// ParseFlow is Parse for the budget of a function that Connect's block invokes (ValidateFlow).
+func ParseFlow(s string) (Budget, error) { return parse(s, Budget.ValidateFlow) }
+
+func parse(s string, validate func(Budget) error) (Budget, error) {
 	b := Default()
 	if s == "" {
 		return b, nil
@@ -47,14 +66,23 @@ func Parse(s string) (Budget, error) {
 		return b, fmt.Errorf("%q is not a duration like 3s or 2500ms", s)
 	}
 	b.Total = d
-	return b, b.Validate()
+	return b, validate(b)
 }
 
-// Validate reports a budget that cannot keep a flow from hanging.
-func (b Budget) Validate() error {
+// Validate reports a budget that cannot keep a caller from hanging. The budget of a function
+// that Connect's block invokes is checked with ValidateFlow instead.
+func (b Budget) Validate() error { return b.validate(MaxBudget, "") }
+
+// ValidateFlow is Validate for the budget of a function that Connect's block invokes: it also
+// refuses a budget above MaxFlowBudget, which could answer after Connect gave up.
+func (b Budget) ValidateFlow() error {
+	return b.validate(MaxFlowBudget, fmt.Sprintf(" (Connect's block waits at most %s, cold start and network included: keep the budget at least %s below the block's timeout)", ConnectBlockTimeout, FlowHeadroom))
+}
+
+func (b Budget) validate(maxTotal time.Duration, why string) error {
 	var errs []error
-	if b.Total < MinBudget || b.Total > MaxBudget {
-		errs = append(errs, fmt.Errorf("budget %s must be between %s and %s (Connect waits at most 8s)", b.Total, MinBudget, MaxBudget))
+	if b.Total < MinBudget || b.Total > maxTotal {
+		errs = append(errs, fmt.Errorf("budget %s must be between %s and %s%s", b.Total, MinBudget, maxTotal, why))
 	}
 	if b.Margin < 0 || b.Margin > time.Second {
 		errs = append(errs, fmt.Errorf("margin %s must be between 0 and 1s", b.Margin))

@@ -46,6 +46,41 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// A contact-flow budget keeps at least 1 s of Connect's 8 s for what Connect counts and the
+// function does not see: cold start, network, the Lambda service.
+func TestParseFlowKeepsASecondBeforeConnectsTimeout(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{"", 3 * time.Second, ""},
+		{"3s", 3 * time.Second, ""},
+		{"7s", 7 * time.Second, ""},
+		{"100ms", 100 * time.Millisecond, ""},
+		{"7001ms", 0, "between 100ms and 7s"},
+		{"7500ms", 0, "at least 1s below the block's timeout"},
+		{"8s", 0, "between 100ms and 7s"},
+		{"9s", 0, "between 100ms and 7s"},
+		{"50ms", 0, "between 100ms and 7s"},
+		{"seven", 0, "not a duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			b, err := ParseFlow(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseFlow(%q) error = %v, want one containing %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || b.Total != tt.want {
+				t.Fatalf("ParseFlow(%q) = %+v, %v; want total %s", tt.in, b, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidateRejectsAMarginThatEatsTheFlowTimeout(t *testing.T) {
 	if err := (Budget{Total: time.Second, Margin: 2 * time.Second}).Validate(); err == nil {
 		t.Fatal("a 2s margin was accepted")
@@ -91,7 +126,7 @@ func TestRetryWindowScalesWithTheBudget(t *testing.T) {
 		{100 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond},
 		{time.Second, 100 * time.Millisecond, 100 * time.Millisecond},
 		{3 * time.Second, 300 * time.Millisecond, 300 * time.Millisecond},
-		{8 * time.Second, 500 * time.Millisecond, 500 * time.Millisecond},
+		{7 * time.Second, 500 * time.Millisecond, 500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		d, a := Budget{Total: tt.total}.RetryWindow()
