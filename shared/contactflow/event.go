@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Event is the payload of Amazon Connect's "Invoke AWS Lambda function" block. Only the fields
@@ -125,13 +126,26 @@ func DecodeEvent(payload []byte) (Event, error) {
 	return ev, nil
 }
 
+// ellipsis marks a truncated text; it is three bytes of UTF-8.
+const ellipsis = "…"
+
+// truncate shortens s to at most n bytes, the ellipsis included, cutting on a rune boundary so
+// that the result stays valid UTF-8.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	// Cut on a rune boundary.
-	for n > 0 && (s[n]&0xC0) == 0x80 {
+	if n < len(ellipsis) {
+		return cutRunes(s, max(n, 0))
+	}
+	return cutRunes(s, n-len(ellipsis)) + ellipsis
+}
+
+// cutRunes returns the longest prefix of s of at most n bytes (n < len(s)) that ends on a rune
+// boundary.
+func cutRunes(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "…"
+	return s[:n]
 }

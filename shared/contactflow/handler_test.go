@@ -562,6 +562,18 @@ func TestErrorMessagesAndLogsNeverShowANumberInClear(t *testing.T) {
 	}
 }
 
+// error_message is documented as at most 200 bytes: the ellipsis of a long message counts.
+func TestErrorMessageIsAtMost200Bytes(t *testing.T) {
+	fx := newFixture(t)
+	// Each control character quotes as 4 bytes (\x01): the message runs far past 200 bytes.
+	resp := fx.invoke(t, event(map[string]any{"operation": strings.Repeat("\x01", 60)}))
+	wantError(t, resp, BadRequest)
+	msg := resp[RespErrorMessage]
+	if len(msg) > 200 || !strings.HasSuffix(msg, "…") || !strings.HasPrefix(msg, "unknown operation ") {
+		t.Errorf("error_message of %d bytes: %q", len(msg), msg)
+	}
+}
+
 func TestTheBudgetBoundsAStalledConnect(t *testing.T) {
 	budget := 200 * time.Millisecond
 	fx := newFixture(t, func(c *Config) { c.Budget.Total = budget })

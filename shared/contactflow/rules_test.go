@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestValidKey(t *testing.T) {
@@ -134,11 +135,37 @@ func TestScrubMasksPhoneNumbersOnly(t *testing.T) {
 	}
 }
 
-func TestTruncateKeepsRunesWhole(t *testing.T) {
-	if got := truncate("aé", 2); got != "a…" {
-		t.Errorf("truncate = %q", got)
+// truncate's limit includes the ellipsis (3 bytes), and a cut never splits a rune.
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		n    int
+		want string
+	}{
+		{"shorter", "short", 10, "short"},
+		{"exactly the limit", "exact", 5, "exact"},
+		{"one byte over", "abcdef", 5, "ab…"},
+		{"ellipsis only", "abcd", 3, "…"},
+		{"limit below the ellipsis", "abcd", 2, "ab"},
+		{"zero", "abcd", 0, ""},
+		{"two-byte rune across the cut", "aéz!!", 5, "a…"},
+		{"two-byte rune before the cut", "éa!!!", 5, "é…"},
+		{"three-byte rune across the cut", "aこん", 6, "a…"},
+		{"four-byte rune across the cut", "ab😀c", 6, "ab…"},
+		{"rune across a cut below the ellipsis", "aé", 2, "a"},
+		{"200 bytes of ASCII", strings.Repeat("x", 250), 200, strings.Repeat("x", 197) + "…"},
+		{"200 bytes of two-byte runes", strings.Repeat("é", 150), 200, strings.Repeat("é", 98) + "…"},
 	}
-	if got := truncate("short", 10); got != "short" {
-		t.Errorf("truncate = %q", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := truncate(tt.in, tt.n)
+			if got != tt.want {
+				t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+			if len(got) > tt.n || !utf8.ValidString(got) {
+				t.Errorf("truncate(%q, %d) = %q: %d bytes, valid UTF-8 %v", tt.in, tt.n, got, len(got), utf8.ValidString(got))
+			}
+		})
 	}
 }
