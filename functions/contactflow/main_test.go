@@ -328,15 +328,34 @@ func TestATransientThrottleIsRetried(t *testing.T) {
 	}
 }
 
-// With a budget that leaves no room for a retry, a throttled call is answered at once as
-// THROTTLED instead of waiting for the deadline.
+// When the time left cannot hold a retry, a throttled call is answered at once as THROTTLED
+// after exactly one attempt. A 3 s budget needs 600 ms for a retry (a 300 ms backoff and a
+// 300 ms attempt); the Lambda deadline leaves it 500 ms (750 ms less the 250 ms margin), so no
+// retry fits once the first attempt has answered.
 func TestNoRetryWhenItCannotFit(t *testing.T) {
-	f := start(t, map[string]string{contactflow.EnvBudget: "100ms"}, connectsim.Options{})
+	f := start(t, map[string]string{contactflow.EnvBudget: "3s"}, connectsim.Options{})
 	c := f.contact(t, nil)
 	f.sim.SetFault(connectsim.OpGetContactAttributes, connectsim.Fault{Kind: connectsim.FaultThrottle})
-	wantCode(t, f.invoke(t, event(c, map[string]any{"operation": "get", "keys": "a"})), contactflow.Throttled)
-	if got := f.sim.Stats().Requests[connectsim.OpGetContactAttributes]["ThrottlingException"]; got < 1 {
-		t.Errorf("%d throttled attempts", got)
+	ctx, cancel := context.WithTimeout(context.Background(), 750*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	out, err := f.handler.Invoke(ctx, event(c, map[string]any{"operation": "get", "keys": "a"}))
+	if took := time.Since(begin); took > 500*time.Millisecond+slack {
+		t.Errorf("answered after %s, the Lambda deadline leaves 500ms", took)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, resp, contactflow.Throttled)
+	if got := f.sim.Stats().Requests[connectsim.OpGetContactAttributes]; !maps.Equal(got, map[string]int{"ThrottlingException": 1}) {
+		t.Errorf("GetContactAttributes requests by outcome = %v, want exactly one, throttled", got)
+	}
+	if log := f.lastLog(t); !strings.Contains(fmt.Sprint(log["error"]), "no time left in the budget for another attempt") {
+		t.Errorf("log error = %v, want the retryer's refusal", log["error"])
 	}
 }
 
