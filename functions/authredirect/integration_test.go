@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
+	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 )
 
 // These tests run the function's real wiring (build: SDK clients, retryer, DynamoDB store)
@@ -210,6 +212,91 @@ func TestUnavailableBeyondTheBudgetThenTheSameLinkWorks(t *testing.T) {
 				t.Fatalf("session %s, want SUCCEEDED", s.Status)
 			}
 		})
+	}
+}
+
+// DynamoDB applied the state claim but its reply was lost. One lost reply is absorbed by the
+// SDK's retry, which finds its own claim; with every reply lost the customer gets "please try
+// again", the attempted claim is released, and the same link works once DynamoDB is back.
+func TestLostStateClaimReplyThenTheSameLinkWorks(t *testing.T) {
+	for _, tt := range []struct {
+		fault authstatetest.Fault
+		count int // 0: every PutItem
+		first authredirect.Outcome
+	}{
+		{authstatetest.AppliedThen500, 1, authredirect.OutcomeSuccess},
+		{authstatetest.AppliedThenHangUp, 1, authredirect.OutcomeSuccess},
+		{authstatetest.AppliedThen500, 0, authredirect.OutcomeRetry},
+		{authstatetest.AppliedThenHangUp, 0, authredirect.OutcomeRetry},
+	} {
+		t.Run(fmt.Sprintf("%s/%d", tt.fault, tt.count), func(t *testing.T) {
+			r := newRig(t, rigOptions{})
+			ca := r.startChat(t)
+			cb := r.signIn(t, ca)
+			r.Store.Set(authstatetest.OpPutItem, tt.fault, tt.count)
+			if _, outcome := r.visit(t, cb); outcome != tt.first {
+				t.Fatalf("first visit: %s, want %s", outcome, tt.first)
+			}
+			r.Store.Clear()
+			if tt.first == authredirect.OutcomeRetry {
+				if c := r.calls(); total(c) != 0 {
+					t.Fatalf("UpdateParticipantAuthentication requests %v without a claim", c)
+				}
+				if status, outcome := r.visit(t, cb); status != http.StatusOK || outcome != authredirect.OutcomeSuccess {
+					t.Fatalf("the same link after the store recovered: %d %s, want 200 success", status, outcome)
+				}
+			}
+			if s := r.session(t, ca.SessionID); s.Status != connectsim.AuthSucceeded {
+				t.Fatalf("session %s, want SUCCEEDED", s.Status)
+			}
+			if c := r.calls(); c["ok"] != 1 || total(c) != 1 {
+				t.Fatalf("UpdateParticipantAuthentication requests %v, want one ok", c)
+			}
+		})
+	}
+}
+
+// A reload of a used link while the state table fails: the claim fails and the release finds
+// the earlier request's claim, so the link is still refused. The page must ask for a new sign-in
+// from the chat, not offer "Try again".
+func TestReplayDuringAStoreOutageAsksForANewSignIn(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	ca := r.startChat(t)
+	cb := r.signIn(t, ca)
+	if _, outcome := r.visit(t, cb); outcome != authredirect.OutcomeSuccess {
+		t.Fatalf("first visit: %s", outcome)
+	}
+	r.Store.Set(authstatetest.OpPutItem, authstatetest.NotApplied500, 0)
+	if status, outcome := r.visit(t, cb); status != http.StatusServiceUnavailable || outcome != authredirect.OutcomeError {
+		t.Fatalf("reload during the outage: %d %s, want 503 error", status, outcome)
+	}
+	if r.Store.Requests(authstatetest.OpDeleteItem) != 1 {
+		t.Fatalf("%d DeleteItem requests, want the release attempt", r.Store.Requests(authstatetest.OpDeleteItem))
+	}
+	r.Store.Clear()
+	if status, outcome := r.visit(t, cb); status != http.StatusConflict || outcome != authredirect.OutcomeAlreadyUsed {
+		t.Fatalf("after the outage: %d %s, want 409 already_used", status, outcome)
+	}
+	if c := r.calls(); total(c) != 1 {
+		t.Fatalf("UpdateParticipantAuthentication requests %v, want the first only", c)
+	}
+}
+
+// A throttled state claim is retried within the call budget and leaves time for Connect. With
+// DYNAMODB_MAX_BACKOFF=1s the SDK alone would wait exactly 1s before its retry, the whole budget.
+func TestThrottledClaimLeavesTimeForConnect(t *testing.T) {
+	r := newRig(t, rigOptions{budget: "1s", env: map[string]string{"DYNAMODB_MAX_BACKOFF": "1s"}})
+	ca := r.startChat(t)
+	cb := r.signIn(t, ca)
+	r.Store.Set(authstatetest.OpPutItem, authstatetest.Throttle, 1)
+	if status, outcome := r.visit(t, cb); status != http.StatusOK || outcome != authredirect.OutcomeSuccess {
+		t.Fatalf("got %d %s, want 200 success", status, outcome)
+	}
+	if n := r.Store.Requests(authstatetest.OpPutItem); n != 2 {
+		t.Fatalf("%d PutItem requests, want the throttled one and its retry", n)
+	}
+	if c := r.calls(); c["ok"] != 1 || total(c) != 1 {
+		t.Fatalf("UpdateParticipantAuthentication requests %v, want one ok", c)
 	}
 }
 

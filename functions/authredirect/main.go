@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
@@ -70,7 +71,11 @@ func build(ctx context.Context, log *slog.Logger) (*authredirect.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	ddb, err := awsclient.NewDynamoDB(awsCfg, dynamoSettings)
+	// The state claim shares the budget with the Connect call: its retries too must leave time
+	// for the call.
+	ddb, err := awsclient.NewDynamoDB(awsCfg, dynamoSettings, func(o *dynamodb.Options) {
+		o.Retryer = flowbudget.NewRetryer(o.Retryer, cfg.CallBudget)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,14 +21,18 @@ import (
 	"github.com/switchboard-connect/switchboard/local/logcapture"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
+	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 )
 
 const stateTable = "switchboard-auth-state"
 
 // rig is the function as Lambda would run it (build() with its environment), with Connect
-// played by connectsim and DynamoDB by dynalite, served over HTTP at Callback.
+// played by connectsim and DynamoDB by dynalite behind a fault proxy, served over HTTP at
+// Callback.
 type rig struct {
 	Sim *simtest.Server
+	// Store is the proxy between the function and dynalite: set faults on it.
+	Store *authstatetest.Proxy
 	// Callback is the redirect URI registered with the Cognito stand-in.
 	Callback string
 	logs     *logcapture.Buffer
@@ -41,6 +46,8 @@ type rigOptions struct {
 	chatOrigin string // default https://chat.example.com
 	budget     string // AUTH_CALL_BUDGET
 	instanceID string // default connectsim.DefaultInstanceID
+	// env holds further environment variables (DYNAMODB_MAX_BACKOFF, ...).
+	env map[string]string
 }
 
 // newRig wires the function through build(), from the same environment variables Lambda gives
@@ -50,6 +57,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	sim := simtest.Start(t, o.sim)
 	ddb := dynalitetest.Start(t)
 	ddb.CreateTable(t, authstate.CreateTableInput(stateTable))
+	store := authstatetest.Start(t, ddb.URL)
 
 	if o.chatOrigin == "" {
 		o.chatOrigin = "https://chat.example.com"
@@ -57,7 +65,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.instanceID == "" {
 		o.instanceID = connectsim.DefaultInstanceID
 	}
-	for k, v := range map[string]string{
+	env := map[string]string{
 		// Only what the test sets: no shared config, profile or instance metadata.
 		"AWS_CONFIG_FILE":             "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
@@ -69,16 +77,19 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		"AWS_REGION":                  sim.World().Region,
 		"AWS_ENDPOINT_URL":            "",
 		"AWS_ENDPOINT_URL_CONNECT":    sim.URL,
-		"AWS_ENDPOINT_URL_DYNAMODB":   ddb.URL,
+		"AWS_ENDPOINT_URL_DYNAMODB":   store.URL,
+		"AWS_NEW_RETRIES_2026":        "",
 		authredirect.EnvInstanceID:    o.instanceID,
 		authredirect.EnvChatOrigin:    o.chatOrigin,
 		authredirect.EnvStateTable:    stateTable,
 		authredirect.EnvStateTTL:      "",
 		authredirect.EnvCallBudget:    o.budget,
-	} {
+	}
+	maps.Copy(env, o.env)
+	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	r := &rig{Sim: sim, logs: &logcapture.Buffer{}}
+	r := &rig{Sim: sim, Store: store, logs: &logcapture.Buffer{}}
 	h, err := build(t.Context(), slog.New(slog.NewJSONHandler(r.logs, nil)))
 	if err != nil {
 		t.Fatalf("build: %v", err)
