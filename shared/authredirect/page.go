@@ -22,8 +22,9 @@ const (
 	OutcomeExpired Outcome = "expired"
 	// OutcomeAlreadyUsed: this state was used before, here (replay) or at Connect (Conflict).
 	OutcomeAlreadyUsed Outcome = "already_used"
-	// OutcomeError: the sign-in failed, the link was malformed, or Connect refused the call for a
-	// reason a new attempt will not fix.
+	// OutcomeError: the sign-in failed, the link was malformed, Connect refused the call for a
+	// reason a new attempt will not fix, or the state store or Connect was unavailable and the
+	// state could not be released (the same link would be refused): sign in again from the chat.
 	OutcomeError Outcome = "error"
 	// OutcomeRetry: Connect (or the state store) was unavailable within the time budget; the
 	// state was released, so the customer can try the same link again.
