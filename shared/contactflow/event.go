@@ -22,7 +22,61 @@ type Event struct {
 type EventDetails struct {
 	ContactData ContactData `json:"ContactData"`
 	// Parameters are the block's "Function input parameters", raw: their values may be any JSON.
-	Parameters map[string]json.RawMessage `json:"Parameters"`
+	Parameters Parameters `json:"Parameters"`
+}
+
+// Parameters are the block's parameters by name, each value as its raw JSON. Unlike a plain map,
+// they refuse a name given twice (DuplicateParameterError) instead of keeping the last value.
+type Parameters map[string]json.RawMessage
+
+// DuplicateParameterError is the error of an event whose Parameters name one parameter twice
+// (after unescaping: "a" and "\u0061" are one name).
+type DuplicateParameterError struct {
+	Name string
+}
+
+func (e *DuplicateParameterError) Error() string {
+	return fmt.Sprintf("parameter %s appears more than once", strconv.Quote(truncate(e.Name, 64)))
+}
+
+// UnmarshalJSON reads an object (or null) token by token, so that a repeated name is seen.
+func (p *Parameters) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		*p = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errors.New("Parameters is not a JSON object")
+	}
+	out := Parameters{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return fmt.Errorf("Parameters: unexpected %v", tok)
+		}
+		if _, dup := out[name]; dup {
+			return &DuplicateParameterError{Name: name}
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		out[name] = raw
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	*p = out
+	return nil
 }
 
 // ContactData describes the contact that runs the flow.

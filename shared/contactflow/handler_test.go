@@ -528,6 +528,62 @@ func TestOptOutRefuses(t *testing.T) {
 	}
 }
 
+// A parameter named like a control parameter in another case is a typo: taken as an attribute,
+// "Operation": "get" would run an update that writes an attribute "Operation".
+func TestControlParameterNamesInAnotherCaseAreRefused(t *testing.T) {
+	tests := []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{"Operation": "get", "keys": "a"}, `parameter "Operation" is not "operation": parameter names are case-sensitive`},
+		{map[string]any{"OPERATION": "optout"}, `parameter "OPERATION" is not "operation": parameter names are case-sensitive`},
+		{map[string]any{"tier": "gold", "Contact_Id": testContact}, `parameter "Contact_Id" is not "contact_id": parameter names are case-sensitive`},
+		{map[string]any{"operation": "get", "Keys": "a"}, `parameter "Keys" is not "keys": parameter names are case-sensitive`},
+		{map[string]any{"operation": "get", "PREFIX": "a"}, `parameter "PREFIX" is not "prefix": parameter names are case-sensitive`},
+		{map[string]any{"operation": "optout", "Phone_Number": "+12025550123"}, `parameter "Phone_Number" is not "phone_number": parameter names are case-sensitive`},
+		{map[string]any{"operation": "optout", "Reason": "x"}, `parameter "Reason" is not "reason": parameter names are case-sensitive`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			fx := newFixture(t)
+			resp := fx.invoke(t, event(tt.params))
+			wantError(t, resp, BadRequest)
+			if resp[RespErrorMessage] != tt.want {
+				t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.want)
+			}
+			if fx.connect.gets != 0 || len(fx.connect.updates) != 0 || len(fx.list.entries) != 0 {
+				t.Errorf("%d gets, %d updates, %d opt-outs; want none", fx.connect.gets, len(fx.connect.updates), len(fx.list.entries))
+			}
+		})
+	}
+}
+
+// Connect's payload is a JSON object: a parameter named twice would keep only its last value,
+// silently. It is refused instead.
+func TestDuplicateParametersAreRefused(t *testing.T) {
+	tests := []struct {
+		name, params, want string
+	}{
+		{"same name", `{"tier": "gold", "tier": "silver"}`, `parameter "tier" is given more than once`},
+		{"escaped the second time", `{"operation": "get", "keys": "a", "op\u0065ration": "update"}`, `parameter "operation" is given more than once`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			payload := `{"Name": "ContactFlowEvent", "Details": {"ContactData": {"ContactId": "` + testContact + `", "InitialContactId": "` + testInitial +
+				`", "InstanceARN": "` + testInstanceARN + `"}, "Parameters": ` + tt.params + `}}`
+			resp := fx.invoke(t, []byte(payload))
+			wantError(t, resp, BadRequest)
+			if resp[RespErrorMessage] != tt.want {
+				t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.want)
+			}
+			if fx.connect.gets != 0 || len(fx.connect.updates) != 0 {
+				t.Errorf("Connect was called: %d gets, %d updates", fx.connect.gets, len(fx.connect.updates))
+			}
+		})
+	}
+}
+
 func TestMalformedEventsAreBadRequests(t *testing.T) {
 	for _, payload := range []string{``, `{`, `[]`, `"x"`, `null`, `{}`, `{"Details": 5}`, `{"Details": {"Parameters": {"operation": "delete"}}}`} {
 		t.Run(payload, func(t *testing.T) {

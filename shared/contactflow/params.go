@@ -35,6 +35,18 @@ func isControlParam(name string) bool {
 	return false
 }
 
+// nearControlParam returns the control parameter that name differs from only in case
+// ("Operation" for "operation"), if any. Such a name is refused: taken as an attribute, it
+// would silently turn a get into an update that writes "Operation".
+func nearControlParam(name string) (string, bool) {
+	for _, c := range ControlParams {
+		if name != c && strings.EqualFold(name, c) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
 // Operation is what an invocation does.
 type Operation string
 
@@ -79,8 +91,16 @@ type params map[string]string
 
 func parseParams(raw map[string]json.RawMessage) (params, *Failure) {
 	p := make(params, len(raw))
-	for k, v := range raw {
-		s, err := ValueText(v)
+	names := make([]string, 0, len(raw))
+	for k := range raw {
+		names = append(names, k)
+	}
+	sort.Strings(names) // the first problem in name order, whatever the map's order
+	for _, k := range names {
+		if c, ok := nearControlParam(k); ok {
+			return nil, fail(BadRequest, "parameter %s is not %q: parameter names are case-sensitive", quoteKey(k), c)
+		}
+		s, err := ValueText(raw[k])
 		if err != nil {
 			return nil, &Failure{Code: BadRequest, Message: fmt.Sprintf("parameter %s is not a JSON value", quoteKey(k)), Err: err}
 		}
