@@ -630,6 +630,38 @@ func TestErrorMessageIsAtMost200Bytes(t *testing.T) {
 	}
 }
 
+// A caller-supplied name is quoted in error_message and the log line: a national number in it
+// is masked like an international one.
+func TestNamesQuotedInErrorsHaveNumbersMasked(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]any
+		code   Code
+		want   string
+	}{
+		{"invalid key", map[string]any{"(202) 555-0123": "x"}, InvalidKey, `attribute key "(***) ***-**23" may only have letters, digits, _ and -`},
+		{"invalid key in a get", map[string]any{"operation": "get", "keys": "202.555.0123"}, InvalidKey, `attribute key "***.***.**23" may only have letters, digits, _ and -`},
+		{"unknown operation", map[string]any{"operation": "2025550123"}, BadRequest, `unknown operation "********23": use update, get or optout`},
+		{"number cut by the 64-byte limit", map[string]any{strings.Repeat("k", 56) + " 2025550123": "x"}, InvalidKey,
+			`attribute key "` + strings.Repeat("k", 56) + ` ****…" may only have letters, digits, _ and -`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			resp := fx.invoke(t, event(tt.params))
+			wantError(t, resp, tt.code)
+			if resp[RespErrorMessage] != tt.want {
+				t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.want)
+			}
+			for _, clear := range []string{"555-0123", "555.0123", "2025550123", "202) 555", "202.555"} {
+				if strings.Contains(fx.logs.String(), clear) {
+					t.Errorf("log has %q in clear: %s", clear, fx.logs)
+				}
+			}
+		})
+	}
+}
+
 func TestTheBudgetBoundsAStalledConnect(t *testing.T) {
 	budget := 200 * time.Millisecond
 	fx := newFixture(t, func(c *Config) { c.Budget.Total = budget })

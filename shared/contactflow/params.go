@@ -170,7 +170,8 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// quoteKey quotes a caller-supplied name for a message: shortened, phone numbers masked.
+// quoteKey quotes a caller-supplied name for a message: phone numbers masked (before it is
+// shortened, so that a number cut at the end is still masked whole), then shortened.
 func quoteKey(k string) string {
-	return fmt.Sprintf("%q", scrub(truncate(k, 64)))
+	return fmt.Sprintf("%q", truncate(scrub(k), 64))
 }

@@ -120,12 +120,28 @@ func TestKeyList(t *testing.T) {
 	}
 }
 
-func TestScrubMasksPhoneNumbersOnly(t *testing.T) {
+func TestScrubMasksPhoneNumbers(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"number +15555550100 refused", "number +1******0100 refused"},
 		{"+44 20 7946 0958", "+44******0958"},
+		// Without a +: national numbers, with or without separators.
+		{"call (202) 555-0123 now", "call (***) ***-**23 now"},
+		{"202-555-0123", "***-***-**23"},
+		{"202.555.0123", "***.***.**23"},
+		{"2025550123", "********23"},
+		{"tel:2025550123", "tel:********23"},
+		{"555-0123", "***-**23"},
+		{"took 1234567 ms", "took *****67 ms"},
+		// Fewer than seven digits, and standalone UUIDs (contact and instance IDs), stay.
+		{"took 123456 ms", "took 123456 ms"},
+		{"555-012", "555-012"},
 		{"contact 11111111-2222-4333-8444-555555555555 not found", "contact 11111111-2222-4333-8444-555555555555 not found"},
-		{"took 1234567 ms", "took 1234567 ms"},
+		{"contact aaaaaaaa-0000-4000-8000-000000000001 not found", "contact aaaaaaaa-0000-4000-8000-000000000001 not found"},
+		{"StatusCode: 500, RequestID: 5f1b2c3d-4e5f-4a6b-8c7d-000000000001", "StatusCode: 500, RequestID: 5f1b2c3d-4e5f-4a6b-8c7d-000000000001"},
+		{"2025550123 11111111-2222-4333-8444-555555555555", "********23 11111111-2222-4333-8444-555555555555"},
+		{"11111111-2222-4333-8444-555555555555/2025550123", "11111111-2222-4333-8444-555555555555/********23"},
+		// A UUID shape inside a longer token is not an ID.
+		{"x11111111-2222-4333-8444-555555555555", "x********-****-****-****-**********55"},
 		{"", ""},
 	}
 	for _, tt := range tests {
