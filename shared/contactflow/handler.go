@@ -133,10 +133,20 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
 	}
 	cd := &ev.Details.ContactData
-	inv.contactID = firstNonEmpty(string(cd.ContactID), string(cd.InitialContactID))
 	if m := instanceARNPattern.FindStringSubmatch(string(cd.InstanceARN)); m != nil {
 		inv.instanceID = m[1]
 	}
+	// The event's contact IDs reach the log line, Connect and the do-not-call table: only
+	// valid ones, so a malformed event cannot write anything it likes there.
+	for _, id := range []struct {
+		field string
+		value Text
+	}{{"ContactId", cd.ContactID}, {"InitialContactId", cd.InitialContactID}} {
+		if id.value != "" && !contactIDPattern.MatchString(string(id.value)) {
+			return nil, fail(BadRequest, "%s %s is not a Connect contact ID", id.field, quoteKey(string(id.value)))
+		}
+	}
+	inv.contactID = firstNonEmpty(string(cd.ContactID), string(cd.InitialContactID))
 	p, f := parseParams(ev.Details.Parameters)
 	if f != nil {
 		return nil, f
@@ -159,7 +169,8 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 // instanceARNPattern is the ARN of a Connect instance; the ID is the last group.
 var instanceARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/([-a-zA-Z0-9]{1,100})$`)
 
-// contactIDPattern is what Connect accepts as a contact ID (UUIDs in practice).
+// contactIDPattern is what Connect accepts as a contact ID (UUIDs in practice): 1 to 256
+// letters, digits and dashes.
 var contactIDPattern = regexp.MustCompile(`^[-a-zA-Z0-9]{1,256}$`)
 
 // target returns the instance and the contact whose attributes an operation reads or writes:

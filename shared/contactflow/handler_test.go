@@ -584,6 +584,56 @@ func TestDuplicateParametersAreRefused(t *testing.T) {
 	}
 }
 
+// The event's contact IDs go to the log line, to Connect and into the do-not-call table: a
+// malformed one is refused before any of that, and never logged.
+func TestInvalidContactIDsInTheEventAreRefused(t *testing.T) {
+	long := strings.Repeat("a", 257)
+	tests := []struct {
+		name   string
+		params map[string]any
+		cd     func(map[string]any)
+		raw    string // must not reach the log ("": the message may quote it, escaped)
+		want   string
+	}{
+		{"ContactId with a path, update", map[string]any{"a": "1"}, func(cd map[string]any) { cd["ContactId"] = "../../x" }, "",
+			`ContactId "../../x" is not a Connect contact ID`},
+		{"ContactId with a number, optout", map[string]any{"operation": "optout"}, func(cd map[string]any) { cd["ContactId"] = "call +1 202 555 0199" }, "555 0199",
+			`ContactId "call +1******0199" is not a Connect contact ID`},
+		{"ContactId too long, optout", map[string]any{"operation": "optout"}, func(cd map[string]any) { cd["ContactId"] = long }, long,
+			`ContactId "` + strings.Repeat("a", 61) + `…" is not a Connect contact ID`},
+		{"InitialContactId with a newline, get", map[string]any{"operation": "get", "keys": "a"}, func(cd map[string]any) { cd["InitialContactId"] = "x\nlevel=ERROR" }, "x\nlevel",
+			`InitialContactId "x\nlevel=ERROR" is not a Connect contact ID`},
+		{"InitialContactId too long, update", map[string]any{"a": "1"}, func(cd map[string]any) { cd["InitialContactId"] = long }, long,
+			`InitialContactId "` + strings.Repeat("a", 61) + `…" is not a Connect contact ID`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			resp := fx.invoke(t, event(tt.params, tt.cd))
+			wantError(t, resp, BadRequest)
+			if resp[RespErrorMessage] != tt.want {
+				t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.want)
+			}
+			if fx.connect.gets != 0 || len(fx.connect.updates) != 0 || len(fx.list.entries) != 0 {
+				t.Errorf("%d gets, %d updates, %d opt-outs; want none", fx.connect.gets, len(fx.connect.updates), len(fx.list.entries))
+			}
+			if log := fx.logLine(t); log["contact_id"] != "" {
+				t.Errorf("log contact_id = %q, want empty", log["contact_id"])
+			}
+			if tt.raw != "" && strings.Contains(fx.logs.String(), tt.raw) {
+				t.Errorf("log has the raw ID: %s", fx.logs)
+			}
+		})
+	}
+	// The longest valid ID is accepted.
+	fx := newFixture(t)
+	fx.connect.contacts[testInstanceID+"/"+strings.Repeat("b", 256)] = map[string]string{}
+	resp := fx.invoke(t, event(map[string]any{"a": "1"}, func(cd map[string]any) { cd["InitialContactId"] = strings.Repeat("b", 256) }))
+	if resp[RespResult] != ResultOK {
+		t.Errorf("a 256-character contact ID: %v", resp)
+	}
+}
+
 func TestMalformedEventsAreBadRequests(t *testing.T) {
 	for _, payload := range []string{``, `{`, `[]`, `"x"`, `null`, `{}`, `{"Details": 5}`, `{"Details": {"Parameters": {"operation": "delete"}}}`} {
 		t.Run(payload, func(t *testing.T) {
