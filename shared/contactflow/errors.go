@@ -29,10 +29,14 @@ const (
 	AttributesTooLarge Code = "ATTRIBUTES_TOO_LARGE"
 	// ResponseTooLarge: the requested attributes do not fit in Connect's 32 KB response.
 	ResponseTooLarge Code = "RESPONSE_TOO_LARGE"
-	// ContactNotFound: Connect does not know the contact (or the instance).
+	// ContactNotFound: Connect found no such contact or instance.
 	ContactNotFound Code = "CONTACT_NOT_FOUND"
 	// Throttled: Connect throttled every attempt the budget allowed.
 	Throttled Code = "THROTTLED"
+	// LimitExceeded: Connect refused the request because a service quota of the account or the
+	// instance is used up (LimitExceededException). Unlike a throttle it does not pass in a
+	// moment: the quota must be raised.
+	LimitExceeded Code = "LIMIT_EXCEEDED"
 	// AccessDenied: the function's role may not call Connect for this instance.
 	AccessDenied Code = "ACCESS_DENIED"
 	// ConnectUnavailable: Connect failed (5xx, connection error) on every attempt the budget allowed.
@@ -49,7 +53,7 @@ const (
 
 // Codes lists every error code, for documentation tests.
 var Codes = []Code{BadRequest, InvalidKey, AttributesTooLarge, ResponseTooLarge, ContactNotFound, Throttled,
-	AccessDenied, ConnectUnavailable, Timeout, InvalidPhoneNumber, OptOutUnavailable, Internal}
+	LimitExceeded, AccessDenied, ConnectUnavailable, Timeout, InvalidPhoneNumber, OptOutUnavailable, Internal}
 
 // Failure is an operation's error: a code for the flow, a short message safe to show in the flow
 // (no phone numbers, no SDK text), and the cause for the log line.
@@ -89,10 +93,15 @@ func connectFailure(op string, err error) *Failure {
 	switch {
 	case errors.As(err, &apiErr):
 		switch apiErr.ErrorCode() {
-		case "ResourceNotFoundException", "ContactNotFoundException":
-			f.Code, f.Message = ContactNotFound, "Connect does not know the contact"
-		case "ThrottlingException", "TooManyRequestsException", "LimitExceededException":
+		case "ResourceNotFoundException":
+			// Connect answers it for an unknown instance as well as an unknown contact.
+			f.Code, f.Message = ContactNotFound, "Connect found no such contact or instance"
+		case "ContactNotFoundException":
+			f.Code, f.Message = ContactNotFound, "Connect found no such contact"
+		case "ThrottlingException", "TooManyRequestsException":
 			f.Code, f.Message = Throttled, "Connect throttled the request"
+		case "LimitExceededException":
+			f.Code, f.Message = LimitExceeded, "Connect refused the request: a service quota of the account or instance is used up"
 		case "AccessDeniedException":
 			f.Code, f.Message = AccessDenied, "the function may not call Connect for this instance"
 		case "InvalidParameterException", "InvalidRequestException":

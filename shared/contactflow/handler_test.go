@@ -327,22 +327,24 @@ func TestConnectErrorsBecomeCodes(t *testing.T) {
 		name string
 		err  error
 		code Code
+		msg  string // the error_message; "" for any
 	}{
-		{"not found", apiErr("ResourceNotFoundException", smithy.FaultClient), ContactNotFound},
-		{"contact ended", apiErr("ContactNotFoundException", smithy.FaultClient), ContactNotFound},
-		{"throttled", apiErr("ThrottlingException", smithy.FaultClient), Throttled},
-		{"too many requests", apiErr("TooManyRequestsException", smithy.FaultClient), Throttled},
-		{"limit exceeded", apiErr("LimitExceededException", smithy.FaultClient), Throttled},
-		{"throttled after the retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiErr("ThrottlingException", smithy.FaultClient)}, Throttled},
-		{"throttled and no time to retry", errors.Join(apiErr("ThrottlingException", smithy.FaultClient), flowbudget.ErrNoTimeForRetry), Throttled},
-		{"access denied", apiErr("AccessDeniedException", smithy.FaultClient), AccessDenied},
-		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), BadRequest},
-		{"unknown client error", apiErr("SomethingNewException", smithy.FaultClient), BadRequest},
-		{"internal", apiErr("InternalServiceException", smithy.FaultServer), ConnectUnavailable},
-		{"unknown server error", apiErr("ServiceUnavailable", smithy.FaultServer), ConnectUnavailable},
-		{"connection refused", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ConnectUnavailable},
-		{"deadline", fmt.Errorf("operation error: %w", context.DeadlineExceeded), Timeout},
-		{"canceled during backoff", &aws.RequestCanceledError{Err: context.DeadlineExceeded}, Timeout},
+		{"not found", apiErr("ResourceNotFoundException", smithy.FaultClient), ContactNotFound, "Connect found no such contact or instance"},
+		{"contact ended", apiErr("ContactNotFoundException", smithy.FaultClient), ContactNotFound, "Connect found no such contact"},
+		{"throttled", apiErr("ThrottlingException", smithy.FaultClient), Throttled, ""},
+		{"too many requests", apiErr("TooManyRequestsException", smithy.FaultClient), Throttled, ""},
+		// A quota, not a passing throttle.
+		{"limit exceeded", apiErr("LimitExceededException", smithy.FaultClient), LimitExceeded, "Connect refused the request: a service quota of the account or instance is used up"},
+		{"throttled after the retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiErr("ThrottlingException", smithy.FaultClient)}, Throttled, ""},
+		{"throttled and no time to retry", errors.Join(apiErr("ThrottlingException", smithy.FaultClient), flowbudget.ErrNoTimeForRetry), Throttled, ""},
+		{"access denied", apiErr("AccessDeniedException", smithy.FaultClient), AccessDenied, ""},
+		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), BadRequest, ""},
+		{"unknown client error", apiErr("SomethingNewException", smithy.FaultClient), BadRequest, ""},
+		{"internal", apiErr("InternalServiceException", smithy.FaultServer), ConnectUnavailable, ""},
+		{"unknown server error", apiErr("ServiceUnavailable", smithy.FaultServer), ConnectUnavailable, ""},
+		{"connection refused", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ConnectUnavailable, ""},
+		{"deadline", fmt.Errorf("operation error: %w", context.DeadlineExceeded), Timeout, ""},
+		{"canceled during backoff", &aws.RequestCanceledError{Err: context.DeadlineExceeded}, Timeout, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -355,6 +357,9 @@ func TestConnectErrorsBecomeCodes(t *testing.T) {
 				}
 				resp := fx.invoke(t, event(map[string]any{"a": "1"}))
 				wantError(t, resp, tt.code)
+				if tt.msg != "" && resp[RespErrorMessage] != tt.msg {
+					t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.msg)
+				}
 				log := fx.logLine(t)
 				if log["error_code"] != string(tt.code) || log["outcome"] != "error" || log["level"] != "WARN" {
 					t.Errorf("log line %v", log)
