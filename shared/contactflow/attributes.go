@@ -28,9 +28,16 @@ func AttributeBytes(attrs map[string]string) int {
 }
 
 // MergedBytes is the size the contact's attributes will have once update is written over
-// existing: a key in both counts once, with its new value.
+// existing: a key in both counts once, with its new value, and a key updated to "" counts
+// nothing, since Connect removes an attribute whose value is empty (the documented way to make
+// room under the limit).
 func MergedBytes(existing, update map[string]string) int {
-	n := AttributeBytes(update)
+	n := 0
+	for k, v := range update {
+		if v != "" {
+			n += len(k) + len(v)
+		}
+	}
 	for k, v := range existing {
 		if _, ok := update[k]; !ok {
 			n += len(k) + len(v)

@@ -209,7 +209,7 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 			return nil, fail(InvalidKey, "attribute key %s may only have letters, digits, _ and -", quoteKey(k))
 		}
 	}
-	if n := AttributeBytes(updates); n > MaxAttributeBytes {
+	if n := MergedBytes(nil, updates); n > MaxAttributeBytes {
 		return nil, fail(AttributesTooLarge, "the attributes to write are %d bytes, over Connect's %d per contact", n, MaxAttributeBytes)
 	}
 	instanceID, contactID, f := target(ev, p, inv)

@@ -77,7 +77,13 @@ func (f *fakeConnect) UpdateContactAttributes(_ context.Context, in *connect.Upd
 	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Contact not found", Fault: smithy.FaultClient}
 	}
-	maps.Copy(attrs, in.Attributes)
+	for k, v := range in.Attributes {
+		if v == "" {
+			delete(attrs, k) // as Connect does: an empty value removes the attribute
+		} else {
+			attrs[k] = v
+		}
+	}
 	return &connect.UpdateContactAttributesOutput{}, nil
 }
 
@@ -315,6 +321,34 @@ func TestUpdateChecksBeforeCallingConnect(t *testing.T) {
 				t.Errorf("GetContactAttributes called = %v, want %v", called, tt.calls)
 			}
 		})
+	}
+}
+
+// Setting an attribute to "" removes it in Connect: a contact at the limit can make room in
+// the same update that uses it.
+func TestUpdateClearingAnAttributeMakesRoom(t *testing.T) {
+	fx := newFixture(t)
+	// 32,001 + 703 = 32,704 bytes; after the update 32,001 + 767 = 32,768, exactly the limit.
+	fx.connect.contacts[testInstanceID+"/"+testInitial] = map[string]string{
+		"a": strings.Repeat("x", 32000), "old": strings.Repeat("o", 700),
+	}
+	resp := fx.invoke(t, event(map[string]any{"old": "", "new": strings.Repeat("n", 764)}))
+	if !maps.Equal(resp, map[string]string{RespResult: ResultOK, RespCount: "2"}) {
+		t.Fatalf("response = %v, want ok with count 2", resp)
+	}
+	want := map[string]string{"a": strings.Repeat("x", 32000), "new": strings.Repeat("n", 764)}
+	if got := fx.connect.attrs(testInitial); !maps.Equal(got, want) {
+		t.Errorf("attributes = %d keys, want a and new only", len(got))
+	}
+
+	// One byte more is still refused.
+	fx = newFixture(t)
+	fx.connect.contacts[testInstanceID+"/"+testInitial] = map[string]string{
+		"a": strings.Repeat("x", 32000), "old": strings.Repeat("o", 700),
+	}
+	wantError(t, fx.invoke(t, event(map[string]any{"old": "", "new": strings.Repeat("n", 765)})), AttributesTooLarge)
+	if len(fx.connect.updates) != 0 {
+		t.Error("UpdateContactAttributes was called")
 	}
 }
 

@@ -49,7 +49,11 @@ func TestMergedBytesCountsAReplacedKeyOnce(t *testing.T) {
 		{"nothing existing", nil, map[string]string{"a": "1"}, 2},
 		{"disjoint", map[string]string{"x": "123"}, map[string]string{"a": "1"}, 6},
 		{"replaced with longer", map[string]string{"a": "1"}, map[string]string{"a": "12345"}, 6},
-		{"replaced with shorter", map[string]string{"a": strings.Repeat("x", 1000)}, map[string]string{"a": ""}, 1},
+		{"replaced with shorter", map[string]string{"a": strings.Repeat("x", 1000)}, map[string]string{"a": "1"}, 2},
+		// Connect removes an attribute set to "": it leaves the total, key and value.
+		{"cleared", map[string]string{"a": strings.Repeat("x", 1000), "b": "1"}, map[string]string{"a": ""}, 2},
+		{"cleared and another written", map[string]string{"a": "12345", "b": "1"}, map[string]string{"a": "", "c": "123"}, 6},
+		{"clearing a key the contact does not have", map[string]string{"b": "1"}, map[string]string{"zz": ""}, 2},
 		{"non-ASCII on both sides", map[string]string{"city": "Zürich", "x": "y"}, map[string]string{"city": "São Paulo"}, 4 + 10 + 2},
 	}
 	for _, tt := range tests {
