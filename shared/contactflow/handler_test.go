@@ -483,12 +483,13 @@ func TestOptOut(t *testing.T) {
 		params map[string]any
 		cd     func(map[string]any)
 		number string
+		masked string // the log's phone
 	}{
-		{"customer number", map[string]any{"operation": "optout"}, nil, "+12025550123"},
-		{"phone_number parameter wins", map[string]any{"operation": "optout", "phone_number": "+44 20 7946 0958"}, nil, "+442079460958"},
-		{"national number in the default country", map[string]any{"operation": "optout", "phone_number": "(202) 555-0199"}, nil, "+12025550199"},
-		{"number as a JSON number", map[string]any{"operation": "optout", "phone_number": 2025550188}, nil, "+12025550188"},
-		{"chat contact with a parameter", map[string]any{"operation": "optout", "phone_number": "+12025550177"}, func(cd map[string]any) { cd["Channel"] = "CHAT"; cd["CustomerEndpoint"] = nil }, "+12025550177"},
+		{"customer number", map[string]any{"operation": "optout"}, nil, "+12025550123", "+1******0123"},
+		{"phone_number parameter wins", map[string]any{"operation": "optout", "phone_number": "+44 20 7946 0958"}, nil, "+442079460958", "+44******0958"},
+		{"national number in the default country", map[string]any{"operation": "optout", "phone_number": "(202) 555-0199"}, nil, "+12025550199", "+1******0199"},
+		{"number as a JSON number", map[string]any{"operation": "optout", "phone_number": 2025550188}, nil, "+12025550188", "+1******0188"},
+		{"chat contact with a parameter", map[string]any{"operation": "optout", "phone_number": "+12025550177"}, func(cd map[string]any) { cd["Channel"] = "CHAT"; cd["CustomerEndpoint"] = nil }, "+12025550177", "+1******0177"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -513,8 +514,8 @@ func TestOptOut(t *testing.T) {
 			if strings.Contains(fx.logs.String(), tt.number) || strings.Contains(fx.logs.String(), tt.number[2:]) {
 				t.Errorf("log line has the number in clear: %s", fx.logs)
 			}
-			if got := fx.logLine(t)["phone"]; got != donotcall.Mask(tt.number) {
-				t.Errorf("log phone = %v, want %s", got, donotcall.Mask(tt.number))
+			if got := fx.logLine(t)["phone"]; got != tt.masked {
+				t.Errorf("log phone = %v, want %s", got, tt.masked)
 			}
 		})
 	}
@@ -759,8 +760,8 @@ func TestTheBudgetBoundsAStalledConnect(t *testing.T) {
 	resp := fx.invoke(t, event(map[string]any{"a": "1"}))
 	took := time.Since(start)
 	wantError(t, resp, Timeout)
-	if took > budget+100*time.Millisecond || took < budget-20*time.Millisecond {
-		t.Errorf("answered after %s, want at the budget's deadline (%s)", took, budget)
+	if took > budget+250*time.Millisecond {
+		t.Errorf("answered after %s, want by the budget's deadline (%s) and a generous 250ms", took, budget)
 	}
 }
 
@@ -775,8 +776,11 @@ func TestTheLambdaDeadlineBoundsTheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 300*time.Millisecond {
-		t.Errorf("answered after %s, want the Lambda deadline minus the margin (200ms)", took)
+	// The 3s budget would answer after 3s: the Lambda deadline less the margin leaves 200ms.
+	// (The margin itself is checked exactly, without a clock, by flowbudget's
+	// TestStartTakesTheEarlierDeadline.)
+	if took := time.Since(start); took > 200*time.Millisecond+250*time.Millisecond {
+		t.Errorf("answered after %s, want by the Lambda deadline minus the margin (200ms) and a generous 250ms", took)
 	}
 	if !strings.Contains(string(out), `"error_code":"TIMEOUT"`) {
 		t.Errorf("response %s", out)
