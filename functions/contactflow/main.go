@@ -43,6 +43,8 @@ func main() {
 // wiring is what newHandler needs from its environment. Tests point the clients at connectsim
 // and dynalite with the option functions; the deployed function reaches AWS through aws alone.
 type wiring struct {
+	// getenv reads the function's settings. The SDK retry settings (CONNECT_MAX_ATTEMPTS, ...)
+	// are read by awsclient.SettingsFromEnv from the process environment itself.
 	getenv     func(string) string
 	aws        aws.Config
 	log        *slog.Logger
