@@ -36,7 +36,7 @@ type DuplicateParameterError struct {
 }
 
 func (e *DuplicateParameterError) Error() string {
-	return fmt.Sprintf("parameter %s appears more than once", strconv.Quote(truncate(e.Name, 64)))
+	return "parameter " + quoteKey(e.Name) + " appears more than once"
 }
 
 // UnmarshalJSON reads an object (or null) token by token, so that a repeated name is seen.
