@@ -207,3 +207,37 @@ func TestMissingAuthorization(t *testing.T) {
 		t.Fatalf("unknown path: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
 	}
 }
+
+// An empty value removes the attribute, and removed attributes no longer count against the
+// 32,768-byte budget, so clearing one makes room for another in the same update.
+func TestEmptyValueRemovesAnAttribute(t *testing.T) {
+	t.Parallel()
+	srv, cl := start(t, connectsim.Options{})
+	ctx := context.Background()
+	big := strings.Repeat("x", 32768-len("big")-len("lang")-len("en"))
+	c, err := srv.CreateContact(connectsim.NewContact{Attributes: map[string]string{"big": big, "lang": "en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(attrs map[string]string) error {
+		_, err := cl.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
+			InstanceId: aws.String(connectsim.DefaultInstanceID), InitialContactId: aws.String(c.ID), Attributes: attrs,
+		})
+		return err
+	}
+	// At the limit: one more byte is refused...
+	mustAs[*types.InvalidParameterException](t, update(map[string]string{"x": "y"}))
+	// ...unless the same update clears an attribute.
+	if err := update(map[string]string{"lang": "", "x": "y"}); err != nil {
+		t.Fatalf("clearing lang while adding x: %v", err)
+	}
+	got, err := cl.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
+		InstanceId: aws.String(connectsim.DefaultInstanceID), InitialContactId: aws.String(c.ID),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Attributes["lang"]; ok || got.Attributes["x"] != "y" || len(got.Attributes) != 2 {
+		t.Fatalf("attributes after clearing lang: %d keys, lang present %v, x=%q", len(got.Attributes), ok, got.Attributes["x"])
+	}
+}

@@ -89,7 +89,14 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 	if e := checkAttributes(attrs, in.Attributes); e != nil {
 		return nil, e
 	}
-	maps.Copy(attrs, in.Attributes)
+	for k, v := range in.Attributes {
+		if v == "" {
+			// "You can remove an attribute by setting its value to an empty string."
+			delete(attrs, k)
+		} else {
+			attrs[k] = v
+		}
+	}
 	s.noteLocked(ct, OpUpdateContactAttributes, "keys="+strings.Join(sortedKeys(in.Attributes), ","))
 	return struct{}{}, nil
 }

@@ -169,6 +169,9 @@ func checkAttributes(existing, update map[string]string) *apiError {
 		total += len(k) + len(v)
 	}
 	for k, v := range update {
+		if v == "" {
+			continue // an empty value removes the attribute
+		}
 		total += len(k) + len(v)
 	}
 	if total > maxAttributeBytes {
