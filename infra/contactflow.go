@@ -13,8 +13,9 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/flowbudget"
 )
 
-// Contact-flow function settings. The defaults of the function itself (docs/contactflow.md);
-// change them on the deployed function's environment if a flow needs others.
+// Contact-flow function settings. The budget, error mode and default country are the function's
+// own defaults (docs/contactflow.md) unless the context keys flowBudget, flowErrorMode and
+// defaultCountry choose others.
 const (
 	// contactFlowTimeout is the longest budget a flow may configure (7 s): Connect's block waits
 	// at most 8 s, cold start and network included, so an invocation still running after 7 s is
@@ -53,9 +54,9 @@ func (s *switchboardStack) createContactFlow() contactFlowResources {
 		Description: "Switchboard: contact attributes and opt-outs for Amazon Connect flows",
 		Environment: map[string]string{
 			contactflow.EnvDoNotCallTable: *table.TableName(),
-			contactflow.EnvBudget:         contactFlowBudget,
-			contactflow.EnvErrorMode:      string(contactflow.ErrorModeResult),
-			contactflow.EnvDefaultCountry: contactflow.DefaultCountry,
+			contactflow.EnvBudget:         orDefault(s.settings.FlowBudget, contactFlowBudget),
+			contactflow.EnvErrorMode:      orDefault(s.settings.FlowErrorMode, string(contactflow.ErrorModeResult)),
+			contactflow.EnvDefaultCountry: orDefault(s.settings.DefaultCountry, contactflow.DefaultCountry),
 		},
 		Timeout:  contactFlowTimeout,
 		MemoryMB: contactFlowMemoryMB,
@@ -90,4 +91,12 @@ func (s *switchboardStack) createContactFlow() contactFlowResources {
 		Description: jsii.String("DynamoDB table of the do-not-call list (key phone_number, E.164)"),
 	})
 	return contactFlowResources{Function: fn, DoNotCallTable: table}
+}
+
+// orDefault returns v, or def when v is empty.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

@@ -20,7 +20,12 @@ type contactFlowTemplate struct {
 
 func synthContactFlow(t *testing.T) contactFlowTemplate {
 	t.Helper()
-	s := synth(t, nil)
+	return synthContactFlowWith(t, nil)
+}
+
+func synthContactFlowWith(t *testing.T, context map[string]any) contactFlowTemplate {
+	t.Helper()
+	s := synth(t, context)
 	ct := contactFlowTemplate{synthesized: s}
 	for id, props := range s.resourcesOfType("AWS::Lambda::Function") {
 		if strings.HasPrefix(id, "ContactFlowFunction") {
@@ -100,6 +105,19 @@ func TestContactFlowFunction(t *testing.T) {
 	}
 	if budget, _ := flowbudget.Parse(vars[contactflow.EnvBudget].(string)); float64(budget.Total.Seconds()) >= fn["Timeout"].(float64) {
 		t.Errorf("budget %v does not leave room before the %v s timeout", vars[contactflow.EnvBudget], fn["Timeout"])
+	}
+}
+
+// The context keys flowBudget, flowErrorMode and defaultCountry reach the function's environment.
+func TestContactFlowSettingsFromContext(t *testing.T) {
+	ct := synthContactFlowWith(t, map[string]any{keyFlowBudget: "4500ms", keyFlowErrorMode: "fail", keyDefaultCountry: "GB"})
+	env, _ := ct.fn["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	want := map[string]string{contactflow.EnvBudget: "4500ms", contactflow.EnvErrorMode: "fail", contactflow.EnvDefaultCountry: "GB"}
+	for k, v := range want {
+		if vars[k] != v {
+			t.Errorf("%s = %v, want %s", k, vars[k], v)
+		}
 	}
 }
 

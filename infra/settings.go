@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/switchboard-connect/switchboard/shared/contactflow"
 )
 
 // Context keys a deployer sets with `cdk synth -c key=value` or in cdk.json.
@@ -17,6 +19,10 @@ const (
 	keyChatOrigin    = "chatOrigin"
 	keyStackName     = "stackName"
 	keyAssetsDir     = "assetsDir"
+	// The contact-flow function's behaviour (docs/contactflow.md); empty means its default.
+	keyFlowBudget     = "flowBudget"
+	keyFlowErrorMode  = "flowErrorMode"
+	keyDefaultCountry = "defaultCountry"
 )
 
 // Defaults for the optional settings.
@@ -54,6 +60,12 @@ type Settings struct {
 	StackName string
 	// AssetsDir holds what `make build` writes: <AssetsDir>/<function>/bootstrap.
 	AssetsDir string
+
+	// FlowBudget, FlowErrorMode and DefaultCountry set the contact-flow function's FLOW_BUDGET,
+	// ERROR_MODE and DEFAULT_COUNTRY; empty keeps the function's defaults (3s, result, US).
+	FlowBudget     string
+	FlowErrorMode  string
+	DefaultCountry string
 }
 
 // InstanceResourceARN returns the ARN of a resource inside the Connect instance, for IAM
@@ -82,7 +94,8 @@ var partitionRegionPrefix = map[string]string{
 }
 
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
-var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir, keyAuthCognito, keyAuthCognitoDomain}
+var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
+	keyAuthCognito, keyAuthCognitoDomain, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
 // app's context: cdk.json, -c flags, feature flags). Every problem is reported, one per line,
@@ -118,6 +131,10 @@ func LoadSettings(context map[string]any) (Settings, error) {
 		ChatOrigin:    str(keyChatOrigin),
 		StackName:     str(keyStackName),
 		AssetsDir:     str(keyAssetsDir),
+
+		FlowBudget:     strings.TrimSpace(str(keyFlowBudget)),
+		FlowErrorMode:  strings.TrimSpace(str(keyFlowErrorMode)),
+		DefaultCountry: strings.TrimSpace(str(keyDefaultCountry)),
 	}
 	if s.StackName == "" {
 		s.StackName = DefaultStackName
@@ -150,10 +167,33 @@ func LoadSettings(context map[string]any) (Settings, error) {
 		errs = append(errs, fmt.Errorf("context %q: %q has leading or trailing spaces, e.g. -c %s=build", keyAssetsDir, s.AssetsDir, keyAssetsDir))
 	}
 
+	errs = append(errs, s.checkContactFlow()...)
+
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// checkContactFlow validates the contact-flow settings with the function's own rules, so that a
+// value the function would refuse at start-up fails the synth instead.
+func (s Settings) checkContactFlow() []error {
+	var errs []error
+	for _, c := range []struct{ key, env, value, example string }{
+		{keyFlowBudget, contactflow.EnvBudget, s.FlowBudget, "2500ms"},
+		{keyFlowErrorMode, contactflow.EnvErrorMode, s.FlowErrorMode, "fail"},
+		{keyDefaultCountry, contactflow.EnvDefaultCountry, s.DefaultCountry, "GB"},
+	} {
+		if c.value == "" {
+			continue
+		}
+		env := map[string]string{c.env: c.value}
+		if _, err := contactflow.ConfigFromEnv(func(k string) string { return env[k] }); err != nil {
+			msg := strings.TrimPrefix(err.Error(), c.env+": ")
+			errs = append(errs, fmt.Errorf("context %q: %s, e.g. -c %s=%s", c.key, msg, c.key, c.example))
+		}
+	}
+	return errs
 }
 
 // parseInstanceARN checks InstanceARN and fills in the fields derived from it.
