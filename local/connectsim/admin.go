@@ -42,9 +42,12 @@ func (s *Sim) serveAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 func readJSON(r *http.Request, v any) *adminError {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return adminErrorf(400, "read body: %v", err)
+	}
+	if len(b) > maxBody {
+		return adminErrorf(http.StatusRequestEntityTooLarge, "body over %d bytes", maxBody)
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil
@@ -99,8 +102,12 @@ func (s *Sim) admin(r *http.Request, p []string) (any, int, *adminError) {
 		return s.Faults(), 0, nil
 	case route == "faults" && len(p) == 2 && m == http.MethodDelete:
 		s.mu.Lock()
+		_, ok := s.faults[p[1]]
 		delete(s.faults, p[1])
 		s.mu.Unlock()
+		if !ok {
+			return nil, 0, adminErrorf(404, "no fault set for %q", p[1])
+		}
 		return nil, 0, nil
 	case route == "reset" && len(p) == 1 && m == http.MethodPost:
 		s.Reset()

@@ -3,6 +3,7 @@ package connectsim_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,5 +84,24 @@ func TestAdminContactsFaultsStatsReset(t *testing.T) {
 	resp, _ = doJSON(t, http.MethodGet, adm+"/nothing", nil, nil, nil)
 	if resp.StatusCode != 404 {
 		t.Fatalf("unknown admin route: %d", resp.StatusCode)
+	}
+}
+
+// Mistakes in admin requests get a specific answer, not a silent success.
+func TestAdminRefusesUnknownFaultsAndHugeBodies(t *testing.T) {
+	t.Parallel()
+	srv, _ := start(t, connectsim.Options{})
+	resp, body := doJSON(t, http.MethodDelete, srv.URL+"/_connectsim/faults/StopContactt", nil, nil, nil)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "StopContactt") {
+		t.Errorf("DELETE of a fault never set: %d %s, want 404 naming it", resp.StatusCode, body)
+	}
+	srv.SetFault("StopContact", connectsim.Fault{Kind: "internal"})
+	if resp, body := doJSON(t, http.MethodDelete, srv.URL+"/_connectsim/faults/StopContact", nil, nil, nil); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DELETE of a set fault: %d %s, want 204", resp.StatusCode, body)
+	}
+	huge := map[string]string{"instanceId": strings.Repeat("x", 2<<20)}
+	resp, body = doJSON(t, http.MethodPost, srv.URL+"/_connectsim/chat-authentication", nil, huge, nil)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MB admin body: %d %s, want 413", resp.StatusCode, body)
 	}
 }
