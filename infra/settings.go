@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
 )
 
@@ -155,8 +155,14 @@ func LoadSettings(context map[string]any) (Settings, error) {
 			keyQueueID, s.QueueID, keyQueueID))
 	}
 	if s.ChatOrigin != "" {
-		if err := checkOrigin(s.ChatOrigin); err != nil {
-			errs = append(errs, fmt.Errorf("context %q: %q %v, e.g. -c %s=https://chat.example.com", keyChatOrigin, s.ChatOrigin, err, keyChatOrigin))
+		// The function's own rule, without its loopback exception: a deployed endpoint answers a
+		// chat page on the internet.
+		err := authredirect.CheckChatOrigin(s.ChatOrigin)
+		if err == nil && !strings.HasPrefix(s.ChatOrigin, "https://") {
+			err = fmt.Errorf("%q must use https: http is only for local runs", s.ChatOrigin)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("context %q: %v, e.g. -c %s=https://chat.example.com", keyChatOrigin, err, keyChatOrigin))
 		}
 	}
 	if !stackNamePattern.MatchString(s.StackName) {
@@ -222,26 +228,6 @@ func isPartitionRegion(region string) bool {
 		}
 	}
 	return false
-}
-
-// checkOrigin accepts exactly what a browser sends in the Origin header for an https page:
-// scheme, lowercase host and optional port. Anything more would never match that header.
-func checkOrigin(origin string) error {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return errors.New("is not an https origin (https://host[:port])")
-	}
-	switch {
-	case u.Scheme != "https":
-		return errors.New("must use https")
-	case u.User != nil:
-		return errors.New("must not contain user info")
-	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(origin, "?") || strings.HasSuffix(origin, "#"):
-		return errors.New("must be an origin only, without path, query or trailing slash")
-	case u.Host != strings.ToLower(u.Host):
-		return errors.New("must have a lowercase host, as browsers send it")
-	}
-	return nil
 }
 
 // nearMissKeys reports context keys that differ from one of ours only by case, '-' or '_':

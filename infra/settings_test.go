@@ -65,6 +65,8 @@ func TestLoadSettingsRejectsBadContext(t *testing.T) {
 		{"bad flow ID", map[string]any{keyInstanceARN: exampleInstanceARN, keyContactFlowID: "flow id with spaces"}, []string{`"contactFlowId"`, "is not a Connect flow ID"}},
 		{"bad queue ID", map[string]any{keyInstanceARN: exampleInstanceARN, keyQueueID: "q/1"}, []string{`"queueId"`}},
 		{"http origin", map[string]any{keyInstanceARN: exampleInstanceARN, keyChatOrigin: "http://chat.example.com"}, []string{"must use https"}},
+		{"loopback http origin", map[string]any{keyInstanceARN: exampleInstanceARN, keyChatOrigin: "http://127.0.0.1:5173"}, []string{"must use https: http is only for local runs"}},
+		{"wildcard origin", map[string]any{keyInstanceARN: exampleInstanceARN, keyChatOrigin: "*"}, []string{`"*" is not allowed`}},
 		{"origin with path", map[string]any{keyInstanceARN: exampleInstanceARN, keyChatOrigin: "https://chat.example.com/"}, []string{"origin only"}},
 		{"origin uppercase", map[string]any{keyInstanceARN: exampleInstanceARN, keyChatOrigin: "https://Chat.example.com"}, []string{"lowercase host"}},
 		{"bad stack name", map[string]any{keyInstanceARN: exampleInstanceARN, keyStackName: "1stack"}, []string{`"stackName"`}},
