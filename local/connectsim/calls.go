@@ -5,6 +5,8 @@ import (
 	"maps"
 	"strings"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
 
 // Disconnect reasons the simulation reports (values of the contact
@@ -101,7 +103,7 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	switch {
 	case in.SourcePhoneNumber != nil:
 		if !inst.hasNumber(*in.SourcePhoneNumber) {
-			return nil, newErr(errResourceNotFound, "Phone number %s is not claimed by instance %s", maskNumber(*in.SourcePhoneNumber), inst.ID)
+			return nil, newErr(errResourceNotFound, "Phone number %s is not claimed by instance %s", donotcall.Mask(*in.SourcePhoneNumber), inst.ID)
 		}
 		source = *in.SourcePhoneNumber
 	case in.QueueId != nil:
@@ -132,7 +134,7 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	}
 	for _, p := range inst.BlockedPrefixes {
 		if strings.HasPrefix(dest, p) {
-			return nil, newErr(errDestinationNotAllowd, "Outbound calls to %s are not allowed", maskNumber(dest))
+			return nil, newErr(errDestinationNotAllowd, "Outbound calls to %s are not allowed", donotcall.Mask(dest))
 		}
 	}
 	if n := s.activeCallsLocked(inst.ID); n >= inst.MaxConcurrentCalls {
@@ -174,10 +176,10 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 		s.tokens[tokenKey] = tokenEntry{contactID: id, created: now}
 	}
 	s.trackActiveLocked(inst.ID)
-	s.noteLocked(ct, EventInitiated, fmt.Sprintf("to=%s outcome=%s", maskNumber(dest), ct.outcome))
+	s.noteLocked(ct, EventInitiated, fmt.Sprintf("to=%s outcome=%s", donotcall.Mask(dest), ct.outcome))
 	s.emitLocked(ct, EventInitiated)
 	s.planCallLocked(ct)
-	s.log.Info("outbound call placed", "contact_id", id, "to", maskNumber(dest), "outcome", ct.outcome)
+	s.log.Info("outbound call placed", "contact_id", id, "to", donotcall.Mask(dest), "outcome", ct.outcome)
 	return map[string]string{"ContactId": id}, nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/logcapture"
 )
 
 // With the at-least-once delivery knobs on, calls running concurrently on a fast clock still
@@ -227,5 +230,33 @@ func TestRetainContactsBoundsMemory(t *testing.T) {
 	}
 	if after := srv.Stats().Requests["StartOutboundVoiceContact"]["ok"]; after != before+1 {
 		t.Errorf("ok count %d -> %d", before, after)
+	}
+}
+
+// Phone numbers never reach the Sim's log or a contact's history in clear.
+func TestNumbersAreMaskedInLogsAndHistory(t *testing.T) {
+	var logs logcapture.Buffer
+	srv, cl := start(t, connectsim.Options{World: callWorld(), DisableThrottling: true, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	id, err := dial(cl, numAnswer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dial(cl, "+447700900123"); err == nil { // blocked prefix: the error names the number
+		t.Fatal("a call to a blocked prefix was placed")
+	} else if strings.Contains(err.Error(), "447700900123") {
+		t.Errorf("error message holds the number in clear: %v", err)
+	}
+	c, _ := srv.Contact(id)
+	var history strings.Builder
+	for _, h := range c.History {
+		history.WriteString(h.Detail + "\n")
+	}
+	for name, text := range map[string]string{"log": logs.String(), "history": history.String()} {
+		if strings.Contains(text, "5555550111") {
+			t.Errorf("%s holds the number in clear:\n%s", name, text)
+		}
+		if !strings.Contains(text, "+1******0111") {
+			t.Errorf("%s does not show the masked number +1******0111:\n%s", name, text)
+		}
 	}
 }

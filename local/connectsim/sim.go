@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 )
@@ -336,15 +335,6 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// maskNumber keeps the country code and the last two digits of a phone
-// number, so logs can be correlated without holding the number.
-func maskNumber(n string) string {
-	if len(n) <= 4 {
-		return strings.Repeat("*", len(n))
-	}
-	return n[:2] + strings.Repeat("*", len(n)-4) + n[len(n)-2:]
 }
 
 // Stats returns a copy of the counters.
