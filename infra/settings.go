@@ -3,8 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
@@ -242,12 +243,7 @@ func nearMissKeys(context map[string]any) []error {
 		known[fold(k)] = k
 	}
 	var errs []error
-	keys := make([]string, 0, len(context))
-	for k := range context {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(context)) {
 		if want, ok := known[fold(k)]; ok && want != k {
 			errs = append(errs, fmt.Errorf("unknown context key %q: did you mean %q?", k, want))
 		}

@@ -3,7 +3,6 @@ package connectsim
 import (
 	"fmt"
 	"maps"
-	"sort"
 	"time"
 )
 
@@ -276,14 +275,4 @@ func (s *Sim) trackActiveLocked(instanceID string) {
 	if n := s.activeCallsLocked(instanceID); n > s.stats.maxActiveCalls[instanceID] {
 		s.stats.maxActiveCalls[instanceID] = n
 	}
-}
-
-// sortedKeys lists a map's keys in order, for history details.
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

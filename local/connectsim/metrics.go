@@ -1,6 +1,8 @@
 package connectsim
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,7 +93,7 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 		ck.enum("groupings.member", &g, "QUEUE", "CHANNEL", "ROUTING_PROFILE", "ROUTING_STEP_EXPRESSION", "AGENT_STATUS")
 	}
 	for _, m := range in.CurrentMetrics {
-		ck.enum("currentMetrics.member.name", m.Name, sortedKeys(metricUnits)...)
+		ck.enum("currentMetrics.member.name", m.Name, slices.Sorted(maps.Keys(metricUnits))...)
 		ck.enum("currentMetrics.member.unit", m.Unit, "SECONDS", "COUNT", "PERCENT")
 	}
 	if e := ck.err(); e != nil {

@@ -3,6 +3,7 @@ package connectsim
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -97,7 +98,7 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 			attrs[k] = v
 		}
 	}
-	s.noteLocked(ct, OpUpdateContactAttributes, "keys="+strings.Join(sortedKeys(in.Attributes), ","))
+	s.noteLocked(ct, OpUpdateContactAttributes, "keys="+strings.Join(slices.Sorted(maps.Keys(in.Attributes)), ","))
 	return struct{}{}, nil
 }
 

@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,7 +204,7 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 	if len(updates) == 0 {
 		return nil, fail(BadRequest, "nothing to write: give the block the attributes as parameters")
 	}
-	keys := sortedKeys(updates)
+	keys := slices.Sorted(maps.Keys(updates))
 	inv.attrs = append(inv.attrs, slog.Int("keys", len(keys)))
 	for _, k := range keys {
 		if !ValidKey(k) {

@@ -160,16 +160,6 @@ func keyList(s string) ([]string, *Failure) {
 	return keys, nil
 }
 
-// sortedKeys returns m's keys in order, so that errors and logs are deterministic.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // quoteKey quotes a caller-supplied name for a message: phone numbers masked (before it is
 // shortened, so that a number cut at the end is still masked whole), then shortened.
 func quoteKey(k string) string {
