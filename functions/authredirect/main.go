@@ -56,7 +56,7 @@ func build(ctx context.Context, log *slog.Logger) (*authredirect.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	connectSettings, err := awsclient.SettingsFromEnv("CONNECT_")
+	connectSettings, err := awsclient.SettingsFromEnv("CONNECT_", os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func build(ctx context.Context, log *slog.Logger) (*authredirect.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	dynamoSettings, err := awsclient.SettingsFromEnv("DYNAMODB_")
+	dynamoSettings, err := awsclient.SettingsFromEnv("DYNAMODB_", os.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -43,8 +43,8 @@ func main() {
 // wiring is what newHandler needs from its environment. Tests point the clients at connectsim
 // and dynalite with the option functions; the deployed function reaches AWS through aws alone.
 type wiring struct {
-	// getenv reads the function's settings. The SDK retry settings (CONNECT_MAX_ATTEMPTS, ...)
-	// are read by awsclient.SettingsFromEnv from the process environment itself.
+	// getenv reads the function's settings, the SDK retry settings (CONNECT_MAX_ATTEMPTS, ...)
+	// included.
 	getenv     func(string) string
 	aws        aws.Config
 	log        *slog.Logger
@@ -65,11 +65,11 @@ func newHandler(w wiring) (*contactflow.Handler, error) {
 	if table == "" {
 		errs = append(errs, fmt.Errorf("%s is required: the DynamoDB table of the do-not-call list", contactflow.EnvDoNotCallTable))
 	}
-	connectSettings, err := awsclient.SettingsFromEnv("CONNECT_")
+	connectSettings, err := awsclient.SettingsFromEnv("CONNECT_", w.getenv)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	dynamoSettings, err := awsclient.SettingsFromEnv("DYNAMODB_")
+	dynamoSettings, err := awsclient.SettingsFromEnv("DYNAMODB_", w.getenv)
 	if err != nil {
 		errs = append(errs, err)
 	}

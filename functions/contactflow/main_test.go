@@ -405,8 +405,7 @@ func event(c connectsim.ContactView, params map[string]any) []byte {
 // However many attempts the client may make, it stops retrying when the next one would not fit,
 // and the flow hears why (THROTTLED), not just that time ran out.
 func TestRetriesStopAtTheBudget(t *testing.T) {
-	t.Setenv("CONNECT_MAX_ATTEMPTS", "10")
-	f := start(t, map[string]string{contactflow.EnvBudget: "150ms"}, connectsim.Options{})
+	f := start(t, map[string]string{contactflow.EnvBudget: "150ms", "CONNECT_MAX_ATTEMPTS": "10"}, connectsim.Options{})
 	c := f.contact(t, nil)
 	f.sim.SetFault(connectsim.OpGetContactAttributes, connectsim.Fault{Kind: connectsim.FaultThrottle})
 	begin := time.Now()

@@ -11,8 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -62,11 +62,13 @@ const (
 )
 
 // SettingsFromEnv starts from DefaultSettings and applies <prefix>MAX_ATTEMPTS (integer),
-// <prefix>MAX_BACKOFF and <prefix>CALL_TIMEOUT (Go durations such as "800ms"), then validates.
-func SettingsFromEnv(prefix string) (Settings, error) {
+// <prefix>MAX_BACKOFF and <prefix>CALL_TIMEOUT (Go durations such as "800ms"), read with getenv
+// (os.Getenv in a function), then validates. An empty variable keeps its default, as the
+// functions' own settings do.
+func SettingsFromEnv(prefix string, getenv func(string) string) (Settings, error) {
 	s := DefaultSettings()
 	var errs []error
-	if v, ok := os.LookupEnv(prefix + envMaxAttempts); ok {
+	if v := strings.TrimSpace(getenv(prefix + envMaxAttempts)); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s%s: %q is not an integer", prefix, envMaxAttempts, v))
@@ -74,8 +76,8 @@ func SettingsFromEnv(prefix string) (Settings, error) {
 		s.MaxAttempts = n
 	}
 	for name, dst := range map[string]*time.Duration{envMaxBackoff: &s.MaxBackoff, envCallTimeout: &s.CallTimeout} {
-		v, ok := os.LookupEnv(prefix + name)
-		if !ok {
+		v := strings.TrimSpace(getenv(prefix + name))
+		if v == "" {
 			continue
 		}
 		d, err := time.ParseDuration(v)
