@@ -102,25 +102,17 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-// contactPath validates the {InstanceId}/{<idParam>} path parameters of an operation on one
-// contact and checks that the instance exists.
-func (s *Sim) contactPath(c *call, idParam string) (inst, id string, e *apiError) {
-	inst, id = c.params["InstanceId"], c.params[idParam]
+// withPathContact validates the {InstanceId}/{<idParam>} path parameters of an operation on
+// one contact, finds the contact and answers f(contact), under s.mu.
+func (s *Sim) withPathContact(c *call, idParam string, f func(*contact) any) (any, *apiError) {
+	inst, id := c.params["InstanceId"], c.params[idParam]
 	var ck check
 	ck.length("InstanceId", &inst, 1, 100)
 	ck.length(idParam, &id, 1, 256)
 	if e := ck.err(); e != nil {
-		return "", "", e
+		return nil, e
 	}
 	if _, e := s.instanceOrErr(inst); e != nil {
-		return "", "", e
-	}
-	return inst, id, nil
-}
-
-func (s *Sim) getContactAttributes(c *call) (any, *apiError) {
-	inst, id, e := s.contactPath(c, "InitialContactId")
-	if e != nil {
 		return nil, e
 	}
 	s.mu.Lock()
@@ -129,7 +121,13 @@ func (s *Sim) getContactAttributes(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return map[string]any{"Attributes": maps.Clone(s.attrsLocked(ct))}, nil
+	return f(ct), nil
+}
+
+func (s *Sim) getContactAttributes(c *call) (any, *apiError) {
+	return s.withPathContact(c, "InitialContactId", func(ct *contact) any {
+		return map[string]any{"Attributes": maps.Clone(s.attrsLocked(ct))}
+	})
 }
 
 type endpointInfo struct {
@@ -138,24 +136,24 @@ type endpointInfo struct {
 }
 
 type describedContact struct {
-	Arn                        string            `json:"Arn"`
-	Id                         string            `json:"Id"`
-	InitialContactId           string            `json:"InitialContactId"`
-	Channel                    string            `json:"Channel"`
-	InitiationMethod           string            `json:"InitiationMethod"`
-	Name                       string            `json:"Name,omitempty"`
-	Description                string            `json:"Description,omitempty"`
-	InitiationTimestamp        *epoch            `json:"InitiationTimestamp,omitempty"`
-	ConnectedToSystemTimestamp *epoch            `json:"ConnectedToSystemTimestamp,omitempty"`
-	DisconnectTimestamp        *epoch            `json:"DisconnectTimestamp,omitempty"`
-	LastUpdateTimestamp        *epoch            `json:"LastUpdateTimestamp,omitempty"`
-	DisconnectReason           string            `json:"DisconnectReason,omitempty"`
-	QueueInfo                  *describedQueue   `json:"QueueInfo,omitempty"`
-	AgentInfo                  *describedAgent   `json:"AgentInfo,omitempty"`
-	CustomerEndpoint           *endpointInfo     `json:"CustomerEndpoint,omitempty"`
-	SystemEndpoint             *endpointInfo     `json:"SystemEndpoint,omitempty"`
-	Campaign                   *describedCampaig `json:"Campaign,omitempty"`
-	Attributes                 map[string]string `json:"Attributes,omitempty"`
+	Arn                        string             `json:"Arn"`
+	Id                         string             `json:"Id"`
+	InitialContactId           string             `json:"InitialContactId"`
+	Channel                    string             `json:"Channel"`
+	InitiationMethod           string             `json:"InitiationMethod"`
+	Name                       string             `json:"Name,omitempty"`
+	Description                string             `json:"Description,omitempty"`
+	InitiationTimestamp        *epoch             `json:"InitiationTimestamp,omitempty"`
+	ConnectedToSystemTimestamp *epoch             `json:"ConnectedToSystemTimestamp,omitempty"`
+	DisconnectTimestamp        *epoch             `json:"DisconnectTimestamp,omitempty"`
+	LastUpdateTimestamp        *epoch             `json:"LastUpdateTimestamp,omitempty"`
+	DisconnectReason           string             `json:"DisconnectReason,omitempty"`
+	QueueInfo                  *describedQueue    `json:"QueueInfo,omitempty"`
+	AgentInfo                  *describedAgent    `json:"AgentInfo,omitempty"`
+	CustomerEndpoint           *endpointInfo      `json:"CustomerEndpoint,omitempty"`
+	SystemEndpoint             *endpointInfo      `json:"SystemEndpoint,omitempty"`
+	Campaign                   *describedCampaign `json:"Campaign,omitempty"`
+	Attributes                 map[string]string  `json:"Attributes,omitempty"`
 }
 
 type describedQueue struct {
@@ -168,21 +166,15 @@ type describedAgent struct {
 	ConnectedToAgentTimestamp *epoch `json:"ConnectedToAgentTimestamp,omitempty"`
 }
 
-type describedCampaig struct {
+type describedCampaign struct {
 	CampaignId string `json:"CampaignId"`
 }
 
 func (s *Sim) describeContact(c *call) (any, *apiError) {
-	inst, id, e := s.contactPath(c, "ContactId")
-	if e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ct, e := s.contactLocked(inst, id)
-	if e != nil {
-		return nil, e
-	}
+	return s.withPathContact(c, "ContactId", s.describedLocked)
+}
+
+func (s *Sim) describedLocked(ct *contact) any {
 	d := describedContact{
 		Arn: s.contactARN(ct.instanceID, ct.id), Id: ct.id, InitialContactId: ct.initialID,
 		Channel: ct.channel, InitiationMethod: ct.method, Name: ct.name, Description: ct.description,
@@ -208,7 +200,7 @@ func (s *Sim) describeContact(c *call) (any, *apiError) {
 		}
 	}
 	if ct.campaignID != "" {
-		d.Campaign = &describedCampaig{CampaignId: ct.campaignID}
+		d.Campaign = &describedCampaign{CampaignId: ct.campaignID}
 	}
-	return map[string]any{"Contact": d}, nil
+	return map[string]any{"Contact": d}
 }
