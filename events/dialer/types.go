@@ -1,0 +1,292 @@
+// Package dialer holds the Go types of every event the outbound dialer (functions/dialer)
+// accepts, and their samples (the *.json files beside this file, each decoded by a test):
+//
+//   - Switchboard's own control events on the custom bus (source "switchboard"): Campaign
+//     Launched, Updated, Paused, Resumed, Stopped, Call Requested and Call Stop Requested;
+//   - the scheduler's tick (source "switchboard", detail-type "Dialer Tick"), the Input that
+//     EventBridge Scheduler sends every minute;
+//   - Amazon Connect's contact events (source "aws.connect", detail-type "Amazon Connect
+//     Contact Event").
+//
+// Decode classifies an event and decodes its detail. Our own details are decoded strictly (an
+// unknown field is an error naming it, so a typo in a campaign never goes unnoticed); Connect's
+// are decoded tolerantly (unknown fields ignored, field names case-insensitive), because the
+// service adds fields and samples differ in casing.
+package dialer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Source of Switchboard's own events (control events and the scheduler's tick).
+const Source = "switchboard"
+
+// SourceConnect is the source of Amazon Connect's contact events.
+const SourceConnect = "aws.connect"
+
+// Detail-types the dialer accepts.
+const (
+	TypeCampaignLaunched  = "Campaign Launched"
+	TypeCampaignUpdated   = "Campaign Updated"
+	TypeCampaignPaused    = "Campaign Paused"
+	TypeCampaignResumed   = "Campaign Resumed"
+	TypeCampaignStopped   = "Campaign Stopped"
+	TypeCallRequested     = "Call Requested"
+	TypeCallStopRequested = "Call Stop Requested"
+	TypeTick              = "Dialer Tick"
+	TypeContactEvent      = "Amazon Connect Contact Event"
+)
+
+// DetailTypes lists every Switchboard detail-type the dialer accepts, in documentation order.
+var DetailTypes = []string{
+	TypeCampaignLaunched, TypeCampaignUpdated, TypeCampaignPaused, TypeCampaignResumed,
+	TypeCampaignStopped, TypeCallRequested, TypeCallStopRequested, TypeTick,
+}
+
+// Envelope is the EventBridge event envelope
+// (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html).
+type Envelope struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       time.Time       `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// Duration is a Go duration string in JSON ("90s", "4h", "48h").
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string; numbers are refused (nanoseconds are never meant).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"30m\" or \"48h\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %v", truncate(s, 40), err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Std returns the time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Campaign is the definition a Campaign Launched event carries. Fields left out take the
+// documented safe defaults (docs/dialer.md); the dialer validates the whole definition before it
+// accepts it and refuses it with every problem named.
+type Campaign struct {
+	CampaignID        string `json:"campaignId"`
+	Name              string `json:"name,omitempty"`
+	InstanceID        string `json:"instanceId"`
+	ContactFlowID     string `json:"contactFlowId"`
+	QueueID           string `json:"queueId,omitempty"`
+	SourcePhoneNumber string `json:"sourcePhoneNumber,omitempty"`
+	// Mode is "agentless" (the flow plays a message) or "progressive" (paced by available agents).
+	Mode           string          `json:"mode"`
+	CallingWindows *CallingWindows `json:"callingWindows,omitempty"`
+	Pacing         *Pacing         `json:"pacing,omitempty"`
+	Retry          *RetryPolicy    `json:"retry,omitempty"`
+	// ContactLimit caps dials per number across every campaign (for example 7 in 7 days).
+	ContactLimit *ContactLimit `json:"contactLimit,omitempty"`
+	StartTime    *time.Time    `json:"startTime,omitempty"`
+	EndTime      *time.Time    `json:"endTime,omitempty"`
+	// Attributes are passed to the flow with every call (a recipient's own win on a clash).
+	Attributes             map[string]string       `json:"attributes,omitempty"`
+	AnswerMachineDetection *AnswerMachineDetection `json:"answerMachineDetection,omitempty"`
+	RingTimeoutSeconds     int                     `json:"ringTimeoutSeconds,omitempty"`
+	// MaxCallDuration is when the watchdog ends a call with StopContact.
+	MaxCallDuration *Duration `json:"maxCallDuration,omitempty"`
+	// Recipients inline (small campaigns) or a CSV object in S3 (any size); not both.
+	Recipients       []Recipient `json:"recipients,omitempty"`
+	RecipientsObject *S3Object   `json:"recipientsObject,omitempty"`
+}
+
+// CallingWindows says when a recipient may be called, in the recipient's local time.
+type CallingWindows struct {
+	// Weekly maps a lower-case English weekday ("monday") to its intervals; a day left out is closed.
+	Weekly map[string][]Interval `json:"weekly,omitempty"`
+	// RestrictedDates are local dates (YYYY-MM-DD) with no calls: holidays.
+	RestrictedDates []string `json:"restrictedDates,omitempty"`
+	// FallbackTimeZone (IANA) is used when neither the recipient nor the number gives a zone.
+	FallbackTimeZone string `json:"fallbackTimeZone,omitempty"`
+}
+
+// Interval is a local-time interval "HH:MM"–"HH:MM" (end exclusive).
+type Interval struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// Pacing bounds how fast and how many calls a campaign places.
+type Pacing struct {
+	// CallsPerSecond and Burst: the campaign's share of the account's StartOutboundVoiceContact quota.
+	CallsPerSecond float64 `json:"callsPerSecond,omitempty"`
+	Burst          int     `json:"burst,omitempty"`
+	// MaxConcurrentCalls caps the campaign's live calls.
+	MaxConcurrentCalls int `json:"maxConcurrentCalls,omitempty"`
+	// AgentsRatio (progressive mode): calls in flight per available agent.
+	AgentsRatio float64 `json:"agentsRatio,omitempty"`
+	// Weight shares the rate and the cap with campaigns running at the same time.
+	Weight float64 `json:"weight,omitempty"`
+}
+
+// RetryPolicy says, per outcome, whether and when a recipient is called again.
+type RetryPolicy struct {
+	Busy      *RetryRule `json:"busy,omitempty"`
+	NoAnswer  *RetryRule `json:"noAnswer,omitempty"`
+	Voicemail *RetryRule `json:"voicemail,omitempty"`
+	Failed    *RetryRule `json:"failed,omitempty"`
+	// InvalidNumber: a number the network refused as invalid; by default never retried.
+	InvalidNumber *RetryRule `json:"invalidNumber,omitempty"`
+}
+
+// RetryRule: at most MaxAttempts attempts in all for this outcome, Delay after each.
+type RetryRule struct {
+	Delay       Duration `json:"delay"`
+	MaxAttempts int      `json:"maxAttempts"`
+}
+
+// ContactLimit: at most MaxDials dials to one number in any Days days, across all campaigns.
+type ContactLimit struct {
+	MaxDials int `json:"maxDials"`
+	Days     int `json:"days"`
+}
+
+// AnswerMachineDetection asks Connect for answering-machine detection (TrafficType CAMPAIGN).
+type AnswerMachineDetection struct {
+	Enabled                  bool `json:"enabled"`
+	AwaitAnswerMachinePrompt bool `json:"awaitAnswerMachinePrompt,omitempty"`
+}
+
+// S3Object names a CSV of recipients.
+type S3Object struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+// Recipient is one person to call.
+type Recipient struct {
+	// RecipientID is unique within the campaign (a CSV row without one gets its row number).
+	RecipientID string `json:"recipientId"`
+	// Phone in E.164, or national with the campaign's default region.
+	Phone string `json:"phone"`
+	// TimeZone (IANA), when the number's own zones are not to be trusted.
+	TimeZone   string            `json:"timeZone,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// CampaignLaunched starts a campaign (idempotent by campaignId: a second launch of the same
+// definition changes nothing; another definition under a used ID is refused).
+type CampaignLaunched struct {
+	Campaign
+}
+
+// CampaignUpdated changes a running or paused campaign; fields left out stay as they are.
+type CampaignUpdated struct {
+	CampaignID     string          `json:"campaignId"`
+	CallingWindows *CallingWindows `json:"callingWindows,omitempty"`
+	Pacing         *Pacing         `json:"pacing,omitempty"`
+	Retry          *RetryPolicy    `json:"retry,omitempty"`
+	EndTime        *time.Time      `json:"endTime,omitempty"`
+}
+
+// CampaignPaused stops placing new calls; calls in progress go on.
+type CampaignPaused struct {
+	CampaignID string `json:"campaignId"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// CampaignResumed lets a paused campaign dial again.
+type CampaignResumed struct {
+	CampaignID string `json:"campaignId"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// CampaignStopped ends a campaign: every recipient not yet final becomes cancelled, and with
+// EndActiveCalls its calls in progress are ended with StopContact.
+type CampaignStopped struct {
+	CampaignID     string `json:"campaignId"`
+	EndActiveCalls bool   `json:"endActiveCalls,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+}
+
+// CallRequested asks for one call (a callback) in an existing campaign, idempotent by RequestID.
+type CallRequested struct {
+	RequestID  string            `json:"requestId"`
+	CampaignID string            `json:"campaignId"`
+	Phone      string            `json:"phone"`
+	TimeZone   string            `json:"timeZone,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// NotBefore: not dialled before this instant (and, as always, only inside the window).
+	NotBefore *time.Time `json:"notBefore,omitempty"`
+}
+
+// CallStopRequested ends one call in progress: by its contact, or by the recipient whose call it is.
+type CallStopRequested struct {
+	CampaignID  string `json:"campaignId"`
+	ContactID   string `json:"contactId,omitempty"`
+	RecipientID string `json:"recipientId,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// Tick is the scheduler's minute tick. The schedule's Input fills the fields from EventBridge
+// Scheduler's context attributes <aws.scheduler.scheduled-time>, <aws.scheduler.execution-id>
+// and <aws.scheduler.attempt-number>
+// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+type Tick struct {
+	ScheduledTime time.Time `json:"scheduledTime"`
+	ExecutionID   string    `json:"executionId,omitempty"`
+	AttemptNumber string    `json:"attemptNumber,omitempty"`
+}
+
+// ContactEvent is the detail of an Amazon Connect contact event, with the fields the dialer reads
+// (https://docs.aws.amazon.com/connect/latest/adminguide/contact-events.html). Delivery is best
+// effort, unordered and may repeat: the dialer never relies on one arriving.
+type ContactEvent struct {
+	EventType                  string     `json:"eventType"`
+	ContactID                  string     `json:"contactId"`
+	InitialContactID           string     `json:"initialContactId"`
+	PreviousContactID          string     `json:"previousContactId"`
+	Channel                    string     `json:"channel"`
+	InstanceARN                string     `json:"instanceArn"`
+	InitiationMethod           string     `json:"initiationMethod"`
+	InitiationTimestamp        *time.Time `json:"initiationTimestamp"`
+	ConnectedToSystemTimestamp *time.Time `json:"connectedToSystemTimestamp"`
+	DisconnectTimestamp        *time.Time `json:"disconnectTimestamp"`
+	DisconnectReason           string     `json:"disconnectReason"`
+	QueueInfo                  *struct {
+		QueueARN         string     `json:"queueArn"`
+		QueueType        string     `json:"queueType"`
+		EnqueueTimestamp *time.Time `json:"enqueueTimestamp"`
+	} `json:"queueInfo"`
+	AgentInfo *struct {
+		AgentARN                  string     `json:"agentArn"`
+		ConnectedToAgentTimestamp *time.Time `json:"connectedToAgentTimestamp"`
+	} `json:"agentInfo"`
+	Tags map[string]string `json:"tags"`
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(s[:cut], "") + "…"
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
