@@ -1,0 +1,70 @@
+package dialer
+
+import "time"
+
+// Outcome is how one attempt ended, as the retry policy sees it.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeHuman         Outcome = "human"          // media connected and (as far as Connect tells) a person answered
+	OutcomeVoicemail     Outcome = "voicemail"      // answering-machine detection heard a machine
+	OutcomeNoAnswer      Outcome = "no_answer"      // rang out
+	OutcomeBusy          Outcome = "busy"           // busy line
+	OutcomeInvalidNumber Outcome = "invalid_number" // the network says the number does not exist
+	OutcomeFailed        Outcome = "failed"         // network failure, carrier blocking, fax, anything else
+	// OutcomeUnknown: the attempt's result cannot be known (a crash between writing the attempt
+	// and recording Connect's answer, or a lost reply). Never redialled under the same attempt;
+	// the retry policy treats it as failed.
+	OutcomeUnknown Outcome = "unknown"
+)
+
+// Report is what Connect says about a finished contact (DescribeContact, or a DISCONNECTED
+// contact event with the reason added from DescribeContact).
+type Report struct {
+	ConnectedToSystem *time.Time
+	// DisconnectReason: a contact-record value (CUSTOMER_DISCONNECT, TELECOM_BUSY, ...).
+	DisconnectReason string
+	// AMDStatus: AnsweringMachineDetectionStatus, set only for TrafficType=CAMPAIGN calls with
+	// answering-machine detection.
+	AMDStatus string
+}
+
+// Classify turns a report into an outcome.
+//
+// Sources: the contact events reference says CONNECTED_TO_SYSTEM means media was established,
+// "answered by a person or by voicemail"
+// (https://docs.aws.amazon.com/connect/latest/adminguide/contact-events.html); the disconnect
+// reasons are the contact records data model's
+// (https://docs.aws.amazon.com/connect/latest/adminguide/ctr-data-model.html); the AMD statuses are
+// the AnsweringMachineDetectionStatus enum of the service model (service/connect types).
+// Without detection a connected call counts as answered by a person: Connect cannot tell more.
+func Classify(r Report) Outcome {
+	switch r.AMDStatus {
+	case "VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP":
+		return OutcomeVoicemail
+	case "SIT_TONE_BUSY":
+		return OutcomeBusy
+	case "SIT_TONE_INVALID_NUMBER":
+		return OutcomeInvalidNumber
+	case "SIT_TONE_DETECTED", "FAX_MACHINE_DETECTED":
+		return OutcomeFailed
+	case "AMD_UNANSWERED":
+		if r.ConnectedToSystem == nil {
+			return OutcomeNoAnswer
+		}
+	}
+	if r.ConnectedToSystem != nil {
+		return OutcomeHuman
+	}
+	switch r.DisconnectReason {
+	case "TELECOM_BUSY":
+		return OutcomeBusy
+	case "TELECOM_TIMEOUT", "TELECOM_ORIGINATOR_CANCEL":
+		return OutcomeNoAnswer
+	case "TELECOM_NUMBER_INVALID":
+		return OutcomeInvalidNumber
+	}
+	// TELECOM_PROBLEM, TELECOM_POTENTIAL_BLOCKING, OTHER, a reason Connect adds later, or none.
+	return OutcomeFailed
+}
