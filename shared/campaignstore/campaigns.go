@@ -1,0 +1,312 @@
+package campaignstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Status of a campaign.
+type Status string
+
+// Campaign statuses. A running or paused campaign is "active" (the tick looks at it); stopped
+// and finished are final.
+const (
+	StatusRunning  Status = "running"
+	StatusPaused   Status = "paused"
+	StatusStopped  Status = "stopped"
+	StatusFinished Status = "finished"
+)
+
+// Active reports whether ticks still work on a campaign in this status.
+func (s Status) Active() bool { return s == StatusRunning || s == StatusPaused }
+
+// Campaign attribute names.
+const (
+	attrDefinition   = "definition"
+	attrDefHash      = "definition_hash"
+	attrStatus       = "status"
+	attrStatusReason = "status_reason"
+	attrCreatedAt    = "created_at"
+	attrShards       = "shards"
+	attrVersion      = "version"
+	attrImportDone   = "import_done"
+	attrImportOffset = "import_offset"
+	attrImportRow    = "import_row"
+	attrEndCalls     = "end_active_calls"
+	counterPrefix    = "n_"
+)
+
+// Campaign is a campaign as stored: the definition (JSON of events/dialer.Campaign without its
+// inline recipients), its status and bookkeeping.
+type Campaign struct {
+	ID         string
+	Definition []byte
+	Status     Status
+	Reason     string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Shards     int
+	// Version grows with every change of the definition or status (optimistic concurrency).
+	Version int64
+	// Import checkpoint: ImportDone once every recipient is written; otherwise the byte offset and
+	// the row number of the CSV to resume from.
+	ImportDone   bool
+	ImportOffset int64
+	ImportRow    int64
+	// EndActiveCalls: a stop asked to end calls in progress.
+	EndActiveCalls bool
+	// Counters by name ("dialed", "answered", ...), best effort (see Count).
+	Counters map[string]int64
+}
+
+func campaignKey(id string) map[string]types.AttributeValue { return key("C#"+id, "C") }
+
+// DefinitionHash identifies a definition, to tell a repeated launch from a conflicting one.
+func DefinitionHash(def []byte) string {
+	h := sha256.Sum256(def)
+	return hex.EncodeToString(h[:16])
+}
+
+// CreateCampaign writes a new campaign. A second launch with the same definition reports
+// created=false and no error; another definition under the same ID is ErrConflict.
+func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (created bool, err error) {
+	if c.Shards < 1 || c.Shards > MaxShards {
+		return false, fmt.Errorf("campaign %s: shards %d, want 1-%d", c.ID, c.Shards, MaxShards)
+	}
+	item := campaignKey(c.ID)
+	item[attrDefinition] = str(string(c.Definition))
+	item[attrDefHash] = str(DefinitionHash(c.Definition))
+	item[attrStatus] = str(string(c.Status))
+	item[attrStatusReason] = str(c.Reason)
+	item[attrCreatedAt] = ms(c.CreatedAt)
+	item[attrUpdatedAt] = ms(c.CreatedAt)
+	item[attrShards] = num(int64(c.Shards))
+	item[attrVersion] = num(1)
+	item[attrImportDone] = &types.AttributeValueMemberBOOL{Value: c.ImportDone}
+	item[attrImportOffset] = num(0)
+	item[attrImportRow] = num(0)
+	if c.Status.Active() {
+		item[attrActivePK] = str(activePartKey)
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err == nil {
+		return true, nil
+	}
+	if !isConditionFailed(err) {
+		return false, fmt.Errorf("create campaign %s: %w", c.ID, err)
+	}
+	prev, err := s.Campaign(ctx, c.ID)
+	if err != nil {
+		return false, err
+	}
+	if DefinitionHash(prev.Definition) != DefinitionHash(c.Definition) {
+		return false, fmt.Errorf("campaign %s exists with another definition: %w", c.ID, ErrConflict)
+	}
+	return false, nil
+}
+
+// Campaign reads a campaign consistently.
+func (s *Store) Campaign(ctx context.Context, id string) (Campaign, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: campaignKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Campaign{}, fmt.Errorf("read campaign %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return Campaign{}, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
+	}
+	return campaignFrom(out.Item), nil
+}
+
+func campaignFrom(it map[string]types.AttributeValue) Campaign {
+	c := Campaign{
+		ID:             getS(it, attrPK)[2:],
+		Definition:     []byte(getS(it, attrDefinition)),
+		Status:         Status(getS(it, attrStatus)),
+		Reason:         getS(it, attrStatusReason),
+		CreatedAt:      getTime(it, attrCreatedAt),
+		UpdatedAt:      getTime(it, attrUpdatedAt),
+		Shards:         int(getN(it, attrShards)),
+		Version:        getN(it, attrVersion),
+		ImportDone:     getBool(it, attrImportDone),
+		ImportOffset:   getN(it, attrImportOffset),
+		ImportRow:      getN(it, attrImportRow),
+		EndActiveCalls: getBool(it, attrEndCalls),
+		Counters:       map[string]int64{},
+	}
+	for k, v := range it {
+		if n, ok := v.(*types.AttributeValueMemberN); ok && len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix {
+			var x int64
+			fmt.Sscan(n.Value, &x)
+			c.Counters[k[len(counterPrefix):]] = x
+		}
+	}
+	return c
+}
+
+// SetStatus moves a campaign to status to if it is at version (and returns the new version).
+func (s *Store) SetStatus(ctx context.Context, id string, version int64, to Status, reason string, at time.Time, endActiveCalls bool) (int64, error) {
+	names := map[string]string{"#st": attrStatus, "#rs": attrStatusReason, "#up": attrUpdatedAt, "#v": attrVersion, "#ap": attrActivePK, "#ec": attrEndCalls}
+	values := map[string]types.AttributeValue{
+		":st": str(string(to)), ":rs": str(reason), ":up": ms(at), ":v": num(version), ":one": num(1),
+		":ec": &types.AttributeValueMemberBOOL{Value: endActiveCalls},
+	}
+	expr := "SET #st = :st, #rs = :rs, #up = :up, #ec = :ec ADD #v :one"
+	if to.Active() {
+		values[":ap"] = str(activePartKey)
+		expr = "SET #st = :st, #rs = :rs, #up = :up, #ec = :ec, #ap = :ap ADD #v :one"
+	} else {
+		expr += " REMOVE #ap"
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: campaignKey(id), UpdateExpression: aws.String(expr),
+		ConditionExpression:      aws.String("#v = :v"),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return 0, fmt.Errorf("campaign %s status -> %s: %w", id, to, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("campaign %s status -> %s: %w", id, to, err)
+	}
+	return version + 1, nil
+}
+
+// SetDefinition replaces a campaign's definition (a Campaign Updated event) at version.
+func (s *Store) SetDefinition(ctx context.Context, id string, version int64, def []byte, at time.Time) (int64, error) {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: campaignKey(id),
+		UpdateExpression:         aws.String("SET #d = :d, #up = :up ADD #v :one"),
+		ConditionExpression:      aws.String("#v = :v"),
+		ExpressionAttributeNames: map[string]string{"#d": attrDefinition, "#up": attrUpdatedAt, "#v": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":d": str(string(def)), ":up": ms(at), ":v": num(version), ":one": num(1),
+		},
+	})
+	if isConditionFailed(err) {
+		return 0, fmt.Errorf("update campaign %s: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("update campaign %s: %w", id, err)
+	}
+	return version + 1, nil
+}
+
+// Checkpoint records import progress: it moves only forward from the offset the caller read.
+func (s *Store) Checkpoint(ctx context.Context, id string, fromOffset, offset, row int64, done bool) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: campaignKey(id),
+		UpdateExpression:         aws.String("SET #o = :o, #r = :r, #d = :d"),
+		ConditionExpression:      aws.String("#o = :from AND #d = :false"),
+		ExpressionAttributeNames: map[string]string{"#o": attrImportOffset, "#r": attrImportRow, "#d": attrImportDone},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":o": num(offset), ":r": num(row), ":d": &types.AttributeValueMemberBOOL{Value: done},
+			":from": num(fromOffset), ":false": &types.AttributeValueMemberBOOL{Value: false},
+		},
+	})
+	if isConditionFailed(err) {
+		return fmt.Errorf("import checkpoint of campaign %s: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("import checkpoint of campaign %s: %w", id, err)
+	}
+	return nil
+}
+
+// Count adds deltas to the campaign's counters. Counters are for dashboards: they are added after
+// the conditional write they count succeeded, so a crash in between can leave one uncounted,
+// never counted twice. The final report is computed from the recipients themselves.
+func (s *Store) Count(ctx context.Context, id string, deltas map[string]int64) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	expr := "ADD "
+	i := 0
+	for name, d := range deltas {
+		if i > 0 {
+			expr += ", "
+		}
+		n, v := fmt.Sprintf("#c%d", i), fmt.Sprintf(":c%d", i)
+		names[n], values[v] = counterPrefix+name, num(d)
+		expr += n + " " + v
+		i++
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: campaignKey(id), UpdateExpression: aws.String(expr),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return fmt.Errorf("count for campaign %s: %w", id, err)
+	}
+	return nil
+}
+
+// ActiveCampaigns lists the IDs of running and paused campaigns.
+func (s *Store) ActiveCampaigns(ctx context.Context) ([]string, error) {
+	var ids []string
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.table), IndexName: aws.String(IndexActive),
+			KeyConditionExpression:    aws.String("#ap = :ap"),
+			ExpressionAttributeNames:  map[string]string{"#ap": attrActivePK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":ap": str(activePartKey)},
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list active campaigns: %w", err)
+		}
+		for _, it := range out.Items {
+			ids = append(ids, getS(it, attrPK)[2:])
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return ids, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// Recipients pages through every recipient of a campaign, shard by shard (for the final report
+// and the end-of-campaign sweep). fn returning an error stops the walk.
+func (s *Store) Recipients(ctx context.Context, campaignID string, shards int, fn func(Recipient) error) error {
+	for shard := 0; shard < shards; shard++ {
+		var start map[string]types.AttributeValue
+		for {
+			out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 aws.String(s.table),
+				KeyConditionExpression:    aws.String("pk = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(recipientPK(campaignID, shard))},
+				ExclusiveStartKey:         start,
+				ConsistentRead:            aws.Bool(true),
+			})
+			if err != nil {
+				return fmt.Errorf("list recipients of campaign %s shard %d: %w", campaignID, shard, err)
+			}
+			for _, it := range out.Items {
+				r, err := recipientFrom(it, shards)
+				if err != nil {
+					return err
+				}
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if len(out.LastEvaluatedKey) == 0 {
+				break
+			}
+			start = out.LastEvaluatedKey
+		}
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package campaignstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ContactRef maps a placed contact back to the attempt that placed it.
+type ContactRef struct {
+	ContactID string
+	Key       RecipientKey
+	Attempt   int
+	PlacedAt  time.Time
+}
+
+const (
+	attrOwner   = "owner"
+	attrExpires = "expires_at"
+	attrDials   = "dials"
+	attrPlaced  = "placed_at"
+)
+
+// MapContact records which attempt placed a contact. Writing the same mapping again is fine;
+// another mapping for the same contact is ErrConflict.
+func (s *Store) MapContact(ctx context.Context, ref ContactRef) error {
+	item := key("K#"+ref.ContactID, "K")
+	item[attrCampaign] = str(ref.Key.CampaignID)
+	item[attrRecipient] = str(ref.Key.RecipientID)
+	item[attrAttempt] = num(int64(ref.Attempt))
+	item[attrPlaced] = ms(ref.PlacedAt)
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#c = :c AND #r = :r AND #a = :a)"),
+		ExpressionAttributeNames: map[string]string{"#c": attrCampaign, "#r": attrRecipient, "#a": attrAttempt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":c": str(ref.Key.CampaignID), ":r": str(ref.Key.RecipientID), ":a": num(int64(ref.Attempt)),
+		},
+	})
+	if isConditionFailed(err) {
+		return fmt.Errorf("map contact %s: %w", ref.ContactID, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("map contact %s: %w", ref.ContactID, err)
+	}
+	return nil
+}
+
+// LookupContact finds the attempt that placed a contact; ErrNotFound for a contact the dialer
+// did not place (another application's API call).
+func (s *Store) LookupContact(ctx context.Context, contactID string, shardsOf func(campaignID string) (int, error)) (ContactRef, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("K#"+contactID, "K"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return ContactRef{}, fmt.Errorf("look up contact %s: %w", contactID, err)
+	}
+	if out.Item == nil {
+		return ContactRef{}, fmt.Errorf("contact %s: %w", contactID, ErrNotFound)
+	}
+	cid := getS(out.Item, attrCampaign)
+	shards, err := shardsOf(cid)
+	if err != nil {
+		return ContactRef{}, err
+	}
+	return ContactRef{
+		ContactID: contactID,
+		Key:       Key(cid, getS(out.Item, attrRecipient), shards),
+		Attempt:   int(getN(out.Item, attrAttempt)),
+		PlacedAt:  getTime(out.Item, attrPlaced),
+	}, nil
+}
+
+// AcquireLease takes (or renews) the lease name for owner until now+ttl, if it is free, expired or
+// already owner's. It reports whether owner holds it now.
+func (s *Store) AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error) {
+	item := key("L#"+name, "L")
+	item[attrOwner] = str(owner)
+	item[attrExpires] = ms(now.Add(ttl))
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #e < :now OR #o = :me"),
+		ExpressionAttributeNames:  map[string]string{"#e": attrExpires, "#o": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ms(now), ":me": str(owner)},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("acquire lease %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// ReleaseLease gives the lease up if owner holds it.
+func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: key("L#"+name, "L"),
+		ConditionExpression:       aws.String("#o = :me"),
+		ExpressionAttributeNames:  map[string]string{"#o": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":me": str(owner)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("release lease %s: %w", name, err)
+	}
+	return nil
+}
+
+// Ledger is one number's recent dials across every campaign.
+type Ledger struct {
+	Number  string
+	Dials   []time.Time
+	Version int64
+}
+
+// Ledger reads a number's ledger (an empty one at version 0 if none).
+func (s *Store) Ledger(ctx context.Context, number string) (Ledger, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("N#"+number, "N"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Ledger{}, fmt.Errorf("read dial ledger: %w", err)
+	}
+	l := Ledger{Number: number}
+	if out.Item == nil {
+		return l, nil
+	}
+	l.Version = getN(out.Item, attrVersion)
+	for _, n := range getNumList(out.Item, attrDials) {
+		l.Dials = append(l.Dials, time.UnixMilli(n).UTC())
+	}
+	return l, nil
+}
+
+// SaveLedger writes the ledger's dials if it is still at the version read (ErrConflict otherwise).
+func (s *Store) SaveLedger(ctx context.Context, l Ledger, dials []time.Time) error {
+	item := key("N#"+l.Number, "N")
+	ns := make([]int64, len(dials))
+	for i, d := range dials {
+		ns[i] = d.UnixMilli()
+	}
+	item[attrDials] = numList(ns)
+	item[attrVersion] = num(l.Version + 1)
+	cond := "attribute_not_exists(pk)"
+	values := map[string]types.AttributeValue{}
+	names := map[string]string{}
+	if l.Version > 0 {
+		cond = "#v = :v"
+		names["#v"] = attrVersion
+		values[":v"] = num(l.Version)
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String(cond)}
+	if len(names) > 0 {
+		in.ExpressionAttributeNames, in.ExpressionAttributeValues = names, values
+	}
+	_, err := s.api.PutItem(ctx, in)
+	if isConditionFailed(err) {
+		return fmt.Errorf("save dial ledger: %w", ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("save dial ledger: %w", err)
+	}
+	return nil
+}

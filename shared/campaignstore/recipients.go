@@ -1,0 +1,377 @@
+package campaignstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/switchboard-connect/switchboard/shared/dialer"
+)
+
+// Recipient attribute names.
+const (
+	attrCampaign   = "campaign_id"
+	attrRecipient  = "recipient_id"
+	attrPhone      = "phone"
+	attrTimeZone   = "time_zone"
+	attrAttributes = "attributes"
+	attrState      = "state"
+	attrReason     = "reason"
+	attrUpdatedAt  = "updated_at"
+	attrAttempt    = "attempt"
+	attrNextAt     = "next_at"
+	attrContactID  = "contact_id"
+	attrOutcomes   = "outcomes"
+	attrHistory    = "history"
+)
+
+// RecipientKey addresses a recipient.
+type RecipientKey struct {
+	CampaignID  string
+	RecipientID string
+	Shard       int
+}
+
+// ShardOf spreads recipient IDs over a campaign's shards.
+func ShardOf(recipientID string, shards int) int {
+	if shards <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(recipientID))
+	return int(h.Sum32() % uint32(shards))
+}
+
+// Key returns the recipient's key in a campaign of shards shards.
+func Key(campaignID, recipientID string, shards int) RecipientKey {
+	return RecipientKey{CampaignID: campaignID, RecipientID: recipientID, Shard: ShardOf(recipientID, shards)}
+}
+
+func (k RecipientKey) pk() string    { return recipientPK(k.CampaignID, k.Shard) }
+func (k RecipientKey) duePK() string { return k.CampaignID + "#" + strconv.Itoa(k.Shard) }
+func recipientPK(campaignID string, shard int) string {
+	return "R#" + campaignID + "#" + strconv.Itoa(shard)
+}
+
+// Recipient is one recipient as stored.
+type Recipient struct {
+	RecipientKey
+	// Phone in E.164 (rows that are not become invalid_number at import and keep the raw value
+	// out of the table).
+	Phone      string
+	TimeZone   string
+	Attributes map[string]string
+	State      dialer.State
+	Reason     string
+	UpdatedAt  time.Time
+	// Attempt is the number of the latest attempt (0: never dialled).
+	Attempt       int
+	NextAttemptAt time.Time
+	ContactID     string
+	// Outcomes of the finished attempts, in order.
+	Outcomes []dialer.Outcome
+	History  []dialer.Transition
+}
+
+func (r Recipient) due() bool {
+	return r.State == dialer.StatePending || r.State == dialer.StateWaitingRetry
+}
+
+func (r Recipient) inFlight() bool {
+	return r.State == dialer.StateDialing || r.State == dialer.StateInCall
+}
+
+func (r Recipient) item() (map[string]types.AttributeValue, error) {
+	item := key(r.pk(), r.RecipientID)
+	item[attrCampaign] = str(r.CampaignID)
+	item[attrRecipient] = str(r.RecipientID)
+	if r.Phone != "" {
+		item[attrPhone] = str(r.Phone)
+	}
+	if r.TimeZone != "" {
+		item[attrTimeZone] = str(r.TimeZone)
+	}
+	if len(r.Attributes) > 0 {
+		item[attrAttributes] = strMap(r.Attributes)
+	}
+	item[attrState] = str(string(r.State))
+	item[attrReason] = str(r.Reason)
+	item[attrUpdatedAt] = ms(r.UpdatedAt)
+	item[attrAttempt] = num(int64(r.Attempt))
+	if !r.NextAttemptAt.IsZero() {
+		item[attrNextAt] = ms(r.NextAttemptAt)
+	}
+	if r.due() {
+		item[attrDuePK] = str(r.duePK())
+		item[attrDueAt] = ms(r.NextAttemptAt)
+	}
+	if r.inFlight() {
+		item[attrFlightPK] = str(r.CampaignID)
+		item[attrFlightAt] = ms(r.UpdatedAt)
+	}
+	hist, err := historyValue(r.History)
+	if err != nil {
+		return nil, err
+	}
+	item[attrHistory] = hist
+	outcomes := make([]string, len(r.Outcomes))
+	for i, o := range r.Outcomes {
+		outcomes[i] = string(o)
+	}
+	item[attrOutcomes] = strList(outcomes)
+	return item, nil
+}
+
+func historyValue(h []dialer.Transition) (types.AttributeValue, error) {
+	l := make([]string, len(h))
+	for i, t := range h {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		l[i] = string(b)
+	}
+	return strList(l), nil
+}
+
+func recipientFrom(item map[string]types.AttributeValue, shards int) (Recipient, error) {
+	r := Recipient{
+		RecipientKey: Key(getS(item, attrCampaign), getS(item, attrRecipient), shards),
+		Phone:        getS(item, attrPhone),
+		TimeZone:     getS(item, attrTimeZone),
+		Attributes:   getStrMap(item, attrAttributes),
+		State:        dialer.State(getS(item, attrState)),
+		Reason:       getS(item, attrReason),
+		UpdatedAt:    getTime(item, attrUpdatedAt),
+		Attempt:      int(getN(item, attrAttempt)),
+		ContactID:    getS(item, attrContactID),
+	}
+	r.NextAttemptAt = getTime(item, attrNextAt)
+	for _, o := range getStrList(item, attrOutcomes) {
+		r.Outcomes = append(r.Outcomes, dialer.Outcome(o))
+	}
+	for _, h := range getStrList(item, attrHistory) {
+		var t dialer.Transition
+		if err := json.Unmarshal([]byte(h), &t); err != nil {
+			return r, fmt.Errorf("recipient history: %w", err)
+		}
+		r.History = append(r.History, t)
+	}
+	if !r.State.Valid() {
+		return r, fmt.Errorf("recipient has unknown state %q", r.State)
+	}
+	return r, nil
+}
+
+// AddRecipient writes a new recipient; it reports false (and changes nothing) when the recipient
+// already exists, so an import that resumes after a crash never resets a recipient's progress.
+func (s *Store) AddRecipient(ctx context.Context, r Recipient) (bool, error) {
+	if len(r.History) == 0 {
+		r.History = []dialer.Transition{{To: r.State, At: r.UpdatedAt, Reason: r.Reason}}
+	}
+	item, err := r.item()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("add recipient %s of campaign %s: %w", r.RecipientID, r.CampaignID, err)
+	}
+	return true, nil
+}
+
+// Recipient reads one recipient consistently.
+func (s *Store) Recipient(ctx context.Context, k RecipientKey, shards int) (Recipient, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(k.pk(), k.RecipientID), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Recipient{}, fmt.Errorf("read recipient %s: %w", k.RecipientID, err)
+	}
+	if out.Item == nil {
+		return Recipient{}, fmt.Errorf("recipient %s of campaign %s: %w", k.RecipientID, k.CampaignID, ErrNotFound)
+	}
+	return recipientFrom(out.Item, shards)
+}
+
+// Change is one transition of a recipient, applied only if the recipient is still in From at
+// attempt FromAttempt.
+type Change struct {
+	From        dialer.State
+	FromAttempt int
+	To          dialer.State
+	At          time.Time
+	Reason      string
+	// Attempt is the recipient's attempt number after the change (FromAttempt+1 when dialling).
+	Attempt int
+	// NextAttemptAt: when a pending or waiting recipient is due.
+	NextAttemptAt time.Time
+	// ContactID of the attempt's call, once known ("" keeps the recorded one).
+	ContactID string
+	// Outcome of the attempt that ended ("" for none).
+	Outcome dialer.Outcome
+}
+
+// Apply moves a recipient with one conditional write and returns it as it is now. ErrConflict
+// means the recipient was not in From/FromAttempt any more (another writer moved it).
+func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change) (Recipient, error) {
+	tr, err := dialer.Move(c.From, c.To, c.At, c.Reason, c.Attempt)
+	if err != nil {
+		return Recipient{}, err
+	}
+	hist, err := historyValue([]dialer.Transition{tr})
+	if err != nil {
+		return Recipient{}, err
+	}
+	names := map[string]string{"#st": attrState, "#at": attrAttempt, "#rs": attrReason, "#up": attrUpdatedAt, "#hi": attrHistory}
+	values := map[string]types.AttributeValue{
+		":from": str(string(c.From)), ":fromAttempt": num(int64(c.FromAttempt)),
+		":to": str(string(c.To)), ":attempt": num(int64(c.Attempt)), ":reason": str(c.Reason),
+		":up": ms(c.At), ":hist": hist, ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+		":maxHist": num(maxHistory),
+	}
+	set := "#st = :to, #at = :attempt, #rs = :reason, #up = :up, #hi = list_append(if_not_exists(#hi, :empty), :hist)"
+	var remove []string
+	probe := Recipient{RecipientKey: k, State: c.To, NextAttemptAt: c.NextAttemptAt, UpdatedAt: c.At}
+	if probe.due() {
+		if c.NextAttemptAt.IsZero() {
+			return Recipient{}, fmt.Errorf("move to %s needs the time it is due", c.To)
+		}
+		names["#dp"], names["#da"], names["#na"] = attrDuePK, attrDueAt, attrNextAt
+		values[":dp"], values[":da"] = str(k.duePK()), ms(c.NextAttemptAt)
+		set += ", #dp = :dp, #da = :da, #na = :da"
+	} else {
+		names["#dp"], names["#da"] = attrDuePK, attrDueAt
+		remove = append(remove, "#dp", "#da")
+	}
+	if probe.inFlight() {
+		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
+		values[":fp"] = str(k.CampaignID)
+		// flight_at keeps the time the attempt started dialling: the watchdog ages calls from it.
+		if c.From == dialer.StateDialing || c.From == dialer.StateInCall {
+			set += ", #fp = :fp, #fa = if_not_exists(#fa, :up)"
+		} else {
+			set += ", #fp = :fp, #fa = :up"
+		}
+	} else {
+		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
+		remove = append(remove, "#fp", "#fa")
+	}
+	if c.ContactID != "" {
+		names["#ci"] = attrContactID
+		values[":ci"] = str(c.ContactID)
+		set += ", #ci = :ci"
+	} else if c.To == dialer.StateDialing {
+		names["#ci"] = attrContactID
+		remove = append(remove, "#ci")
+	}
+	if c.Outcome != "" {
+		names["#oc"] = attrOutcomes
+		values[":oc"] = strList([]string{string(c.Outcome)})
+		set += ", #oc = list_append(if_not_exists(#oc, :empty), :oc)"
+	}
+	expr := "SET " + set
+	if len(remove) > 0 {
+		expr += " REMOVE " + join(remove)
+	}
+	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(k.pk(), k.RecipientID),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("#st = :from AND #at = :fromAttempt AND (attribute_not_exists(#hi) OR size(#hi) < :maxHist)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return Recipient{}, fmt.Errorf("move recipient %s %s->%s: %w", k.RecipientID, c.From, c.To, ErrConflict)
+	}
+	if err != nil {
+		return Recipient{}, fmt.Errorf("move recipient %s %s->%s: %w", k.RecipientID, c.From, c.To, err)
+	}
+	return recipientFrom(out.Attributes, shards)
+}
+
+func join(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+// Due lists up to limit recipients of one shard that are due at now, earliest first. The index
+// is eventually consistent: a listed recipient may have moved already, which Apply's condition
+// catches.
+func (s *Store) Due(ctx context.Context, campaignID string, shard, shards int, now time.Time, limit int) ([]RecipientKey, error) {
+	if limit <= 0 || limit > maxBatchClaims {
+		limit = maxBatchClaims
+	}
+	out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexDue),
+		KeyConditionExpression:    aws.String("#dp = :dp AND #da <= :now"),
+		ExpressionAttributeNames:  map[string]string{"#dp": attrDuePK, "#da": attrDueAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":now": ms(now)},
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query due recipients of campaign %s shard %d: %w", campaignID, shard, err)
+	}
+	keys := make([]RecipientKey, 0, len(out.Items))
+	for _, it := range out.Items {
+		keys = append(keys, RecipientKey{CampaignID: campaignID, RecipientID: getS(it, attrSK), Shard: shard})
+	}
+	return keys, nil
+}
+
+// InFlight lists the recipients of a campaign that are dialling or in a call, oldest first, with
+// the time their attempt started. It pages through the whole (small) set.
+func (s *Store) InFlight(ctx context.Context, campaignID string, shards int) ([]InFlightEntry, error) {
+	var entries []InFlightEntry
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			IndexName:                 aws.String(IndexInFlight),
+			KeyConditionExpression:    aws.String("#fp = :fp"),
+			ExpressionAttributeNames:  map[string]string{"#fp": attrFlightPK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":fp": str(campaignID)},
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query calls in flight of campaign %s: %w", campaignID, err)
+		}
+		for _, it := range out.Items {
+			rid := getS(it, attrSK)
+			entries = append(entries, InFlightEntry{Key: Key(campaignID, rid, shards), Since: getTime(it, attrFlightAt)})
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return entries, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// InFlightEntry is a recipient whose attempt is dialling or in a call.
+type InFlightEntry struct {
+	Key   RecipientKey
+	Since time.Time
+}

@@ -1,0 +1,121 @@
+// Package campaignstore is the outbound dialer's DynamoDB adapter: campaigns, their recipients,
+// the map from placed contacts back to recipients, the per-number contact ledger, and the lease
+// that lets one dialer tick at a time.
+//
+// Every write that guards an invariant is a single-item conditional write (dynalite, the local
+// DynamoDB, has no transactions): a recipient moves only from the state and attempt the caller
+// read, a lease is taken only when free or expired, a contact is mapped once, a ledger entry is
+// appended only under the version it was computed from.
+//
+// # Keys (one table, pk/sk strings)
+//
+//	C#<campaign>           C            the campaign: definition, status, counters, import checkpoint
+//	R#<campaign>#<shard>   <recipient>  a recipient (shard = FNV-1a of the recipient ID mod the campaign's shards)
+//	K#<contact>            K            a placed contact -> campaign, recipient, attempt
+//	N#<E.164 number>       N            the number's dial ledger (contact limit across campaigns)
+//	L#<name>               L            a lease
+//
+// Recipients are spread over shards (16 by default) so that a campaign of a million recipients
+// writes to many partitions. Two sparse global secondary indexes find work without a scan:
+// "due" (due_pk = <campaign>#<shard>, due_at in epoch ms) holds only recipients waiting to be
+// dialled, "inflight" (flight_pk = <campaign>, flight_at) only those dialling or in a call; a third,
+// "active" (active_pk = "ACTIVE"), lists campaigns that are running or paused.
+package campaignstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute and index names.
+const (
+	attrPK         = "pk"
+	attrSK         = "sk"
+	attrDuePK      = "due_pk"
+	attrDueAt      = "due_at"
+	attrFlightPK   = "flight_pk"
+	attrFlightAt   = "flight_at"
+	attrActivePK   = "active_pk"
+	IndexDue       = "due"
+	IndexInFlight  = "inflight"
+	IndexActive    = "active"
+	activePartKey  = "ACTIVE"
+	DefaultShards  = 16
+	MaxShards      = 256
+	maxHistory     = 100
+	maxBatchClaims = 100
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store is the dialer's table.
+type Store struct {
+	api   API
+	table string
+}
+
+// New returns the store kept in table.
+func New(api API, table string) *Store { return &Store{api: api, table: table} }
+
+// ErrConflict: the item is no longer what the caller read (another writer moved it first).
+var ErrConflict = errors.New("conditional write lost: the item changed")
+
+// ErrNotFound: no such item.
+var ErrNotFound = errors.New("not found")
+
+func isConditionFailed(err error) bool {
+	var c *types.ConditionalCheckFailedException
+	return errors.As(err, &c)
+}
+
+// CreateTableInput describes the table for tests and the local stack; the CDK construct creates
+// the deployed one with the same keys and indexes.
+func CreateTableInput(name string) *dynamodb.CreateTableInput {
+	s := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	n := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeN}
+	}
+	gsi := func(name, hash, rng string) types.GlobalSecondaryIndex {
+		return types.GlobalSecondaryIndex{
+			IndexName: aws.String(name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			s(attrPK), s(attrSK), s(attrDuePK), n(attrDueAt), s(attrFlightPK), n(attrFlightAt), s(attrActivePK),
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			gsi(IndexDue, attrDuePK, attrDueAt),
+			gsi(IndexInFlight, attrFlightPK, attrFlightAt),
+			gsi(IndexActive, attrActivePK, attrPK),
+		},
+	}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
+}
