@@ -10,10 +10,11 @@ import (
 const MaxLiveCalls = 100000
 
 // Config is the pacing of one Connect instance, shared by its running campaigns. Connect's
-// default quotas are 2 StartOutboundVoiceContact calls a second with a burst of 5 and 10
-// concurrent active calls per instance; they are per account and Region, shared with every
-// other caller, and adjustable, so set them from the account's Service Quotas, below the
-// quota when other callers use it too.
+// default throttle for StartOutboundVoiceContact is 2 a second with a burst of 5, per account
+// and Region and shared with every other caller; the concurrency quota (10 active calls per
+// instance by default; TrafficType=CAMPAIGN calls have a quota of their own) is per instance.
+// All are adjustable: set them from the account's Service Quotas, below the quota when other
+// callers use it too (docs/dialer.md, "Pacing").
 type Config struct {
 	CallsPerSecond float64
 	Burst          int
