@@ -312,3 +312,25 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+func BenchmarkNextOpening(b *testing.B) {
+	cal, err := NewCalendar(DefaultPolicy("UTC"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	from := time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC) // a Sunday: the answer is on Monday
+	for _, n := range []struct{ name, number string }{{"one zone", "+12025550123"}, {"two zones", "+12705550123"}, {"toll-free 42 zones", "+18002345678"}} {
+		k, err := cal.Callee(n.number, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(n.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := k.NextOpening(from); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
