@@ -15,17 +15,20 @@ import (
 // Status of a campaign.
 type Status string
 
-// Campaign statuses. A running or paused campaign is "active" (the tick looks at it); stopped
-// and finished are final.
+// Campaign statuses. Running, paused and stopping campaigns are "active" (the tick works on
+// them: a stopping one until every recipient is final); stopped and finished are final.
 const (
 	StatusRunning  Status = "running"
 	StatusPaused   Status = "paused"
+	StatusStopping Status = "stopping"
 	StatusStopped  Status = "stopped"
 	StatusFinished Status = "finished"
 )
 
 // Active reports whether ticks still work on a campaign in this status.
-func (s Status) Active() bool { return s == StatusRunning || s == StatusPaused }
+func (s Status) Active() bool {
+	return s == StatusRunning || s == StatusPaused || s == StatusStopping
+}
 
 // Campaign attribute names.
 const (

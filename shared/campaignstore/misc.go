@@ -162,3 +162,51 @@ func (s *Store) SaveLedger(ctx context.Context, l Ledger, dials []time.Time) err
 	}
 	return nil
 }
+
+// ReportEntry is a row of an import that did not become a recipient of its own (its recipient ID
+// was taken by an earlier row), kept so that no row goes unaccounted for.
+type ReportEntry struct {
+	CampaignID  string
+	Row         int64
+	RecipientID string
+	Reason      string
+	At          time.Time
+}
+
+// AddReportEntry keeps one import report entry (idempotent by row).
+func (s *Store) AddReportEntry(ctx context.Context, e ReportEntry) error {
+	item := key("I#"+e.CampaignID, fmt.Sprintf("%012d", e.Row))
+	item[attrRecipient] = str(e.RecipientID)
+	item[attrReason] = str(e.Reason)
+	item[attrUpdatedAt] = ms(e.At)
+	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return fmt.Errorf("import report of campaign %s row %d: %w", e.CampaignID, e.Row, err)
+	}
+	return nil
+}
+
+// Report lists a campaign's import report, by row.
+func (s *Store) Report(ctx context.Context, campaignID string) ([]ReportEntry, error) {
+	var out []ReportEntry
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("I#" + campaignID)},
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("import report of campaign %s: %w", campaignID, err)
+		}
+		for _, it := range res.Items {
+			var row int64
+			fmt.Sscan(getS(it, attrSK), &row)
+			out = append(out, ReportEntry{CampaignID: campaignID, Row: row, RecipientID: getS(it, attrRecipient), Reason: getS(it, attrReason), At: getTime(it, attrUpdatedAt)})
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		start = res.LastEvaluatedKey
+	}
+}

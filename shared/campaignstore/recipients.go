@@ -30,6 +30,7 @@ const (
 	attrContactID  = "contact_id"
 	attrOutcomes   = "outcomes"
 	attrHistory    = "history"
+	attrRow        = "import_row"
 )
 
 // RecipientKey addresses a recipient.
@@ -78,6 +79,9 @@ type Recipient struct {
 	// Outcomes of the finished attempts, in order.
 	Outcomes []dialer.Outcome
 	History  []dialer.Transition
+	// Row is the import row the recipient came from (0 for one requested by an event), so a
+	// repeated write of a row can be told from another row with the same recipient ID.
+	Row int64
 }
 
 func (r Recipient) due() bool {
@@ -105,6 +109,7 @@ func (r Recipient) item() (map[string]types.AttributeValue, error) {
 	item[attrReason] = str(r.Reason)
 	item[attrUpdatedAt] = ms(r.UpdatedAt)
 	item[attrAttempt] = num(int64(r.Attempt))
+	item[attrRow] = num(r.Row)
 	if !r.NextAttemptAt.IsZero() {
 		item[attrNextAt] = ms(r.NextAttemptAt)
 	}
@@ -152,6 +157,7 @@ func recipientFrom(item map[string]types.AttributeValue, shards int) (Recipient,
 		UpdatedAt:    getTime(item, attrUpdatedAt),
 		Attempt:      int(getN(item, attrAttempt)),
 		ContactID:    getS(item, attrContactID),
+		Row:          getN(item, attrRow),
 	}
 	r.NextAttemptAt = getTime(item, attrNextAt)
 	for _, o := range getStrList(item, attrOutcomes) {
@@ -374,4 +380,25 @@ func (s *Store) InFlight(ctx context.Context, campaignID string, shards int) ([]
 type InFlightEntry struct {
 	Key   RecipientKey
 	Since time.Time
+}
+
+// Unsettled reports whether any recipient of the campaign is not in a final state: one waiting
+// to be dialled (at any time) or one dialling or in a call. Index reads are eventually
+// consistent, so a caller that ends a campaign on false checks again on a later tick.
+func (s *Store) Unsettled(ctx context.Context, campaignID string, shards int) (bool, error) {
+	fl, err := s.InFlight(ctx, campaignID, shards)
+	if err != nil || len(fl) > 0 {
+		return len(fl) > 0, err
+	}
+	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for shard := 0; shard < shards; shard++ {
+		keys, err := s.Due(ctx, campaignID, shard, shards, never, 1)
+		if err != nil {
+			return false, err
+		}
+		if len(keys) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -1,0 +1,242 @@
+package outbound
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
+	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
+	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/recipients"
+)
+
+func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.Campaign) error {
+	log = log.With("campaign_id", def.CampaignID)
+	inline := def.Recipients
+	plan, err := NewPlan(def)
+	if err != nil {
+		return refuse("invalid_campaign", "%v", err)
+	}
+	if def.RecipientsObject != nil && d.cfg.S3 == nil {
+		return refuse("invalid_campaign", "recipientsObject needs the dialer's S3 access (RECIPIENTS_BUCKET)")
+	}
+	stored, err := plan.definitionJSON()
+	if err != nil {
+		return err
+	}
+	now := d.cfg.Clock.Now()
+	created, err := d.cfg.Store.CreateCampaign(ctx, campaignstore.Campaign{
+		ID: def.CampaignID, Definition: stored, Status: campaignstore.StatusRunning, Reason: "launched",
+		CreatedAt: now, Shards: d.cfg.Shards, ImportDone: def.RecipientsObject == nil,
+	})
+	if errors.Is(err, campaignstore.ErrConflict) {
+		return refuse("campaign_exists", "campaign %s was launched before with another definition: choose a new campaignId", def.CampaignID)
+	}
+	if err != nil {
+		return err
+	}
+	c, err := d.cfg.Store.Campaign(ctx, def.CampaignID)
+	if err != nil {
+		return err
+	}
+	rows := make([]recipients.Row, len(inline))
+	for i, r := range inline {
+		rows[i] = recipients.Row{Number: int64(i + 1), RecipientID: r.RecipientID, Phone: r.Phone, TimeZone: r.TimeZone, Attributes: r.Attributes}
+	}
+	// Inline recipients are written on every delivery of the launch: the writes are
+	// conditional, so a redelivery after a crash completes the list and changes nothing else.
+	sink := d.sink(c, plan)
+	if _, err := sink.Write(ctx, rows); err != nil {
+		return err
+	}
+	log.Info("campaign launched", "created", created, "recipients", len(inline), "recipients_object", def.RecipientsObject != nil, "mode", plan.Mode)
+	return nil
+}
+
+func (d *Dialer) update(ctx context.Context, log *slog.Logger, u *dialerevents.CampaignUpdated) error {
+	log = log.With("campaign_id", u.CampaignID)
+	for try := 0; try < 5; try++ {
+		c, err := d.cfg.Store.Campaign(ctx, u.CampaignID)
+		if errors.Is(err, campaignstore.ErrNotFound) {
+			return refuse("unknown_campaign", "campaign %s does not exist", u.CampaignID)
+		}
+		if err != nil {
+			return err
+		}
+		if !c.Status.Active() {
+			return refuse("campaign_ended", "campaign %s is %s", u.CampaignID, c.Status)
+		}
+		var def dialerevents.Campaign
+		if err := json.Unmarshal(c.Definition, &def); err != nil {
+			return fmt.Errorf("stored campaign %s: %w", u.CampaignID, err)
+		}
+		if u.CallingWindows != nil {
+			def.CallingWindows = u.CallingWindows
+		}
+		if u.Pacing != nil {
+			def.Pacing = u.Pacing
+		}
+		if u.Retry != nil {
+			def.Retry = u.Retry
+		}
+		if u.EndTime != nil {
+			def.EndTime = u.EndTime
+		}
+		plan, err := NewPlan(def)
+		if err != nil {
+			return refuse("invalid_update", "%v", err)
+		}
+		stored, err := plan.definitionJSON()
+		if err != nil {
+			return err
+		}
+		_, err = d.cfg.Store.SetDefinition(ctx, u.CampaignID, c.Version, stored, d.cfg.Clock.Now())
+		if errors.Is(err, campaignstore.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		log.Info("campaign updated")
+		return nil
+	}
+	return fmt.Errorf("update campaign %s: too many concurrent changes", u.CampaignID)
+}
+
+// allowedStatus says which status changes a control event may make.
+var allowedStatus = map[campaignstore.Status][]campaignstore.Status{
+	campaignstore.StatusPaused:   {campaignstore.StatusRunning},
+	campaignstore.StatusRunning:  {campaignstore.StatusPaused},
+	campaignstore.StatusStopping: {campaignstore.StatusRunning, campaignstore.StatusPaused},
+}
+
+func (d *Dialer) setStatus(ctx context.Context, log *slog.Logger, id string, to campaignstore.Status, reason string, endCalls bool) error {
+	log = log.With("campaign_id", id)
+	for try := 0; try < 5; try++ {
+		c, err := d.cfg.Store.Campaign(ctx, id)
+		if errors.Is(err, campaignstore.ErrNotFound) {
+			return refuse("unknown_campaign", "campaign %s does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+		if c.Status == to {
+			log.Info("campaign status unchanged", "status", to)
+			return nil
+		}
+		ok := false
+		for _, from := range allowedStatus[to] {
+			ok = ok || c.Status == from
+		}
+		if !ok {
+			return refuse("status_not_allowed", "campaign %s is %s: it cannot become %s", id, c.Status, to)
+		}
+		_, err = d.cfg.Store.SetStatus(ctx, id, c.Version, to, reason, d.cfg.Clock.Now(), endCalls)
+		if errors.Is(err, campaignstore.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		log.Info("campaign status", "from", c.Status, "to", to, "end_active_calls", endCalls)
+		return nil
+	}
+	return fmt.Errorf("campaign %s status: too many concurrent changes", id)
+}
+
+// callRequested adds a one-off recipient, "req-<requestId>", to a running campaign: a repeated
+// request finds it and changes nothing.
+func (d *Dialer) callRequested(ctx context.Context, log *slog.Logger, r *dialerevents.CallRequested) error {
+	c, plan, err := d.activeCampaign(ctx, r.CampaignID)
+	if err != nil {
+		return err
+	}
+	row := recipients.Row{Number: 0, RecipientID: "req-" + r.RequestID, Phone: r.Phone, TimeZone: r.TimeZone, Attributes: r.Attributes}
+	s := d.sink(c, plan)
+	if r.NotBefore != nil {
+		s.notBefore = r.NotBefore.UTC()
+	}
+	if _, err := s.Write(ctx, []recipients.Row{row}); err != nil {
+		return err
+	}
+	log.Info("call requested", "campaign_id", r.CampaignID, "recipient_id", row.RecipientID)
+	return nil
+}
+
+func (d *Dialer) activeCampaign(ctx context.Context, id string) (campaignstore.Campaign, *Plan, error) {
+	c, err := d.cfg.Store.Campaign(ctx, id)
+	if errors.Is(err, campaignstore.ErrNotFound) {
+		return c, nil, refuse("unknown_campaign", "campaign %s does not exist", id)
+	}
+	if err != nil {
+		return c, nil, err
+	}
+	if !c.Status.Active() || c.Status == campaignstore.StatusStopping {
+		return c, nil, refuse("campaign_ended", "campaign %s is %s", id, c.Status)
+	}
+	plan, err := planFromStored(c.Definition)
+	if err != nil {
+		return c, nil, err
+	}
+	return c, plan, nil
+}
+
+func (d *Dialer) callStopRequested(ctx context.Context, log *slog.Logger, s *dialerevents.CallStopRequested) error {
+	c, err := d.cfg.Store.Campaign(ctx, s.CampaignID)
+	if errors.Is(err, campaignstore.ErrNotFound) {
+		return refuse("unknown_campaign", "campaign %s does not exist", s.CampaignID)
+	}
+	if err != nil {
+		return err
+	}
+	plan, err := planFromStored(c.Definition)
+	if err != nil {
+		return err
+	}
+	contactID := s.ContactID
+	if contactID == "" {
+		r, err := d.cfg.Store.Recipient(ctx, campaignstore.Key(c.ID, s.RecipientID, c.Shards), c.Shards)
+		if errors.Is(err, campaignstore.ErrNotFound) {
+			return refuse("unknown_recipient", "campaign %s has no recipient %s", c.ID, s.RecipientID)
+		}
+		if err != nil {
+			return err
+		}
+		if r.State != "in_call" || r.ContactID == "" {
+			return refuse("no_call", "recipient %s is %s, not in a call", s.RecipientID, r.State)
+		}
+		contactID = r.ContactID
+	} else {
+		ref, err := d.cfg.Store.LookupContact(ctx, contactID, func(string) (int, error) { return c.Shards, nil })
+		if errors.Is(err, campaignstore.ErrNotFound) || (err == nil && ref.Key.CampaignID != c.ID) {
+			return refuse("unknown_contact", "contact %s was not placed by campaign %s", contactID, c.ID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	gone, err := d.stopContact(ctx, plan, contactID)
+	if err != nil {
+		return err
+	}
+	log.Info("call stop requested", "campaign_id", c.ID, "contact_id", contactID, "already_ended", gone)
+	return nil
+}
+
+// stopContact ends a call; a contact that already ended (ContactNotFoundException, 410) is
+// success. The attempt is settled by the contact's events or the watchdog.
+func (d *Dialer) stopContact(ctx context.Context, plan *Plan, contactID string) (alreadyEnded bool, err error) {
+	_, err = d.cfg.Connect.StopContact(ctx, &connect.StopContactInput{InstanceId: aws.String(plan.Def.InstanceID), ContactId: aws.String(contactID)})
+	if IsContactGone(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stop contact %s: %w", contactID, err)
+	}
+	return false, nil
+}

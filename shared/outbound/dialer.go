@@ -1,0 +1,178 @@
+// Package outbound is the outbound dialer's logic behind functions/dialer: it takes every event
+// the dialer receives (campaign control events, the scheduler's tick, Amazon Connect contact
+// events), keeps each campaign and recipient in the campaign store, and places and ends calls
+// through the Connect API, paced by the instance's quota, concurrency and agents, inside each
+// callee's calling window, never to a number on the do-not-call list, and never twice for one
+// attempt.
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
+	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
+	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
+	"github.com/switchboard-connect/switchboard/shared/recipients"
+)
+
+// ConnectAPI is the part of the Connect client the dialer uses.
+type ConnectAPI interface {
+	StartOutboundVoiceContact(ctx context.Context, in *connect.StartOutboundVoiceContactInput, optFns ...func(*connect.Options)) (*connect.StartOutboundVoiceContactOutput, error)
+	DescribeContact(ctx context.Context, in *connect.DescribeContactInput, optFns ...func(*connect.Options)) (*connect.DescribeContactOutput, error)
+	StopContact(ctx context.Context, in *connect.StopContactInput, optFns ...func(*connect.Options)) (*connect.StopContactOutput, error)
+	GetCurrentMetricData(ctx context.Context, in *connect.GetCurrentMetricDataInput, optFns ...func(*connect.Options)) (*connect.GetCurrentMetricDataOutput, error)
+}
+
+// DoNotCall is the do-not-call list, read just before every dial.
+type DoNotCall interface {
+	Lookup(ctx context.Context, number string) (donotcall.Entry, bool, error)
+}
+
+// Clock is the dialer's only source of time: the Lambda runs it on the real clock, tests and the
+// local stack on connectsim's simulated one.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d of the clock's time, or until ctx ends.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Config wires a Dialer.
+type Config struct {
+	Store     *campaignstore.Store
+	Connect   ConnectAPI
+	DoNotCall DoNotCall
+	// S3 reads recipients' CSV objects; nil refuses campaigns that name one.
+	S3    recipients.S3API
+	Clock Clock
+	Log   *slog.Logger
+	// Pacing is the instance's StartOutboundVoiceContact rate and concurrency cap, shared by
+	// every running campaign (configuration: the quota is per account and adjustable).
+	Pacing pacing.Config
+	// Owner names this dialer in the lease (a Lambda's log stream, a process ID).
+	Owner string
+	// TickBudget is how long one tick keeps dialling (default 50s of a 60s schedule).
+	TickBudget time.Duration
+	// LeaseTTL is how long the tick lease lasts without renewal (default 90s).
+	LeaseTTL time.Duration
+	// Shards of a new campaign's recipients (default campaignstore.DefaultShards).
+	Shards int
+	// WatchdogAfter: a call in progress longer than this is checked with DescribeContact on
+	// every tick, in case its contact events were lost (default 2m).
+	WatchdogAfter time.Duration
+	// ImportRowsPerTick bounds the CSV rows one tick imports per campaign (default 20,000).
+	ImportRowsPerTick int64
+	// CloseGuard: no call starts when the callee's window closes within this (default 2m).
+	CloseGuard time.Duration
+}
+
+// Dialer handles the dialer's events.
+type Dialer struct {
+	cfg   Config
+	log   *slog.Logger
+	pacer *pacing.Pacer
+}
+
+// New checks the configuration and returns a dialer.
+func New(cfg Config) (*Dialer, error) {
+	if cfg.Store == nil || cfg.Connect == nil || cfg.DoNotCall == nil || cfg.Clock == nil {
+		return nil, errors.New("outbound: Store, Connect, DoNotCall and Clock are required")
+	}
+	if cfg.Owner == "" {
+		return nil, errors.New("outbound: Owner is required (it names the lease holder)")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.TickBudget <= 0 {
+		cfg.TickBudget = 50 * time.Second
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 90 * time.Second
+	}
+	if cfg.Shards <= 0 {
+		cfg.Shards = campaignstore.DefaultShards
+	}
+	if cfg.WatchdogAfter <= 0 {
+		cfg.WatchdogAfter = 2 * time.Minute
+	}
+	if cfg.ImportRowsPerTick <= 0 {
+		cfg.ImportRowsPerTick = 20000
+	}
+	if cfg.CloseGuard <= 0 {
+		cfg.CloseGuard = 2 * time.Minute
+	}
+	p, err := pacing.NewPacer(cfg.Pacing)
+	if err != nil {
+		return nil, fmt.Errorf("outbound: %w", err)
+	}
+	return &Dialer{cfg: cfg, log: cfg.Log, pacer: p}, nil
+}
+
+// Handle takes one event as the Lambda receives it. An event that can never succeed (refused,
+// or naming a campaign that does not exist) is logged with its reason and answered with nil, so
+// that EventBridge does not retry it forever; a transient failure (the store or Connect
+// unavailable) is returned, so the event is retried and, after the rule's retries, kept in the
+// dead-letter queue.
+func (d *Dialer) Handle(ctx context.Context, raw []byte) error {
+	ev, err := dialerevents.Decode(raw)
+	if err != nil {
+		var re *dialerevents.RefusedError
+		if errors.As(err, &re) {
+			d.log.Warn("event refused", "reason", re.Reason, "detail", re.Message, "event_id", truncate(ev.Envelope.ID, 64))
+			return nil
+		}
+		return err
+	}
+	log := d.log.With("event_id", truncate(ev.Envelope.ID, 64), "detail_type", ev.Envelope.DetailType)
+	switch det := ev.Detail.(type) {
+	case *dialerevents.CampaignLaunched:
+		err = d.launch(ctx, log, det.Campaign)
+	case *dialerevents.CampaignUpdated:
+		err = d.update(ctx, log, det)
+	case *dialerevents.CampaignPaused:
+		err = d.setStatus(ctx, log, det.CampaignID, campaignstore.StatusPaused, reasonOr(det.Reason, "paused"), false)
+	case *dialerevents.CampaignResumed:
+		err = d.setStatus(ctx, log, det.CampaignID, campaignstore.StatusRunning, reasonOr(det.Reason, "resumed"), false)
+	case *dialerevents.CampaignStopped:
+		err = d.setStatus(ctx, log, det.CampaignID, campaignstore.StatusStopping, reasonOr(det.Reason, "stopped"), det.EndActiveCalls)
+	case *dialerevents.CallRequested:
+		err = d.callRequested(ctx, log, det)
+	case *dialerevents.CallStopRequested:
+		err = d.callStopRequested(ctx, log, det)
+	case *dialerevents.Tick:
+		err = d.Tick(ctx, det.ScheduledTime)
+	case *dialerevents.ContactEvent:
+		err = d.contactEvent(ctx, log, det)
+	default:
+		err = fmt.Errorf("outbound: no handler for %T", det)
+	}
+	var refused *refusal
+	if errors.As(err, &refused) {
+		log.Warn("event refused", "reason", refused.reason, "detail", refused.msg)
+		return nil
+	}
+	return err
+}
+
+// refusal is a permanent problem with an event's content: logged, never retried.
+type refusal struct{ reason, msg string }
+
+func (r *refusal) Error() string { return r.reason + ": " + r.msg }
+
+func refuse(reason, format string, args ...any) error {
+	return &refusal{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+func reasonOr(r, def string) string {
+	if r == "" {
+		return def
+	}
+	return r
+}

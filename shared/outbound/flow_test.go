@@ -1,0 +1,107 @@
+package outbound_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+)
+
+const (
+	instanceID = connectsim.DefaultInstanceID
+	flowID     = connectsim.DefaultContactFlowID
+	queueID    = connectsim.DefaultQueueID
+)
+
+// Wednesday 10 March 2027, 15:00 UTC: 10:00 in Washington (EST), 07:00 in San Francisco (PST).
+var wed = time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
+
+func campaign(id string, extra map[string]any) map[string]any {
+	c := map[string]any{
+		"campaignId": id, "instanceId": instanceID, "contactFlowId": flowID, "queueId": queueID,
+		"mode": "agentless", "defaultRegion": "US",
+		"retry": map[string]any{
+			"busy":     map[string]any{"delay": "30m", "maxAttempts": 2},
+			"noAnswer": map[string]any{"delay": "1h", "maxAttempts": 2},
+			"failed":   map[string]any{"delay": "1h", "maxAttempts": 2},
+		},
+	}
+	for k, v := range extra {
+		c[k] = v
+	}
+	return c
+}
+
+func TestCampaignOutcomesWindowsAndDoNotCall(t *testing.T) {
+	world := connectsim.DefaultWorld()
+	world.Calls.NumberOutcomes = map[string]string{
+		"+12025550101": connectsim.OutcomeAnswered,
+		"+12025550102": connectsim.OutcomeBusy,
+		"+12025550103": connectsim.OutcomeNoAnswer,
+		"+14155550106": connectsim.OutcomeAnswered,
+	}
+	r := newRig(t, rigOptions{world: world, start: wed})
+	if _, err := r.dnc.Record(context.Background(), donotcall.Entry{PhoneNumber: "+12025550104", Source: donotcall.SourceImport, RecordedAt: wed}); err != nil {
+		t.Fatal(err)
+	}
+	err := r.send("Campaign Launched", campaign("c1", map[string]any{"recipients": []map[string]any{
+		{"recipientId": "answers", "phone": "+12025550101"},
+		{"recipientId": "busy", "phone": "(202) 555-0102"},
+		{"recipientId": "no-answer", "phone": "+12025550103"},
+		{"recipientId": "opted-out", "phone": "+12025550104"},
+		{"recipientId": "invalid", "phone": "12345"},
+		{"recipientId": "pacific", "phone": "+14155550106"},
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.runUntil("c1", 6*60)
+	if c.Status != "finished" {
+		t.Fatalf("campaign %s: %s", c.Status, c.Reason)
+	}
+	got := r.recipientsOf("c1")
+	want := map[string]struct {
+		state    dialer.State
+		attempts int
+	}{
+		"answers": {dialer.StateCompleted, 1}, "busy": {dialer.StateExhausted, 2}, "no-answer": {dialer.StateExhausted, 2},
+		"opted-out": {dialer.StateSuppressedDNC, 0}, "invalid": {dialer.StateInvalidNumber, 0}, "pacific": {dialer.StateCompleted, 1},
+	}
+	for id, w := range want {
+		rec := got[id]
+		if rec.State != w.state || rec.Attempt != w.attempts {
+			t.Errorf("%s: %s after %d attempts (%s), want %s after %d", id, rec.State, rec.Attempt, rec.Reason, w.state, w.attempts)
+		}
+		if rec.Reason == "" {
+			t.Errorf("%s: final state without a reason", id)
+		}
+	}
+	// connectsim's own record: one contact per attempt, none for the opted-out and invalid numbers,
+	// the Pacific number not before 09:00 in San Francisco (17:00 UTC).
+	calls := map[string][]connectsim.ContactView{}
+	tokens := map[string]bool{}
+	for _, ct := range r.sim.Contacts() {
+		if ct.InitiationMethod != "API" {
+			continue
+		}
+		calls[ct.CustomerNumber] = append(calls[ct.CustomerNumber], ct)
+		if tokens[ct.ClientToken] {
+			t.Errorf("ClientToken used for two contacts: %s", ct.ClientToken)
+		}
+		tokens[ct.ClientToken] = true
+	}
+	for number, n := range map[string]int{"+12025550101": 1, "+12025550102": 2, "+12025550103": 2, "+12025550104": 0, "+14155550106": 1} {
+		if len(calls[number]) != n {
+			t.Errorf("%s: %d calls in connectsim, want %d", donotcall.Mask(number), len(calls[number]), n)
+		}
+	}
+	if p := calls["+14155550106"]; len(p) == 1 && p[0].InitiationTimestamp.Before(time.Date(2027, 3, 10, 17, 0, 0, 0, time.UTC)) {
+		t.Errorf("the Pacific number was called at %v, before 09:00 local", p[0].InitiationTimestamp)
+	}
+	if b := calls["+12025550102"]; len(b) == 2 && b[1].InitiationTimestamp.Sub(b[0].DisconnectTimestamp) < 30*time.Minute {
+		t.Errorf("busy retry after %v, want at least the 30m delay", b[1].InitiationTimestamp.Sub(b[0].DisconnectTimestamp))
+	}
+}

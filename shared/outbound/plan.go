@@ -1,0 +1,263 @@
+package outbound
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
+	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
+)
+
+// Defaults of a campaign that leaves a setting out (docs/dialer.md).
+const (
+	DefaultMaxConcurrent   = 5
+	DefaultAgentsRatio     = 1.0
+	DefaultWeight          = 1
+	DefaultMaxCallDuration = 30 * time.Minute
+	DefaultFallbackZone    = "America/New_York"
+	// MaxAttributeBytes is Connect's limit for a contact's attributes (keys and values, UTF-8).
+	MaxAttributeBytes = 32768
+)
+
+var attributeKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// Plan is a validated campaign: the definition with its defaults applied and its rules built.
+type Plan struct {
+	Def      dialerevents.Campaign
+	Mode     pacing.Mode
+	Calendar *callwindow.Calendar
+	Retry    dialer.RetryPolicy
+	Limit    *dialer.ContactLimit
+	// MaxConcurrent caps the campaign's live calls; Weight shares the instance's rate and cap.
+	MaxConcurrent int
+	AgentsRatio   float64
+	Weight        int
+	// Rate is the campaign's own ceiling (nil: only the instance's rate applies).
+	Rate            *pacing.Bucket
+	MaxCallDuration time.Duration
+	Start, End      time.Time
+}
+
+// PlanError lists every problem of a definition.
+type PlanError struct{ Problems []string }
+
+func (e *PlanError) Error() string {
+	return "campaign definition refused: " + strings.Join(e.Problems, "; ")
+}
+
+// NewPlan validates a definition and applies the defaults. The recipients are not part of the
+// plan (they are imported as rows).
+func NewPlan(def dialerevents.Campaign) (*Plan, error) {
+	def.Recipients = nil
+	p := &Plan{Def: def, MaxConcurrent: DefaultMaxConcurrent, AgentsRatio: DefaultAgentsRatio, Weight: DefaultWeight, MaxCallDuration: DefaultMaxCallDuration}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	switch def.Mode {
+	case "", string(pacing.Agentless):
+		p.Mode = pacing.Agentless
+	case string(pacing.Progressive):
+		p.Mode = pacing.Progressive
+		if def.QueueID == "" {
+			bad("mode progressive needs queueId (its agents pace the calls)")
+		}
+	default:
+		bad("mode %q: want agentless or progressive", truncate(def.Mode, 40))
+	}
+	if def.DefaultRegion != "" && !donotcall.IsValidRegion(def.DefaultRegion) {
+		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", truncate(def.DefaultRegion, 8))
+	}
+	if cal, err := calendarOf(def.CallingWindows); err != nil {
+		bad("callingWindows: %v", err)
+	} else {
+		p.Calendar = cal
+	}
+	if pc := def.Pacing; pc != nil {
+		if pc.MaxConcurrentCalls < 0 || pc.MaxConcurrentCalls > pacing.MaxLiveCalls {
+			bad("pacing.maxConcurrentCalls %d: want 1-%d", pc.MaxConcurrentCalls, pacing.MaxLiveCalls)
+		} else if pc.MaxConcurrentCalls > 0 {
+			p.MaxConcurrent = pc.MaxConcurrentCalls
+		}
+		if pc.AgentsRatio != 0 {
+			p.AgentsRatio = pc.AgentsRatio
+		}
+		if pc.Weight != 0 {
+			if pc.Weight < 1 || pc.Weight > pacing.MaxWeight || pc.Weight != float64(int(pc.Weight)) {
+				bad("pacing.weight %v: want a whole number 1-%d", pc.Weight, pacing.MaxWeight)
+			} else {
+				p.Weight = int(pc.Weight)
+			}
+		}
+		if pc.CallsPerSecond != 0 || pc.Burst != 0 {
+			burst := pc.Burst
+			if burst == 0 {
+				burst = 1
+			}
+			b, err := pacing.NewBucket(pc.CallsPerSecond, burst)
+			if err != nil {
+				bad("pacing: %v", err)
+			} else {
+				p.Rate = b
+			}
+		}
+	}
+	if p.Mode == pacing.Progressive {
+		if err := (pacing.Campaign{Mode: p.Mode, AgentRatio: p.AgentsRatio}).Validate(); err != nil {
+			bad("pacing.agentsRatio: %v", err)
+		}
+	}
+	p.Retry = dialer.DefaultRetryPolicy()
+	if rp := def.Retry; rp != nil {
+		p.Retry = dialer.RetryPolicy{}
+		for o, r := range map[dialer.Outcome]*dialerevents.RetryRule{
+			dialer.OutcomeBusy: rp.Busy, dialer.OutcomeNoAnswer: rp.NoAnswer, dialer.OutcomeVoicemail: rp.Voicemail,
+			dialer.OutcomeFailed: rp.Failed, dialer.OutcomeInvalidNumber: rp.InvalidNumber,
+		} {
+			if r != nil {
+				p.Retry[o] = dialer.RetryRule{Delay: r.Delay.Std(), MaxAttempts: r.MaxAttempts}
+			}
+		}
+		if err := p.Retry.Validate(); err != nil {
+			bad("%v", err)
+		}
+	}
+	if cl := def.ContactLimit; cl != nil {
+		l := dialer.ContactLimit{MaxDials: cl.MaxDials, Days: cl.Days}
+		if err := l.Validate(); err != nil {
+			bad("%v", err)
+		}
+		p.Limit = &l
+	}
+	if def.StartTime != nil {
+		p.Start = def.StartTime.UTC()
+	}
+	if def.EndTime != nil {
+		p.End = def.EndTime.UTC()
+		if !p.Start.IsZero() && !p.End.After(p.Start) {
+			bad("endTime must be after startTime")
+		}
+	}
+	if err := checkAttributes(def.Attributes, nil); err != nil {
+		bad("attributes: %v", err)
+	}
+	if def.RingTimeoutSeconds != 0 && (def.RingTimeoutSeconds < 15 || def.RingTimeoutSeconds > 60) {
+		// StartOutboundVoiceContact's RingTimeoutInSeconds is 15-60; the FTC and Ofcom rules ask
+		// for at least 15 s of ringing.
+		bad("ringTimeoutSeconds %d: want 15-60", def.RingTimeoutSeconds)
+	}
+	if def.MaxCallDuration != nil {
+		d := def.MaxCallDuration.Std()
+		if d < time.Minute || d > 24*time.Hour {
+			bad("maxCallDuration %v: want 1m-24h", d)
+		} else {
+			p.MaxCallDuration = d
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &PlanError{Problems: problems}
+	}
+	return p, nil
+}
+
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+// calendarOf builds the calling calendar: the safe default (09:00-20:00 Monday to Saturday) for
+// a campaign that gives no weekly windows.
+func calendarOf(w *dialerevents.CallingWindows) (*callwindow.Calendar, error) {
+	zone := DefaultFallbackZone
+	if w != nil && w.FallbackTimeZone != "" {
+		zone = w.FallbackTimeZone
+	}
+	pol := callwindow.DefaultPolicy(zone)
+	if w != nil {
+		if w.EnforceUSCallingHours != nil {
+			pol.USCallingHours = *w.EnforceUSCallingHours
+		}
+		if len(w.Weekly) > 0 {
+			pol.Week = [7][]callwindow.Interval{}
+			for name, ivs := range w.Weekly {
+				day, ok := weekdays[name]
+				if !ok {
+					return nil, fmt.Errorf("weekly: %q is not a lower-case English weekday", truncate(name, 20))
+				}
+				for _, iv := range ivs {
+					parsed, err := callwindow.ParseInterval(iv.Start + "-" + iv.End)
+					if err != nil {
+						return nil, fmt.Errorf("weekly.%s: %v", name, err)
+					}
+					pol.Week[day] = append(pol.Week[day], parsed)
+				}
+			}
+		}
+		for _, d := range w.RestrictedDates {
+			date, err := callwindow.ParseDate(d)
+			if err != nil {
+				return nil, fmt.Errorf("restrictedDates: %v", err)
+			}
+			pol.Restricted = append(pol.Restricted, date)
+		}
+	}
+	return callwindow.NewCalendar(pol)
+}
+
+// checkAttributes checks the keys and the total size of the campaign's attributes merged with a
+// recipient's (which win on a clash), as Connect counts them: UTF-8 bytes of keys and values.
+func checkAttributes(campaign, recipient map[string]string) error {
+	size := 0
+	for k, v := range mergeAttributes(campaign, recipient) {
+		if !attributeKey.MatchString(k) {
+			return fmt.Errorf("key %q: letters, digits, _ and - only, 1-128", truncate(k, 40))
+		}
+		size += len(k) + len(v)
+	}
+	if size > MaxAttributeBytes {
+		return fmt.Errorf("%d bytes of attributes, Connect allows %d", size, MaxAttributeBytes)
+	}
+	return nil
+}
+
+// mergeAttributes returns the campaign's attributes overlaid with the recipient's.
+func mergeAttributes(campaign, recipient map[string]string) map[string]string {
+	if len(campaign)+len(recipient) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(campaign)+len(recipient))
+	for k, v := range campaign {
+		out[k] = v
+	}
+	for k, v := range recipient {
+		out[k] = v
+	}
+	return out
+}
+
+// definitionJSON is the stored form of a plan's definition (without recipients).
+func (p *Plan) definitionJSON() ([]byte, error) { return json.Marshal(p.Def) }
+
+// planFromStored decodes a stored definition.
+func planFromStored(def []byte) (*Plan, error) {
+	var c dialerevents.Campaign
+	if err := json.Unmarshal(def, &c); err != nil {
+		return nil, fmt.Errorf("stored campaign definition: %w", err)
+	}
+	return NewPlan(c)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,209 @@
+package outbound_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
+	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/outbound"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
+)
+
+// rig runs the dialer against connectsim (over HTTP, the real SDK client) and dynalite, on
+// connectsim's manual clock. The dialer's Sleep advances that clock, after every contact event
+// emitted so far has been handled: simulated time moves only while the dialer waits, as a
+// discrete-event simulation, so pacing is measured without the machine's speed in it.
+type rig struct {
+	t     *testing.T
+	clock *connectsim.ManualClock
+	sim   *simtest.Server
+	d     *outbound.Dialer
+	store *campaignstore.Store
+	dnc   *donotcall.Table
+
+	events  chan []byte
+	pending sync.WaitGroup
+	mu      sync.Mutex
+	errs    []error
+	// drop decides, per contact event, whether the dialer never sees it (best-effort delivery).
+	drop func(connectsim.Event) bool
+}
+
+type rigOptions struct {
+	world    connectsim.World
+	start    time.Time
+	pacing   pacing.Config
+	throttle bool
+	drop     func(connectsim.Event) bool
+	seed     int64
+}
+
+func newRig(t *testing.T, o rigOptions) *rig {
+	t.Helper()
+	db := dynalitetest.Start(t)
+	db.CreateTable(t, campaignstore.CreateTableInput("campaigns"))
+	db.CreateTable(t, donotcall.CreateTableInput("dnc"))
+	r := &rig{t: t, clock: connectsim.NewManualClock(o.start), events: make(chan []byte, 100000), drop: o.drop}
+	world := o.world
+	if len(world.Instances) == 0 {
+		world = connectsim.DefaultWorld()
+	}
+	r.sim = simtest.Start(t, connectsim.Options{
+		World: world, Clock: r.clock, Seed: o.seed, DisableThrottling: !o.throttle,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnEvent: func(ev connectsim.Event) {
+			if r.drop != nil && r.drop(ev) {
+				return
+			}
+			b, err := json.Marshal(ev)
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			r.pending.Add(1)
+			r.events <- b
+		},
+	})
+	r.store = campaignstore.New(db.Client(), "campaigns")
+	r.dnc = donotcall.NewTable(db.Client(), "dnc")
+	if o.pacing.CallsPerSecond == 0 {
+		o.pacing = pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}
+	}
+	d, err := outbound.New(outbound.Config{
+		Store: r.store, Connect: r.sim.ConnectClient(t), DoNotCall: r.dnc, Clock: (*steppedClock)(r),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Pacing: o.pacing, Owner: "test", Shards: 4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.d = d
+	ctx, cancel := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case b := <-r.events:
+					if err := r.d.Handle(context.Background(), b); err != nil {
+						r.fail(fmt.Errorf("contact event: %w", err))
+					}
+					r.pending.Done()
+				}
+			}
+		}()
+	}
+	t.Cleanup(func() { cancel(); workers.Wait() })
+	return r
+}
+
+func (r *rig) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, err)
+}
+
+// idle waits until every contact event emitted so far has been handled.
+func (r *rig) idle() {
+	for i := 0; i < 3; i++ { // an event handled may not emit more, but the bus may still hold some
+		if !r.sim.Drain(10 * time.Second) {
+			r.t.Fatal("connectsim did not drain its events")
+		}
+		r.pending.Wait()
+	}
+}
+
+// steppedClock is the rig's clock for the dialer.
+type steppedClock rig
+
+func (c *steppedClock) Now() time.Time { return c.clock.Now() }
+
+func (c *steppedClock) Sleep(ctx context.Context, d time.Duration) error {
+	r := (*rig)(c)
+	r.idle()
+	r.clock.Advance(d)
+	r.idle()
+	return ctx.Err()
+}
+
+// send delivers one of Switchboard's own events.
+func (r *rig) send(detailType string, detail any) error {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	env, _ := json.Marshal(map[string]any{
+		"version": "0", "id": fmt.Sprintf("test-%d", r.clock.Now().UnixNano()), "detail-type": detailType, "source": "switchboard",
+		"account": "123456789012", "time": r.clock.Now().UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{},
+		"detail": json.RawMessage(b),
+	})
+	return r.d.Handle(context.Background(), env)
+}
+
+// tick runs one scheduler tick at the current instant, then moves the clock to the next minute.
+func (r *rig) tick() {
+	r.t.Helper()
+	now := r.clock.Now()
+	if err := r.send("Dialer Tick", map[string]string{"scheduledTime": now.UTC().Format(time.RFC3339)}); err != nil {
+		r.t.Fatalf("tick at %v: %v", now, err)
+	}
+	r.idle()
+	next := now.Truncate(time.Minute).Add(time.Minute)
+	if d := next.Sub(r.clock.Now()); d > 0 {
+		r.clock.Advance(d)
+	}
+	r.idle()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, err := range r.errs {
+		r.t.Error(err)
+	}
+	r.errs = nil
+}
+
+// runUntil ticks until the campaign is no longer active or maxTicks ticks have run.
+func (r *rig) runUntil(campaignID string, maxTicks int) campaignstore.Campaign {
+	r.t.Helper()
+	for i := 0; i < maxTicks; i++ {
+		r.tick()
+		c, err := r.store.Campaign(context.Background(), campaignID)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if !c.Status.Active() {
+			return c
+		}
+	}
+	c, _ := r.store.Campaign(context.Background(), campaignID)
+	r.t.Fatalf("campaign %s still %s after %d ticks", campaignID, c.Status, maxTicks)
+	return c
+}
+
+// recipientsOf returns every recipient of a campaign by ID.
+func (r *rig) recipientsOf(campaignID string) map[string]campaignstore.Recipient {
+	out := map[string]campaignstore.Recipient{}
+	c, err := r.store.Campaign(context.Background(), campaignID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.store.Recipients(context.Background(), campaignID, c.Shards, func(rec campaignstore.Recipient) error {
+		out[rec.RecipientID] = rec
+		return nil
+	}); err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}

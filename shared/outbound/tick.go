@@ -1,0 +1,399 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+
+	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
+	"github.com/switchboard-connect/switchboard/shared/recipients"
+)
+
+const leaseName = "dialer-tick"
+
+// run is one active campaign during a tick.
+type run struct {
+	c         campaignstore.Campaign
+	plan      *Plan
+	log       *slog.Logger
+	queue     []campaignstore.RecipientKey
+	nextShard int
+	agents    pacing.Agents
+	agentsAt  time.Time
+	live      int
+	exhausted bool // no due recipient was found on the last look
+}
+
+// Tick runs one scheduler tick: take the lease (or leave it to the dialer that holds it), move
+// every active campaign along (import, stop and end sweeps, the watchdog), then dial at the paced
+// rate until the tick's budget is spent or nothing is due.
+func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
+	now := d.cfg.Clock.Now()
+	held, err := d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	if !held {
+		d.log.Info("tick skipped: another dialer holds the lease", "scheduled_time", scheduled)
+		return nil
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := d.cfg.Store.ReleaseLease(rctx, leaseName, d.cfg.Owner); err != nil {
+			d.log.Warn("lease release", "error", err.Error())
+		}
+	}()
+	ids, err := d.cfg.Store.ActiveCampaigns(ctx)
+	if err != nil {
+		return err
+	}
+	var runs []*run
+	for _, id := range ids {
+		c, err := d.cfg.Store.Campaign(ctx, id)
+		if err != nil {
+			d.log.Error("tick: read campaign", "campaign_id", id, "error", err.Error())
+			continue
+		}
+		plan, err := planFromStored(c.Definition)
+		if err != nil {
+			d.log.Error("tick: stored campaign no longer valid", "campaign_id", id, "error", err.Error())
+			continue
+		}
+		r := &run{c: c, plan: plan, log: d.log.With("campaign_id", id)}
+		if err := d.maintain(ctx, r); err != nil {
+			r.log.Error("tick: campaign upkeep", "error", err.Error())
+		}
+		if r.c.Status == campaignstore.StatusRunning {
+			runs = append(runs, r)
+		}
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return d.dialLoop(ctx, runs, now.Add(d.cfg.TickBudget), now)
+}
+
+// maintain moves one campaign along outside dialling.
+func (d *Dialer) maintain(ctx context.Context, r *run) error {
+	now := d.cfg.Clock.Now()
+	if r.plan.Def.RecipientsObject != nil && !r.c.ImportDone && r.c.Status != campaignstore.StatusStopping {
+		if err := d.importStep(ctx, r); err != nil {
+			r.log.Error("recipients import", "error", err.Error())
+		}
+	}
+	ending := ""
+	final := dialer.StateCancelled
+	switch {
+	case r.c.Status == campaignstore.StatusStopping:
+		ending = "campaign stopped: " + r.c.Reason
+	case !r.plan.End.IsZero() && !now.Before(r.plan.End):
+		ending, final = "campaign ended before the recipient was reached", dialer.StateExpired
+	}
+	if ending != "" {
+		return d.sweep(ctx, r, final, ending)
+	}
+	if err := d.watchdog(ctx, r); err != nil {
+		return err
+	}
+	if r.c.Status == campaignstore.StatusRunning && r.c.ImportDone {
+		open, err := d.cfg.Store.Unsettled(ctx, r.c.ID, r.c.Shards)
+		if err != nil {
+			return err
+		}
+		if !open {
+			if _, err := d.cfg.Store.SetStatus(ctx, r.c.ID, r.c.Version, campaignstore.StatusFinished, "every recipient reached a final state", now, false); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+				return err
+			}
+			r.c.Status = campaignstore.StatusFinished
+			r.log.Info("campaign finished")
+		}
+	}
+	return nil
+}
+
+// importStep imports the next rows of the campaign's CSV object.
+func (d *Dialer) importStep(ctx context.Context, r *run) error {
+	obj := r.plan.Def.RecipientsObject
+	im := &recipients.Importer{S3: d.cfg.S3, Bucket: obj.Bucket, Key: obj.Key}
+	cp := recipients.Checkpoint{Offset: r.c.ImportOffset, Rows: r.c.ImportRow}
+	prog, err := im.Run(ctx, cp, d.cfg.ImportRowsPerTick, d.sink(r.c, r.plan), func(next recipients.Checkpoint) error {
+		if err := d.cfg.Store.Checkpoint(ctx, r.c.ID, cp.Offset, next.Offset, next.Rows, next.Done); err != nil {
+			return err
+		}
+		cp = next
+		return nil
+	})
+	var stop *recipients.ImportError
+	if errors.As(err, &stop) {
+		// The object cannot be read past this row: keep why in the report, and let the campaign
+		// dial the rows before it.
+		if rerr := d.cfg.Store.AddReportEntry(ctx, campaignstore.ReportEntry{
+			CampaignID: r.c.ID, Row: stop.Row, Reason: stop.Reason + ": the import stopped here; this row and the rows after it were not imported", At: d.cfg.Clock.Now(),
+		}); rerr != nil {
+			return rerr
+		}
+		if cerr := d.cfg.Store.Checkpoint(ctx, r.c.ID, cp.Offset, cp.Offset, cp.Rows, true); cerr != nil {
+			return cerr
+		}
+		r.c.ImportDone = true
+		r.log.Error("recipients import stopped", "row", stop.Row, "reason", stop.Reason)
+		return nil
+	}
+	r.c.ImportOffset, r.c.ImportRow, r.c.ImportDone = cp.Offset, cp.Rows, cp.Done
+	r.log.Info("recipients import", "rows_read", prog.Read, "rows_total", cp.Rows, "done", cp.Done, "duplicates", prog.Duplicates, "problems", prog.Problems)
+	return err
+}
+
+// sweep moves a stopping or ended campaign's recipients to their final state: waiting ones at
+// once, calls in progress when they end (ended first with StopContact when the stop asked for it).
+func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason string) error {
+	now := d.cfg.Clock.Now()
+	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	moved := 0
+	for shard := 0; shard < r.c.Shards; shard++ {
+		for {
+			keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, never, 100)
+			if err != nil {
+				return err
+			}
+			progress := false
+			for _, k := range keys {
+				rec, err := d.cfg.Store.Recipient(ctx, k, r.c.Shards)
+				if err != nil {
+					return err
+				}
+				if rec.State.Final() || rec.State == dialer.StateDialing || rec.State == dialer.StateInCall {
+					continue
+				}
+				if _, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt}); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+					return err
+				}
+				moved++
+				progress = true
+			}
+			if len(keys) < 100 || !progress {
+				break
+			}
+		}
+	}
+	if moved > 0 {
+		d.count(ctx, r.c.ID, string(final), int64(moved))
+	}
+	if r.c.Status == campaignstore.StatusStopping && r.c.EndActiveCalls {
+		fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+		if err != nil {
+			return err
+		}
+		for _, f := range fl {
+			rec, err := d.cfg.Store.Recipient(ctx, f.Key, r.c.Shards)
+			if err != nil {
+				return err
+			}
+			if rec.ContactID != "" {
+				if _, err := d.stopContact(ctx, r.plan, rec.ContactID); err != nil {
+					r.log.Warn("stop call of a stopped campaign", "contact_id", rec.ContactID, "error", err.Error())
+				}
+			}
+		}
+	}
+	if err := d.watchdog(ctx, r); err != nil {
+		return err
+	}
+	open, err := d.cfg.Store.Unsettled(ctx, r.c.ID, r.c.Shards)
+	if err != nil || open {
+		return err
+	}
+	to := campaignstore.StatusStopped
+	if r.c.Status != campaignstore.StatusStopping {
+		to = campaignstore.StatusFinished
+	}
+	if _, err := d.cfg.Store.SetStatus(ctx, r.c.ID, r.c.Version, to, reason, now, r.c.EndActiveCalls); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+		return err
+	}
+	r.c.Status = to
+	r.log.Info("campaign ended", "status", to, "swept", moved)
+	return nil
+}
+
+// dialLoop dials for the running campaigns until the budget is spent or nothing is due.
+func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt time.Time) error {
+	for {
+		now := d.cfg.Clock.Now()
+		if !now.Before(deadline) || ctx.Err() != nil || realDeadlineNear(ctx) {
+			return nil
+		}
+		if now.Sub(leaseAt) > d.cfg.LeaseTTL/3 {
+			held, err := d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL)
+			if err != nil {
+				return err
+			}
+			if !held {
+				d.log.Warn("tick lease lost: another dialer took over")
+				return nil
+			}
+			leaseAt = now
+		}
+		demands := make([]pacing.Demand, 0, len(runs))
+		capBound := false
+		anyDue := false
+		for _, r := range runs {
+			want, bound, err := d.want(ctx, r, now)
+			if err != nil {
+				r.log.Warn("pacing inputs", "error", err.Error())
+			}
+			capBound = capBound || bound
+			anyDue = anyDue || len(r.queue) > 0
+			demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: want, Live: r.live})
+		}
+		if !anyDue {
+			return nil // nothing is due: the next tick looks again
+		}
+		grants, err := d.pacer.Plan(now, demands)
+		if err != nil {
+			return err
+		}
+		placed := 0
+		for i, r := range runs {
+			for g := 0; g < grants[i] && len(r.queue) > 0; g++ {
+				k := r.queue[0]
+				r.queue = r.queue[1:]
+				ok, err := d.dialOne(ctx, r, k)
+				if err != nil {
+					r.log.Warn("dial", "recipient_id", k.RecipientID, "error", err.Error())
+				}
+				if ok {
+					placed++
+					r.live++
+				}
+			}
+		}
+		if placed == 0 {
+			wait := d.pacer.NextToken(now).Sub(now)
+			if capBound || wait <= 0 {
+				wait = time.Second
+			}
+			if wait > 5*time.Second {
+				wait = 5 * time.Second
+			}
+			if err := d.cfg.Clock.Sleep(ctx, wait); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// realDeadlineNear is true when the Lambda's own deadline (real time) is less than 10 s away.
+func realDeadlineNear(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 10*time.Second
+}
+
+// want fills the campaign's queue of due recipients and says how many calls it could start:
+// at most its own cap less its live calls, its own rate, and in progressive mode its agents'
+// headroom. bound reports a limit other than the queue.
+func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, error) {
+	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+	if err != nil {
+		return 0, false, err
+	}
+	r.live = len(fl)
+	if now.Before(r.plan.Start) {
+		return 0, false, nil
+	}
+	room := r.plan.MaxConcurrent - r.live
+	bound := false
+	if r.plan.Mode == pacing.Progressive {
+		if now.Sub(r.agentsAt) >= time.Second {
+			r.agents, r.agentsAt = d.agents(ctx, r.plan), now
+		}
+		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.live}.AgentHeadroom()
+		if h < room {
+			room, bound = h, true
+		}
+	}
+	if r.plan.Rate != nil {
+		if a := r.plan.Rate.Available(now); a < room {
+			room, bound = a, true
+		}
+	}
+	if room <= 0 {
+		return 0, true, nil
+	}
+	if len(r.queue) < room {
+		if err := d.fill(ctx, r, now, room); err != nil {
+			return 0, bound, err
+		}
+	}
+	n := min(room, len(r.queue))
+	if r.plan.Rate != nil && n > 0 {
+		r.plan.Rate.Take(now, n)
+	}
+	if n < room && len(r.queue) == 0 {
+		bound = false
+	}
+	return n, bound, nil
+}
+
+// fill reads due recipients, shard by shard from where the last read stopped.
+func (d *Dialer) fill(ctx context.Context, r *run, now time.Time, need int) error {
+	seen := map[string]bool{}
+	for _, k := range r.queue {
+		seen[k.RecipientID] = true
+	}
+	for i := 0; i < r.c.Shards && len(r.queue) < need; i++ {
+		shard := (r.nextShard + i) % r.c.Shards
+		keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, now, need-len(r.queue))
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if !seen[k.RecipientID] {
+				r.queue = append(r.queue, k)
+				seen[k.RecipientID] = true
+			}
+		}
+	}
+	r.nextShard = (r.nextShard + 1) % r.c.Shards
+	return nil
+}
+
+// agents reads AGENTS_AVAILABLE for the campaign's queue: unknown when Connect has no data, the
+// value is null, or the call fails (a progressive campaign then dials nothing).
+func (d *Dialer) agents(ctx context.Context, plan *Plan) pacing.Agents {
+	out, err := d.cfg.Connect.GetCurrentMetricData(ctx, &connect.GetCurrentMetricDataInput{
+		InstanceId: aws.String(plan.Def.InstanceID),
+		Filters: &types.Filters{
+			Queues:   []string{plan.Def.QueueID},
+			Channels: []types.Channel{types.ChannelVoice},
+		},
+		CurrentMetrics: []types.CurrentMetric{{Name: types.CurrentMetricNameAgentsAvailable, Unit: types.UnitCount}},
+	})
+	if err != nil {
+		d.log.Warn("agents available unknown", "campaign_id", plan.Def.CampaignID, "error", err.Error())
+		return pacing.UnknownAgents
+	}
+	for _, res := range out.MetricResults {
+		for _, col := range res.Collections {
+			if col.Metric != nil && col.Metric.Name == types.CurrentMetricNameAgentsAvailable {
+				return pacing.AgentsFromMetric(col.Value)
+			}
+		}
+	}
+	return pacing.UnknownAgents
+}
+
+func (d *Dialer) count(ctx context.Context, campaignID, name string, n int64) {
+	if err := d.cfg.Store.Count(ctx, campaignID, map[string]int64{name: n}); err != nil {
+		d.log.Warn("campaign counters", "campaign_id", campaignID, "error", err.Error())
+	}
+}
+
+
