@@ -288,6 +288,7 @@ func TestFailureClassesAnswerTheirCodeWithinTheBudget(t *testing.T) {
 		{name: "not an object", payload: `["ContactFlowEvent"]`, code: contactflow.BadRequest},
 		{name: "unknown operation", params: map[string]any{"operation": "delete"}, code: contactflow.BadRequest},
 		{name: "invalid number", params: map[string]any{"operation": "optout", "phone_number": "12"}, code: contactflow.InvalidPhoneNumber},
+		{name: "local number without its area code", params: map[string]any{"operation": "optout", "phone_number": "555-0123"}, code: contactflow.IncompletePhoneNumber},
 		{name: "do-not-call table missing", env: map[string]string{contactflow.EnvDoNotCallTable: "no-such-table"}, params: map[string]any{"operation": "optout", "phone_number": "+12025550166"}, code: contactflow.OptOutUnavailable},
 	}
 	for _, tt := range tests {

@@ -43,8 +43,12 @@ const (
 	ConnectUnavailable Code = "CONNECT_UNAVAILABLE"
 	// Timeout: the time budget ran out before Connect or DynamoDB answered.
 	Timeout Code = "TIMEOUT"
-	// InvalidPhoneNumber: no phone number to opt out, or one that cannot be a phone number.
+	// InvalidPhoneNumber: no phone number to opt out, or one that cannot be a phone number (too
+	// short, too long, unknown country code).
 	InvalidPhoneNumber Code = "INVALID_PHONE_NUMBER"
+	// IncompletePhoneNumber: the number to opt out is a local number without its area code
+	// ("555-0123"): no dial would ever match it. The flow should ask for the whole number.
+	IncompletePhoneNumber Code = "INCOMPLETE_PHONE_NUMBER"
 	// OptOutUnavailable: the do-not-call table could not record the opt-out.
 	OptOutUnavailable Code = "OPTOUT_UNAVAILABLE"
 	// Internal: a bug; the log line has the detail.
@@ -53,7 +57,7 @@ const (
 
 // Codes lists every error code, for documentation tests.
 var Codes = []Code{BadRequest, InvalidKey, AttributesTooLarge, ResponseTooLarge, ContactNotFound, Throttled,
-	LimitExceeded, AccessDenied, ConnectUnavailable, Timeout, InvalidPhoneNumber, OptOutUnavailable, Internal}
+	LimitExceeded, AccessDenied, ConnectUnavailable, Timeout, InvalidPhoneNumber, IncompletePhoneNumber, OptOutUnavailable, Internal}
 
 // Failure is an operation's error: a code for the flow, a short message safe to show in the flow
 // (no phone numbers, no SDK text), and the cause for the log line.

@@ -310,7 +310,10 @@ func (h *Handler) optOut(ctx context.Context, ev *Event, p params, inv *invocati
 	}
 	inv.attrs = append(inv.attrs, slog.String("phone", donotcall.Mask(raw)))
 	number, err := donotcall.Normalize(raw, h.cfg.DefaultCountry)
-	if err != nil {
+	switch {
+	case errors.Is(err, donotcall.ErrLocalOnlyNumber):
+		return nil, &Failure{Code: IncompletePhoneNumber, Message: fmt.Sprintf("the number is a local number without its area code (default country %s): ask for the whole number", h.cfg.DefaultCountry), Err: err}
+	case err != nil:
 		return nil, &Failure{Code: InvalidPhoneNumber, Message: fmt.Sprintf("the number is not a phone number (default country %s)", h.cfg.DefaultCountry), Err: err}
 	}
 	inv.attrs[len(inv.attrs)-1] = slog.String("phone", donotcall.Mask(number))

@@ -549,6 +549,12 @@ func TestOptOutRefuses(t *testing.T) {
 		}, nil, InvalidPhoneNumber},
 		{"not a number", map[string]any{"operation": "optout", "phone_number": "call me"}, nil, nil, InvalidPhoneNumber},
 		{"too short", map[string]any{"operation": "optout", "phone_number": "+1202"}, nil, nil, InvalidPhoneNumber},
+		{"too long", map[string]any{"operation": "optout", "phone_number": "+1 202 555 01234"}, nil, nil, InvalidPhoneNumber},
+		// Only possible as a local number: +15550123 would match no dial, so it is not "recorded".
+		{"7-digit US number", map[string]any{"operation": "optout", "phone_number": "555-0123"}, nil, nil, IncompletePhoneNumber},
+		{"7-digit US number as the customer endpoint", map[string]any{"operation": "optout"}, func(cd map[string]any) {
+			cd["CustomerEndpoint"] = map[string]any{"Address": "5550123", "Type": "TELEPHONE_NUMBER"}
+		}, nil, IncompletePhoneNumber},
 		{"table down", map[string]any{"operation": "optout"}, nil, errors.New("operation error DynamoDB: PutItem, https response error StatusCode: 500"), OptOutUnavailable},
 		{"table slow", map[string]any{"operation": "optout"}, nil, fmt.Errorf("operation error DynamoDB: PutItem, %w", context.DeadlineExceeded), Timeout},
 	}
