@@ -772,7 +772,7 @@ func TestTheBudgetBoundsAStalledConnect(t *testing.T) {
 }
 
 func TestTheLambdaDeadlineBoundsTheBudget(t *testing.T) {
-	fx := newFixture(t) // 3s budget
+	fx := newFixture(t) // 2s budget
 	fx.connect.stall = true
 	ctx, cancel := context.WithTimeout(context.Background(), flowbudget.DefaultMargin+200*time.Millisecond)
 	defer cancel()
@@ -782,7 +782,7 @@ func TestTheLambdaDeadlineBoundsTheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The 3s budget would answer after 3s: the Lambda deadline less the margin leaves 200ms.
+	// The 2s budget would answer after 2s: the Lambda deadline less the margin leaves 200ms.
 	// (The margin itself is checked exactly, without a clock, by flowbudget's
 	// TestStartTakesTheEarlierDeadline.)
 	if took := time.Since(start); took > 200*time.Millisecond+250*time.Millisecond {
