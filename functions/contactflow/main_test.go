@@ -360,14 +360,25 @@ func TestNoRetryWhenItCannotFit(t *testing.T) {
 	}
 }
 
+// In fail mode a Connect failure (HTTP 500) fails the invocation, so that Connect retries it and
+// then takes the Error branch; a permanent error or a throttle is still answered as a map, since
+// Connect's retries would only repeat it.
 func TestErrorModeFailTakesTheErrorBranch(t *testing.T) {
 	f := start(t, map[string]string{contactflow.EnvErrorMode: "fail"}, connectsim.Options{})
 	c := f.contact(t, nil)
-	_, err := f.handler.Invoke(context.Background(), event(c, map[string]any{"operation": "get", "keys": "a", "contact_id": "99999999-9999-4999-8999-999999999999"}))
+
+	f.sim.SetFault(connectsim.OpGetContactAttributes, connectsim.Fault{Kind: connectsim.FaultInternal})
+	_, err := f.handler.Invoke(context.Background(), event(c, map[string]any{"operation": "get", "keys": "a"}))
 	var fe *contactflow.FlowError
-	if !errors.As(err, &fe) || fe.Code != contactflow.ContactNotFound {
-		t.Fatalf("error = %v, want CONTACT_NOT_FOUND", err)
+	if !errors.As(err, &fe) || fe.Code != contactflow.ConnectUnavailable {
+		t.Fatalf("error = %v, want CONNECT_UNAVAILABLE", err)
 	}
+
+	f.sim.SetFault(connectsim.OpGetContactAttributes, connectsim.Fault{Kind: connectsim.FaultThrottle})
+	wantCode(t, f.invoke(t, event(c, map[string]any{"operation": "get", "keys": "a"})), contactflow.Throttled)
+	f.sim.ClearFaults()
+
+	wantCode(t, f.invoke(t, event(c, map[string]any{"operation": "get", "keys": "a", "contact_id": "99999999-9999-4999-8999-999999999999"})), contactflow.ContactNotFound)
 	// Successes still answer a map.
 	wantOK(t, f.invoke(t, event(c, map[string]any{"a": "1"})), map[string]string{"count": "1"})
 }

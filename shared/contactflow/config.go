@@ -33,8 +33,9 @@ const (
 	// ErrorModeResult answers result=error with error_code and error_message: the flow branches
 	// on them after the block's Success branch.
 	ErrorModeResult ErrorMode = "result"
-	// ErrorModeFail fails the invocation: the flow takes the block's Error branch (Connect
-	// retries a failed invocation first).
+	// ErrorModeFail fails the invocation for a transient failure (Failure.Transient): Connect
+	// retries it, then the flow takes the block's Error branch. Every other failure is answered
+	// as in ErrorModeResult, so that Connect's retries never repeat it.
 	ErrorModeFail ErrorMode = "fail"
 )
 

@@ -65,6 +65,11 @@ type Failure struct {
 	Code    Code
 	Message string
 	Err     error
+	// Transient is set for a server-side failure (HTTP 5xx, a lost connection) that a new
+	// invocation may well not meet, and that costs no quota to try again: the only failures
+	// worth Connect's retries in ErrorModeFail. Throttles, quotas, timeouts and everything the
+	// caller or the configuration must fix are not transient.
+	Transient bool
 }
 
 func (f *Failure) Error() string {
@@ -80,57 +85,70 @@ func fail(code Code, format string, a ...any) *Failure {
 	return &Failure{Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
-// asFailure returns err as a Failure, classifying errors that are not one as Internal.
-func asFailure(err error) *Failure {
-	var f *Failure
-	if errors.As(err, &f) {
-		return f
-	}
-	return &Failure{Code: Internal, Message: "internal error", Err: err}
-}
-
 // connectFailure classifies an error of a Connect call. The API error is looked at first: when
 // the budget stopped the retries, the last attempt's error (a throttle, say) is the useful answer.
+//
+// Most of Connect's errors reach the SDK as a smithy.GenericAPIError whose fault is unknown (an
+// operation types only the exceptions its model lists): the HTTP status tells a refusal (4xx)
+// from a failure (5xx).
 func connectFailure(op string, err error) *Failure {
 	f := &Failure{Err: fmt.Errorf("%s: %w", op, err)}
 	var apiErr smithy.APIError
 	switch {
 	case errors.As(err, &apiErr):
-		switch apiErr.ErrorCode() {
-		case "ResourceNotFoundException":
+		switch code := apiErr.ErrorCode(); {
+		case code == "ResourceNotFoundException":
 			// Connect answers it for an unknown instance as well as an unknown contact.
 			f.Code, f.Message = ContactNotFound, "Connect found no such contact or instance"
-		case "ContactNotFoundException":
+		case code == "ContactNotFoundException":
 			f.Code, f.Message = ContactNotFound, "Connect found no such contact"
-		case "ThrottlingException", "TooManyRequestsException":
+		case code == "ThrottlingException" || code == "TooManyRequestsException":
 			f.Code, f.Message = Throttled, "Connect throttled the request"
-		case "LimitExceededException":
+		case code == "LimitExceededException":
 			f.Code, f.Message = LimitExceeded, "Connect refused the request: a service quota of the account or instance is used up"
-		case "AccessDeniedException":
+		case accessDeniedCodes[code]:
 			f.Code, f.Message = AccessDenied, "the function may not call Connect for this instance"
-		case "InvalidParameterException", "InvalidRequestException":
+		case code == "InvalidParameterException" || code == "InvalidRequestException":
 			f.Code, f.Message = BadRequest, "Connect rejected the request"
+		case serverFault(err, apiErr):
+			f.Code, f.Message, f.Transient = ConnectUnavailable, "Connect failed", true
 		default:
-			if fault := apiErr.ErrorFault(); fault == smithy.FaultClient {
-				f.Code, f.Message = BadRequest, "Connect rejected the request"
-			} else {
-				f.Code, f.Message = ConnectUnavailable, "Connect failed"
-			}
+			f.Code, f.Message = BadRequest, "Connect rejected the request"
 		}
 	case isTimeout(err):
 		f.Code, f.Message = Timeout, "Connect did not answer within the time budget"
 	default:
-		f.Code, f.Message = ConnectUnavailable, "Connect could not be reached"
+		f.Code, f.Message, f.Transient = ConnectUnavailable, "Connect could not be reached", true
 	}
 	return f
 }
 
-// optOutFailure classifies an error of the do-not-call table.
+// accessDeniedCodes are the error codes of a caller whose credentials are good but who may not
+// do what it asked (AWS common errors: AccessDeniedException 403, NotAuthorized).
+var accessDeniedCodes = map[string]bool{"AccessDeniedException": true, "AccessDenied": true, "NotAuthorized": true}
+
+// serverFault reports whether an API error is the service's failure rather than a refusal of
+// the request: an HTTP status of 500 or more when the response had one, else the error's fault.
+func serverFault(err error, apiErr smithy.APIError) bool {
+	var resp interface{ HTTPStatusCode() int }
+	if errors.As(err, &resp) {
+		return resp.HTTPStatusCode() >= 500
+	}
+	return apiErr.ErrorFault() == smithy.FaultServer
+}
+
+// optOutFailure classifies an error of the do-not-call table. Only a DynamoDB failure (5xx, a
+// lost connection) is transient: a missing table, a throttle or a refused write is not.
 func optOutFailure(err error) *Failure {
 	f := &Failure{Code: OptOutUnavailable, Message: "the do-not-call list could not record the opt-out", Err: err}
 	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) && isTimeout(err) {
+	switch {
+	case errors.As(err, &apiErr):
+		f.Transient = serverFault(err, apiErr)
+	case isTimeout(err):
 		f.Code, f.Message = Timeout, "the do-not-call list did not answer within the time budget"
+	default:
+		f.Transient = true
 	}
 	return f
 }

@@ -78,8 +78,8 @@ func NewHandler(cfg Config, attrs ContactAttributes, optouts OptOutRecorder, log
 	return &Handler{cfg: cfg, attrs: attrs, optouts: optouts, log: log, now: time.Now}, nil
 }
 
-// FlowError is the error of a failed invocation in ErrorModeFail. Its text is "CODE: message",
-// safe for Connect's logs.
+// FlowError is the error of a failed invocation in ErrorModeFail, for a transient failure only
+// (Failure.Transient). Its text is "CODE: message", safe for Connect's logs.
 type FlowError struct {
 	Code    Code
 	Message string
@@ -97,7 +97,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return encodeResponse(resp)
 }
 
-// Handle runs one invocation and returns the response, or a *FlowError in ErrorModeFail.
+// Handle runs one invocation and returns the response, or a *FlowError in ErrorModeFail when
+// the failure is transient. Connect retries a failed invocation (up to three times within the
+// block's timeout), so a failure that would fail again the same way (a bad parameter, a missing
+// contact, a credential problem), re-hit a quota (a throttle, LIMIT_EXCEEDED) or run past the
+// budget (TIMEOUT) is answered as result=error even in ErrorModeFail.
 func (h *Handler) Handle(ctx context.Context, payload []byte) (map[string]string, error) {
 	start := h.now()
 	ctx, cancel := h.cfg.Budget.Start(ctx, start)
@@ -110,7 +114,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (map[string]string
 		return resp, nil
 	}
 	msg := truncate(scrub(f.Message), maxMessageLength)
-	if h.cfg.ErrorMode == ErrorModeFail {
+	if h.cfg.ErrorMode == ErrorModeFail && f.Transient {
 		return nil, &FlowError{Code: f.Code, Message: msg}
 	}
 	return map[string]string{RespResult: ResultError, RespErrorCode: string(f.Code), RespErrorMessage: msg}, nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/flowbudget"
@@ -689,14 +691,74 @@ func TestMalformedEventsAreBadRequests(t *testing.T) {
 	}
 }
 
-func TestErrorModeFailFailsTheInvocation(t *testing.T) {
-	fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
-	_, err := fx.h.Invoke(context.Background(), event(map[string]any{"operation": "optout", "phone_number": "+1 no"}))
-	var fe *FlowError
-	if !errors.As(err, &fe) || fe.Code != InvalidPhoneNumber || !strings.HasPrefix(err.Error(), "INVALID_PHONE_NUMBER: ") {
-		t.Fatalf("error = %v, want a FlowError with INVALID_PHONE_NUMBER", err)
+// httpAPIErr is an API error as the SDK returns one for a code its model does not type: a
+// GenericAPIError of unknown fault inside the HTTP response error that carries the status.
+func httpAPIErr(status int, code string) error {
+	return fmt.Errorf("operation error Connect: GetContactAttributes, %w", &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+		Err:      &smithy.GenericAPIError{Code: code, Message: "m"},
+	})
+}
+
+// In ErrorModeFail only a transient failure fails the invocation: Connect retries a failed
+// invocation up to three times, so a permanent error would run four times, a throttle or a
+// used-up quota would be hit four times, and a timeout would keep the caller waiting past the
+// budget. Those are answered as result=error, as in ErrorModeResult.
+func TestErrorModeFailFailsOnlyTransientFailures(t *testing.T) {
+	big := strings.Repeat("x", MaxAttributeBytes)
+	tests := []struct {
+		name       string
+		params     map[string]any
+		connectErr error // returned by GetContactAttributes
+		listErr    error // returned by the do-not-call list
+		code       Code
+		fails      bool // a FlowError, not a response
+	}{
+		{"Connect internal error", map[string]any{"a": "1"}, apiErr("InternalServiceException", smithy.FaultServer), nil, ConnectUnavailable, true},
+		{"Connect 503 of an unmodelled code", map[string]any{"a": "1"}, httpAPIErr(503, "ServiceUnavailable"), nil, ConnectUnavailable, true},
+		{"Connect unreachable", map[string]any{"a": "1"}, errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), nil, ConnectUnavailable, true},
+		{"do-not-call list unreachable", map[string]any{"operation": "optout"}, nil, errors.New("operation error DynamoDB: PutItem, dial tcp: connection reset"), OptOutUnavailable, true},
+		{"do-not-call list internal error", map[string]any{"operation": "optout"}, nil, &smithy.GenericAPIError{Code: "InternalServerError", Fault: smithy.FaultServer}, OptOutUnavailable, true},
+
+		{"throttled", map[string]any{"a": "1"}, apiErr("ThrottlingException", smithy.FaultClient), nil, Throttled, false},
+		{"throttled, as the SDK returns it", map[string]any{"a": "1"}, httpAPIErr(429, "TooManyRequestsException"), nil, Throttled, false},
+		{"quota used up", map[string]any{"a": "1"}, httpAPIErr(429, "LimitExceededException"), nil, LimitExceeded, false},
+		{"timeout", map[string]any{"a": "1"}, fmt.Errorf("operation error: %w", context.DeadlineExceeded), nil, Timeout, false},
+		{"unknown contact", map[string]any{"a": "1"}, apiErr("ResourceNotFoundException", smithy.FaultClient), nil, ContactNotFound, false},
+		{"access denied", map[string]any{"a": "1"}, httpAPIErr(403, "AccessDeniedException"), nil, AccessDenied, false},
+		{"Connect rejected the request", map[string]any{"a": "1"}, httpAPIErr(400, "SomethingNewException"), nil, BadRequest, false},
+		{"do-not-call table missing", map[string]any{"operation": "optout"}, nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Fault: smithy.FaultClient}, OptOutUnavailable, false},
+		{"do-not-call table throttled", map[string]any{"operation": "optout"}, nil, httpAPIErr(400, "ProvisionedThroughputExceededException"), OptOutUnavailable, false},
+		{"unknown operation", map[string]any{"operation": "delete"}, nil, nil, BadRequest, false},
+		{"invalid key", map[string]any{"not a key": "1"}, nil, nil, InvalidKey, false},
+		{"attributes too large", map[string]any{"a": big}, nil, nil, AttributesTooLarge, false},
+		{"invalid number", map[string]any{"operation": "optout", "phone_number": "+1 no"}, nil, nil, InvalidPhoneNumber, false},
+		{"local number", map[string]any{"operation": "optout", "phone_number": "555-0123"}, nil, nil, IncompletePhoneNumber, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
+			fx.connect.getErr, fx.list.err = tt.connectErr, tt.listErr
+			out, err := fx.h.Invoke(context.Background(), event(tt.params))
+			if tt.fails {
+				var fe *FlowError
+				if !errors.As(err, &fe) || fe.Code != tt.code || !strings.HasPrefix(err.Error(), string(tt.code)+": ") || out != nil {
+					t.Fatalf("Invoke = %s, %v; want a failed invocation with %s", out, err, tt.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Invoke failed the invocation (%v): want result=error %s", err, tt.code)
+			}
+			var resp map[string]string
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, resp, tt.code)
+		})
 	}
 	// Success is still a response.
+	fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
 	if resp := fx.invoke(t, event(map[string]any{"a": "1"})); resp[RespResult] != ResultOK {
 		t.Errorf("response %v", resp)
 	}
