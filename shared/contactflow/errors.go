@@ -39,6 +39,10 @@ const (
 	LimitExceeded Code = "LIMIT_EXCEEDED"
 	// AccessDenied: the function's role may not call Connect for this instance.
 	AccessDenied Code = "ACCESS_DENIED"
+	// InvalidCredentials: Connect refused the function's credentials: expired, unknown or
+	// badly signed (ExpiredTokenException, UnrecognizedClientException, InvalidSignatureException,
+	// ...). The parameters are not at fault: the function's role or its session is.
+	InvalidCredentials Code = "INVALID_CREDENTIALS"
 	// ConnectUnavailable: Connect failed (5xx, connection error) on every attempt the budget allowed.
 	ConnectUnavailable Code = "CONNECT_UNAVAILABLE"
 	// Timeout: the time budget ran out before Connect or DynamoDB answered.
@@ -57,7 +61,7 @@ const (
 
 // Codes lists every error code, for documentation tests.
 var Codes = []Code{BadRequest, InvalidKey, AttributesTooLarge, ResponseTooLarge, ContactNotFound, Throttled,
-	LimitExceeded, AccessDenied, ConnectUnavailable, Timeout, InvalidPhoneNumber, IncompletePhoneNumber, OptOutUnavailable, Internal}
+	LimitExceeded, AccessDenied, InvalidCredentials, ConnectUnavailable, Timeout, InvalidPhoneNumber, IncompletePhoneNumber, OptOutUnavailable, Internal}
 
 // Failure is an operation's error: a code for the flow, a short message safe to show in the flow
 // (no phone numbers, no SDK text), and the cause for the log line.
@@ -108,6 +112,8 @@ func connectFailure(op string, err error) *Failure {
 			f.Code, f.Message = LimitExceeded, "Connect refused the request: a service quota of the account or instance is used up"
 		case accessDeniedCodes[code]:
 			f.Code, f.Message = AccessDenied, "the function may not call Connect for this instance"
+		case credentialCodes[code]:
+			f.Code, f.Message = InvalidCredentials, "Connect refused the function's credentials (expired, unknown or badly signed)"
 		case code == "InvalidParameterException" || code == "InvalidRequestException":
 			f.Code, f.Message = BadRequest, "Connect rejected the request"
 		case serverFault(err, apiErr):
@@ -126,6 +132,17 @@ func connectFailure(op string, err error) *Failure {
 // accessDeniedCodes are the error codes of a caller whose credentials are good but who may not
 // do what it asked (AWS common errors: AccessDeniedException 403, NotAuthorized).
 var accessDeniedCodes = map[string]bool{"AccessDeniedException": true, "AccessDenied": true, "NotAuthorized": true}
+
+// credentialCodes are the error codes of credentials or a signature that AWS refused (AWS
+// common errors: ExpiredTokenException 403, UnrecognizedClientException 403,
+// InvalidClientTokenId 403, IncompleteSignature, MissingAuthenticationToken, RequestExpired;
+// InvalidSignatureException and SignatureDoesNotMatch for a bad signature).
+var credentialCodes = map[string]bool{
+	"ExpiredTokenException": true, "ExpiredToken": true, "UnrecognizedClientException": true,
+	"InvalidClientTokenId": true, "InvalidSignatureException": true, "SignatureDoesNotMatch": true,
+	"IncompleteSignature": true, "MissingAuthenticationToken": true, "MissingAuthenticationTokenException": true,
+	"RequestExpired": true,
+}
 
 // serverFault reports whether an API error is the service's failure rather than a refusal of
 // the request: an HTTP status of 500 or more when the response had one, else the error's fault.

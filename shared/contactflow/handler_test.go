@@ -374,6 +374,15 @@ func TestConnectErrorsBecomeCodes(t *testing.T) {
 		{"throttled after the retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiErr("ThrottlingException", smithy.FaultClient)}, Throttled, ""},
 		{"throttled and no time to retry", errors.Join(apiErr("ThrottlingException", smithy.FaultClient), flowbudget.ErrNoTimeForRetry), Throttled, ""},
 		{"access denied", apiErr("AccessDeniedException", smithy.FaultClient), AccessDenied, ""},
+		{"access denied, as the SDK returns it", httpAPIErr(403, "AccessDeniedException"), AccessDenied, "the function may not call Connect for this instance"},
+		// Credentials are not parameters: not BAD_REQUEST, and not CONNECT_UNAVAILABLE either
+		// (the SDK gives these untyped errors an unknown fault).
+		{"expired credentials", httpAPIErr(403, "ExpiredTokenException"), InvalidCredentials, "Connect refused the function's credentials (expired, unknown or badly signed)"},
+		{"unknown access key", httpAPIErr(403, "UnrecognizedClientException"), InvalidCredentials, ""},
+		{"bad signature", httpAPIErr(403, "InvalidSignatureException"), InvalidCredentials, ""},
+		{"unknown client token", httpAPIErr(403, "InvalidClientTokenId"), InvalidCredentials, ""},
+		{"unknown refusal, as the SDK returns it", httpAPIErr(400, "SomethingNewException"), BadRequest, ""},
+		{"unknown failure, as the SDK returns it", httpAPIErr(502, "BadGateway"), ConnectUnavailable, ""},
 		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), BadRequest, ""},
 		{"unknown client error", apiErr("SomethingNewException", smithy.FaultClient), BadRequest, ""},
 		{"internal", apiErr("InternalServiceException", smithy.FaultServer), ConnectUnavailable, ""},

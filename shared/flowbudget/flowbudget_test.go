@@ -3,11 +3,13 @@ package flowbudget
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 func TestParse(t *testing.T) {
@@ -204,5 +206,24 @@ func TestTheDefaultFlowBudgetFitsTheBlocksDefaultTimeout(t *testing.T) {
 	}
 	if err := b.ValidateFlow(); err != nil {
 		t.Error(err)
+	}
+}
+
+// The SDK's standard retryer counts LimitExceededException as a throttle; in a flow it is a
+// used-up quota that no retry within seconds can fix, so it is not retried. Real throttles are.
+func TestRetryerDoesNotRetryAUsedUpQuota(t *testing.T) {
+	inner := retry.NewStandard()
+	r := NewRetryer(inner, DefaultFlow())
+	quota := fmt.Errorf("operation error Connect: UpdateContactAttributes, %w", &smithy.GenericAPIError{Code: "LimitExceededException"})
+	if !inner.IsErrorRetryable(quota) {
+		t.Fatal("the SDK's retryer no longer retries LimitExceededException: this wrapper may go")
+	}
+	if r.IsErrorRetryable(quota) {
+		t.Error("LimitExceededException is retried")
+	}
+	for _, code := range []string{"ThrottlingException", "TooManyRequestsException"} {
+		if !r.IsErrorRetryable(&smithy.GenericAPIError{Code: code}) {
+			t.Errorf("%s is not retried", code)
+		}
 	}
 }
