@@ -74,6 +74,8 @@ type Failure struct {
 	// worth Connect's retries in ErrorModeFail. Throttles, quotas, timeouts and everything the
 	// caller or the configuration must fix are not transient.
 	Transient bool
+	// Stack is the goroutine's stack when the failure is a recovered panic, for the log line.
+	Stack string
 }
 
 func (f *Failure) Error() string {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"maps"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,8 @@ type Handler struct {
 	optouts OptOutRecorder
 	log     *slog.Logger
 	now     func() time.Time
+	// encode writes the response; tests replace it to fail.
+	encode func(map[string]string) ([]byte, error)
 }
 
 // NewHandler returns a handler that reaches Connect through attrs and the do-not-call list
@@ -75,7 +78,7 @@ func NewHandler(cfg Config, attrs ContactAttributes, optouts OptOutRecorder, log
 	if attrs == nil || optouts == nil || log == nil {
 		return nil, errors.New("contactflow: attrs, optouts and log are required")
 	}
-	return &Handler{cfg: cfg, attrs: attrs, optouts: optouts, log: log, now: time.Now}, nil
+	return &Handler{cfg: cfg, attrs: attrs, optouts: optouts, log: log, now: time.Now, encode: encodeResponse}, nil
 }
 
 // FlowError is the error of a failed invocation in ErrorModeFail, for a transient failure only
@@ -87,14 +90,26 @@ type FlowError struct {
 
 func (e *FlowError) Error() string { return string(e.Code) + ": " + e.Message }
 
+// internalResponse is the answer when the response itself cannot be encoded: written out, so
+// that it cannot fail in turn.
+var internalResponse = []byte(`{"error_code":"INTERNAL","error_message":"internal error","result":"error"}`)
+
 // Invoke implements lambda.Handler: it takes the raw payload, so that a malformed event is
-// answered with BAD_REQUEST like any other error instead of failing in the runtime's decoder.
+// answered with BAD_REQUEST like any other error instead of failing in the runtime's decoder,
+// and a response that cannot be encoded with INTERNAL instead of a Lambda error.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	resp, err := h.Handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	return encodeResponse(resp)
+	out, err := h.encode(resp)
+	if err != nil {
+		// The invocation's line is written already; this one says why its answer changed.
+		h.log.LogAttrs(ctx, slog.LevelError, "contact-flow response not encodable", append(requestID(ctx),
+			slog.String("outcome", ResultError), slog.String("error_code", string(Internal)), slog.String("error", scrub(err.Error())))...)
+		return internalResponse, nil
+	}
+	return out, nil
 }
 
 // Handle runs one invocation and returns the response, or a *FlowError in ErrorModeFail when
@@ -108,7 +123,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (map[string]string
 	defer cancel()
 
 	inv := &invocation{}
-	resp, f := h.run(ctx, payload, inv)
+	resp, f := h.runRecovering(ctx, payload, inv)
 	h.logInvocation(ctx, inv, f, h.now().Sub(start))
 	if f == nil {
 		return resp, nil
@@ -127,6 +142,17 @@ type invocation struct {
 	op         Operation
 	// attrs are what the operation adds to the log line.
 	attrs []slog.Attr
+}
+
+// runRecovering is run with a panic turned into an Internal failure that keeps the stack for
+// the log line: the flow still gets a flat map, and Connect no retry of a bug.
+func (h *Handler) runRecovering(ctx context.Context, payload []byte, inv *invocation) (resp map[string]string, f *Failure) {
+	defer func() {
+		if v := recover(); v != nil {
+			resp, f = nil, &Failure{Code: Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", v), Stack: string(debug.Stack())}
+		}
+	}()
+	return h.run(ctx, payload, inv)
 }
 
 func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map[string]string, *Failure) {
@@ -341,10 +367,8 @@ func (h *Handler) optOut(ctx context.Context, ev *Event, p params, inv *invocati
 
 // logInvocation writes the one line of an invocation.
 func (h *Handler) logInvocation(ctx context.Context, inv *invocation, f *Failure, took time.Duration) {
-	attrs := make([]slog.Attr, 0, 9+len(inv.attrs))
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
-	}
+	attrs := make([]slog.Attr, 0, 10+len(inv.attrs))
+	attrs = append(attrs, requestID(ctx)...)
 	attrs = append(attrs,
 		slog.String("contact_id", inv.contactID),
 		slog.String("instance_id", inv.instanceID),
@@ -364,10 +388,21 @@ func (h *Handler) logInvocation(ctx context.Context, inv *invocation, f *Failure
 		} else {
 			attrs = append(attrs, slog.String("error", scrub(f.Message)))
 		}
+		if f.Stack != "" {
+			attrs = append(attrs, slog.String("stack", scrub(f.Stack)))
+		}
 	}
 	attrs = append(attrs, slog.Int64("duration_ms", took.Milliseconds()))
 	attrs = append(attrs, inv.attrs...)
 	h.log.LogAttrs(ctx, level, "contact-flow invocation", attrs...)
+}
+
+// requestID is the log attribute of the Lambda request ID, when the context has one.
+func requestID(ctx context.Context) []slog.Attr {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return []slog.Attr{slog.String("request_id", lc.AwsRequestID)}
+	}
+	return nil
 }
 
 // encodeResponse writes the response as Connect reads it, without HTML escaping (which would

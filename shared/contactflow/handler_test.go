@@ -886,3 +886,107 @@ func TestEveryCodeIsDistinctAndUppercase(t *testing.T) {
 		seen[c] = true
 	}
 }
+
+// panickingList is a do-not-call list with a bug: it panics, quoting the number.
+type panickingList struct{}
+
+func (panickingList) Record(_ context.Context, e donotcall.Entry) (bool, error) {
+	panic("cannot record " + e.PhoneNumber)
+}
+
+// panickingConnect is a Connect client with a bug.
+type panickingConnect struct{ fakeConnect }
+
+func (*panickingConnect) GetContactAttributes(context.Context, *connect.GetContactAttributesInput, ...func(*connect.Options)) (*connect.GetContactAttributesOutput, error) {
+	var attrs map[string]string
+	attrs["x"] = "y" // assignment to entry in nil map
+	return nil, nil
+}
+
+// invokeNoPanic calls Invoke and turns a panic into a test failure.
+func invokeNoPanic(t *testing.T, h *Handler, payload []byte) (out []byte, err error) {
+	t.Helper()
+	defer func() {
+		if v := recover(); v != nil {
+			t.Fatalf("Invoke panicked: %v", v)
+		}
+	}()
+	return h.Invoke(context.Background(), payload)
+}
+
+// A bug answers a flat map with INTERNAL, in either error mode, and logs the stack without the
+// caller's number.
+func TestAPanicIsAnsweredInternal(t *testing.T) {
+	tests := []struct {
+		name   string
+		mode   ErrorMode
+		attrs  ContactAttributes
+		list   OptOutRecorder
+		params map[string]any
+		frame  string // a function the stack must name
+	}{
+		{"opt-out list panics", ErrorModeResult, newFakeConnect(), panickingList{}, map[string]any{"operation": "optout", "phone_number": "+1 202 555 0123"}, "contactflow.panickingList.Record"},
+		{"Connect client panics, fail mode", ErrorModeFail, &panickingConnect{}, &fakeList{}, map[string]any{"operation": "get", "keys": "a"}, "contactflow.(*panickingConnect).GetContactAttributes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.ErrorMode = tt.mode
+			var logs bytes.Buffer
+			h, err := NewHandler(cfg, tt.attrs, tt.list, slog.New(slog.NewJSONHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := invokeNoPanic(t, h, event(tt.params))
+			if err != nil {
+				t.Fatalf("Invoke error %v, want a response", err)
+			}
+			var resp map[string]string
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatalf("response %s: %v", out, err)
+			}
+			want := map[string]string{RespResult: ResultError, RespErrorCode: "INTERNAL", RespErrorMessage: "internal error"}
+			if !maps.Equal(resp, want) {
+				t.Errorf("response = %v, want %v", resp, want)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", logs.String(), err)
+			}
+			stack, _ := line["stack"].(string)
+			if line["level"] != "ERROR" || line["error_code"] != "INTERNAL" || !strings.Contains(stack, "goroutine ") || !strings.Contains(stack, tt.frame) {
+				t.Errorf("log line = %v, want ERROR INTERNAL with a stack naming %s", line, tt.frame)
+			}
+			if !strings.HasPrefix(fmt.Sprint(line["error"]), "panic: ") {
+				t.Errorf("log error = %v, want the panic", line["error"])
+			}
+			for _, clear := range []string{"2025550123", "202 555 0123"} {
+				if strings.Contains(logs.String(), clear) {
+					t.Errorf("log has the number in clear: %s", logs.String())
+				}
+			}
+		})
+	}
+}
+
+// A response that cannot be encoded becomes INTERNAL, not a Lambda error.
+func TestAnEncodingFailureIsAnsweredInternal(t *testing.T) {
+	fx := newFixture(t)
+	fx.h.encode = func(map[string]string) ([]byte, error) { return nil, errors.New("json: unsupported value") }
+	out, err := invokeNoPanic(t, fx.h, event(map[string]any{"a": "1"}))
+	if err != nil {
+		t.Fatalf("Invoke error %v, want a response", err)
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	want := map[string]string{RespResult: ResultError, RespErrorCode: "INTERNAL", RespErrorMessage: "internal error"}
+	if !maps.Equal(resp, want) {
+		t.Errorf("response = %v, want %v", resp, want)
+	}
+	lines := strings.Split(strings.TrimSpace(fx.logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"level":"ERROR"`) || !strings.Contains(lines[1], `"error_code":"INTERNAL"`) || !strings.Contains(lines[1], "json: unsupported value") {
+		t.Errorf("log = %s, want the invocation's line and an ERROR line for the encoding failure", fx.logs)
+	}
+}
