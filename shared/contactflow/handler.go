@@ -158,10 +158,6 @@ func (h *Handler) runRecovering(ctx context.Context, payload []byte, inv *invoca
 func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map[string]string, *Failure) {
 	ev, err := DecodeEvent(payload)
 	if err != nil {
-		var dup *DuplicateParameterError
-		if errors.As(err, &dup) {
-			return nil, &Failure{Code: BadRequest, Message: fmt.Sprintf("parameter %s is given more than once", quoteKey(dup.Name)), Err: err}
-		}
 		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
 	}
 	cd := &ev.Details.ContactData

@@ -615,32 +615,6 @@ func TestControlParameterNamesInAnotherCaseAreRefused(t *testing.T) {
 	}
 }
 
-// Connect's payload is a JSON object: a parameter named twice would keep only its last value,
-// silently. It is refused instead.
-func TestDuplicateParametersAreRefused(t *testing.T) {
-	tests := []struct {
-		name, params, want string
-	}{
-		{"same name", `{"tier": "gold", "tier": "silver"}`, `parameter "tier" is given more than once`},
-		{"escaped the second time", `{"operation": "get", "keys": "a", "op\u0065ration": "update"}`, `parameter "operation" is given more than once`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fx := newFixture(t)
-			payload := `{"Name": "ContactFlowEvent", "Details": {"ContactData": {"ContactId": "` + testContact + `", "InitialContactId": "` + testInitial +
-				`", "InstanceARN": "` + testInstanceARN + `"}, "Parameters": ` + tt.params + `}}`
-			resp := fx.invoke(t, []byte(payload))
-			wantError(t, resp, BadRequest)
-			if resp[RespErrorMessage] != tt.want {
-				t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.want)
-			}
-			if fx.connect.gets != 0 || len(fx.connect.updates) != 0 {
-				t.Errorf("Connect was called: %d gets, %d updates", fx.connect.gets, len(fx.connect.updates))
-			}
-		})
-	}
-}
-
 // The event's contact IDs go to the log line, to Connect and into the do-not-call table: a
 // malformed one is refused before any of that, and never logged.
 func TestInvalidContactIDsInTheEventAreRefused(t *testing.T) {
