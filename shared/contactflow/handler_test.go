@@ -877,15 +877,27 @@ func (*panickingConnect) GetContactAttributes(context.Context, *connect.GetConta
 	return nil, nil
 }
 
-// invokeNoPanic calls Invoke and turns a panic into a test failure.
-func invokeNoPanic(t *testing.T, h *Handler, payload []byte) (out []byte, err error) {
+// wantInternal invokes h and checks that it answered exactly the INTERNAL map, without
+// panicking or failing the invocation.
+func wantInternal(t *testing.T, h *Handler, payload []byte) {
 	t.Helper()
 	defer func() {
 		if v := recover(); v != nil {
 			t.Fatalf("Invoke panicked: %v", v)
 		}
 	}()
-	return h.Invoke(context.Background(), payload)
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke error %v, want a response", err)
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	want := map[string]string{RespResult: ResultError, RespErrorCode: "INTERNAL", RespErrorMessage: "internal error"}
+	if !maps.Equal(resp, want) {
+		t.Errorf("response = %v, want %v", resp, want)
+	}
 }
 
 // A bug answers a flat map with INTERNAL, in either error mode, and logs the stack without the
@@ -911,18 +923,7 @@ func TestAPanicIsAnsweredInternal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := invokeNoPanic(t, h, event(tt.params))
-			if err != nil {
-				t.Fatalf("Invoke error %v, want a response", err)
-			}
-			var resp map[string]string
-			if err := json.Unmarshal(out, &resp); err != nil {
-				t.Fatalf("response %s: %v", out, err)
-			}
-			want := map[string]string{RespResult: ResultError, RespErrorCode: "INTERNAL", RespErrorMessage: "internal error"}
-			if !maps.Equal(resp, want) {
-				t.Errorf("response = %v, want %v", resp, want)
-			}
+			wantInternal(t, h, event(tt.params))
 			var line map[string]any
 			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
 				t.Fatalf("log %q: %v", logs.String(), err)
@@ -947,18 +948,7 @@ func TestAPanicIsAnsweredInternal(t *testing.T) {
 func TestAnEncodingFailureIsAnsweredInternal(t *testing.T) {
 	fx := newFixture(t)
 	fx.h.encode = func(map[string]string) ([]byte, error) { return nil, errors.New("json: unsupported value") }
-	out, err := invokeNoPanic(t, fx.h, event(map[string]any{"a": "1"}))
-	if err != nil {
-		t.Fatalf("Invoke error %v, want a response", err)
-	}
-	var resp map[string]string
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("response %s: %v", out, err)
-	}
-	want := map[string]string{RespResult: ResultError, RespErrorCode: "INTERNAL", RespErrorMessage: "internal error"}
-	if !maps.Equal(resp, want) {
-		t.Errorf("response = %v, want %v", resp, want)
-	}
+	wantInternal(t, fx.h, event(map[string]any{"a": "1"}))
 	lines := strings.Split(strings.TrimSpace(fx.logs.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], `"level":"ERROR"`) || !strings.Contains(lines[1], `"error_code":"INTERNAL"`) || !strings.Contains(lines[1], "json: unsupported value") {
 		t.Errorf("log = %s, want the invocation's line and an ERROR line for the encoding failure", fx.logs)
