@@ -69,8 +69,8 @@ type Failure struct {
 	Code    Code
 	Message string
 	Err     error
-	// Transient is set for a server-side failure (HTTP 5xx, a lost connection) that a new
-	// invocation may well not meet, and that costs no quota to try again: the only failures
+	// Transient is set for a server-side failure (HTTP 5xx, a lost connection), which a new
+	// invocation may not meet again and which costs no quota to try again: the only failures
 	// worth Connect's retries in ErrorModeFail. Throttles, quotas, timeouts and everything the
 	// caller or the configuration must fix are not transient.
 	Transient bool
