@@ -20,12 +20,16 @@ const (
 	// contactFlowTimeout is the longest budget a flow may configure (7 s): Connect's block waits
 	// at most 8 s, cold start and network included, so an invocation still running after 7 s is
 	// answering a contact that has already left down the Error branch. The function's own budget
-	// (FLOW_BUDGET, 3 s) answers well before it; raising FLOW_BUDGET up to 7 s needs no change
-	// here (the Lambda deadline, less a 250 ms margin, then bounds the budget).
+	// (FLOW_BUDGET, 2 s by default) answers well before it; raising FLOW_BUDGET up to 7 s needs
+	// no change here (the Lambda deadline, less a 250 ms margin, then bounds the budget).
 	contactFlowTimeout  = flowbudget.MaxFlowBudget
 	contactFlowMemoryMB = 256
-	contactFlowBudget   = "3s"
 )
+
+// contactFlowBudget is FLOW_BUDGET unless the context key flowBudget sets it: the function's
+// default (2s), 1 s below the Invoke AWS Lambda function block's default timeout of 3 s, so a
+// flow that keeps the block's default still hears the function's error_code.
+var contactFlowBudget = flowbudget.DefaultFlowBudget.String()
 
 // contactFlowResources are what the contact-flow capability creates; the dialer reads the
 // do-not-call table.

@@ -103,6 +103,10 @@ func TestContactFlowFunction(t *testing.T) {
 	if cfg.Budget.Total > flowbudget.MaxFlowBudget || cfg.ErrorMode != contactflow.ErrorModeResult {
 		t.Errorf("config %+v", cfg)
 	}
+	// The block's default timeout is 3 s: the default budget keeps a second of it.
+	if vars[contactflow.EnvBudget] != "2s" {
+		t.Errorf("%s = %v, want 2s (1 s below the block's default timeout of 3 s)", contactflow.EnvBudget, vars[contactflow.EnvBudget])
+	}
 	if budget, _ := flowbudget.Parse(vars[contactflow.EnvBudget].(string)); float64(budget.Total.Seconds()) >= fn["Timeout"].(float64) {
 		t.Errorf("budget %v does not leave room before the %v s timeout", vars[contactflow.EnvBudget], fn["Timeout"])
 	}

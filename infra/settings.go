@@ -63,7 +63,8 @@ type Settings struct {
 	AssetsDir string
 
 	// FlowBudget, FlowErrorMode and DefaultCountry set the contact-flow function's FLOW_BUDGET,
-	// ERROR_MODE and DEFAULT_COUNTRY; empty keeps the function's defaults (3s, result, US).
+	// ERROR_MODE and DEFAULT_COUNTRY; empty keeps the function's defaults (2s, result, US). A
+	// FlowBudget above 2s needs the flow's block timeout raised above its default of 3s.
 	FlowBudget     string
 	FlowErrorMode  string
 	DefaultCountry string

@@ -72,7 +72,7 @@ func TestLoadSettingsRejectsBadContext(t *testing.T) {
 		{"bad stack name", map[string]any{keyInstanceARN: exampleInstanceARN, keyStackName: "1stack"}, []string{`"stackName"`}},
 		{"near-miss key", map[string]any{"instanceARN": exampleInstanceARN}, []string{`unknown context key "instanceARN": did you mean "instanceArn"?`, `"instanceArn" is required`}},
 		{"near-miss optional key", map[string]any{keyInstanceARN: exampleInstanceARN, "auth_cognito": "true"}, []string{`unknown context key "auth_cognito": did you mean "authCognito"?`}},
-		{"flow budget over 7s", map[string]any{keyInstanceARN: exampleInstanceARN, keyFlowBudget: "8s"}, []string{`context "flowBudget"`, "7s", "-c flowBudget="}},
+		{"flow budget over 7s", map[string]any{keyInstanceARN: exampleInstanceARN, keyFlowBudget: "8s"}, []string{`context "flowBudget"`, "7s", "3s unless the flow raises it", "-c flowBudget="}},
 		{"flow budget not a duration", map[string]any{keyInstanceARN: exampleInstanceARN, keyFlowBudget: "3"}, []string{`context "flowBudget"`}},
 		{"flow error mode", map[string]any{keyInstanceARN: exampleInstanceARN, keyFlowErrorMode: "crash"}, []string{`context "flowErrorMode"`, `"crash"`}},
 		{"default country", map[string]any{keyInstanceARN: exampleInstanceARN, keyDefaultCountry: "England"}, []string{`context "defaultCountry"`, `"ENGLAND"`}},

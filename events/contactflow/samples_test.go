@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
@@ -44,8 +45,8 @@ func TestEverySampleDecodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			cd := ev.Details.ContactData
-			if ev.Name != "ContactFlowEvent" || cd.InstanceARN == "" || cd.ContactID == "" || cd.InitialContactID == "" || cd.Channel == "" {
-				t.Errorf("decoded %+v: name, instance, contact IDs and channel must be set", ev)
+			if ev.Name != "ContactFlowEvent" || cd.InstanceARN == "" || cd.ContactID == "" || cd.InitialContactID == "" {
+				t.Errorf("decoded %+v: name, instance and contact IDs must be set", ev)
 			}
 			op := contactflow.OpUpdate
 			if raw, ok := ev.Details.Parameters[contactflow.ParamOperation]; ok {
@@ -104,6 +105,40 @@ func TestRealShapedSampleKeepsNonStringParameters(t *testing.T) {
 	}
 	if ev.Details.ContactData.Attributes["greeting"] != "こんにちは" {
 		t.Errorf("attributes = %v", ev.Details.ContactData.Attributes)
+	}
+}
+
+// Connect sends the contact's queue as an object (ARN, Name, OutboundCallerId), as in the
+// example request of the Amazon Connect Administrator Guide (Invoke Lambda functions) and the
+// Lambda Developer Guide (Using Lambda with Amazon Connect); it is null before the flow sets a
+// queue. The real-shaped sample carries the object, and the function, which does not use the
+// queue, decodes it.
+func TestRealShapedSampleHasTheQueueAsConnectSendsIt(t *testing.T) {
+	payload, err := os.ReadFile("update-real-shaped.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Details struct {
+			ContactData struct {
+				InstanceARN string
+				Queue       *struct {
+					ARN, Name        string
+					OutboundCallerId *struct{ Address, Type string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	cd := raw.Details.ContactData
+	q := cd.Queue
+	if q == nil || !strings.HasPrefix(q.ARN, cd.InstanceARN+"/queue/") || q.Name == "" || q.OutboundCallerId == nil || q.OutboundCallerId.Type != "TELEPHONE_NUMBER" {
+		t.Fatalf("Queue = %+v, want an object with the queue's ARN under %s, a Name and an OutboundCallerId", q, cd.InstanceARN)
+	}
+	if _, err := contactflow.DecodeEvent(payload); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
@@ -80,8 +84,9 @@ func sharedDynalite(t testing.TB) *dynalitetest.Server {
 	return dynalite
 }
 
-// start wires the function with env (on top of DO_NOT_CALL_TABLE) to a fresh connectsim.
-func start(t testing.TB, env map[string]string, opts connectsim.Options) *fn {
+// start wires the function with env (on top of DO_NOT_CALL_TABLE) to a fresh connectsim;
+// connectOpt may point the Connect client elsewhere.
+func start(t testing.TB, env map[string]string, opts connectsim.Options, connectOpt ...func(*connect.Options)) *fn {
 	t.Helper()
 	sim := simtest.Start(t, opts)
 	ddb := sharedDynalite(t)
@@ -89,10 +94,11 @@ func start(t testing.TB, env map[string]string, opts connectsim.Options) *fn {
 	maps.Copy(all, env)
 	logs := &logcapture.Buffer{}
 	h, err := newHandler(wiring{
-		getenv:    func(k string) string { return all[k] },
-		aws:       sim.AWSConfig(),
-		log:       slog.New(slog.NewJSONHandler(logs, nil)),
-		dynamoOpt: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ddb.URL) }},
+		getenv:     func(k string) string { return all[k] },
+		aws:        sim.AWSConfig(),
+		log:        slog.New(slog.NewJSONHandler(logs, nil)),
+		connectOpt: connectOpt,
+		dynamoOpt:  []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ddb.URL) }},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -288,6 +294,7 @@ func TestFailureClassesAnswerTheirCodeWithinTheBudget(t *testing.T) {
 		{name: "not an object", payload: `["ContactFlowEvent"]`, code: contactflow.BadRequest},
 		{name: "unknown operation", params: map[string]any{"operation": "delete"}, code: contactflow.BadRequest},
 		{name: "invalid number", params: map[string]any{"operation": "optout", "phone_number": "12"}, code: contactflow.InvalidPhoneNumber},
+		{name: "local number without its area code", params: map[string]any{"operation": "optout", "phone_number": "555-0123"}, code: contactflow.IncompletePhoneNumber},
 		{name: "do-not-call table missing", env: map[string]string{contactflow.EnvDoNotCallTable: "no-such-table"}, params: map[string]any{"operation": "optout", "phone_number": "+12025550166"}, code: contactflow.OptOutUnavailable},
 	}
 	for _, tt := range tests {
@@ -359,14 +366,25 @@ func TestNoRetryWhenItCannotFit(t *testing.T) {
 	}
 }
 
+// In fail mode a Connect failure (HTTP 500) fails the invocation, so that Connect retries it and
+// then takes the Error branch; a permanent error or a throttle is still answered as a map, since
+// Connect's retries would only repeat it.
 func TestErrorModeFailTakesTheErrorBranch(t *testing.T) {
 	f := start(t, map[string]string{contactflow.EnvErrorMode: "fail"}, connectsim.Options{})
 	c := f.contact(t, nil)
-	_, err := f.handler.Invoke(context.Background(), event(c, map[string]any{"operation": "get", "keys": "a", "contact_id": "99999999-9999-4999-8999-999999999999"}))
+
+	f.sim.SetFault(connectsim.OpGetContactAttributes, connectsim.Fault{Kind: connectsim.FaultInternal})
+	_, err := f.handler.Invoke(context.Background(), event(c, map[string]any{"operation": "get", "keys": "a"}))
 	var fe *contactflow.FlowError
-	if !errors.As(err, &fe) || fe.Code != contactflow.ContactNotFound {
-		t.Fatalf("error = %v, want CONTACT_NOT_FOUND", err)
+	if !errors.As(err, &fe) || fe.Code != contactflow.ConnectUnavailable {
+		t.Fatalf("error = %v, want CONNECT_UNAVAILABLE", err)
 	}
+
+	f.sim.SetFault(connectsim.OpGetContactAttributes, connectsim.Fault{Kind: connectsim.FaultThrottle})
+	wantCode(t, f.invoke(t, event(c, map[string]any{"operation": "get", "keys": "a"})), contactflow.Throttled)
+	f.sim.ClearFaults()
+
+	wantCode(t, f.invoke(t, event(c, map[string]any{"operation": "get", "keys": "a", "contact_id": "99999999-9999-4999-8999-999999999999"})), contactflow.ContactNotFound)
 	// Successes still answer a map.
 	wantOK(t, f.invoke(t, event(c, map[string]any{"a": "1"})), map[string]string{"count": "1"})
 }
@@ -400,6 +418,67 @@ func event(c connectsim.ContactView, params map[string]any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// refusingConnect answers every request as Connect answers a refusal: the status, the error type
+// in X-Amzn-ErrorType (with the suffix Connect's front end adds) and a JSON message, and counts
+// the requests.
+type refusingConnect struct {
+	status int
+	code   string
+	mu     sync.Mutex
+	paths  []string
+}
+
+func (c *refusingConnect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.paths = append(c.paths, r.Method+" "+r.URL.Path)
+	c.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", c.code+":http://internal.amazon.com/coral/com.amazon.coral.service/")
+	w.WriteHeader(c.status)
+	fmt.Fprintf(w, `{"message":"refused with %s"}`, c.code)
+}
+
+func (c *refusingConnect) requests() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.paths...)
+}
+
+// Credentials Connect refuses and a used-up quota get codes of their own, and the real SDK
+// client sends each request exactly once: none of them passes on a retry. The SDK's standard
+// retryer counts LimitExceededException as a throttle; the function's retryer does not.
+func TestRefusalsAreNotRetriedAndSayWhatToFix(t *testing.T) {
+	tests := []struct {
+		status int
+		code   string
+		want   contactflow.Code
+	}{
+		{429, "LimitExceededException", contactflow.LimitExceeded},
+		{403, "AccessDeniedException", contactflow.AccessDenied},
+		{403, "ExpiredTokenException", contactflow.InvalidCredentials},
+		{403, "UnrecognizedClientException", contactflow.InvalidCredentials},
+		{403, "InvalidSignatureException", contactflow.InvalidCredentials},
+		{403, "InvalidClientTokenId", contactflow.InvalidCredentials},
+		{400, "SomethingNewException", contactflow.BadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			refuse := &refusingConnect{status: tt.status, code: tt.code}
+			srv := httptest.NewServer(refuse)
+			defer srv.Close()
+			f := start(t, map[string]string{"CONNECT_MAX_ATTEMPTS": "3"}, connectsim.Options{},
+				func(o *connect.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+			c := connectsim.ContactView{ID: "aaaaaaaa-0000-4000-8000-000000000002", InitialContactID: "aaaaaaaa-0000-4000-8000-000000000001", CustomerNumber: "+12025550123"}
+			resp := f.invoke(t, event(c, map[string]any{"operation": "get", "keys": "a"}))
+			wantCode(t, resp, tt.want)
+			want := []string{"GET /contact/attributes/" + connectsim.DefaultInstanceID + "/" + c.InitialContactID}
+			if got := refuse.requests(); !slices.Equal(got, want) {
+				t.Errorf("requests = %q, want exactly %q", got, want)
+			}
+		})
+	}
 }
 
 // However many attempts the client may make, it stops retrying when the next one would not fit,

@@ -18,15 +18,6 @@ func ValidKey(k string) bool {
 	return true
 }
 
-// AttributeBytes is the size of attrs as Connect counts it.
-func AttributeBytes(attrs map[string]string) int {
-	n := 0
-	for k, v := range attrs {
-		n += len(k) + len(v)
-	}
-	return n
-}
-
 // MergedBytes is the size the contact's attributes will have once update is written over
 // existing: a key in both counts once, with its new value, and a key updated to "" counts
 // nothing, since Connect removes an attribute whose value is empty (the documented way to make

@@ -11,7 +11,8 @@ import (
 
 // Environment variables the function reads. The CDK construct sets them.
 const (
-	// EnvBudget is the time budget of one invocation, a Go duration (default 3s, at most 7s:
+	// EnvBudget is the time budget of one invocation, a Go duration (default 2s:
+	// flowbudget.DefaultFlowBudget, 1 s below the block's default timeout of 3 s; at most 7s:
 	// flowbudget.MaxFlowBudget). It must stay at least 1 s below the block's timeout.
 	EnvBudget = "FLOW_BUDGET"
 	// EnvErrorMode is "result" (answer result=error, the default) or "fail" (fail the
@@ -32,8 +33,9 @@ const (
 	// ErrorModeResult answers result=error with error_code and error_message: the flow branches
 	// on them after the block's Success branch.
 	ErrorModeResult ErrorMode = "result"
-	// ErrorModeFail fails the invocation: the flow takes the block's Error branch (Connect
-	// retries a failed invocation first).
+	// ErrorModeFail fails the invocation for a transient failure (Failure.Transient): Connect
+	// retries it, then the flow takes the block's Error branch. Every other failure is answered
+	// as in ErrorModeResult, so that Connect's retries never repeat it.
 	ErrorModeFail ErrorMode = "fail"
 )
 
@@ -49,7 +51,7 @@ type Config struct {
 
 // DefaultConfig is the configuration of an unconfigured function.
 func DefaultConfig() Config {
-	return Config{Budget: flowbudget.Default(), ErrorMode: ErrorModeResult, DefaultCountry: DefaultCountry}
+	return Config{Budget: flowbudget.DefaultFlow(), ErrorMode: ErrorModeResult, DefaultCountry: DefaultCountry}
 }
 
 // Validate reports every problem of c.

@@ -50,3 +50,15 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// The block's default timeout is 3 s: an unconfigured function answers within 2 s, so a flow
+// author who keeps that default still gets an error_code when Connect is slow.
+func TestTheDefaultBudgetLeavesHeadroomInTheBlocksDefaultTimeout(t *testing.T) {
+	c, err := ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Budget.Total != 2*time.Second {
+		t.Errorf("default %s = %s, want 2s", EnvBudget, c.Budget.Total)
+	}
+}

@@ -19,8 +19,8 @@ func TestTheGuideDocumentsEveryName(t *testing.T) {
 		names = append(names, string(c))
 	}
 	names = append(names, ControlParams...)
-	names = append(names, RespResult, RespErrorCode, RespErrorMessage, RespCount, RespOptOutStatus,
-		OptOutRecorded, OptOutAlreadyRecorded, string(OpUpdate), string(OpGet), string(OpOptOut),
+	names = append(names, ResponseKeys...)
+	names = append(names, OptOutRecorded, OptOutAlreadyRecorded, string(OpUpdate), string(OpGet), string(OpOptOut),
 		EnvBudget, EnvErrorMode, EnvDefaultCountry, EnvDoNotCallTable, string(ErrorModeResult), string(ErrorModeFail))
 	for _, n := range names {
 		if !strings.Contains(doc, "`"+n+"`") {

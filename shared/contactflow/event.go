@@ -21,80 +21,26 @@ type Event struct {
 // EventDetails holds the contact and the block's parameters.
 type EventDetails struct {
 	ContactData ContactData `json:"ContactData"`
-	// Parameters are the block's "Function input parameters", raw: their values may be any JSON.
-	Parameters Parameters `json:"Parameters"`
+	// Parameters are the block's "Function input parameters" by name, each value as its raw
+	// JSON: their values may be any JSON. A name appears once: Connect builds them from the
+	// block's map (flow language: LambdaInvocationAttributes, "A map of additional data to send
+	// to the AWS Lambda function"), so there is no repeated name to refuse.
+	Parameters map[string]json.RawMessage `json:"Parameters"`
 }
 
-// Parameters are the block's parameters by name, each value as its raw JSON. Unlike a plain map,
-// they refuse a name given twice (DuplicateParameterError) instead of keeping the last value.
-type Parameters map[string]json.RawMessage
-
-// DuplicateParameterError is the error of an event whose Parameters name one parameter twice
-// (after unescaping: "a" and "\u0061" are one name).
-type DuplicateParameterError struct {
-	Name string
-}
-
-func (e *DuplicateParameterError) Error() string {
-	return "parameter " + quoteKey(e.Name) + " appears more than once"
-}
-
-// UnmarshalJSON reads an object (or null) token by token, so that a repeated name is seen.
-func (p *Parameters) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		*p = nil
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return errors.New("Parameters is not a JSON object")
-	}
-	out := Parameters{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return fmt.Errorf("Parameters: unexpected %v", tok)
-		}
-		if _, dup := out[name]; dup {
-			return &DuplicateParameterError{Name: name}
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		out[name] = raw
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return err
-	}
-	*p = out
-	return nil
-}
-
-// ContactData describes the contact that runs the flow.
+// ContactData describes the contact that runs the flow: the fields the function uses. Connect
+// sends many more (Channel, Queue, SystemEndpoint, MediaStreams, ...), and adds new ones: they
+// are ignored.
 type ContactData struct {
-	ContactID         Text      `json:"ContactId"`
-	InitialContactID  Text      `json:"InitialContactId"`
-	PreviousContactID Text      `json:"PreviousContactId"`
-	InstanceARN       Text      `json:"InstanceARN"`
-	Channel           Text      `json:"Channel"`
-	InitiationMethod  Text      `json:"InitiationMethod"`
-	LanguageCode      Text      `json:"LanguageCode"`
-	CustomerEndpoint  *Endpoint `json:"CustomerEndpoint"`
-	SystemEndpoint    *Endpoint `json:"SystemEndpoint"`
+	ContactID        Text      `json:"ContactId"`
+	InitialContactID Text      `json:"InitialContactId"`
+	InstanceARN      Text      `json:"InstanceARN"`
+	CustomerEndpoint *Endpoint `json:"CustomerEndpoint"`
 	// Attributes are the contact's attributes when the flow invoked the function.
 	Attributes TextMap `json:"Attributes"`
 }
 
-// Endpoint is a customer or system address.
+// Endpoint is the customer's address.
 type Endpoint struct {
 	Address Text `json:"Address"`
 	Type    Text `json:"Type"`

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"maps"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,8 @@ type Handler struct {
 	optouts OptOutRecorder
 	log     *slog.Logger
 	now     func() time.Time
+	// encode writes the response; tests replace it to fail.
+	encode func(map[string]string) ([]byte, error)
 }
 
 // NewHandler returns a handler that reaches Connect through attrs and the do-not-call list
@@ -75,11 +78,11 @@ func NewHandler(cfg Config, attrs ContactAttributes, optouts OptOutRecorder, log
 	if attrs == nil || optouts == nil || log == nil {
 		return nil, errors.New("contactflow: attrs, optouts and log are required")
 	}
-	return &Handler{cfg: cfg, attrs: attrs, optouts: optouts, log: log, now: time.Now}, nil
+	return &Handler{cfg: cfg, attrs: attrs, optouts: optouts, log: log, now: time.Now, encode: encodeResponse}, nil
 }
 
-// FlowError is the error of a failed invocation in ErrorModeFail. Its text is "CODE: message",
-// safe for Connect's logs.
+// FlowError is the error of a failed invocation in ErrorModeFail, for a transient failure only
+// (Failure.Transient). Its text is "CODE: message", safe for Connect's logs.
 type FlowError struct {
 	Code    Code
 	Message string
@@ -87,30 +90,46 @@ type FlowError struct {
 
 func (e *FlowError) Error() string { return string(e.Code) + ": " + e.Message }
 
+// internalResponse is the answer when the response itself cannot be encoded: written out, so
+// that it cannot fail in turn.
+var internalResponse = []byte(`{"error_code":"INTERNAL","error_message":"internal error","result":"error"}`)
+
 // Invoke implements lambda.Handler: it takes the raw payload, so that a malformed event is
-// answered with BAD_REQUEST like any other error instead of failing in the runtime's decoder.
+// answered with BAD_REQUEST like any other error instead of failing in the runtime's decoder,
+// and a response that cannot be encoded with INTERNAL instead of a Lambda error.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	resp, err := h.Handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	return encodeResponse(resp)
+	out, err := h.encode(resp)
+	if err != nil {
+		// The invocation's line is written already; this one says why its answer changed.
+		h.log.LogAttrs(ctx, slog.LevelError, "contact-flow response not encodable", append(requestID(ctx),
+			slog.String("outcome", ResultError), slog.String("error_code", string(Internal)), slog.String("error", scrub(err.Error())))...)
+		return internalResponse, nil
+	}
+	return out, nil
 }
 
-// Handle runs one invocation and returns the response, or a *FlowError in ErrorModeFail.
+// Handle runs one invocation and returns the response, or a *FlowError in ErrorModeFail when
+// the failure is transient. Connect retries a failed invocation (up to three times within the
+// block's timeout), so a failure that would fail again the same way (a bad parameter, a missing
+// contact, a credential problem), re-hit a quota (a throttle, LIMIT_EXCEEDED) or run past the
+// budget (TIMEOUT) is answered as result=error even in ErrorModeFail.
 func (h *Handler) Handle(ctx context.Context, payload []byte) (map[string]string, error) {
 	start := h.now()
 	ctx, cancel := h.cfg.Budget.Start(ctx, start)
 	defer cancel()
 
 	inv := &invocation{}
-	resp, f := h.run(ctx, payload, inv)
+	resp, f := h.runRecovering(ctx, payload, inv)
 	h.logInvocation(ctx, inv, f, h.now().Sub(start))
 	if f == nil {
 		return resp, nil
 	}
 	msg := truncate(scrub(f.Message), maxMessageLength)
-	if h.cfg.ErrorMode == ErrorModeFail {
+	if h.cfg.ErrorMode == ErrorModeFail && f.Transient {
 		return nil, &FlowError{Code: f.Code, Message: msg}
 	}
 	return map[string]string{RespResult: ResultError, RespErrorCode: string(f.Code), RespErrorMessage: msg}, nil
@@ -125,13 +144,20 @@ type invocation struct {
 	attrs []slog.Attr
 }
 
+// runRecovering is run with a panic turned into an Internal failure that keeps the stack for
+// the log line: the flow still gets a flat map, and Connect no retry of a bug.
+func (h *Handler) runRecovering(ctx context.Context, payload []byte, inv *invocation) (resp map[string]string, f *Failure) {
+	defer func() {
+		if v := recover(); v != nil {
+			resp, f = nil, &Failure{Code: Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", v), Stack: string(debug.Stack())}
+		}
+	}()
+	return h.run(ctx, payload, inv)
+}
+
 func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map[string]string, *Failure) {
 	ev, err := DecodeEvent(payload)
 	if err != nil {
-		var dup *DuplicateParameterError
-		if errors.As(err, &dup) {
-			return nil, &Failure{Code: BadRequest, Message: fmt.Sprintf("parameter %s is given more than once", quoteKey(dup.Name)), Err: err}
-		}
 		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
 	}
 	cd := &ev.Details.ContactData
@@ -310,7 +336,10 @@ func (h *Handler) optOut(ctx context.Context, ev *Event, p params, inv *invocati
 	}
 	inv.attrs = append(inv.attrs, slog.String("phone", donotcall.Mask(raw)))
 	number, err := donotcall.Normalize(raw, h.cfg.DefaultCountry)
-	if err != nil {
+	switch {
+	case errors.Is(err, donotcall.ErrLocalOnlyNumber):
+		return nil, &Failure{Code: IncompletePhoneNumber, Message: fmt.Sprintf("the number is a local number without its area code (default country %s): ask for the whole number", h.cfg.DefaultCountry), Err: err}
+	case err != nil:
 		return nil, &Failure{Code: InvalidPhoneNumber, Message: fmt.Sprintf("the number is not a phone number (default country %s)", h.cfg.DefaultCountry), Err: err}
 	}
 	inv.attrs[len(inv.attrs)-1] = slog.String("phone", donotcall.Mask(number))
@@ -334,10 +363,8 @@ func (h *Handler) optOut(ctx context.Context, ev *Event, p params, inv *invocati
 
 // logInvocation writes the one line of an invocation.
 func (h *Handler) logInvocation(ctx context.Context, inv *invocation, f *Failure, took time.Duration) {
-	attrs := make([]slog.Attr, 0, 9+len(inv.attrs))
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
-	}
+	attrs := make([]slog.Attr, 0, 10+len(inv.attrs))
+	attrs = append(attrs, requestID(ctx)...)
 	attrs = append(attrs,
 		slog.String("contact_id", inv.contactID),
 		slog.String("instance_id", inv.instanceID),
@@ -357,10 +384,21 @@ func (h *Handler) logInvocation(ctx context.Context, inv *invocation, f *Failure
 		} else {
 			attrs = append(attrs, slog.String("error", scrub(f.Message)))
 		}
+		if f.Stack != "" {
+			attrs = append(attrs, slog.String("stack", scrub(f.Stack)))
+		}
 	}
 	attrs = append(attrs, slog.Int64("duration_ms", took.Milliseconds()))
 	attrs = append(attrs, inv.attrs...)
 	h.log.LogAttrs(ctx, level, "contact-flow invocation", attrs...)
+}
+
+// requestID is the log attribute of the Lambda request ID, when the context has one.
+func requestID(ctx context.Context) []slog.Attr {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return []slog.Attr{slog.String("request_id", lc.AwsRequestID)}
+	}
+	return nil
 }
 
 // encodeResponse writes the response as Connect reads it, without HTML escaping (which would

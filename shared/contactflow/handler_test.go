@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/flowbudget"
@@ -372,6 +374,15 @@ func TestConnectErrorsBecomeCodes(t *testing.T) {
 		{"throttled after the retries", &retry.MaxAttemptsError{Attempt: 3, Err: apiErr("ThrottlingException", smithy.FaultClient)}, Throttled, ""},
 		{"throttled and no time to retry", errors.Join(apiErr("ThrottlingException", smithy.FaultClient), flowbudget.ErrNoTimeForRetry), Throttled, ""},
 		{"access denied", apiErr("AccessDeniedException", smithy.FaultClient), AccessDenied, ""},
+		{"access denied, as the SDK returns it", httpAPIErr(403, "AccessDeniedException"), AccessDenied, "the function may not call Connect for this instance"},
+		// Credentials are not parameters: not BAD_REQUEST, and not CONNECT_UNAVAILABLE either
+		// (the SDK gives these untyped errors an unknown fault).
+		{"expired credentials", httpAPIErr(403, "ExpiredTokenException"), InvalidCredentials, "Connect refused the function's credentials (expired, unknown or badly signed)"},
+		{"unknown access key", httpAPIErr(403, "UnrecognizedClientException"), InvalidCredentials, ""},
+		{"bad signature", httpAPIErr(403, "InvalidSignatureException"), InvalidCredentials, ""},
+		{"unknown client token", httpAPIErr(403, "InvalidClientTokenId"), InvalidCredentials, ""},
+		{"unknown refusal, as the SDK returns it", httpAPIErr(400, "SomethingNewException"), BadRequest, ""},
+		{"unknown failure, as the SDK returns it", httpAPIErr(502, "BadGateway"), ConnectUnavailable, ""},
 		{"invalid parameter", apiErr("InvalidParameterException", smithy.FaultClient), BadRequest, ""},
 		{"unknown client error", apiErr("SomethingNewException", smithy.FaultClient), BadRequest, ""},
 		{"internal", apiErr("InternalServiceException", smithy.FaultServer), ConnectUnavailable, ""},
@@ -549,6 +560,12 @@ func TestOptOutRefuses(t *testing.T) {
 		}, nil, InvalidPhoneNumber},
 		{"not a number", map[string]any{"operation": "optout", "phone_number": "call me"}, nil, nil, InvalidPhoneNumber},
 		{"too short", map[string]any{"operation": "optout", "phone_number": "+1202"}, nil, nil, InvalidPhoneNumber},
+		{"too long", map[string]any{"operation": "optout", "phone_number": "+1 202 555 01234"}, nil, nil, InvalidPhoneNumber},
+		// Only possible as a local number: +15550123 would match no dial, so it is not "recorded".
+		{"7-digit US number", map[string]any{"operation": "optout", "phone_number": "555-0123"}, nil, nil, IncompletePhoneNumber},
+		{"7-digit US number as the customer endpoint", map[string]any{"operation": "optout"}, func(cd map[string]any) {
+			cd["CustomerEndpoint"] = map[string]any{"Address": "5550123", "Type": "TELEPHONE_NUMBER"}
+		}, nil, IncompletePhoneNumber},
 		{"table down", map[string]any{"operation": "optout"}, nil, errors.New("operation error DynamoDB: PutItem, https response error StatusCode: 500"), OptOutUnavailable},
 		{"table slow", map[string]any{"operation": "optout"}, nil, fmt.Errorf("operation error DynamoDB: PutItem, %w", context.DeadlineExceeded), Timeout},
 	}
@@ -593,32 +610,6 @@ func TestControlParameterNamesInAnotherCaseAreRefused(t *testing.T) {
 			}
 			if fx.connect.gets != 0 || len(fx.connect.updates) != 0 || len(fx.list.entries) != 0 {
 				t.Errorf("%d gets, %d updates, %d opt-outs; want none", fx.connect.gets, len(fx.connect.updates), len(fx.list.entries))
-			}
-		})
-	}
-}
-
-// Connect's payload is a JSON object: a parameter named twice would keep only its last value,
-// silently. It is refused instead.
-func TestDuplicateParametersAreRefused(t *testing.T) {
-	tests := []struct {
-		name, params, want string
-	}{
-		{"same name", `{"tier": "gold", "tier": "silver"}`, `parameter "tier" is given more than once`},
-		{"escaped the second time", `{"operation": "get", "keys": "a", "op\u0065ration": "update"}`, `parameter "operation" is given more than once`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fx := newFixture(t)
-			payload := `{"Name": "ContactFlowEvent", "Details": {"ContactData": {"ContactId": "` + testContact + `", "InitialContactId": "` + testInitial +
-				`", "InstanceARN": "` + testInstanceARN + `"}, "Parameters": ` + tt.params + `}}`
-			resp := fx.invoke(t, []byte(payload))
-			wantError(t, resp, BadRequest)
-			if resp[RespErrorMessage] != tt.want {
-				t.Errorf("error_message = %q, want %q", resp[RespErrorMessage], tt.want)
-			}
-			if fx.connect.gets != 0 || len(fx.connect.updates) != 0 {
-				t.Errorf("Connect was called: %d gets, %d updates", fx.connect.gets, len(fx.connect.updates))
 			}
 		})
 	}
@@ -683,14 +674,74 @@ func TestMalformedEventsAreBadRequests(t *testing.T) {
 	}
 }
 
-func TestErrorModeFailFailsTheInvocation(t *testing.T) {
-	fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
-	_, err := fx.h.Invoke(context.Background(), event(map[string]any{"operation": "optout", "phone_number": "+1 no"}))
-	var fe *FlowError
-	if !errors.As(err, &fe) || fe.Code != InvalidPhoneNumber || !strings.HasPrefix(err.Error(), "INVALID_PHONE_NUMBER: ") {
-		t.Fatalf("error = %v, want a FlowError with INVALID_PHONE_NUMBER", err)
+// httpAPIErr is an API error as the SDK returns one for a code its model does not type: a
+// GenericAPIError of unknown fault inside the HTTP response error that carries the status.
+func httpAPIErr(status int, code string) error {
+	return fmt.Errorf("operation error Connect: GetContactAttributes, %w", &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+		Err:      &smithy.GenericAPIError{Code: code, Message: "m"},
+	})
+}
+
+// In ErrorModeFail only a transient failure fails the invocation: Connect retries a failed
+// invocation up to three times, so a permanent error would run four times, a throttle or a
+// used-up quota would be hit four times, and a timeout would keep the caller waiting past the
+// budget. Those are answered as result=error, as in ErrorModeResult.
+func TestErrorModeFailFailsOnlyTransientFailures(t *testing.T) {
+	big := strings.Repeat("x", MaxAttributeBytes)
+	tests := []struct {
+		name       string
+		params     map[string]any
+		connectErr error // returned by GetContactAttributes
+		listErr    error // returned by the do-not-call list
+		code       Code
+		fails      bool // a FlowError, not a response
+	}{
+		{"Connect internal error", map[string]any{"a": "1"}, apiErr("InternalServiceException", smithy.FaultServer), nil, ConnectUnavailable, true},
+		{"Connect 503 of an unmodelled code", map[string]any{"a": "1"}, httpAPIErr(503, "ServiceUnavailable"), nil, ConnectUnavailable, true},
+		{"Connect unreachable", map[string]any{"a": "1"}, errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), nil, ConnectUnavailable, true},
+		{"do-not-call list unreachable", map[string]any{"operation": "optout"}, nil, errors.New("operation error DynamoDB: PutItem, dial tcp: connection reset"), OptOutUnavailable, true},
+		{"do-not-call list internal error", map[string]any{"operation": "optout"}, nil, &smithy.GenericAPIError{Code: "InternalServerError", Fault: smithy.FaultServer}, OptOutUnavailable, true},
+
+		{"throttled", map[string]any{"a": "1"}, apiErr("ThrottlingException", smithy.FaultClient), nil, Throttled, false},
+		{"throttled, as the SDK returns it", map[string]any{"a": "1"}, httpAPIErr(429, "TooManyRequestsException"), nil, Throttled, false},
+		{"quota used up", map[string]any{"a": "1"}, httpAPIErr(429, "LimitExceededException"), nil, LimitExceeded, false},
+		{"timeout", map[string]any{"a": "1"}, fmt.Errorf("operation error: %w", context.DeadlineExceeded), nil, Timeout, false},
+		{"unknown contact", map[string]any{"a": "1"}, apiErr("ResourceNotFoundException", smithy.FaultClient), nil, ContactNotFound, false},
+		{"access denied", map[string]any{"a": "1"}, httpAPIErr(403, "AccessDeniedException"), nil, AccessDenied, false},
+		{"Connect rejected the request", map[string]any{"a": "1"}, httpAPIErr(400, "SomethingNewException"), nil, BadRequest, false},
+		{"do-not-call table missing", map[string]any{"operation": "optout"}, nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Fault: smithy.FaultClient}, OptOutUnavailable, false},
+		{"do-not-call table throttled", map[string]any{"operation": "optout"}, nil, httpAPIErr(400, "ProvisionedThroughputExceededException"), OptOutUnavailable, false},
+		{"unknown operation", map[string]any{"operation": "delete"}, nil, nil, BadRequest, false},
+		{"invalid key", map[string]any{"not a key": "1"}, nil, nil, InvalidKey, false},
+		{"attributes too large", map[string]any{"a": big}, nil, nil, AttributesTooLarge, false},
+		{"invalid number", map[string]any{"operation": "optout", "phone_number": "+1 no"}, nil, nil, InvalidPhoneNumber, false},
+		{"local number", map[string]any{"operation": "optout", "phone_number": "555-0123"}, nil, nil, IncompletePhoneNumber, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
+			fx.connect.getErr, fx.list.err = tt.connectErr, tt.listErr
+			out, err := fx.h.Invoke(context.Background(), event(tt.params))
+			if tt.fails {
+				var fe *FlowError
+				if !errors.As(err, &fe) || fe.Code != tt.code || !strings.HasPrefix(err.Error(), string(tt.code)+": ") || out != nil {
+					t.Fatalf("Invoke = %s, %v; want a failed invocation with %s", out, err, tt.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Invoke failed the invocation (%v): want result=error %s", err, tt.code)
+			}
+			var resp map[string]string
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			wantError(t, resp, tt.code)
+		})
 	}
 	// Success is still a response.
+	fx := newFixture(t, func(c *Config) { c.ErrorMode = ErrorModeFail })
 	if resp := fx.invoke(t, event(map[string]any{"a": "1"})); resp[RespResult] != ResultOK {
 		t.Errorf("response %v", resp)
 	}
@@ -766,7 +817,7 @@ func TestTheBudgetBoundsAStalledConnect(t *testing.T) {
 }
 
 func TestTheLambdaDeadlineBoundsTheBudget(t *testing.T) {
-	fx := newFixture(t) // 3s budget
+	fx := newFixture(t) // 2s budget
 	fx.connect.stall = true
 	ctx, cancel := context.WithTimeout(context.Background(), flowbudget.DefaultMargin+200*time.Millisecond)
 	defer cancel()
@@ -776,7 +827,7 @@ func TestTheLambdaDeadlineBoundsTheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The 3s budget would answer after 3s: the Lambda deadline less the margin leaves 200ms.
+	// The 2s budget would answer after 2s: the Lambda deadline less the margin leaves 200ms.
 	// (The margin itself is checked exactly, without a clock, by flowbudget's
 	// TestStartTakesTheEarlierDeadline.)
 	if took := time.Since(start); took > 200*time.Millisecond+250*time.Millisecond {
@@ -807,5 +858,99 @@ func TestEveryCodeIsDistinctAndUppercase(t *testing.T) {
 			t.Errorf("code %q repeated or not uppercase", c)
 		}
 		seen[c] = true
+	}
+}
+
+// panickingList is a do-not-call list with a bug: it panics, quoting the number.
+type panickingList struct{}
+
+func (panickingList) Record(_ context.Context, e donotcall.Entry) (bool, error) {
+	panic("cannot record " + e.PhoneNumber)
+}
+
+// panickingConnect is a Connect client with a bug.
+type panickingConnect struct{ fakeConnect }
+
+func (*panickingConnect) GetContactAttributes(context.Context, *connect.GetContactAttributesInput, ...func(*connect.Options)) (*connect.GetContactAttributesOutput, error) {
+	var attrs map[string]string
+	attrs["x"] = "y" // assignment to entry in nil map
+	return nil, nil
+}
+
+// wantInternal invokes h and checks that it answered exactly the INTERNAL map, without
+// panicking or failing the invocation.
+func wantInternal(t *testing.T, h *Handler, payload []byte) {
+	t.Helper()
+	defer func() {
+		if v := recover(); v != nil {
+			t.Fatalf("Invoke panicked: %v", v)
+		}
+	}()
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke error %v, want a response", err)
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	want := map[string]string{RespResult: ResultError, RespErrorCode: "INTERNAL", RespErrorMessage: "internal error"}
+	if !maps.Equal(resp, want) {
+		t.Errorf("response = %v, want %v", resp, want)
+	}
+}
+
+// A bug answers a flat map with INTERNAL, in either error mode, and logs the stack without the
+// caller's number.
+func TestAPanicIsAnsweredInternal(t *testing.T) {
+	tests := []struct {
+		name   string
+		mode   ErrorMode
+		attrs  ContactAttributes
+		list   OptOutRecorder
+		params map[string]any
+		frame  string // a function the stack must name
+	}{
+		{"opt-out list panics", ErrorModeResult, newFakeConnect(), panickingList{}, map[string]any{"operation": "optout", "phone_number": "+1 202 555 0123"}, "contactflow.panickingList.Record"},
+		{"Connect client panics, fail mode", ErrorModeFail, &panickingConnect{}, &fakeList{}, map[string]any{"operation": "get", "keys": "a"}, "contactflow.(*panickingConnect).GetContactAttributes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.ErrorMode = tt.mode
+			var logs bytes.Buffer
+			h, err := NewHandler(cfg, tt.attrs, tt.list, slog.New(slog.NewJSONHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantInternal(t, h, event(tt.params))
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", logs.String(), err)
+			}
+			stack, _ := line["stack"].(string)
+			if line["level"] != "ERROR" || line["error_code"] != "INTERNAL" || !strings.Contains(stack, "goroutine ") || !strings.Contains(stack, tt.frame) {
+				t.Errorf("log line = %v, want ERROR INTERNAL with a stack naming %s", line, tt.frame)
+			}
+			if !strings.HasPrefix(fmt.Sprint(line["error"]), "panic: ") {
+				t.Errorf("log error = %v, want the panic", line["error"])
+			}
+			for _, clear := range []string{"2025550123", "202 555 0123"} {
+				if strings.Contains(logs.String(), clear) {
+					t.Errorf("log has the number in clear: %s", logs.String())
+				}
+			}
+		})
+	}
+}
+
+// A response that cannot be encoded becomes INTERNAL, not a Lambda error.
+func TestAnEncodingFailureIsAnsweredInternal(t *testing.T) {
+	fx := newFixture(t)
+	fx.h.encode = func(map[string]string) ([]byte, error) { return nil, errors.New("json: unsupported value") }
+	wantInternal(t, fx.h, event(map[string]any{"a": "1"}))
+	lines := strings.Split(strings.TrimSpace(fx.logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"level":"ERROR"`) || !strings.Contains(lines[1], `"error_code":"INTERNAL"`) || !strings.Contains(lines[1], "json: unsupported value") {
+		t.Errorf("log = %s, want the invocation's line and an ERROR line for the encoding failure", fx.logs)
 	}
 }

@@ -3,7 +3,8 @@ package contactflow
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -26,14 +27,6 @@ const (
 
 // ControlParams lists the parameters that are never written as attributes.
 var ControlParams = []string{ParamOperation, ParamContactID, ParamKeys, ParamPrefix, ParamReason, ParamPhoneNumber}
-
-func isControlParam(name string) bool {
-	switch name {
-	case ParamOperation, ParamContactID, ParamKeys, ParamPrefix, ParamReason, ParamPhoneNumber:
-		return true
-	}
-	return false
-}
 
 // nearControlParam returns the control parameter that name differs from only in case
 // ("Operation" for "operation"), if any. Such a name is refused: taken as an attribute, it
@@ -76,27 +69,19 @@ const (
 	OptOutAlreadyRecorded = "already_recorded"
 )
 
-// isResponseKey reports whether key is one the response uses for itself, so a get cannot return
-// an attribute under it.
-func isResponseKey(key string) bool {
-	switch key {
-	case RespResult, RespErrorCode, RespErrorMessage, RespCount, RespOptOutStatus:
-		return true
-	}
-	return false
-}
+// ResponseKeys lists the keys the response uses for itself: a get cannot return an attribute
+// under one of them.
+var ResponseKeys = []string{RespResult, RespErrorCode, RespErrorMessage, RespCount, RespOptOutStatus}
+
+func isResponseKey(key string) bool { return slices.Contains(ResponseKeys, key) }
 
 // params are the block's parameters as text (see ValueText).
 type params map[string]string
 
 func parseParams(raw map[string]json.RawMessage) (params, *Failure) {
 	p := make(params, len(raw))
-	names := make([]string, 0, len(raw))
-	for k := range raw {
-		names = append(names, k)
-	}
-	sort.Strings(names) // the first problem in name order, whatever the map's order
-	for _, k := range names {
+	// The first problem in name order, whatever the map's order.
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if c, ok := nearControlParam(k); ok {
 			return nil, fail(BadRequest, "parameter %s is not %q: parameter names are case-sensitive", quoteKey(k), c)
 		}
@@ -125,7 +110,7 @@ func (p params) operation() (Operation, *Failure) {
 func (p params) attributes() map[string]string {
 	out := make(map[string]string, len(p))
 	for k, v := range p {
-		if !isControlParam(k) {
+		if !slices.Contains(ControlParams, k) {
 			out[k] = v
 		}
 	}

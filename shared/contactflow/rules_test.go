@@ -20,7 +20,8 @@ func TestValidKey(t *testing.T) {
 	}
 }
 
-func TestAttributeBytesCountsUTF8BytesOfKeysAndValues(t *testing.T) {
+// The existing attributes alone count as Connect counts them: the UTF-8 bytes of keys and values.
+func TestMergedBytesCountsUTF8BytesOfKeysAndValues(t *testing.T) {
 	tests := []struct {
 		name  string
 		attrs map[string]string
@@ -34,8 +35,8 @@ func TestAttributeBytesCountsUTF8BytesOfKeysAndValues(t *testing.T) {
 		{"exactly the limit", map[string]string{"k": strings.Repeat("v", MaxAttributeBytes-1)}, MaxAttributeBytes},
 	}
 	for _, tt := range tests {
-		if got := AttributeBytes(tt.attrs); got != tt.want {
-			t.Errorf("%s: AttributeBytes = %d, want %d", tt.name, got, tt.want)
+		if got := MergedBytes(tt.attrs, nil); got != tt.want {
+			t.Errorf("%s: MergedBytes = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }

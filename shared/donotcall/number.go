@@ -18,12 +18,21 @@ func IsE164(s string) bool { return e164.MatchString(s) }
 // ErrInvalidNumber is returned by Normalize for input that cannot be a phone number.
 var ErrInvalidNumber = errors.New("not a phone number")
 
+// ErrLocalOnlyNumber is returned by Normalize (joined to ErrInvalidNumber) for a number that
+// can only be dialled locally, without its area code: "555-0123" in the US. Its E.164 form
+// ("+15550123") matches no number a dialer could ever call, so an opt-out recorded under it
+// would protect nobody. The caller should ask for the whole number.
+var ErrLocalOnlyNumber = errors.New("a local number without its area code")
+
 // Normalize returns raw in E.164, reading a number without a country code as one of
 // defaultCountry (an ISO 3166 region such as "US"). Everything that writes or reads the
 // do-not-call list goes through it, so that "(202) 555-0123" and "+12025550123" are one entry.
 //
-// It checks that the number is possible (length and country code), not that it is assigned:
-// an opt-out of an unassigned number is harmless, a refused opt-out is not.
+// It accepts a number whose length is possible for its region as a whole national number
+// (phonenumbers.IS_POSSIBLE), valid or not: an opt-out of an unassigned number is harmless, a
+// refused opt-out is not. A number possible only locally, without its area code, is refused
+// with ErrLocalOnlyNumber; one too short, too long or with an unknown country code with
+// ErrInvalidNumber alone.
 func Normalize(raw, defaultCountry string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -34,14 +43,33 @@ func Normalize(raw, defaultCountry string) (string, error) {
 		// The parser's messages do not quote the number, so they are safe to pass on.
 		return "", fmt.Errorf("%w: %v", ErrInvalidNumber, err)
 	}
-	if !phonenumbers.IsPossibleNumber(n) {
-		return "", fmt.Errorf("%w: impossible length for country code %d", ErrInvalidNumber, n.GetCountryCode())
+	// phonenumbers.IsPossibleNumber also accepts IS_POSSIBLE_LOCAL_ONLY: the reason tells them apart.
+	switch reason := phonenumbers.IsPossibleNumberWithReason(n); reason {
+	case phonenumbers.IS_POSSIBLE:
+	case phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
+		return "", fmt.Errorf("%w: %w for country code %d", ErrInvalidNumber, ErrLocalOnlyNumber, n.GetCountryCode())
+	default:
+		return "", fmt.Errorf("%w: %s for country code %d", ErrInvalidNumber, possibleReason(reason), n.GetCountryCode())
 	}
 	out := phonenumbers.Format(n, phonenumbers.E164)
 	if !IsE164(out) {
 		return "", fmt.Errorf("%w: no E.164 form", ErrInvalidNumber)
 	}
 	return out, nil
+}
+
+// possibleReason says why a number is not possible, for an error message.
+func possibleReason(r phonenumbers.ValidationResult) string {
+	switch r {
+	case phonenumbers.TOO_SHORT:
+		return "too short"
+	case phonenumbers.TOO_LONG:
+		return "too long"
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return "unknown country code"
+	default:
+		return "impossible length"
+	}
 }
 
 // IsValidRegion reports whether region is a region code Normalize understands ("US", "GB", ...).

@@ -45,6 +45,62 @@ func TestNormalizeRejects(t *testing.T) {
 	}
 }
 
+// A number that is possible only locally (no area code) has an E.164 form that no dial will
+// ever match: recording it would tell the caller "recorded" and protect nobody. Each case is
+// checked against the reason nyaruka/phonenumbers gives, with the E.164 form the old check
+// accepted written out, so a case that stops being local-only shows up.
+func TestNormalizeRefusesLocalOnlyAndImpossibleNumbers(t *testing.T) {
+	tests := []struct {
+		raw, country string
+		localOnly    bool   // ErrLocalOnlyNumber, not only ErrInvalidNumber
+		why          string // in the error text
+	}{
+		{"555-0123", "US", true, "local number without its area code"},      // 7 digits: was stored as +15550123
+		{"5550123", "US", true, "local number without its area code"},       // the same, undotted
+		{"7946 0958", "GB", true, "local number without its area code"},     // London number without 020: was +4479460958
+		{"12345", "GB", true, "local number without its area code"},         // was +4412345
+		{"+44 7946 0958", "US", true, "local number without its area code"}, // the same with the country code
+		{"123", "GB", false, "too short"},
+		{"12345", "US", false, "too short"},
+		{"+1 202 555 01234", "US", false, "too long"}, // one digit too many
+		{"+12025550123456", "US", false, "too long"},
+		{"020 7946 09581", "GB", false, "too long"},
+		{"+999123456", "US", false, "country"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.country+" "+tt.raw, func(t *testing.T) {
+			got, err := Normalize(tt.raw, tt.country)
+			if !errors.Is(err, ErrInvalidNumber) || errors.Is(err, ErrLocalOnlyNumber) != tt.localOnly {
+				t.Fatalf("Normalize(%q, %s) = %q, %v; want ErrInvalidNumber, local only %v", tt.raw, tt.country, got, err, tt.localOnly)
+			}
+			if !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("error %q does not say %q", err, tt.why)
+			}
+		})
+	}
+}
+
+// Numbers possible as whole national numbers are kept, valid (assigned ranges) or not.
+func TestNormalizeAcceptsWholeNumbers(t *testing.T) {
+	tests := []struct {
+		raw, country, want string
+	}{
+		{"202-555-0123", "US", "+12025550123"},
+		{"+1 555 555 0100", "US", "+15555550100"}, // possible, not valid: kept, an opt-out of it is harmless
+		{"946 0958", "GB", "+449460958"},          // 7 digits is a whole national length in GB
+		{"020 7946 0958", "GB", "+442079460958"},
+		{"+3545511234", "GB", "+3545511234"}, // Iceland: 7-digit national numbers are whole
+	}
+	for _, tt := range tests {
+		t.Run(tt.country+" "+tt.raw, func(t *testing.T) {
+			got, err := Normalize(tt.raw, tt.country)
+			if err != nil || got != tt.want {
+				t.Errorf("Normalize(%q, %s) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestIsE164(t *testing.T) {
 	tests := map[string]bool{
 		"+12025550123": true, "+442079460958": true, "+1": false, "+12": true,

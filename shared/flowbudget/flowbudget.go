@@ -24,8 +24,14 @@ const (
 	MaxBudget = 8 * time.Second
 	MinBudget = 100 * time.Millisecond
 	// ConnectBlockTimeout is the longest Connect's "Invoke AWS Lambda function" block waits for
-	// an answer, counted by Connect: cold start, network and Lambda overhead included.
+	// an answer, counted by Connect: cold start, network and Lambda overhead included. The flow
+	// language's InvocationTimeLimitSeconds must be "greater than 0, no larger than 8"
+	// (Amazon Connect flow language reference, InvokeLambdaFunction).
 	ConnectBlockTimeout = 8 * time.Second
+	// DefaultBlockTimeout is the block's timeout when the flow author keeps the default: "The
+	// default Timeout setting is 3 seconds. The maximum Timeout setting is 8 seconds." (AWS
+	// Knowledge Center, connect-lambda-function-failures).
+	DefaultBlockTimeout = 3 * time.Second
 	// FlowHeadroom is the least time a flow budget leaves before the block's timeout, for what
 	// Connect counts and the function does not see (cold start, network, the runtime).
 	FlowHeadroom = time.Second
@@ -33,6 +39,10 @@ const (
 	// block's longest timeout less FlowHeadroom. A block with a shorter timeout needs a budget
 	// at least FlowHeadroom below that timeout.
 	MaxFlowBudget = ConnectBlockTimeout - FlowHeadroom
+	// DefaultFlowBudget is the budget of an unconfigured function that Connect's block invokes:
+	// FlowHeadroom below the block's default timeout, so that a flow author who keeps that
+	// default gets the function's error_code, not a bare Error branch, when Connect is slow.
+	DefaultFlowBudget = DefaultBlockTimeout - FlowHeadroom
 	// DefaultMargin is kept free before the Lambda deadline to encode the answer, write the log
 	// line and hand the response to the runtime.
 	DefaultMargin = 250 * time.Millisecond
@@ -49,15 +59,18 @@ type Budget struct {
 // Default is the budget of an unconfigured function.
 func Default() Budget { return Budget{Total: DefaultBudget, Margin: DefaultMargin} }
 
+// DefaultFlow is the budget of an unconfigured function that Connect's block invokes.
+func DefaultFlow() Budget { return Budget{Total: DefaultFlowBudget, Margin: DefaultMargin} }
+
 // Parse reads a budget such as "3s" or "2500ms" (a Go duration) and validates it. An empty value
-// is the default.
-func Parse(s string) (Budget, error) { return parse(s, Budget.Validate) }
+// is Default.
+func Parse(s string) (Budget, error) { return parse(s, Default(), Budget.Validate) }
 
 // ParseFlow is Parse for the budget of a function that Connect's block invokes (ValidateFlow).
-func ParseFlow(s string) (Budget, error) { return parse(s, Budget.ValidateFlow) }
+// An empty value is DefaultFlow.
+func ParseFlow(s string) (Budget, error) { return parse(s, DefaultFlow(), Budget.ValidateFlow) }
 
-func parse(s string, validate func(Budget) error) (Budget, error) {
-	b := Default()
+func parse(s string, b Budget, validate func(Budget) error) (Budget, error) {
 	if s == "" {
 		return b, nil
 	}
@@ -76,7 +89,7 @@ func (b Budget) Validate() error { return b.validate(MaxBudget, "") }
 // ValidateFlow is Validate for the budget of a function that Connect's block invokes: it also
 // refuses a budget above MaxFlowBudget, which could answer after Connect gave up.
 func (b Budget) ValidateFlow() error {
-	return b.validate(MaxFlowBudget, fmt.Sprintf(" (Connect's block waits at most %s, cold start and network included: keep the budget at least %s below the block's timeout)", ConnectBlockTimeout, FlowHeadroom))
+	return b.validate(MaxFlowBudget, fmt.Sprintf(" (Connect's block waits at most %s, cold start and network included: keep the budget at least %s below the block's timeout, which is %s unless the flow raises it)", ConnectBlockTimeout, FlowHeadroom, DefaultBlockTimeout))
 }
 
 func (b Budget) validate(maxTotal time.Duration, why string) error {

@@ -3,11 +3,13 @@ package flowbudget
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 func TestParse(t *testing.T) {
@@ -47,19 +49,20 @@ func TestParse(t *testing.T) {
 }
 
 // A contact-flow budget keeps at least 1 s of Connect's 8 s for what Connect counts and the
-// function does not see: cold start, network, the Lambda service.
+// function does not see: cold start, network, the Lambda service. The default keeps that second
+// below the block's default timeout of 3 s.
 func TestParseFlowKeepsASecondBeforeConnectsTimeout(t *testing.T) {
 	tests := []struct {
 		in      string
 		want    time.Duration
 		wantErr string
 	}{
-		{"", 3 * time.Second, ""},
+		{"", 2 * time.Second, ""},
 		{"3s", 3 * time.Second, ""},
 		{"7s", 7 * time.Second, ""},
 		{"100ms", 100 * time.Millisecond, ""},
 		{"7001ms", 0, "between 100ms and 7s"},
-		{"7500ms", 0, "at least 1s below the block's timeout"},
+		{"7500ms", 0, "at least 1s below the block's timeout, which is 3s unless the flow raises it"},
 		{"8s", 0, "between 100ms and 7s"},
 		{"9s", 0, "between 100ms and 7s"},
 		{"50ms", 0, "between 100ms and 7s"},
@@ -188,5 +191,39 @@ func TestRetryerRefusesARetryThatDoesNotFit(t *testing.T) {
 				t.Fatalf("error = %v, want ErrNoTimeForRetry", err)
 			}
 		})
+	}
+}
+
+// A flow author who keeps the block's default timeout (3 s) must get the function's answer, not
+// the Error branch: the default budget leaves FlowHeadroom of it.
+func TestTheDefaultFlowBudgetFitsTheBlocksDefaultTimeout(t *testing.T) {
+	b := DefaultFlow()
+	if b.Total != 2*time.Second || b.Margin != DefaultMargin {
+		t.Errorf("DefaultFlow() = %+v, want 2s with the default margin", b)
+	}
+	if 3*time.Second-b.Total < time.Second {
+		t.Errorf("default budget %s leaves less than 1s of the block's default 3s timeout", b.Total)
+	}
+	if err := b.ValidateFlow(); err != nil {
+		t.Error(err)
+	}
+}
+
+// The SDK's standard retryer counts LimitExceededException as a throttle; in a flow it is a
+// used-up quota that no retry within seconds can fix, so it is not retried. Real throttles are.
+func TestRetryerDoesNotRetryAUsedUpQuota(t *testing.T) {
+	inner := retry.NewStandard()
+	r := NewRetryer(inner, DefaultFlow())
+	quota := fmt.Errorf("operation error Connect: UpdateContactAttributes, %w", &smithy.GenericAPIError{Code: "LimitExceededException"})
+	if !inner.IsErrorRetryable(quota) {
+		t.Fatal("the SDK's retryer no longer retries LimitExceededException: this wrapper may go")
+	}
+	if r.IsErrorRetryable(quota) {
+		t.Error("LimitExceededException is retried")
+	}
+	for _, code := range []string{"ThrottlingException", "TooManyRequestsException"} {
+		if !r.IsErrorRetryable(&smithy.GenericAPIError{Code: code}) {
+			t.Errorf("%s is not retried", code)
+		}
 	}
 }

@@ -16,7 +16,8 @@ var ErrNoTimeForRetry = errors.New("no time left in the budget for another attem
 
 // Retryer wraps an SDK retryer (keeping its attempt limit, retryable errors and retry quota) and
 // allows a retry only when the context's deadline leaves room for the backoff and an attempt. It
-// also caps each backoff, since the SDK's default of up to 20 s would outlast any flow.
+// also caps each backoff, since the SDK's default of up to 20 s would outlast any flow, and never
+// retries a used-up quota (LimitExceededException).
 type Retryer struct {
 	inner      aws.RetryerV2
 	maxDelay   time.Duration
@@ -32,8 +33,21 @@ func NewRetryer(inner aws.Retryer, b Budget) *Retryer {
 	return &Retryer{inner: wrapV2(inner), maxDelay: maxDelay, minAttempt: minAttempt, now: time.Now}
 }
 
-// IsErrorRetryable defers to the wrapped retryer.
-func (r *Retryer) IsErrorRetryable(err error) bool { return r.inner.IsErrorRetryable(err) }
+// IsErrorRetryable defers to the wrapped retryer, except for the errors of a used-up quota
+// (noRetryCodes), which the SDK's standard retryer counts as throttles.
+func (r *Retryer) IsErrorRetryable(err error) bool {
+	var apiErr interface{ ErrorCode() string }
+	if errors.As(err, &apiErr) && noRetryCodes[apiErr.ErrorCode()] {
+		return false
+	}
+	return r.inner.IsErrorRetryable(err)
+}
+
+// noRetryCodes are errors the SDK retries as throttles (retry.DefaultThrottleErrorCodes) that
+// do not pass within a flow's seconds: LimitExceededException is a service quota of the account
+// or instance that is used up, not a rate. Retrying it only spends the budget and sends the
+// refused request again.
+var noRetryCodes = map[string]bool{"LimitExceededException": true}
 
 // MaxAttempts defers to the wrapped retryer.
 func (r *Retryer) MaxAttempts() int { return r.inner.MaxAttempts() }
