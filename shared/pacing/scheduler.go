@@ -48,9 +48,12 @@ func NewScheduler() *Scheduler { return &Scheduler{pass: map[string]uint64{}} }
 // fairness over live + want, so a campaign that needs less than its share leaves the rest to
 // the others, and one above its share (after others arrived) starts nothing until its calls
 // end. Tokens go one at a time to the eligible campaign with the lowest pass, which then
-// advances by strideUnit / weight. A campaign that had nothing to dial rejoins one stride after
-// the current virtual time: it is not owed the calls it did not want. Campaigns absent from demands are
-// forgotten.
+// advances by strideUnit / weight. A campaign that had nothing to dial rejoins one stride
+// after the current virtual time: it is not owed the calls it did not want. Campaigns absent
+// from demands are forgotten.
+//
+// Every live call of the instance must be counted: a paused campaign's calls as a Demand with
+// Want 0, calls outside any campaign (one-off callbacks) by lowering maxLive by their number.
 func (s *Scheduler) Allocate(tokens, maxLive int, demands []Demand) ([]int, error) {
 	if tokens < 0 || maxLive < 0 {
 		return nil, fmt.Errorf("tokens %d, cap %d: negative", tokens, maxLive)
