@@ -71,6 +71,16 @@ func (iv Interval) validate() error {
 	return nil
 }
 
+// ParseWeekday reads an English weekday name in any case ("monday", "Sunday").
+func ParseWeekday(s string) (time.Weekday, error) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(s, d.String()) {
+			return d, nil
+		}
+	}
+	return 0, fmt.Errorf("weekday %q: want monday to sunday", truncate(s))
+}
+
 // Date is a calendar date in the callee's local time.
 type Date struct {
 	Year  int

@@ -41,6 +41,19 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseWeekday(t *testing.T) {
+	for s, want := range map[string]time.Weekday{"monday": time.Monday, "Sunday": time.Sunday, "SATURDAY": time.Saturday} {
+		if got, err := ParseWeekday(s); err != nil || got != want {
+			t.Errorf("ParseWeekday(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"mon", "", "lundi", "monday "} {
+		if _, err := ParseWeekday(s); err == nil || !strings.Contains(err.Error(), "want monday to sunday") {
+			t.Errorf("ParseWeekday(%q) = %v", s, err)
+		}
+	}
+}
+
 func TestDefaultPolicy(t *testing.T) {
 	p := DefaultPolicy("America/New_York")
 	if err := p.Validate(); err != nil {

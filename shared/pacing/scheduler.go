@@ -28,6 +28,9 @@ type Demand struct {
 	Want int
 	// Live is the campaign's live calls, which hold part of the shared cap.
 	Live int
+	// MaxLive, when more than 0, is the campaign's own cap on its live calls, under the
+	// shared one.
+	MaxLive int
 }
 
 // Scheduler shares new calls between campaigns running at once. It keeps a stride-scheduling
@@ -48,9 +51,12 @@ func NewScheduler() *Scheduler { return &Scheduler{pass: map[string]uint64{}} }
 // fairness over live + want, so a campaign that needs less than its share leaves the rest to
 // the others, and one above its share (after others arrived) starts nothing until its calls
 // end. Tokens go one at a time to the eligible campaign with the lowest pass, which then
-// advances by strideUnit / weight. A campaign that had nothing to dial rejoins one stride after
-// the current virtual time: it is not owed the calls it did not want. Campaigns absent from demands are
-// forgotten.
+// advances by strideUnit / weight. A campaign that had nothing to dial rejoins one stride
+// after the current virtual time: it is not owed the calls it did not want. Campaigns absent
+// from demands are forgotten.
+//
+// Every live call of the instance must be counted: a paused campaign's calls as a Demand with
+// Want 0, calls outside any campaign (one-off callbacks) by lowering maxLive by their number.
 func (s *Scheduler) Allocate(tokens, maxLive int, demands []Demand) ([]int, error) {
 	if tokens < 0 || maxLive < 0 {
 		return nil, fmt.Errorf("tokens %d, cap %d: negative", tokens, maxLive)
@@ -65,8 +71,8 @@ func (s *Scheduler) Allocate(tokens, maxLive int, demands []Demand) ([]int, erro
 			return nil, fmt.Errorf("campaign %s twice in one round", d.ID)
 		case d.Weight < 1 || d.Weight > MaxWeight:
 			return nil, fmt.Errorf("campaign %s: weight %d, want 1 to %d", d.ID, d.Weight, MaxWeight)
-		case d.Want < 0 || d.Live < 0:
-			return nil, fmt.Errorf("campaign %s: want %d, live %d: negative", d.ID, d.Want, d.Live)
+		case d.Want < 0 || d.Live < 0 || d.MaxLive < 0:
+			return nil, fmt.Errorf("campaign %s: want %d, live %d, own cap %d: negative", d.ID, d.Want, d.Live, d.MaxLive)
 		}
 		seen[d.ID] = true
 		live += d.Live
@@ -82,6 +88,13 @@ func (s *Scheduler) Allocate(tokens, maxLive int, demands []Demand) ([]int, erro
 	for _, d := range demands {
 		if p, ok := s.pass[d.ID]; d.Want > 0 && (!ok || p < s.vt) {
 			s.pass[d.ID] = s.vt + stride(d)
+		}
+	}
+	demands = slices.Clone(demands)
+	for i, d := range demands {
+		if d.MaxLive > 0 {
+			// The campaign's own cap only lowers what it can use of the shared one.
+			demands[i].Want = max(0, min(d.Want, d.MaxLive-d.Live))
 		}
 	}
 	shares := s.capShares(maxLive, demands)

@@ -19,22 +19,25 @@ func TestAllocateByHand(t *testing.T) {
 	}{
 		// Strides 1e12, 5e11, 3.33e11; each starts one stride in: c b c, then a b c tie at
 		// 1e12 and go by ID.
-		{"tokens by weight 1:2:3", 6, 100, []Demand{{"a", 1, lots, 0}, {"b", 2, lots, 0}, {"c", 3, lots, 0}}, []int{1, 2, 3}},
+		{"tokens by weight 1:2:3", 6, 100, []Demand{{"a", 1, lots, 0, 0}, {"b", 2, lots, 0, 0}, {"c", 3, lots, 0, 0}}, []int{1, 2, 3}},
 		// Cap 10 by weight 1:1:3 = 2, 2, 6.
-		{"cap by weight", 100, 10, []Demand{{"a", 1, lots, 0}, {"b", 1, lots, 0}, {"c", 3, lots, 0}}, []int{2, 2, 6}},
+		{"cap by weight", 100, 10, []Demand{{"a", 1, lots, 0, 0}, {"b", 1, lots, 0, 0}, {"c", 3, lots, 0, 0}}, []int{2, 2, 6}},
 		// 10 / 3 = 3 each and one left over, to the lowest pass and then ID: a.
-		{"cap remainder", 100, 10, []Demand{{"a", 1, lots, 0}, {"b", 1, lots, 0}, {"c", 1, lots, 0}}, []int{4, 3, 3}},
+		{"cap remainder", 100, 10, []Demand{{"a", 1, lots, 0, 0}, {"b", 1, lots, 0, 0}, {"c", 1, lots, 0, 0}}, []int{4, 3, 3}},
 		// a has nothing to dial: b gets every token.
-		{"idle campaign gives its share", 4, 100, []Demand{{"a", 1, 0, 0}, {"b", 1, 10, 0}}, []int{0, 4}},
+		{"idle campaign gives its share", 4, 100, []Demand{{"a", 1, 0, 0, 0}, {"b", 1, 10, 0, 0}}, []int{0, 4}},
 		// a holds 2 live calls and wants no more: b may use the other 8 of the cap.
-		{"unused cap goes to others", 100, 10, []Demand{{"a", 1, 0, 2}, {"b", 1, lots, 0}}, []int{0, 8}},
+		{"unused cap goes to others", 100, 10, []Demand{{"a", 1, 0, 2, 0}, {"b", 1, lots, 0, 0}}, []int{0, 8}},
 		// a holds 8 of 10 with a fair share of 5: nothing for a; b gets the 2 free places.
-		{"over its share: waits for its calls to end", 100, 10, []Demand{{"a", 1, 5, 8}, {"b", 1, 5, 0}}, []int{0, 2}},
+		{"over its share: waits for its calls to end", 100, 10, []Demand{{"a", 1, 5, 8, 0}, {"b", 1, 5, 0, 0}}, []int{0, 2}},
 		// Want bounds the grant even with tokens and cap to spare.
-		{"want bounds", 100, 100, []Demand{{"a", 1, 3, 0}, {"b", 5, 2, 0}}, []int{3, 2}},
-		{"no tokens", 0, 100, []Demand{{"a", 1, 3, 0}}, []int{0}},
-		{"cap full", 5, 10, []Demand{{"a", 1, 3, 6}, {"b", 1, 3, 4}}, []int{0, 0}},
-		{"cap lowered below live", 5, 10, []Demand{{"a", 1, 3, 12}}, []int{0}},
+		{"want bounds", 100, 100, []Demand{{"a", 1, 3, 0, 0}, {"b", 5, 2, 0, 0}}, []int{3, 2}},
+		{"no tokens", 0, 100, []Demand{{"a", 1, 3, 0, 0}}, []int{0}},
+		// a's own cap of 3 with 1 live leaves it 2; its unused share goes to b.
+		{"campaign's own cap", 100, 10, []Demand{{"a", 1, lots, 1, 3}, {"b", 1, lots, 0, 0}}, []int{2, 7}},
+		{"own cap already full", 100, 10, []Demand{{"a", 1, lots, 4, 3}}, []int{0}},
+		{"cap full", 5, 10, []Demand{{"a", 1, 3, 6, 0}, {"b", 1, 3, 4, 0}}, []int{0, 0}},
+		{"cap lowered below live", 5, 10, []Demand{{"a", 1, 3, 12, 0}}, []int{0}},
 		{"no campaigns", 5, 10, nil, []int{}},
 	}
 	for _, tt := range tests {
@@ -56,13 +59,14 @@ func TestAllocateRejects(t *testing.T) {
 		demands         []Demand
 	}{
 		"negative":                    {-1, 10, nil},
-		"campaign ID of 0 bytes":      {1, 10, []Demand{{"", 1, 1, 0}}},
-		"campaign ID of 257 bytes":    {1, 10, []Demand{{strings.Repeat("x", 257), 1, 1, 0}}},
-		"campaign a twice":            {1, 10, []Demand{{"a", 1, 1, 0}, {"a", 1, 1, 0}}},
-		"campaign a: weight 0":        {1, 10, []Demand{{"a", 0, 1, 0}}},
-		"campaign a: weight 10001":    {1, 10, []Demand{{"a", 10001, 1, 0}}},
-		"campaign a: want -1, live 0": {1, 10, []Demand{{"a", 1, -1, 0}}},
-		"campaign a: want 0, live -1": {1, 10, []Demand{{"a", 1, 0, -1}}},
+		"campaign ID of 0 bytes":      {1, 10, []Demand{{"", 1, 1, 0, 0}}},
+		"campaign ID of 257 bytes":    {1, 10, []Demand{{strings.Repeat("x", 257), 1, 1, 0, 0}}},
+		"campaign a twice":            {1, 10, []Demand{{"a", 1, 1, 0, 0}, {"a", 1, 1, 0, 0}}},
+		"campaign a: weight 0":        {1, 10, []Demand{{"a", 0, 1, 0, 0}}},
+		"campaign a: weight 10001":    {1, 10, []Demand{{"a", 10001, 1, 0, 0}}},
+		"campaign a: want -1, live 0": {1, 10, []Demand{{"a", 1, -1, 0, 0}}},
+		"campaign a: want 0, live -1": {1, 10, []Demand{{"a", 1, 0, -1, 0}}},
+		"own cap -1: negative":        {1, 10, []Demand{{"a", 1, 0, 0, -1}}},
 	}
 	for want, tt := range tests {
 		if _, err := NewScheduler().Allocate(tt.tokens, tt.maxLive, tt.demands); err == nil || !strings.Contains(err.Error(), want) {
@@ -140,7 +144,7 @@ func TestNoStarvation(t *testing.T) {
 	s := NewScheduler()
 	gap, maxGap, small := 0, 0, 0
 	for round := 0; round < 50000; round++ {
-		g, _ := s.Allocate(1, lots, []Demand{{"big", MaxWeight, lots, 0}, {"small", 1, lots, 0}})
+		g, _ := s.Allocate(1, lots, []Demand{{"big", MaxWeight, lots, 0, 0}, {"small", 1, lots, 0, 0}})
 		if g[1] == 1 {
 			small++
 			maxGap = max(maxGap, gap)
@@ -159,14 +163,14 @@ func TestNoStarvation(t *testing.T) {
 func TestIdleCampaignBanksNothing(t *testing.T) {
 	s := NewScheduler()
 	for round := 0; round < 100; round++ {
-		g, _ := s.Allocate(1, lots, []Demand{{"a", 1, 0, 0}, {"b", 1, lots, 0}})
+		g, _ := s.Allocate(1, lots, []Demand{{"a", 1, 0, 0, 0}, {"b", 1, lots, 0, 0}})
 		if g[1] != 1 {
 			t.Fatalf("round %d: b got %d while a was idle", round, g[1])
 		}
 	}
 	a := 0
 	for round := 0; round < 100; round++ {
-		g, _ := s.Allocate(1, lots, []Demand{{"a", 1, lots, 0}, {"b", 1, lots, 0}})
+		g, _ := s.Allocate(1, lots, []Demand{{"a", 1, lots, 0, 0}, {"b", 1, lots, 0, 0}})
 		a += g[0]
 	}
 	if a != 50 {
@@ -176,18 +180,18 @@ func TestIdleCampaignBanksNothing(t *testing.T) {
 
 func TestForgetsAndRebases(t *testing.T) {
 	s := NewScheduler()
-	s.Allocate(3, lots, []Demand{{"a", 1, lots, 0}, {"b", 1, lots, 0}})
-	s.Allocate(3, lots, []Demand{{"b", 1, lots, 0}})
+	s.Allocate(3, lots, []Demand{{"a", 1, lots, 0, 0}, {"b", 1, lots, 0, 0}})
+	s.Allocate(3, lots, []Demand{{"b", 1, lots, 0, 0}})
 	if _, ok := s.pass["a"]; ok {
 		t.Error("a is still remembered after a round without it")
 	}
 	s.pass = map[string]uint64{"a": 1<<62 + 5, "b": 1<<62 + 10}
 	s.vt = 1<<62 + 5
-	g, _ := s.Allocate(1, lots, []Demand{{"a", 1, lots, 0}, {"b", 1, lots, 0}})
+	g, _ := s.Allocate(1, lots, []Demand{{"a", 1, lots, 0, 0}, {"b", 1, lots, 0, 0}})
 	if g[0] != 1 || s.vt != 0 || s.pass["b"] != 5 || s.pass["a"] != strideUnit {
 		t.Errorf("grants %v, vt %d, passes %v: want a served, then rebased to vt 0, b 5, a %d", g, s.vt, s.pass, uint64(strideUnit))
 	}
-	g, _ = s.Allocate(1, lots, []Demand{{"a", 1, lots, 0}, {"b", 1, lots, 0}})
+	g, _ = s.Allocate(1, lots, []Demand{{"a", 1, lots, 0, 0}, {"b", 1, lots, 0, 0}})
 	if g[1] != 1 {
 		t.Errorf("after the rebase b should be next: %v", g)
 	}
@@ -204,7 +208,7 @@ func TestRandomRounds(t *testing.T) {
 			var demands []Demand
 			live := 0
 			for i := 0; i < n; i++ {
-				d := Demand{ID: fmt.Sprint("c", rng.IntN(8)), Weight: 1 + rng.IntN(20), Want: rng.IntN(15), Live: rng.IntN(8)}
+				d := Demand{ID: fmt.Sprint("c", rng.IntN(8)), Weight: 1 + rng.IntN(20), Want: rng.IntN(15), Live: rng.IntN(8), MaxLive: rng.IntN(3) * rng.IntN(10)}
 				if slices.ContainsFunc(demands, func(x Demand) bool { return x.ID == d.ID }) {
 					continue
 				}
@@ -221,6 +225,9 @@ func TestRandomRounds(t *testing.T) {
 				if g[i] < 0 || g[i] > d.Want {
 					t.Fatalf("seed %d round %d: %s granted %d, wants %d", seed, round, d.ID, g[i], d.Want)
 				}
+				if d.MaxLive > 0 && g[i] > 0 && d.Live+g[i] > d.MaxLive {
+					t.Fatalf("seed %d round %d: %s granted %d with %d live, own cap %d", seed, round, d.ID, g[i], d.Live, d.MaxLive)
+				}
 				total += g[i]
 			}
 			if total > tokens || live+total > max(live, maxLive) {
@@ -229,7 +236,8 @@ func TestRandomRounds(t *testing.T) {
 			// Work conserving: if a token and a free place were left, nobody eligible wanted one.
 			if total < tokens && live+total < maxLive {
 				for i, d := range demands {
-					if g[i] < d.Want && d.Live+g[i] < maxLive*d.Weight/sumWeights(demands) {
+					ownRoom := d.MaxLive == 0 || d.Live+g[i] < d.MaxLive
+					if g[i] < d.Want && ownRoom && d.Live+g[i] < maxLive*d.Weight/sumWeights(demands) {
 						t.Fatalf("seed %d round %d: %s left wanting below its share with tokens and cap to spare", seed, round, d.ID)
 					}
 				}
