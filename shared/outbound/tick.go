@@ -71,7 +71,9 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 		if err := d.maintain(ctx, r); err != nil {
 			r.log.Error("tick: campaign upkeep", "error", err.Error())
 		}
-		if r.c.Status == campaignstore.StatusRunning {
+		if r.c.Status.Active() {
+			// Paused and stopping campaigns join with nothing to dial: their live calls still
+			// hold part of the instance's cap.
 			runs = append(runs, r)
 		}
 	}
@@ -251,7 +253,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 			}
 			capBound = capBound || bound
 			anyDue = anyDue || len(r.queue) > 0
-			demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: want, Live: r.live})
+			demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: want, Live: r.live, MaxLive: r.plan.MaxConcurrent})
 		}
 		if !anyDue {
 			return nil // nothing is due: the next tick looks again
@@ -305,7 +307,8 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		return 0, false, err
 	}
 	r.live = len(fl)
-	if now.Before(r.plan.Start) {
+	if r.c.Status != campaignstore.StatusRunning || now.Before(r.plan.Start) {
+		r.queue = nil
 		return 0, false, nil
 	}
 	room := r.plan.MaxConcurrent - r.live
