@@ -9,16 +9,44 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
 
-// Disconnect reasons the simulation reports (values of the contact
-// record's DisconnectReason).
+// Disconnect reasons the simulation reports: values of DisconnectReason in the contact records
+// data model (admin guide, "Contact records data model", ContactTraceRecord.DisconnectReason),
+// which DescribeContact answers.
 const (
 	ReasonCustomerDisconnect = "CUSTOMER_DISCONNECT"
-	ReasonUnanswered         = "TELECOM_UNANSWERED"
-	ReasonBusy               = "TELECOM_BUSY"
-	ReasonTelecomProblem     = "TELECOM_PROBLEM"
-	ReasonFlowDisconnect     = "CONTACT_FLOW_DISCONNECT"
-	ReasonAPI                = "API"
+	ReasonAgentDisconnect    = "AGENT_DISCONNECT"
+	// ReasonUnanswered: "the system cannot deliver the call at this time".
+	ReasonUnanswered = "TELECOM_UNANSWERED"
+	// ReasonTimeout: "reaches 60 seconds of ringing"; the default for an unanswered call.
+	ReasonTimeout = "TELECOM_TIMEOUT"
+	// ReasonOriginatorCancel: "the agent/API user cancels the call before connecting, or ...
+	// the call remains unanswered after 60 seconds".
+	ReasonOriginatorCancel  = "TELECOM_ORIGINATOR_CANCEL"
+	ReasonBusy              = "TELECOM_BUSY"
+	ReasonNumberInvalid     = "TELECOM_NUMBER_INVALID"
+	ReasonPotentialBlocking = "TELECOM_POTENTIAL_BLOCKING"
+	ReasonTelecomProblem    = "TELECOM_PROBLEM"
+	ReasonFlowDisconnect    = "CONTACT_FLOW_DISCONNECT"
+	// ReasonOther covers "disconnections that API calls initiate": StopContact on a connected
+	// voice contact.
+	ReasonOther = "OTHER"
+	// ReasonAPI is the reason of a chat (or task) ended by StopContact; voice contacts never
+	// get it.
+	ReasonAPI = "API"
 )
+
+// campaignReasons are the outbound-campaign disconnect reasons: the only ones a DISCONNECTED
+// contact event carries ("available for the contacts of outbound campaigns in which the media
+// connection failed", admin guide "Amazon Connect contact events"), and the only codes
+// StopContact accepts in DisconnectReason ("Only Amazon Connect outbound campaigns can provide
+// this field").
+var campaignReasons = map[string]bool{
+	"OUTBOUND_DESTINATION_ENDPOINT_ERROR": true,
+	"OUTBOUND_RESOURCE_ERROR":             true,
+	"OUTBOUND_ATTEMPT_FAILED":             true,
+	"OUTBUND_PREVIEW_DISCARDED":           true, // sic: the data model spells it so
+	"EXPIRED":                             true,
+}
 
 // clientTokenTTL is how long a ClientToken stays bound to its contact.
 const clientTokenTTL = 7 * 24 * time.Hour
@@ -247,12 +275,12 @@ func (s *Sim) planCallLocked(c *contact) {
 		if ring >= c.ringTimeout {
 			// Nobody picked up within the dialing timeout.
 			c.outcome = OutcomeNoAnswer
-			s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonUnanswered) })
+			s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonTimeout) })
 			return
 		}
 		s.stepLocked(c, ring, func() { s.answerLocked(c) })
 	case OutcomeNoAnswer:
-		s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonUnanswered) })
+		s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonTimeout) })
 	case OutcomeBusy:
 		s.stepLocked(c, min(busyDelay, c.ringTimeout), func() { s.disconnectLocked(c, ReasonBusy) })
 	default:
@@ -323,7 +351,7 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 		ConnectedToSystemTimestamp: eventTime(c.connectedToSystem),
 		DisconnectTimestamp:        eventTime(c.disconnected),
 	}
-	if eventType == EventDisconnected {
+	if eventType == EventDisconnected && c.campaignID != "" && campaignReasons[c.disconnectReason] {
 		d.DisconnectReason = c.disconnectReason
 	}
 	if !c.enqueued.IsZero() {
@@ -338,7 +366,8 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 	s.pending = append(s.pending, Event{
 		Version: "0", ID: newUUID(), DetailType: "Amazon Connect Contact Event", Source: "aws.connect",
 		Account: s.world.AccountID, Time: now.UTC().Format("2006-01-02T15:04:05Z"), Region: s.world.Region,
-		Resources: []string{s.InstanceARN(c.instanceID), s.contactARN(c.instanceID, c.id)},
+		// The samples of the admin guide list the contact ARN, then the instance ARN.
+		Resources: []string{s.contactARN(c.instanceID, c.id), s.InstanceARN(c.instanceID)},
 		Detail:    d,
 	})
 	s.stats.eventsEmitted++
@@ -369,6 +398,10 @@ func (s *Sim) stopContact(c *call) (any, *apiError) {
 	if _, e := s.instanceOrErr(*in.InstanceId); e != nil {
 		return nil, e
 	}
+	var code string
+	if in.DisconnectReason != nil && in.DisconnectReason.Code != nil {
+		code = *in.DisconnectReason.Code
+	}
 	s.mu.Lock()
 	defer s.unlockAndFlush()
 	ct := s.contacts[*in.ContactId]
@@ -381,11 +414,34 @@ func (s *Sim) stopContact(c *call) (any, *apiError) {
 			return nil, newErr(errInvalidRequest, "StopContact does not work for voice contacts initiated by %s", ct.method)
 		}
 	}
-	reason := ReasonAPI
-	if in.DisconnectReason != nil && in.DisconnectReason.Code != nil {
-		reason = *in.DisconnectReason.Code
+	// StopContactRequest.DisconnectReason: "Only Amazon Connect outbound campaigns can provide
+	// this field." Elsewhere, and for codes outside the campaign list, refuse it rather than
+	// record a reason the service would not.
+	if code != "" && ct.campaignID == "" {
+		return nil, newErr(errInvalidRequest, "DisconnectReason can only be given for an outbound campaign contact")
+	}
+	if code != "" && !campaignReasons[code] {
+		return nil, newErr(errInvalidParameter, "DisconnectReason.Code %q is not an outbound campaign disconnect reason", code)
+	}
+	reason := stopReason(ct)
+	if code != "" {
+		reason = code
 	}
 	s.noteLocked(ct, OpStopContact, "")
 	s.disconnectLocked(ct, reason)
 	return struct{}{}, nil
+}
+
+// stopReason is the contact-record reason of a contact ended by StopContact: for voice,
+// TELECOM_ORIGINATOR_CANCEL before the callee answered ("the agent/API user cancels the call
+// before connecting") and OTHER after ("disconnections that API calls initiate"); for chat and
+// tasks, API ("The StopContact API was called").
+func stopReason(c *contact) string {
+	if c.channel != ChannelVoice {
+		return ReasonAPI
+	}
+	if c.connectedToSystem.IsZero() {
+		return ReasonOriginatorCancel
+	}
+	return ReasonOther
 }

@@ -166,7 +166,7 @@ func TestAnsweredCallLifecycle(t *testing.T) {
 	for i, e := range evs {
 		if e.Version != "0" || e.Source != "aws.connect" || e.DetailType != "Amazon Connect Contact Event" ||
 			e.Account != connectsim.DefaultAccountID || e.Region != "us-east-1" || e.ID == "" ||
-			len(e.Resources) != 2 || e.Resources[0] != arn || e.Resources[1] != arn+"/contact/"+id {
+			len(e.Resources) != 2 || e.Resources[0] != arn+"/contact/"+id || e.Resources[1] != arn {
 			t.Fatalf("event %d envelope: %+v", i, e)
 		}
 		d := e.Detail
@@ -188,7 +188,7 @@ func TestAnsweredCallLifecycle(t *testing.T) {
 		t.Fatalf("CONNECTED_TO_AGENT agentInfo: %+v", evs[3].Detail.AgentInfo)
 	}
 	last := evs[4].Detail
-	if last.DisconnectTimestamp != "2025-03-10T14:01:12.000Z" || last.ConnectedToSystemTimestamp == "" || last.DisconnectReason != "CUSTOMER_DISCONNECT" || last.AgentInfo == nil {
+	if last.DisconnectTimestamp != "2025-03-10T14:01:12.000Z" || last.ConnectedToSystemTimestamp == "" || last.DisconnectReason != "" || last.AgentInfo == nil {
 		t.Fatalf("DISCONNECTED: %+v", last)
 	}
 	b, _ := json.Marshal(evs[4])
@@ -226,7 +226,7 @@ func TestUnansweredOutcomes(t *testing.T) {
 		reason string
 		at     string
 	}{
-		noAns:  {"TELECOM_UNANSWERED", "2025-03-10T14:00:20.000Z"},
+		noAns:  {"TELECOM_TIMEOUT", "2025-03-10T14:00:20.000Z"},
 		busy:   {"TELECOM_BUSY", "2025-03-10T14:00:03.000Z"},
 		failed: {"TELECOM_PROBLEM", "2025-03-10T14:00:01.000Z"},
 	}
@@ -236,8 +236,13 @@ func TestUnansweredOutcomes(t *testing.T) {
 			t.Fatalf("%s: %s", w.reason, got)
 		}
 		d := evs[1].Detail
-		if d.ConnectedToSystemTimestamp != "" || d.DisconnectReason != w.reason || d.DisconnectTimestamp != w.at || d.QueueInfo != nil {
+		// The event carries no disconnectReason (only outbound-campaign media failures do);
+		// DescribeContact tells the reason.
+		if d.ConnectedToSystemTimestamp != "" || d.DisconnectReason != "" || d.DisconnectTimestamp != w.at || d.QueueInfo != nil {
 			t.Fatalf("%s: %+v", w.reason, d)
+		}
+		if r := describeReason(t, cl, id); r != w.reason {
+			t.Fatalf("DescribeContact DisconnectReason = %q, want %q", r, w.reason)
 		}
 	}
 	// Answered with a ring time over the ring timeout: no answer.
@@ -246,7 +251,7 @@ func TestUnansweredOutcomes(t *testing.T) {
 	srv2, cl2, rec2 := startCalls(t, w)
 	id, _ := dial(cl2, numAnswer, func(in *connect.StartOutboundVoiceContactInput) { in.RingTimeoutInSeconds = aws.Int32(15) })
 	_ = srv2.Advance(15 * time.Second)
-	if evs := rec2.forContact(id); types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "TELECOM_UNANSWERED" {
+	if evs := rec2.forContact(id); types_(evs) != "INITIATED,DISCONNECTED" || describeReason(t, cl2, id) != "TELECOM_TIMEOUT" {
 		t.Fatalf("ring timeout: %s", types_(evs))
 	}
 	if c, _ := srv2.Contact(id); c.Outcome != "NO_ANSWER" {
@@ -269,8 +274,12 @@ func TestStopContact(t *testing.T) {
 	}
 	_ = srv.Advance(10 * time.Minute)
 	evs := rec.forContact(id)
-	if types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "API" || evs[1].Detail.ConnectedToSystemTimestamp != "" {
+	if types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "" || evs[1].Detail.ConnectedToSystemTimestamp != "" {
 		t.Fatalf("events: %s %+v", types_(evs), evs)
+	}
+	// Stopped while ringing: the API user cancelled before connecting.
+	if r := describeReason(t, cl, id); r != "TELECOM_ORIGINATOR_CANCEL" {
+		t.Fatalf("reason of a call stopped while ringing = %q", r)
 	}
 	e := mustAs[*types.ContactNotFoundException](t, stop(id))
 	if e.ErrorCode() != "ContactNotFoundException" {
@@ -289,13 +298,24 @@ func TestStopContact(t *testing.T) {
 	if m := metrics(t, cl, types.CurrentMetricNameAgentsAfterContactWork, types.CurrentMetricNameAgentsOnCall); m["AGENTS_AFTER_CONTACT_WORK"] != 1 || m["AGENTS_ON_CALL"] != 0 {
 		t.Fatalf("metrics after stop: %v", m)
 	}
+	// Stopped after it connected: OTHER, "disconnections that API calls initiate".
+	if r := describeReason(t, cl, id2); r != "OTHER" {
+		t.Fatalf("reason of a connected call stopped = %q", r)
+	}
 	// An inbound contact made with CreateContact can be stopped too.
 	c, _ := srv.CreateContact(connectsim.NewContact{})
 	if err := stop(c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := srv.Contact(c.ID); v.Status != "DISCONNECTED" || v.DisconnectReason != "API" {
+	if v, _ := srv.Contact(c.ID); v.Status != "DISCONNECTED" || v.DisconnectReason != "OTHER" {
 		t.Fatalf("inbound contact after stop: %+v", v)
+	}
+	chat, _ := srv.CreateContact(connectsim.NewContact{Channel: connectsim.ChannelChat})
+	if err := stop(chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := srv.Contact(chat.ID); v.DisconnectReason != "API" {
+		t.Fatalf("chat after stop: %+v", v)
 	}
 	// A raw 410 on the wire.
 	resp, _ := doJSON(t, http.MethodPost, srv.URL+"/contact/stop", map[string]string{"Authorization": fakeSigV4},
@@ -480,7 +500,7 @@ func TestQueueingAndMetrics(t *testing.T) {
 	// The second contact gives up after the queue timeout.
 	_ = srv.Advance(5 * time.Minute)
 	evs := rec.forContact(second)
-	if types_(evs) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED,DISCONNECTED" || evs[3].Detail.DisconnectReason != "CONTACT_FLOW_DISCONNECT" || evs[3].Detail.ConnectedToSystemTimestamp == "" {
+	if types_(evs) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED,DISCONNECTED" || evs[3].Detail.ConnectedToSystemTimestamp == "" || describeReason(t, cl, second) != "CONTACT_FLOW_DISCONNECT" {
 		t.Fatalf("second: %s %+v", types_(evs), evs)
 	}
 	if err := srv.SetAgents("nope", nil); err == nil {
@@ -617,5 +637,45 @@ func TestSubscriberDelivery(t *testing.T) {
 	}
 	if st := srv.Stats(); st.EventsEmitted != 2 || st.EventsDelivered != 2 || st.DeliveryFailures != 0 {
 		t.Fatalf("stats: %+v", st)
+	}
+}
+
+// describeReason answers DescribeContact's DisconnectReason of a contact.
+func describeReason(t *testing.T, cl *connect.Client, id string) string {
+	t.Helper()
+	out, err := cl.DescribeContact(context.Background(), &connect.DescribeContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String(id)})
+	if err != nil {
+		t.Fatalf("DescribeContact %s: %v", id, err)
+	}
+	return aws.ToString(out.Contact.DisconnectReason)
+}
+
+func TestStopContactDisconnectReasonOnlyForCampaigns(t *testing.T) {
+	t.Parallel()
+	srv, cl, rec := startCalls(t, callWorld())
+	ctx := context.Background()
+	stop := func(id, code string) error {
+		_, err := cl.StopContact(ctx, &connect.StopContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String(id),
+			DisconnectReason: &types.DisconnectReason{Code: aws.String(code)}})
+		return err
+	}
+	plain, _ := dial(cl, numAnswer)
+	if err := stop(plain, "OUTBOUND_ATTEMPT_FAILED"); apiCode(err) != "InvalidRequestException" {
+		t.Fatalf("DisconnectReason on a contact that is not a campaign's: %v", err)
+	}
+	camp, _ := dial(cl, numAnswer, func(in *connect.StartOutboundVoiceContactInput) { in.CampaignId = aws.String("camp-1") })
+	if err := stop(camp, "API"); apiCode(err) != "InvalidParameterException" {
+		t.Fatalf("a code outside the campaign list: %v", err)
+	}
+	if err := stop(camp, "OUTBOUND_ATTEMPT_FAILED"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Drain(5 * time.Second)
+	evs := rec.forContact(camp)
+	if types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "OUTBOUND_ATTEMPT_FAILED" {
+		t.Fatalf("campaign media failure event: %s %+v", types_(evs), evs[len(evs)-1].Detail)
+	}
+	if r := describeReason(t, cl, camp); r != "OUTBOUND_ATTEMPT_FAILED" {
+		t.Fatalf("DescribeContact reason = %q", r)
 	}
 }
