@@ -211,25 +211,29 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	return map[string]string{"ContactId": id}, nil
 }
 
-// pickOutcomeLocked decides how a call ends: forced per number, else
-// weighted random.
+// pickOutcomeLocked decides how a call ends: forced per number, else drawn from the shares in
+// the fixed order of AllOutcomes.
 func (s *Sim) pickOutcomeLocked(dest string) string {
 	if o, ok := s.world.Calls.NumberOutcomes[dest]; ok {
 		return o
 	}
-	p := s.world.Calls
-	total := p.AnswerWeight + p.NoAnswerWeight + p.BusyWeight + p.FailWeight
-	x := s.rng.Float64() * total
-	switch {
-	case x < p.AnswerWeight:
-		return OutcomeAnswered
-	case x < p.AnswerWeight+p.NoAnswerWeight:
-		return OutcomeNoAnswer
-	case x < p.AnswerWeight+p.NoAnswerWeight+p.BusyWeight:
-		return OutcomeBusy
-	default:
-		return OutcomeFailed
+	shares := s.world.Calls.Outcomes
+	var total float64
+	last := OutcomeAnswered
+	for _, o := range AllOutcomes {
+		total += shares[o]
+		if shares[o] > 0 {
+			last = o
+		}
 	}
+	x := s.rng.Float64() * total
+	for _, o := range AllOutcomes {
+		if x < shares[o] {
+			return o
+		}
+		x -= shares[o]
+	}
+	return last // rounding
 }
 
 func (s *Sim) uniformLocked(min, max time.Duration) time.Duration {
@@ -239,11 +243,76 @@ func (s *Sim) uniformLocked(min, max time.Duration) time.Duration {
 	return min + time.Duration(s.rng.Int64N(int64(max-min)+1))
 }
 
-// Delays before a busy or failed call ends.
+// failDelay is how long a call that never connects media takes to fail. Assumed: the
+// network answers a busy line, an invalid number or a block within seconds.
+var failDelay = map[string]time.Duration{
+	OutcomeBusy:          3 * time.Second,
+	OutcomeInvalidNumber: 2 * time.Second,
+	OutcomeFailed:        1 * time.Second,
+	OutcomeBlocked:       2 * time.Second,
+}
+
+// failReason is the contact-record DisconnectReason of an outcome that never connects media.
+func (s *Sim) failReason(outcome string) string {
+	switch outcome {
+	case OutcomeBusy:
+		return ReasonBusy
+	case OutcomeInvalidNumber:
+		return ReasonNumberInvalid
+	case OutcomeFailed:
+		return ReasonTelecomProblem
+	case OutcomeBlocked:
+		return ReasonPotentialBlocking
+	}
+	return s.world.Calls.NoAnswerReason
+}
+
+// Answering machine detection statuses (DescribeContact AnsweringMachineDetectionStatus, contact
+// records data model).
 const (
-	busyDelay   = 3 * time.Second
-	failedDelay = 1 * time.Second
+	AMDHuman          = "HUMAN_ANSWERED"
+	AMDVoicemailBeep  = "VOICEMAIL_BEEP"
+	AMDVoicemailNoBep = "VOICEMAIL_NO_BEEP"
+	AMDUnanswered     = "AMD_UNANSWERED"
+	AMDUnresolved     = "AMD_UNRESOLVED"
+	AMDNotApplicable  = "AMD_NOT_APPLICABLE"
+	AMDSitBusy        = "SIT_TONE_BUSY"
+	AMDSitInvalid     = "SIT_TONE_INVALID_NUMBER"
+	AMDSitDetected    = "SIT_TONE_DETECTED"
 )
+
+// failAMD is the detection status of a call that never connected media: the data model's
+// statuses for a busy line, an invalid number, a call that kept ringing and one that
+// "disconnected before ringing"; a blocked call is assumed to meet a special information tone.
+var failAMD = map[string]string{
+	OutcomeNoAnswer:      AMDUnanswered,
+	OutcomeBusy:          AMDSitBusy,
+	OutcomeInvalidNumber: AMDSitInvalid,
+	OutcomeFailed:        AMDNotApplicable,
+	OutcomeBlocked:       AMDSitDetected,
+}
+
+// detectLocked classifies a media-connected AMD call.
+func (s *Sim) detectLocked(c *contact) string {
+	a := s.world.Calls.AMD
+	if s.rng.Float64() < a.UnresolvedRate {
+		return AMDUnresolved
+	}
+	x := s.rng.Float64()
+	if c.outcome == OutcomeAnswered {
+		if x < a.FalsePositiveRate {
+			return AMDVoicemailNoBep
+		}
+		return AMDHuman
+	}
+	if x < a.FalseNegativeRate {
+		return AMDHuman
+	}
+	if s.rng.Float64() < a.BeepShare {
+		return AMDVoicemailBeep
+	}
+	return AMDVoicemailNoBep
+}
 
 // stepLocked schedules f for the contact's current step; it does nothing
 // if the contact moved on meanwhile (StopContact, reset).
@@ -270,28 +339,59 @@ func (s *Sim) setStatusLocked(c *contact, status string) {
 func (s *Sim) planCallLocked(c *contact) {
 	p := s.world.Calls
 	switch c.outcome {
-	case OutcomeAnswered:
+	case OutcomeAnswered, OutcomeVoicemail:
 		ring := s.uniformLocked(p.RingMin.D(), p.RingMax.D())
 		if ring >= c.ringTimeout {
 			// Nobody picked up within the dialing timeout.
 			c.outcome = OutcomeNoAnswer
-			s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonTimeout) })
+			s.stepLocked(c, c.ringTimeout, func() { s.failLocked(c) })
 			return
 		}
 		s.stepLocked(c, ring, func() { s.answerLocked(c) })
 	case OutcomeNoAnswer:
-		s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonTimeout) })
-	case OutcomeBusy:
-		s.stepLocked(c, min(busyDelay, c.ringTimeout), func() { s.disconnectLocked(c, ReasonBusy) })
+		s.stepLocked(c, c.ringTimeout, func() { s.failLocked(c) })
 	default:
-		s.stepLocked(c, failedDelay, func() { s.disconnectLocked(c, ReasonTelecomProblem) })
+		s.stepLocked(c, min(failDelay[c.outcome], c.ringTimeout), func() { s.failLocked(c) })
 	}
 }
 
+// failLocked ends a call that never connected media.
+func (s *Sim) failLocked(c *contact) {
+	if c.amd {
+		c.amdStatus = failAMD[c.outcome]
+	}
+	s.disconnectLocked(c, s.failReason(c.outcome))
+}
+
+// answerLocked connects media: a person or a voicemail picked up. With answering machine
+// detection, CONNECTED_TO_SYSTEM waits for the detection result ("generated for any of the
+// AnsweringMachineDetectionStatus codes"); connectedToSystemTimestamp is the pick-up.
 func (s *Sim) answerLocked(c *contact) {
 	s.setStatusLocked(c, StatusConnectedToSystem)
 	c.connectedToSystem = s.clock.Now()
-	s.noteLocked(c, EventConnectedToSystem, "")
+	p := s.world.Calls
+	if c.outcome == OutcomeVoicemail {
+		// The voicemail hangs up after its recording time unless an agent is on the line.
+		c.hangupTimer = s.schedule(s.uniformLocked(p.VoicemailMin.D(), p.VoicemailMax.D()), func() {
+			c.hangupTimer = 0
+			if c.active() && c.status != StatusConnectedToAgent {
+				s.disconnectLocked(c, ReasonCustomerDisconnect)
+			}
+		})
+	}
+	if c.amd {
+		s.stepLocked(c, p.AMD.DetectionDelay.D(), func() {
+			c.amdStatus = s.detectLocked(c)
+			s.connectedLocked(c)
+		})
+		return
+	}
+	s.connectedLocked(c)
+}
+
+// connectedLocked emits CONNECTED_TO_SYSTEM and runs the flow.
+func (s *Sim) connectedLocked(c *contact) {
+	s.noteLocked(c, EventConnectedToSystem, c.amdStatus)
 	s.emitLocked(c, EventConnectedToSystem)
 	p := s.world.Calls
 	if c.queueID == "" {
@@ -323,12 +423,25 @@ func (s *Sim) connectToAgentLocked(c *contact, a *agentState) {
 	s.noteLocked(c, EventConnectedToAgent, "agent="+a.ID)
 	s.emitLocked(c, EventConnectedToAgent)
 	p := s.world.Calls
-	s.stepLocked(c, s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, ReasonCustomerDisconnect) })
+	if c.outcome == OutcomeVoicemail {
+		// The agent hears a greeting and hangs up.
+		s.stepLocked(c, p.AgentVoicemailTime.D(), func() { s.disconnectLocked(c, ReasonAgentDisconnect) })
+		return
+	}
+	reason := ReasonCustomerDisconnect
+	if p.AgentHangupShare > 0 && s.rng.Float64() < p.AgentHangupShare {
+		reason = ReasonAgentDisconnect
+	}
+	s.stepLocked(c, s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, reason) })
 }
 
 func (s *Sim) disconnectLocked(c *contact, reason string) {
 	wasWithAgent := c.status == StatusConnectedToAgent
 	s.setStatusLocked(c, StatusDisconnected)
+	if c.hangupTimer != 0 {
+		s.cancel(c.hangupTimer)
+		c.hangupTimer = 0
+	}
 	c.disconnected = s.clock.Now()
 	c.disconnectReason = reason
 	s.noteLocked(c, EventDisconnected, "reason="+reason)
@@ -350,6 +463,9 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 		InitiationTimestamp:        eventTime(c.initiated),
 		ConnectedToSystemTimestamp: eventTime(c.connectedToSystem),
 		DisconnectTimestamp:        eventTime(c.disconnected),
+		// Assumed casing: the data model names the field AnsweringMachineDetectionStatus and
+		// the samples write detail fields in camelCase.
+		AnsweringMachineDetectionStatus: c.amdStatus,
 	}
 	if eventType == EventDisconnected && c.campaignID != "" && campaignReasons[c.disconnectReason] {
 		d.DisconnectReason = c.disconnectReason

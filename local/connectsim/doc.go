@@ -53,20 +53,21 @@
 //
 // # Calls
 //
-// A call placed by StartOutboundVoiceContact emits INITIATED, then, when
-// answered (after a ring time), CONNECTED_TO_SYSTEM, QUEUED after the flow
-// delay, CONNECTED_TO_AGENT as soon as an agent serving the queue is
-// available, and DISCONNECTED after the talk time (disconnectReason
-// CUSTOMER_DISCONNECT; the agent then spends AfterContactWork in ACW). A call
-// not answered within RingTimeoutInSeconds (default 60 s) ends with
-// TELECOM_UNANSWERED, a busy line after 3 s with TELECOM_BUSY, a failed call
-// after 1 s with TELECOM_PROBLEM; none of them has a
-// connectedToSystemTimestamp. A queued contact nobody takes within
-// QueueTimeout ends with CONTACT_FLOW_DISCONNECT; StopContact ends a contact
-// with "API" (or the DisconnectReason.Code given). Contacts made with
-// CreateContact or StartChatAuthentication emit no events. Every voice
-// contact that has not ended counts against the instance's concurrent
-// active calls quota (LimitExceededException).
+// A call placed by StartOutboundVoiceContact gets an outcome drawn from the world's shares
+// (or forced per number): a person answers (ANSWERED), a voicemail answers (VOICEMAIL), it
+// rings out (NO_ANSWER), or it fails as BUSY, INVALID_NUMBER, FAILED (network) or
+// CARRIER_BLOCKED. It emits INITIATED; when a person or voicemail picks up (after the ring
+// time) CONNECTED_TO_SYSTEM with connectedToSystemTimestamp, QUEUED after the flow delay,
+// CONNECTED_TO_AGENT as soon as an agent serving the queue is available, and DISCONNECTED. A
+// call that never connects media goes straight to DISCONNECTED. DescribeContact's
+// DisconnectReason carries the contact-record value (CUSTOMER_DISCONNECT, AGENT_DISCONNECT,
+// TELECOM_TIMEOUT, TELECOM_BUSY, TELECOM_NUMBER_INVALID, TELECOM_PROBLEM,
+// TELECOM_POTENTIAL_BLOCKING, CONTACT_FLOW_DISCONNECT, TELECOM_ORIGINATOR_CANCEL or OTHER
+// after StopContact); DISCONNECTED events carry disconnectReason only for outbound-campaign
+// media failures. TrafficType=CAMPAIGN calls with answering machine detection report
+// AnsweringMachineDetectionStatus after the detection delay. Contacts made with CreateContact
+// or StartChatAuthentication emit no events. Every voice contact that has not ended counts
+// against the instance's concurrent active calls quota (LimitExceededException).
 //
 // # Admin API
 //

@@ -54,6 +54,9 @@ type EventDetail struct {
 	AgentInfo                  *EventAgentInfo `json:"agentInfo,omitempty"`
 	DisconnectReason           string          `json:"disconnectReason,omitempty"`
 	Campaign                   *EventCampaign  `json:"campaign,omitempty"`
+	// AnsweringMachineDetectionStatus is set on events of an AMD call once detection has a
+	// result (CONNECTED_TO_SYSTEM and later, or DISCONNECTED for a call that never connected).
+	AnsweringMachineDetectionStatus string `json:"answeringMachineDetectionStatus,omitempty"`
 }
 
 // EventQueueInfo is detail.queueInfo.
