@@ -150,11 +150,16 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	if in.ClientToken != nil && *in.ClientToken != "" {
 		tokenKey = inst.ID + "\x00" + *in.ClientToken
 		if te, ok := s.tokens[tokenKey]; ok && now.Sub(te.created) < clientTokenTTL {
-			if prev := s.contacts[te.contactID]; prev != nil {
-				s.noteLocked(prev, "IDEMPOTENT_REPLAY", "ClientToken replayed; no call placed")
+			// A forgotten contact (RetainContacts) had ended: only ended ones are pruned.
+			prev := s.contacts[te.contactID]
+			if (prev != nil && prev.active()) || s.world.ClientTokenAfterEnd == TokenSameContact {
+				if prev != nil {
+					s.noteLocked(prev, "IDEMPOTENT_REPLAY", "ClientToken replayed; no call placed")
+				}
+				s.log.Info("idempotent replay", "contact_id", te.contactID)
+				return map[string]string{"ContactId": te.contactID}, nil
 			}
-			s.log.Info("idempotent replay", "contact_id", te.contactID)
-			return map[string]string{"ContactId": te.contactID}, nil
+			s.log.Info("ClientToken replayed after its contact ended: new call", "previous_contact_id", te.contactID)
 		}
 	}
 	if inst.OutboundDisabled {

@@ -354,18 +354,48 @@ func TestIdempotentClientToken(t *testing.T) {
 	if c == a {
 		t.Fatal("different token, same contact")
 	}
-	// Replays still answer after the call ended...
+	// After the call ended, the default (clientTokenAfterEnd new-contact, the older API
+	// reference's "If the contact is disconnected, a new contact is started") places a second
+	// call, which the token then names.
 	_ = srv.Advance(2 * time.Minute)
-	if again, _ := dial(cl, numNoAnswer, tok); again != a {
-		t.Fatalf("replay after the call ended: %s", again)
+	again, err := dial(cl, numNoAnswer, tok)
+	if err != nil || again == a || again == "" {
+		t.Fatalf("replay after the call ended: %q, %v; want a new contact", again, err)
 	}
-	// ...but not after 7 days.
+	if replay, _ := dial(cl, numNoAnswer, tok); replay != again {
+		t.Fatalf("replay while the second call rings: %s, want %s", replay, again)
+	}
+	if n := len(srv.Contacts()); n != 3 {
+		t.Fatalf("%d contacts", n)
+	}
+}
+
+func TestClientTokenAfterEndSameContact(t *testing.T) {
+	t.Parallel()
+	w := callWorld()
+	w.ClientTokenAfterEnd = connectsim.TokenSameContact
+	srv, cl, _ := startCalls(t, w)
+	tok := func(in *connect.StartOutboundVoiceContactInput) { in.ClientToken = aws.String("c1/r9/a1") }
+	a, _ := dial(cl, numNoAnswer, tok)
+	_ = srv.Advance(2 * time.Minute)
+	// A replay with other parameters answers the first contact and changes nothing.
+	again, err := dial(cl, numAnswer, tok, func(in *connect.StartOutboundVoiceContactInput) { in.Attributes = map[string]string{"x": "y"} })
+	if err != nil || again != a {
+		t.Fatalf("replay after the call ended: %q, %v; want %s", again, err, a)
+	}
+	if c, _ := srv.Contact(a); c.CustomerNumber != numNoAnswer || len(c.Attributes) != 0 {
+		t.Fatalf("the replay changed the contact: %+v", c)
+	}
+	// Tokens expire after 7 days either way.
 	_ = srv.Advance(7 * 24 * time.Hour)
 	if later, _ := dial(cl, numNoAnswer, tok); later == a || later == "" {
 		t.Fatalf("replay after 7 days returned %q", later)
 	}
-	if n := len(srv.Contacts()); n != 3 {
+	if n := len(srv.Contacts()); n != 2 {
 		t.Fatalf("%d contacts", n)
+	}
+	if _, err := connectsim.ParseWorld([]byte(`{"clientTokenAfterEnd": "sometimes"}`)); err == nil {
+		t.Fatal("a bad clientTokenAfterEnd was accepted")
 	}
 }
 

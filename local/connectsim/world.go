@@ -66,7 +66,21 @@ type World struct {
 	Throttle       map[string]RateLimit `json:"throttle,omitempty"`
 	Calls          CallProfile          `json:"calls"`
 	Auth           AuthProfile          `json:"auth"`
+	// ClientTokenAfterEnd is what a StartOutboundVoiceContact replay with a ClientToken does
+	// once the token's contact has ended: TokenNewContact (default) places a new call, as the
+	// older API reference says ("If the contact is disconnected, a new contact is started";
+	// the current one is silent), which is the worse case a dialer must survive;
+	// TokenSameContact answers the ended contact's ID. While the contact is active a replay
+	// always answers its ID, whatever the other parameters (the operation's error list has no
+	// idempotency-mismatch error); they are ignored.
+	ClientTokenAfterEnd string `json:"clientTokenAfterEnd,omitempty"`
 }
+
+// ClientTokenAfterEnd values.
+const (
+	TokenNewContact  = "new-contact"
+	TokenSameContact = "same-contact"
+)
 
 // Instance is one Amazon Connect instance.
 type Instance struct {
@@ -376,6 +390,9 @@ func (w World) withDefaults() World {
 	if w.Auth.SessionTTL == 0 {
 		w.Auth.SessionTTL = def.Auth.SessionTTL
 	}
+	if w.ClientTokenAfterEnd == "" {
+		w.ClientTokenAfterEnd = TokenNewContact
+	}
 	if w.Auth.URLWindow == 0 {
 		w.Auth.URLWindow = def.Auth.URLWindow
 	}
@@ -522,6 +539,9 @@ func (w World) Validate() error {
 		if !slices.Contains(AllOutcomes, o) {
 			bad("calls.numberOutcomes[%s]: %q must be one of %s", donotcall.Mask(n), o, strings.Join(AllOutcomes, ", "))
 		}
+	}
+	if w.ClientTokenAfterEnd != TokenNewContact && w.ClientTokenAfterEnd != TokenSameContact {
+		bad("clientTokenAfterEnd %q must be %s or %s", w.ClientTokenAfterEnd, TokenNewContact, TokenSameContact)
 	}
 	if w.Auth.SessionTTL <= 0 {
 		bad("auth.sessionTtl must be positive")
