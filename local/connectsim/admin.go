@@ -162,11 +162,12 @@ type faultJSON struct {
 	Probability float64  `json:"probability,omitempty"`
 	Latency     Duration `json:"latency,omitempty"`
 	Count       int      `json:"count,omitempty"`
+	ErrorType   string   `json:"errorType,omitempty"`
 }
 
 // MarshalJSON writes the latency as a duration string ("250ms").
 func (f Fault) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultJSON{Kind: f.Kind, Probability: f.Probability, Latency: Duration(f.Latency), Count: f.Count})
+	return json.Marshal(faultJSON{Kind: f.Kind, Probability: f.Probability, Latency: Duration(f.Latency), Count: f.Count, ErrorType: f.ErrorType})
 }
 
 // UnmarshalJSON reads the latency as a duration string or seconds.
@@ -177,7 +178,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&j); err != nil {
 		return err
 	}
-	*f = Fault{Kind: j.Kind, Probability: j.Probability, Latency: j.Latency.D(), Count: j.Count}
+	*f = Fault{Kind: j.Kind, Probability: j.Probability, Latency: j.Latency.D(), Count: j.Count, ErrorType: j.ErrorType}
 	return nil
 }
 

@@ -64,8 +64,12 @@ type World struct {
 	Instances      []Instance           `json:"instances"`
 	CognitoClients []CognitoClient      `json:"cognitoClients"`
 	Throttle       map[string]RateLimit `json:"throttle,omitempty"`
-	Calls          CallProfile          `json:"calls"`
-	Auth           AuthProfile          `json:"auth"`
+	// ThrottleClock is the clock the quotas' token buckets run on: "simulated" (default; a
+	// run at -time-scale 60 allows 60 times the requests per wall second, and a manual clock
+	// refills buckets only when it is advanced) or "wall".
+	ThrottleClock string      `json:"throttleClock,omitempty"`
+	Calls         CallProfile `json:"calls"`
+	Auth          AuthProfile `json:"auth"`
 	// ClientTokenAfterEnd is what a StartOutboundVoiceContact replay with a ClientToken does
 	// once the token's contact has ended: TokenNewContact (default) places a new call, as the
 	// older API reference says ("If the contact is disconnected, a new contact is started";
@@ -75,6 +79,12 @@ type World struct {
 	// idempotency-mismatch error); they are ignored.
 	ClientTokenAfterEnd string `json:"clientTokenAfterEnd,omitempty"`
 }
+
+// ThrottleClock values.
+const (
+	ThrottleSimulated = "simulated"
+	ThrottleWall      = "wall"
+)
 
 // ClientTokenAfterEnd values.
 const (
@@ -144,10 +154,13 @@ type CognitoClient struct {
 	AllowLoopbackAnyPort bool `json:"allowLoopbackAnyPort,omitempty"`
 }
 
-// RateLimit is a token bucket: Rate tokens per second, at most Burst.
+// RateLimit is a token bucket: Rate tokens per second, at most Burst. ErrorType is the error
+// answered over it (ThrottlingException, TooManyRequestsException or LimitExceededException);
+// empty keeps the operation's default.
 type RateLimit struct {
-	Rate  float64 `json:"rate"`
-	Burst int     `json:"burst"`
+	Rate      float64 `json:"rate"`
+	Burst     int     `json:"burst"`
+	ErrorType string  `json:"errorType,omitempty"`
 }
 
 // CallProfile is how simulated outbound calls behave.
@@ -390,6 +403,9 @@ func (w World) withDefaults() World {
 	if w.Auth.SessionTTL == 0 {
 		w.Auth.SessionTTL = def.Auth.SessionTTL
 	}
+	if w.ThrottleClock == "" {
+		w.ThrottleClock = ThrottleSimulated
+	}
 	if w.ClientTokenAfterEnd == "" {
 		w.ClientTokenAfterEnd = TokenNewContact
 	}
@@ -482,6 +498,12 @@ func (w World) Validate() error {
 		if rl.Rate <= 0 || rl.Burst < 1 {
 			bad("throttle.%s: rate must be > 0 and burst >= 1", op)
 		}
+		if rl.ErrorType != "" && !slices.Contains(throttleErrorTypes, rl.ErrorType) {
+			bad("throttle.%s.errorType %q must be one of %s", op, rl.ErrorType, strings.Join(throttleErrorTypes, ", "))
+		}
+	}
+	if w.ThrottleClock != ThrottleSimulated && w.ThrottleClock != ThrottleWall {
+		bad("throttleClock %q must be %s or %s", w.ThrottleClock, ThrottleSimulated, ThrottleWall)
 	}
 	c := w.Calls
 	if c.AnswerWeight < 0 || c.NoAnswerWeight < 0 || c.BusyWeight < 0 || c.FailWeight < 0 {
