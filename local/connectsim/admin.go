@@ -213,6 +213,17 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return nil, 0, nil
+	case p[0] == "delivery" && len(p) == 1 && m == http.MethodGet:
+		return s.Delivery(), 0, nil
+	case p[0] == "delivery" && len(p) == 1 && m == http.MethodPut:
+		var d EventDelivery
+		if e := readJSON(r, &d); e != nil {
+			return nil, 0, e
+		}
+		if err := s.SetDelivery(d); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Delivery(), 0, nil
 	case p[0] == "drain" && len(p) == 1 && m == http.MethodPost:
 		return map[string]bool{"drained": s.Drain(10 * time.Second)}, 0, nil
 	}

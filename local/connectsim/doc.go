@@ -88,6 +88,8 @@
 //	POST   /_connectsim/chat-authentication    StartChatAuthentication: {"instanceId":"..."} -> 201 ChatAuth
 //	GET    /_connectsim/auth-sessions          AuthSessions
 //	POST   /_connectsim/subscribers            AddSubscriber: {"url":"http://..."}
+//	GET    /_connectsim/delivery               event delivery settings (EventDelivery)
+//	PUT    /_connectsim/delivery               SetDelivery: {"lossProbability":0.2,"delayProbability":0.1,"maxDelay":"500ms"}
 //	POST   /_connectsim/drain                  Drain (10 s): {"drained": true}
 //	POST   /_connectsim/advance                Advance a manual clock: {"duration":"30s"} (409 otherwise)
 //	POST   /_connectsim/reset                  Reset

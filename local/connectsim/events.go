@@ -92,13 +92,16 @@ type eventBus struct {
 	s    *Sim
 	opts Options
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []Event
-	busy    bool
-	closed  bool
-	held    *Event // reorder knob
-	heldDup bool   // the held event is to be delivered twice
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []queuedEvent
+	busy     bool
+	closed   bool
+	held     *Event // reorder knob
+	heldDup  bool   // the held event is to be delivered twice
+	delivery EventDelivery
+	delayed  int // events held back by the delay knob
+	lost     int
 	// rng decides duplicates and reordering, under mu. It is the bus's own, so that delivery
 	// knobs neither change the call outcomes a seed gives nor need the Sim's lock.
 	rng       *mrand.Rand
@@ -106,6 +109,13 @@ type eventBus struct {
 	delivered int
 	failures  int
 	done      chan struct{}
+}
+
+// queuedEvent is an event waiting for the bus. A final one has been through the loss and delay
+// knobs already (it was delayed) and is delivered as it is.
+type queuedEvent struct {
+	ev    Event
+	final bool
 }
 
 type subscriber struct {
@@ -118,8 +128,8 @@ type subscriber struct {
 	done   chan struct{}
 }
 
-func newEventBus(s *Sim, opts Options) *eventBus {
-	b := &eventBus{s: s, opts: opts, done: make(chan struct{}), rng: mrand.New(mrand.NewPCG(uint64(opts.Seed), 0xde11))}
+func newEventBus(s *Sim, opts Options, d EventDelivery) *eventBus {
+	b := &eventBus{s: s, opts: opts, delivery: d, done: make(chan struct{}), rng: mrand.New(mrand.NewPCG(uint64(opts.Seed), 0xde11))}
 	b.cond = sync.NewCond(&b.mu)
 	go b.run()
 	return b
@@ -128,7 +138,9 @@ func newEventBus(s *Sim, opts Options) *eventBus {
 func (b *eventBus) push(evs []Event) {
 	b.mu.Lock()
 	if !b.closed {
-		b.queue = append(b.queue, evs...)
+		for _, ev := range evs {
+			b.queue = append(b.queue, queuedEvent{ev: ev})
+		}
 		b.cond.Broadcast()
 	}
 	b.mu.Unlock()
@@ -160,11 +172,32 @@ func (b *eventBus) run() {
 			b.mu.Unlock()
 			return
 		}
-		ev := b.queue[0]
+		qe := b.queue[0]
 		b.queue = b.queue[1:]
-		b.busy = true
+		ev := qe.ev
 		var dup, reorder bool
-		d := b.opts.Delivery
+		d := b.delivery
+		if !qe.final && d.LossProbability > 0 && b.rng.Float64() < d.LossProbability {
+			b.lost++
+			b.mu.Unlock()
+			continue
+		}
+		if !qe.final && d.DelayProbability > 0 && b.rng.Float64() < d.DelayProbability {
+			b.delayed++
+			wait := time.Duration(b.rng.Int64N(int64(d.MaxDelay) + 1))
+			time.AfterFunc(wait, func() {
+				b.mu.Lock()
+				b.delayed--
+				if !b.closed {
+					b.queue = append(b.queue, queuedEvent{ev: ev, final: true})
+				}
+				b.cond.Broadcast()
+				b.mu.Unlock()
+			})
+			b.mu.Unlock()
+			continue
+		}
+		b.busy = true
 		if d.DuplicateProbability > 0 || d.ReorderProbability > 0 {
 			dup = b.rng.Float64() < d.DuplicateProbability
 			reorder = b.rng.Float64() < d.ReorderProbability
@@ -290,7 +323,7 @@ func (sub *subscriber) post(client *http.Client, ev Event) bool {
 }
 
 func (b *eventBus) idleLocked() bool {
-	if len(b.queue) > 0 || b.busy || b.held != nil {
+	if len(b.queue) > 0 || b.busy || b.held != nil || b.delayed > 0 {
 		return false
 	}
 	for _, s := range b.subs {
@@ -320,10 +353,22 @@ func (b *eventBus) drain(timeout time.Duration) bool {
 	return true
 }
 
-func (b *eventBus) counts() (int, int) {
+func (b *eventBus) counts() (delivered, failures, lost int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.delivered, b.failures
+	return b.delivered, b.failures, b.lost
+}
+
+func (b *eventBus) setDelivery(d EventDelivery) {
+	b.mu.Lock()
+	b.delivery = d
+	b.mu.Unlock()
+}
+
+func (b *eventBus) getDelivery() EventDelivery {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.delivery
 }
 
 func (b *eventBus) close() {

@@ -202,3 +202,6 @@ func TestAnsweringMachineDetection(t *testing.T) {
 		t.Errorf("false positive: %q", s)
 	}
 }
+
+// sd is the binomial standard deviation of n draws with probability p.
+func sd(n int, p float64) float64 { return math.Sqrt(float64(n) * p * (1 - p)) }

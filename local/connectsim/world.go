@@ -78,6 +78,9 @@ type World struct {
 	// always answers its ID, whatever the other parameters (the operation's error list has no
 	// idempotency-mismatch error); they are ignored.
 	ClientTokenAfterEnd string `json:"clientTokenAfterEnd,omitempty"`
+	// Delivery is how best-effort contact event delivery is: loss, duplicates, delays and
+	// reordering. The zero value delivers every event once, in order.
+	Delivery EventDelivery `json:"delivery,omitzero"`
 }
 
 // ThrottleClock values.
@@ -564,6 +567,9 @@ func (w World) Validate() error {
 	}
 	if w.ClientTokenAfterEnd != TokenNewContact && w.ClientTokenAfterEnd != TokenSameContact {
 		bad("clientTokenAfterEnd %q must be %s or %s", w.ClientTokenAfterEnd, TokenNewContact, TokenSameContact)
+	}
+	if err := w.Delivery.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if w.Auth.SessionTTL <= 0 {
 		bad("auth.sessionTtl must be positive")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -134,6 +135,23 @@ func TestManualClockAdvancesThroughTheAdminAPI(t *testing.T) {
 	}
 }
 
+// The -event-* flags set best-effort delivery, as GET /_connectsim/delivery shows.
+func TestEventDeliveryFlags(t *testing.T) {
+	base, _, _ := start(t, "-event-loss", "0.25", "-event-duplicate", "0.1", "-event-delay", "0.5", "-event-max-delay", "300ms")
+	resp, err := http.Get(base + "/_connectsim/delivery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d connectsim.EventDelivery
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.LossProbability != 0.25 || d.DuplicateProbability != 0.1 || d.DelayProbability != 0.5 || d.MaxDelay.D() != 300*time.Millisecond {
+		t.Fatalf("delivery = %+v", d)
+	}
+}
+
 func TestBadFlagsAreUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -145,6 +163,9 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"-addr", "8910"}, `-addr "8910"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"-event-loss", "1.5"}, "-event-loss 1.5"},
+		{[]string{"-event-delay", "-0.1"}, "-event-delay -0.1"},
+		{[]string{"-event-max-delay", "-1s"}, "-event-max-delay -1s"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
