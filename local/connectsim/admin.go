@@ -213,6 +213,8 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return nil, 0, nil
+	case p[0] == "clock" && len(p) == 1 && m == http.MethodGet:
+		return s.ClockState(), 0, nil
 	case p[0] == "delivery" && len(p) == 1 && m == http.MethodGet:
 		return s.Delivery(), 0, nil
 	case p[0] == "delivery" && len(p) == 1 && m == http.MethodPut:

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 )
 
 // TestTwentyPercentEventLossDescribeContactTellsFinalState runs 300 calls with 20 % of the
@@ -101,4 +103,43 @@ func TestDeliveryDelayAndAdminAPI(t *testing.T) {
 	if _, err := connectsim.ParseWorld([]byte(`{"delivery": {"reorderProbability": -0.1}}`)); err == nil {
 		t.Fatal("a negative probability was accepted")
 	}
+}
+
+func TestStartInstantFromOptionsAndWorld(t *testing.T) {
+	t.Parallel()
+	begin := time.Date(2027, 3, 13, 8, 0, 0, 0, time.FixedZone("EST", -5*3600))
+	srv, cl := start2(t, connectsim.Options{Start: begin, TimeScale: 1, World: callWorld(), DisableThrottling: true})
+	id, err := dial(cl, numBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := describe(t, cl, id)
+	if at := *d.InitiationTimestamp; at.Before(begin) || at.After(begin.Add(time.Minute)) {
+		t.Fatalf("initiated at %v, the clock starts at %v", at, begin)
+	}
+	if st := srv.ClockState(); st.Manual || st.TimeScale != 1 || st.Now.Before(begin) {
+		t.Fatalf("clock state %+v", st)
+	}
+	w, err := connectsim.ParseWorld([]byte(`{"start": "2027-11-07T01:30:00-04:00"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2, _ := start2(t, connectsim.Options{World: w, TimeScale: 1})
+	if now := srv2.ClockState().Now; now.Before(w.Start) || now.After(w.Start.Add(time.Minute)) {
+		t.Fatalf("world start %v, clock %v", w.Start, now)
+	}
+	var st connectsim.ClockState
+	if resp, _ := doJSON(t, http.MethodGet, srv2.URL+"/_connectsim/clock", nil, nil, &st); resp.StatusCode != 200 || st.Now.Before(w.Start) {
+		t.Fatalf("GET clock: %d %+v", resp.StatusCode, st)
+	}
+	if _, err := connectsim.ParseWorld([]byte(`{"start": "tomorrow"}`)); err == nil {
+		t.Fatal("a bad start was accepted")
+	}
+}
+
+// start2 is start without the manual clock default.
+func start2(t *testing.T, opts connectsim.Options) (*simtest.Server, *connect.Client) {
+	t.Helper()
+	srv := simtest.Start(t, opts)
+	return srv, srv.ConnectClient(t, func(o *connect.Options) { o.RetryMaxAttempts = 1 })
 }

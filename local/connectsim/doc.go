@@ -92,6 +92,7 @@
 //	PUT    /_connectsim/delivery               SetDelivery: {"lossProbability":0.2,"delayProbability":0.1,"maxDelay":"500ms"}
 //	POST   /_connectsim/drain                  Drain (10 s): {"drained": true}
 //	POST   /_connectsim/advance                Advance a manual clock: {"duration":"30s"} (409 otherwise)
+//	GET    /_connectsim/clock                  ClockState: {"now":"2027-03-13T08:00:00-05:00","manual":true}
 //	POST   /_connectsim/reset                  Reset
 //
 // Operation names (for faults, throttle settings and counters) are the SDK's:

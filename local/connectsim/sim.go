@@ -22,6 +22,9 @@ type Options struct {
 	TimeScale float64
 	// Clock overrides the simulation clock; tests pass a *ManualClock.
 	Clock Clock
+	// Start is the simulated instant the clock starts from (default: the world's start, else
+	// now). Ignored when Clock is set: a ManualClock carries its own start.
+	Start time.Time
 	// Seed makes call outcomes, ring and talk times reproducible.
 	Seed int64
 	// Subscribers are URLs that receive every contact event as an HTTP POST
@@ -119,9 +122,9 @@ type Sim struct {
 	opts     Options
 	world    World
 	delivery EventDelivery // as configured, for Reset
-	clock Clock
-	log   *slog.Logger
-	wall  func() time.Time
+	clock    Clock
+	log      *slog.Logger
+	wall     func() time.Time
 
 	mu       sync.Mutex
 	rng      *mrand.Rand
@@ -226,7 +229,7 @@ func New(opts Options) (*Sim, error) {
 	}
 	s := &Sim{opts: opts, world: w, clock: opts.Clock, log: opts.Logger, wall: opts.WallClock}
 	if s.clock == nil {
-		s.clock = NewScaledClock(time.Now().UTC(), opts.TimeScale)
+		s.clock = NewScaledClock(StartInstant(opts.Start, w), opts.TimeScale)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -302,6 +305,37 @@ func (s *Sim) Close() error {
 	s.mu.Unlock()
 	s.events.close()
 	return nil
+}
+
+// StartInstant is where a clock starts: start if set, else the world's start, else now.
+func StartInstant(start time.Time, w World) time.Time {
+	switch {
+	case !start.IsZero():
+		return start
+	case !w.Start.IsZero():
+		return w.Start
+	}
+	return time.Now().UTC()
+}
+
+// ClockState is what GET /_connectsim/clock answers.
+type ClockState struct {
+	Now    time.Time `json:"now"`
+	Manual bool      `json:"manual"`
+	// TimeScale is the simulated seconds per wall second of a scaled clock (0 for others).
+	TimeScale float64 `json:"timeScale,omitempty"`
+}
+
+// ClockState tells the current simulated time and the kind of clock.
+func (s *Sim) ClockState() ClockState {
+	st := ClockState{Now: s.clock.Now()}
+	switch c := s.clock.(type) {
+	case *ManualClock:
+		st.Manual = true
+	case *ScaledClock:
+		st.TimeScale = c.scale
+	}
+	return st
 }
 
 // World returns the world the Sim was built from.

@@ -81,6 +81,10 @@ type World struct {
 	// Delivery is how best-effort contact event delivery is: loss, duplicates, delays and
 	// reordering. The zero value delivers every event once, in order.
 	Delivery EventDelivery `json:"delivery,omitzero"`
+	// Start is the simulated instant the clock starts from (RFC 3339, e.g.
+	// "2027-03-13T08:00:00-05:00"), so that a run can begin on a daylight-saving weekend or
+	// just before a calling window opens. Empty: now.
+	Start time.Time `json:"start,omitzero"`
 }
 
 // ThrottleClock values.

@@ -28,6 +28,7 @@ type config struct {
 	noThrottle  bool
 	manual      bool
 	delivery    connectsim.DeliveryOptions
+	start       time.Time
 }
 
 // errUsage marks a command-line mistake: exit status 2, as the flag package does.
@@ -62,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.delivery.ReorderProbability, "event-reorder", 0, "`probability` that a contact event swaps places with the next one")
 	fs.Float64Var(&c.delivery.DelayProbability, "event-delay", 0, "`probability` that a contact event is held back behind later ones")
 	fs.DurationVar(&c.delivery.MaxDelay, "event-max-delay", 0, "longest wall-clock `duration` a delayed event is held back (default 1s)")
+	start := fs.String("start", "", "simulated `instant` the clock starts from, RFC 3339 (e.g. 2027-03-13T08:00:00-05:00); overrides the world file's start (default: now)")
 	fs.BoolVar(&c.manual, "manual-clock", false, "simulated time stands still until POST /_connectsim/advance moves it (scripted tests in any language)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,6 +85,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if p < 0 || p > 1 {
 			return c, fmt.Errorf("%w: %s %v: want a probability from 0 to 1", errUsage, name, p)
 		}
+	}
+	if *start != "" {
+		t, err := time.Parse(time.RFC3339, *start)
+		if err != nil {
+			return c, fmt.Errorf("%w: -start %q: want an RFC 3339 instant like 2027-03-13T08:00:00-05:00", errUsage, *start)
+		}
+		c.start = t
 	}
 	if c.delivery.MaxDelay < 0 {
 		return c, fmt.Errorf("%w: -event-max-delay %v must not be negative", errUsage, c.delivery.MaxDelay)
@@ -110,14 +119,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		PublicURL:         c.publicURL,
 		DisableThrottling: c.noThrottle,
 		Delivery:          c.delivery,
-	}
-	if c.manual {
-		opts.Clock = connectsim.NewManualClock(time.Now().UTC().Truncate(time.Second))
+		Start:             c.start,
 	}
 	if c.worldFile != "" {
 		if opts.World, err = connectsim.LoadWorld(c.worldFile); err != nil {
 			return err
 		}
+	}
+	if c.manual {
+		opts.Clock = connectsim.NewManualClock(connectsim.StartInstant(c.start, opts.World).Truncate(time.Second))
 	}
 	sim, err := connectsim.New(opts)
 	if err != nil {
