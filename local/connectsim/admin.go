@@ -202,6 +202,23 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return s.Agents(p[1]), 0, nil
+	case p[0] == "agents" && len(p) == 3 && p[2] == "staffed" && m == http.MethodPut:
+		var in struct {
+			Count *int `json:"count"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		if s.world.instance(p[1]) == nil {
+			return nil, 0, adminErrorf(404, "no instance %q", p[1])
+		}
+		if in.Count == nil {
+			return nil, 0, adminErrorf(400, "count is required: {\"count\": 5}")
+		}
+		if err := s.SetStaffedAgents(p[1], *in.Count); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Agents(p[1]), 0, nil
 	case p[0] == "subscribers" && len(p) == 1 && m == http.MethodPost:
 		var in struct {
 			URL string `json:"url"`

@@ -181,3 +181,31 @@ func (s *Sim) routeQueuedLocked(instanceID string) {
 		}
 	}
 }
+
+// SetStaffedAgents changes how many agents of an instance are staffed, during a run: the first n
+// agents of the list become AVAILABLE (a busy one keeps its contact or after-contact work), the
+// others OFFLINE; agents are added (IDs staffed-agent-1, ...) when n exceeds the list.
+func (s *Sim) SetStaffedAgents(instanceID string, n int) error {
+	if n < 0 || n > maxAgents {
+		return fmt.Errorf("connectsim: staffed agents %d must be from 0 to %d", n, maxAgents)
+	}
+	s.mu.Lock()
+	var agents []Agent
+	for _, a := range s.agents[instanceID] {
+		agents = append(agents, a.Agent)
+	}
+	s.mu.Unlock()
+	for i := len(agents); i < n; i++ {
+		agents = append(agents, Agent{ID: fmt.Sprintf("staffed-agent-%d", i+1)})
+	}
+	for i := range agents {
+		agents[i].Status = AgentOffline
+		if i < n {
+			agents[i].Status = AgentAvailable
+		}
+	}
+	return s.SetAgents(instanceID, agents)
+}
+
+// maxAgents bounds SetStaffedAgents ("Users per instance" is 500 by default).
+const maxAgents = 10000

@@ -178,8 +178,9 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	ct := &contact{
 		id: id, initialID: id, instanceID: inst.ID, channel: ChannelVoice, method: "API",
 		status: StatusInitiated, attrs: maps.Clone(in.Attributes), customer: dest, system: source,
-		flowID: flow.ID, queueID: queueID, initiated: now,
-		ringTimeout: defaultRingTimeout, simulated: true,
+		flowID: flow.ID, queueID: queueID, initiated: now, agentless: flow.Type == FlowAgentless,
+		messageDuration: flow.MessageDuration.D(),
+		ringTimeout:     defaultRingTimeout, simulated: true,
 	}
 	if ct.attrs == nil {
 		ct.attrs = map[string]string{}
@@ -399,12 +400,28 @@ func (s *Sim) connectedLocked(c *contact) {
 	s.noteLocked(c, EventConnectedToSystem, c.amdStatus)
 	s.emitLocked(c, EventConnectedToSystem)
 	p := s.world.Calls
-	if c.queueID == "" {
+	if c.agentless || c.queueID == "" {
 		// The flow plays its message and hangs up.
-		s.stepLocked(c, p.FlowDelay.D()+s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
+		msg := c.messageDuration
+		if msg == 0 {
+			msg = p.FlowDelay.D() + s.uniformLocked(p.TalkMin.D(), p.TalkMax.D())
+		}
+		s.stepLocked(c, msg, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
 		return
 	}
 	s.stepLocked(c, p.FlowDelay.D(), func() { s.enqueueLocked(c) })
+}
+
+// patienceLocked draws how long a person waits in the queue; ok is false when they never hang up.
+func (s *Sim) patienceLocked() (d time.Duration, ok bool) {
+	pt := s.world.Calls.Patience
+	switch pt.Distribution {
+	case PatienceExponential:
+		return time.Duration(s.rng.ExpFloat64() * float64(pt.Mean)), true
+	case PatienceUniform:
+		return s.uniformLocked(pt.Min.D(), pt.Max.D()), true
+	}
+	return 0, false
 }
 
 func (s *Sim) enqueueLocked(c *contact) {
@@ -414,6 +431,18 @@ func (s *Sim) enqueueLocked(c *contact) {
 	s.emitLocked(c, EventQueued)
 	if qt := s.world.Calls.QueueTimeout.D(); qt > 0 {
 		s.stepLocked(c, qt, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
+	}
+	if c.outcome == OutcomeAnswered {
+		// A person hangs up after their patience unless an agent took the call: abandoned.
+		if wait, ok := s.patienceLocked(); ok {
+			c.hangupTimer = s.schedule(wait, func() {
+				c.hangupTimer = 0
+				if c.status == StatusQueued {
+					s.noteLocked(c, "ABANDONED", "")
+					s.disconnectLocked(c, ReasonCustomerDisconnect)
+				}
+			})
+		}
 	}
 	s.routeQueuedLocked(c.instanceID)
 }

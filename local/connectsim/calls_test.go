@@ -26,7 +26,8 @@ const (
 	numFail     = "+15555550114"
 )
 
-// callWorld is the default world with fixed timings and forced outcomes.
+// callWorld is the default world with fixed timings, forced outcomes and people who never
+// abandon the queue.
 func callWorld() connectsim.World {
 	w := connectsim.DefaultWorld()
 	w.Calls.RingMin, w.Calls.RingMax = connectsim.Duration(10*time.Second), connectsim.Duration(10*time.Second)
@@ -34,6 +35,7 @@ func callWorld() connectsim.World {
 	w.Calls.TalkMin, w.Calls.TalkMax = connectsim.Duration(60*time.Second), connectsim.Duration(60*time.Second)
 	w.Calls.AfterContactWork = connectsim.Duration(30 * time.Second)
 	w.Calls.NumberOutcomes = map[string]string{numAnswer: "ANSWERED", numNoAnswer: "NO_ANSWER", numBusy: "BUSY", numFail: "FAILED"}
+	w.Calls.Patience = connectsim.Patience{Distribution: connectsim.PatienceNone}
 	return w
 }
 

@@ -40,6 +40,8 @@ type contact struct {
 	outcome                   string
 	agentID                   string
 	ringTimeout               time.Duration
+	agentless                 bool          // the flow plays a message and hangs up
+	messageDuration           time.Duration // of an agentless flow; 0: flowDelay plus a talk time
 
 	initiated, connectedToSystem, enqueued, connectedToAgent, disconnected, lastUpdate time.Time
 	disconnectReason                                                                   string

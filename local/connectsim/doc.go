@@ -80,6 +80,7 @@
 //	GET    /_connectsim/world                  the World in use
 //	GET    /_connectsim/agents/{instanceId}    agents with what they are doing
 //	PUT    /_connectsim/agents/{instanceId}    SetAgents: [Agent, ...]
+//	PUT    /_connectsim/agents/{instanceId}/staffed  SetStaffedAgents: {"count": 5}
 //	GET    /_connectsim/faults                 faults in force, by operation
 //	PUT    /_connectsim/faults/{operation}     SetFault: {"kind":"latency","latency":"2s","probability":0.5,"count":3}
 //	DELETE /_connectsim/faults                 ClearFaults

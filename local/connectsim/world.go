@@ -125,7 +125,20 @@ type ContactFlow struct {
 	ID      string `json:"id"`
 	Name    string `json:"name,omitempty"`
 	QueueID string `json:"queueId,omitempty"`
+	// Type is FlowQueue (default: answered calls wait in the queue for an agent; with no
+	// queue at all the flow plays its message and hangs up) or FlowAgentless (plays a message
+	// for MessageDuration and hangs up, CONTACT_FLOW_DISCONNECT, whatever the queue).
+	Type string `json:"type,omitempty"`
+	// MessageDuration is how long an agentless flow talks (default: flowDelay plus a talk
+	// time).
+	MessageDuration Duration `json:"messageDuration,omitempty"`
 }
+
+// Flow types.
+const (
+	FlowQueue     = "QUEUE"
+	FlowAgentless = "AGENTLESS"
+)
 
 // Queue is a standard queue. OutboundCallerID is the number shown to the
 // callee when a call names this queue.
@@ -206,15 +219,34 @@ type CallProfile struct {
 	AgentVoicemailTime Duration `json:"agentVoicemailTime,omitempty"`
 	// AfterContactWork is how long an agent stays in ACW after a contact.
 	AfterContactWork Duration `json:"afterContactWork"`
-	// QueueTimeout disconnects a queued contact nobody answered; 0 waits
-	// forever.
+	// QueueTimeout disconnects a queued contact nobody answered (CONTACT_FLOW_DISCONNECT); 0
+	// waits forever.
 	QueueTimeout Duration `json:"queueTimeout"`
+	// Patience is how long a person waits in the queue before hanging up (CUSTOMER_DISCONNECT,
+	// no agent): the abandonment a dialer's pacing must keep low.
+	Patience Patience `json:"patience"`
 	// AMD is answering machine detection, for TrafficType=CAMPAIGN calls that enable it.
 	AMD AMDProfile `json:"amd"`
 	// NumberOutcomes forces the outcome for a destination number (any of the outcome names).
 	// Tests use it for determinism.
 	NumberOutcomes map[string]string `json:"numberOutcomes,omitempty"`
 }
+
+// Patience is a distribution of queue waiting times.
+type Patience struct {
+	// Distribution is "exponential" (Mean), "uniform" (Min to Max) or "none" (never hangs up).
+	Distribution string   `json:"distribution"`
+	Mean         Duration `json:"mean,omitempty"`
+	Min          Duration `json:"min,omitempty"`
+	Max          Duration `json:"max,omitempty"`
+}
+
+// Patience distributions.
+const (
+	PatienceExponential = "exponential"
+	PatienceUniform     = "uniform"
+	PatienceNone        = "none"
+)
 
 // AMDProfile is how answering machine detection classifies a call that media connected.
 type AMDProfile struct {
@@ -320,7 +352,9 @@ func DefaultCallProfile() CallProfile {
 		AgentVoicemailTime: Duration(5 * time.Second),
 		AfterContactWork:   Duration(30 * time.Second),
 		QueueTimeout:       Duration(5 * time.Minute),
-		AMD:                DefaultAMDProfile(),
+		// Assumed: people wait a minute on average for an agent after answering.
+		Patience: Patience{Distribution: PatienceExponential, Mean: Duration(time.Minute)},
+		AMD:      DefaultAMDProfile(),
 	}
 }
 
@@ -407,6 +441,9 @@ func (w World) withDefaults() World {
 	if c.AMD == (AMDProfile{}) {
 		c.AMD = def.Calls.AMD
 	}
+	if c.Patience == (Patience{}) {
+		c.Patience = def.Calls.Patience
+	}
 	if w.Auth.SessionTTL == 0 {
 		w.Auth.SessionTTL = def.Auth.SessionTTL
 	}
@@ -470,6 +507,12 @@ func (w World) Validate() error {
 			}
 			if f.QueueID != "" && !queues[f.QueueID] {
 				bad("%s.contactFlows[%d].queueId %q is not a queue of the instance", p, j, f.QueueID)
+			}
+			if f.Type != "" && f.Type != FlowQueue && f.Type != FlowAgentless {
+				bad("%s.contactFlows[%d].type %q must be QUEUE or AGENTLESS", p, j, f.Type)
+			}
+			if f.MessageDuration < 0 {
+				bad("%s.contactFlows[%d].messageDuration must not be negative", p, j)
 			}
 		}
 		for j, n := range in.PhoneNumbers {
@@ -551,6 +594,19 @@ func (w World) Validate() error {
 	}
 	if a.FalsePositiveRate+a.UnresolvedRate > 1 || a.FalseNegativeRate+a.UnresolvedRate > 1 {
 		bad("calls.amd: unresolvedRate plus a false rate must not exceed 1")
+	}
+	switch pt := c.Patience; pt.Distribution {
+	case PatienceNone:
+	case PatienceExponential:
+		if pt.Mean <= 0 {
+			bad("calls.patience: an exponential distribution needs a positive mean")
+		}
+	case PatienceUniform:
+		if pt.Min < 0 || pt.Max < pt.Min {
+			bad("calls.patience: need 0 <= min <= max")
+		}
+	default:
+		bad("calls.patience.distribution %q must be exponential, uniform or none", pt.Distribution)
 	}
 	if a.DetectionDelay < 0 || c.AgentVoicemailTime < 0 {
 		bad("calls: durations must not be negative")
