@@ -31,7 +31,9 @@ func newAgentState(a Agent) *agentState {
 	return &agentState{Agent: a}
 }
 
-func (a *agentState) online() bool { return a.Status != AgentOffline }
+// online: an agent set OFFLINE during a contact or its after-contact work stays on it (and
+// counted) until done; the new status applies once idle.
+func (a *agentState) online() bool { return a.Status != AgentOffline || a.activity != activityIdle }
 
 // routable reports whether the agent can take a contact of queue q.
 func (a *agentState) routable(q string) bool {

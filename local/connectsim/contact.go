@@ -282,3 +282,14 @@ func (s *Sim) trackActiveLocked(instanceID string) {
 		s.stats.maxActiveCalls[instanceID] = n
 	}
 }
+
+// activeLocked returns the contacts of an instance that have not ended.
+func (s *Sim) activeLocked(instanceID string) []*contact {
+	var out []*contact
+	for _, c := range s.contacts {
+		if c.instanceID == instanceID && c.active() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
