@@ -136,19 +136,28 @@ func (s *Sim) agentLocked(instanceID, id string) *agentState {
 	return nil
 }
 
-// releaseAgentLocked puts the agent of an ended contact into after-contact
-// work, then back to idle.
-func (s *Sim) releaseAgentLocked(instanceID, agentID string) {
+// releaseAgentLocked puts the agent of an ended contact into after-contact work, then back to
+// idle, and publishes the contact's COMPLETED event when the work ends (at once without ACW).
+func (s *Sim) releaseAgentLocked(c *contact) {
+	instanceID, agentID := c.instanceID, c.agentID
 	a := s.agentLocked(instanceID, agentID)
-	if a == nil {
+	acw := s.world.Calls.AfterContactWork.D()
+	now := s.clock.Now()
+	c.acwStart = now
+	if a == nil || acw <= 0 {
+		if a != nil {
+			a.activity, a.contactID, a.since = activityIdle, "", now
+			a.epoch++
+			s.routeQueuedLocked(instanceID)
+		}
 		return
 	}
-	now := s.clock.Now()
 	a.activity, a.contactID, a.since = activityACW, "", now
 	a.epoch++
 	epoch := a.epoch
-	acw := s.world.Calls.AfterContactWork.D()
 	s.schedule(acw, func() {
+		c.acwEnd = s.clock.Now()
+		s.emitLocked(c, EventCompleted)
 		cur := s.agentLocked(instanceID, agentID)
 		if cur == nil || cur.epoch != epoch || cur.activity != activityACW {
 			return

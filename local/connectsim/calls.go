@@ -480,9 +480,16 @@ func (s *Sim) disconnectLocked(c *contact, reason string) {
 	c.disconnectReason = reason
 	s.noteLocked(c, EventDisconnected, "reason="+reason)
 	s.emitLocked(c, EventDisconnected)
-	if wasWithAgent && c.agentID != "" {
-		s.releaseAgentLocked(c.instanceID, c.agentID)
+	if wasWithAgent && c.agentID != "" && s.world.Calls.AfterContactWork > 0 {
+		s.releaseAgentLocked(c)
+		return
 	}
+	if wasWithAgent && c.agentID != "" {
+		s.releaseAgentLocked(c)
+	}
+	// No after-contact work: "the COMPLETED event is published immediately after the
+	// DISCONNECT event with the same data."
+	s.emitLocked(c, EventCompleted)
 }
 
 // emitLocked queues a contact event for delivery.
@@ -509,6 +516,19 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 	}
 	if c.agentID != "" {
 		d.AgentInfo = &EventAgentInfo{AgentARN: s.agentARN(c.instanceID, c.agentID), ConnectedToAgentTimestamp: eventTime(c.connectedToAgent)}
+		if eventType == EventCompleted && !c.acwEnd.IsZero() {
+			secs := int(c.acwEnd.Sub(c.acwStart) / time.Second)
+			d.AgentInfo.AfterContactWorkStartTimestamp = eventTime(c.acwStart)
+			d.AgentInfo.AfterContactWorkEndTimestamp = eventTime(c.acwEnd)
+			d.AgentInfo.AfterContactWorkDuration = &secs
+		}
+	}
+	if eventType == EventContactDataUpdated {
+		d.UpdatedProperties = []string{"UserDefinedAttributes"}
+	}
+	d.Tags = map[string]string{"aws:connect:instanceId": c.instanceID}
+	if c.channel == ChannelVoice && c.system != "" {
+		d.Tags["aws:connect:systemEndpoint"] = c.system
 	}
 	if c.campaignID != "" {
 		d.Campaign = &EventCampaign{CampaignID: c.campaignID}

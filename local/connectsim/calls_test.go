@@ -162,6 +162,18 @@ func TestAnsweredCallLifecycle(t *testing.T) {
 	if m = metrics(t, cl, types.CurrentMetricNameAgentsAvailable); m["AGENTS_AVAILABLE"] != 3 {
 		t.Fatalf("metrics after ACW: %v", m)
 	}
+	// COMPLETED once the agent ends after-contact work, with the ACW fields.
+	all := rec.forContact(id)
+	if types_(all) != types_(evs)+",COMPLETED" {
+		t.Fatalf("after ACW: %s", types_(all))
+	}
+	if a := all[5].Detail.AgentInfo; a == nil || a.AfterContactWorkStartTimestamp != "2025-03-10T14:01:12.000Z" || a.AfterContactWorkEndTimestamp != "2025-03-10T14:01:42.000Z" ||
+		a.AfterContactWorkDuration == nil || *a.AfterContactWorkDuration != 30 || all[5].Detail.DisconnectTimestamp != last0(evs).Detail.DisconnectTimestamp {
+		t.Fatalf("COMPLETED agentInfo: %+v", all[5].Detail.AgentInfo)
+	}
+	if tags := all[5].Detail.Tags; tags["aws:connect:instanceId"] != connectsim.DefaultInstanceID || tags["aws:connect:systemEndpoint"] != connectsim.DefaultPhoneNumber {
+		t.Fatalf("tags: %v", tags)
+	}
 
 	// Envelope and detail fields.
 	arn := srv.InstanceARN(connectsim.DefaultInstanceID)
@@ -234,7 +246,7 @@ func TestUnansweredOutcomes(t *testing.T) {
 	}
 	for id, w := range want {
 		evs := rec.forContact(id)
-		if got := types_(evs); got != "INITIATED,DISCONNECTED" {
+		if got := types_(evs); got != "INITIATED,DISCONNECTED,COMPLETED" {
 			t.Fatalf("%s: %s", w.reason, got)
 		}
 		d := evs[1].Detail
@@ -253,7 +265,7 @@ func TestUnansweredOutcomes(t *testing.T) {
 	srv2, cl2, rec2 := startCalls(t, w)
 	id, _ := dial(cl2, numAnswer, func(in *connect.StartOutboundVoiceContactInput) { in.RingTimeoutInSeconds = aws.Int32(15) })
 	_ = srv2.Advance(15 * time.Second)
-	if evs := rec2.forContact(id); types_(evs) != "INITIATED,DISCONNECTED" || describeReason(t, cl2, id) != "TELECOM_TIMEOUT" {
+	if evs := rec2.forContact(id); types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || describeReason(t, cl2, id) != "TELECOM_TIMEOUT" {
 		t.Fatalf("ring timeout: %s", types_(evs))
 	}
 	if c, _ := srv2.Contact(id); c.Outcome != "NO_ANSWER" {
@@ -276,7 +288,7 @@ func TestStopContact(t *testing.T) {
 	}
 	_ = srv.Advance(10 * time.Minute)
 	evs := rec.forContact(id)
-	if types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "" || evs[1].Detail.ConnectedToSystemTimestamp != "" {
+	if types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || evs[1].Detail.DisconnectReason != "" || evs[1].Detail.ConnectedToSystemTimestamp != "" {
 		t.Fatalf("events: %s %+v", types_(evs), evs)
 	}
 	// Stopped while ringing: the API user cancelled before connecting.
@@ -532,7 +544,7 @@ func TestQueueingAndMetrics(t *testing.T) {
 	// The second contact gives up after the queue timeout.
 	_ = srv.Advance(5 * time.Minute)
 	evs := rec.forContact(second)
-	if types_(evs) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED,DISCONNECTED" || evs[3].Detail.ConnectedToSystemTimestamp == "" || describeReason(t, cl, second) != "CONTACT_FLOW_DISCONNECT" {
+	if types_(evs) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED,DISCONNECTED,COMPLETED" || evs[3].Detail.ConnectedToSystemTimestamp == "" || describeReason(t, cl, second) != "CONTACT_FLOW_DISCONNECT" {
 		t.Fatalf("second: %s %+v", types_(evs), evs)
 	}
 	if err := srv.SetAgents("nope", nil); err == nil {
@@ -658,16 +670,16 @@ func TestSubscriberDelivery(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(bodies) != 2 {
+	if len(bodies) != 3 {
 		t.Fatalf("%d events delivered", len(bodies))
 	}
-	for i, want := range []string{"INITIATED", "DISCONNECTED"} {
+	for i, want := range []string{"INITIATED", "DISCONNECTED", "COMPLETED"} {
 		d, _ := bodies[i]["detail"].(map[string]any)
 		if bodies[i]["source"] != "aws.connect" || bodies[i]["detail-type"] != "Amazon Connect Contact Event" || d["eventType"] != want {
 			t.Fatalf("event %d: %v", i, bodies[i])
 		}
 	}
-	if st := srv.Stats(); st.EventsEmitted != 2 || st.EventsDelivered != 2 || st.DeliveryFailures != 0 {
+	if st := srv.Stats(); st.EventsEmitted != 3 || st.EventsDelivered != 3 || st.DeliveryFailures != 0 {
 		t.Fatalf("stats: %+v", st)
 	}
 }
@@ -704,10 +716,12 @@ func TestStopContactDisconnectReasonOnlyForCampaigns(t *testing.T) {
 	}
 	srv.Drain(5 * time.Second)
 	evs := rec.forContact(camp)
-	if types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "OUTBOUND_ATTEMPT_FAILED" {
+	if types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || evs[1].Detail.DisconnectReason != "OUTBOUND_ATTEMPT_FAILED" {
 		t.Fatalf("campaign media failure event: %s %+v", types_(evs), evs[len(evs)-1].Detail)
 	}
 	if r := describeReason(t, cl, camp); r != "OUTBOUND_ATTEMPT_FAILED" {
 		t.Fatalf("DescribeContact reason = %q", r)
 	}
 }
+
+func last0(evs []connectsim.Event) connectsim.Event { return evs[len(evs)-1] }

@@ -45,6 +45,7 @@ type contact struct {
 
 	initiated, connectedToSystem, enqueued, connectedToAgent, disconnected, lastUpdate time.Time
 	disconnectReason                                                                   string
+	acwStart, acwEnd                                                                   time.Time
 
 	timer       int // pending lifecycle timer, 0 when none
 	hangupTimer int // a voicemail's own hang-up, 0 when none

@@ -73,7 +73,7 @@ func TestDeliveryDelayAndAdminAPI(t *testing.T) {
 	}
 	id, _ := dial(cl, numBusy)
 	_ = srv.Advance(5 * time.Second) // Drain waits for the delayed events too
-	if got := types_(rec.forContact(id)); len(rec.forContact(id)) != 2 {
+	if got := types_(rec.forContact(id)); len(rec.forContact(id)) != 3 {
 		t.Fatalf("delayed events after a drain: %s", got)
 	}
 	// The admin API reads and replaces the settings.
@@ -85,7 +85,7 @@ func TestDeliveryDelayAndAdminAPI(t *testing.T) {
 	before := len(rec.evs)
 	_, _ = dial(cl, numBusy)
 	_ = srv.Advance(5 * time.Second)
-	if len(rec.evs) != before || srv.Stats().EventsLost != 2 {
+	if len(rec.evs) != before || srv.Stats().EventsLost != 3 {
 		t.Fatalf("with every event lost: %d new events, %d lost", len(rec.evs)-before, srv.Stats().EventsLost)
 	}
 	if resp, _ := doJSON(t, http.MethodPut, srv.URL+"/_connectsim/delivery", nil, map[string]any{"lossProbability": 2}, nil); resp.StatusCode != 400 {

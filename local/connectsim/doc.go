@@ -59,7 +59,11 @@
 // CARRIER_BLOCKED. It emits INITIATED; when a person or voicemail picks up (after the ring
 // time) CONNECTED_TO_SYSTEM with connectedToSystemTimestamp, QUEUED after the flow delay,
 // CONNECTED_TO_AGENT as soon as an agent serving the queue is available, and DISCONNECTED. A
-// call that never connects media goes straight to DISCONNECTED. DescribeContact's
+// call that never connects media goes straight to DISCONNECTED. COMPLETED follows when the
+// agent ends after-contact work (with the agentInfo ACW fields), or straight after
+// DISCONNECTED without ACW; CONTACT_DATA_UPDATED follows UpdateContactAttributes. Events
+// carry tags (aws:connect:instanceId, aws:connect:systemEndpoint) and list the contact ARN,
+// then the instance ARN, in resources. DescribeContact's
 // DisconnectReason carries the contact-record value (CUSTOMER_DISCONNECT, AGENT_DISCONNECT,
 // TELECOM_TIMEOUT, TELECOM_BUSY, TELECOM_NUMBER_INVALID, TELECOM_PROBLEM,
 // TELECOM_POTENTIAL_BLOCKING, CONTACT_FLOW_DISCONNECT, TELECOM_ORIGINATOR_CANCEL or OTHER

@@ -19,6 +19,11 @@ const (
 	EventQueued            = "QUEUED"
 	EventConnectedToAgent  = "CONNECTED_TO_AGENT"
 	EventDisconnected      = "DISCONNECTED"
+	// EventCompleted: "a contact has fully ended, including After Contact Work (ACW) if
+	// applicable"; published straight after DISCONNECTED when no agent did ACW.
+	EventCompleted = "COMPLETED"
+	// EventContactDataUpdated follows UpdateContactAttributes ("user-defined attributes").
+	EventContactDataUpdated = "CONTACT_DATA_UPDATED"
 )
 
 // Event is an Amazon Connect contact event in its EventBridge envelope, with
@@ -57,6 +62,11 @@ type EventDetail struct {
 	// AnsweringMachineDetectionStatus is set on events of an AMD call once detection has a
 	// result (CONNECTED_TO_SYSTEM and later, or DISCONNECTED for a call that never connected).
 	AnsweringMachineDetectionStatus string `json:"answeringMachineDetectionStatus,omitempty"`
+	// UpdatedProperties is set on CONTACT_DATA_UPDATED: ["UserDefinedAttributes"].
+	UpdatedProperties []string `json:"updatedProperties,omitempty"`
+	// Tags are the contact's tags; Connect adds aws:connect:instanceId and, for voice,
+	// aws:connect:systemEndpoint (the samples' last detail field).
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // EventQueueInfo is detail.queueInfo.
@@ -66,10 +76,14 @@ type EventQueueInfo struct {
 	EnqueueTimestamp string `json:"enqueueTimestamp"`
 }
 
-// EventAgentInfo is detail.agentInfo.
+// EventAgentInfo is detail.agentInfo. The after-contact-work fields are set on COMPLETED when
+// the agent did ACW.
 type EventAgentInfo struct {
-	AgentARN                  string `json:"agentArn"`
-	ConnectedToAgentTimestamp string `json:"connectedToAgentTimestamp"`
+	AgentARN                       string `json:"agentArn"`
+	ConnectedToAgentTimestamp      string `json:"connectedToAgentTimestamp"`
+	AfterContactWorkStartTimestamp string `json:"afterContactWorkStartTimestamp,omitempty"`
+	AfterContactWorkEndTimestamp   string `json:"afterContactWorkEndTimestamp,omitempty"`
+	AfterContactWorkDuration       *int   `json:"afterContactWorkDuration,omitempty"`
 }
 
 // EventCampaign is detail.campaign.

@@ -1,7 +1,10 @@
 package connectsim_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +35,7 @@ func TestAgentlessFlowPlaysItsMessageAndHangsUp(t *testing.T) {
 	if aws.ToString(d.DisconnectReason) != "CONTACT_FLOW_DISCONNECT" || d.QueueInfo != nil || d.AgentInfo != nil || !d.DisconnectTimestamp.Equal(t0.Add(35*time.Second)) {
 		t.Fatalf("agentless call: %+v", d)
 	}
-	if types_(rec.forContact(id)) != "INITIATED,CONNECTED_TO_SYSTEM,DISCONNECTED" {
+	if types_(rec.forContact(id)) != "INITIATED,CONNECTED_TO_SYSTEM,DISCONNECTED,COMPLETED" {
 		t.Fatalf("events: %s", types_(rec.forContact(id)))
 	}
 	if _, err := connectsim.ParseWorld([]byte(`{"instances": [{"id": "i", "contactFlows": [{"id": "f", "type": "IVR"}]}]}`)); err == nil {
@@ -132,4 +135,38 @@ func mustContact(t *testing.T, cs []connectsim.ContactView, id string) connectsi
 	}
 	t.Fatalf("no contact %s", id)
 	return connectsim.ContactView{}
+}
+
+func TestContactDataUpdatedAfterUpdateContactAttributes(t *testing.T) {
+	t.Parallel()
+	srv, cl, rec := startCalls(t, callWorld())
+	id, _ := dial(cl, numAnswer)
+	_, err := cl.UpdateContactAttributes(context.Background(), &connect.UpdateContactAttributesInput{
+		InstanceId: aws.String(connectsim.DefaultInstanceID), InitialContactId: aws.String(id), Attributes: map[string]string{"outcome": "confirmed"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Drain(5 * time.Second)
+	evs := rec.forContact(id)
+	if types_(evs) != "INITIATED,CONTACT_DATA_UPDATED" {
+		t.Fatalf("events: %s", types_(evs))
+	}
+	d := evs[1].Detail
+	if len(d.UpdatedProperties) != 1 || d.UpdatedProperties[0] != "UserDefinedAttributes" || d.ContactID != id || d.Tags["aws:connect:instanceId"] != connectsim.DefaultInstanceID {
+		t.Fatalf("CONTACT_DATA_UPDATED: %+v", d)
+	}
+	b, _ := json.Marshal(evs[1])
+	if !strings.Contains(string(b), `"updatedProperties":["UserDefinedAttributes"]`) || !strings.Contains(string(b), `"tags":{`) {
+		t.Fatalf("JSON: %s", b)
+	}
+	// Inbound contacts made with CreateContact emit no events, as before.
+	c, _ := srv.CreateContact(connectsim.NewContact{})
+	_, _ = cl.UpdateContactAttributes(context.Background(), &connect.UpdateContactAttributesInput{
+		InstanceId: aws.String(connectsim.DefaultInstanceID), InitialContactId: aws.String(c.ID), Attributes: map[string]string{"a": "b"},
+	})
+	srv.Drain(5 * time.Second)
+	if n := len(rec.forContact(c.ID)); n != 0 {
+		t.Fatalf("%d events for a CreateContact contact", n)
+	}
 }

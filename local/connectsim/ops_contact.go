@@ -99,6 +99,7 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 		}
 	}
 	s.noteLocked(ct, OpUpdateContactAttributes, "keys="+strings.Join(slices.Sorted(maps.Keys(in.Attributes)), ","))
+	s.emitLocked(ct, EventContactDataUpdated)
 	return struct{}{}, nil
 }
 

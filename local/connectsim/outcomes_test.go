@@ -115,7 +115,7 @@ func TestInvalidNumberAndBlockingReasons(t *testing.T) {
 		if aws.ToString(d.DisconnectReason) != want || d.ConnectedToSystemTimestamp != nil || !d.DisconnectTimestamp.Equal(t0.Add(2*time.Second)) {
 			t.Errorf("%s: %+v", want, d)
 		}
-		if evs := rec.forContact(id); types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "" {
+		if evs := rec.forContact(id); types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || evs[1].Detail.DisconnectReason != "" {
 			t.Errorf("%s events: %s", want, types_(evs))
 		}
 	}
