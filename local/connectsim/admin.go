@@ -162,11 +162,12 @@ type faultJSON struct {
 	Probability float64  `json:"probability,omitempty"`
 	Latency     Duration `json:"latency,omitempty"`
 	Count       int      `json:"count,omitempty"`
+	ErrorType   string   `json:"errorType,omitempty"`
 }
 
 // MarshalJSON writes the latency as a duration string ("250ms").
 func (f Fault) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultJSON{Kind: f.Kind, Probability: f.Probability, Latency: Duration(f.Latency), Count: f.Count})
+	return json.Marshal(faultJSON{Kind: f.Kind, Probability: f.Probability, Latency: Duration(f.Latency), Count: f.Count, ErrorType: f.ErrorType})
 }
 
 // UnmarshalJSON reads the latency as a duration string or seconds.
@@ -177,7 +178,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&j); err != nil {
 		return err
 	}
-	*f = Fault{Kind: j.Kind, Probability: j.Probability, Latency: j.Latency.D(), Count: j.Count}
+	*f = Fault{Kind: j.Kind, Probability: j.Probability, Latency: j.Latency.D(), Count: j.Count, ErrorType: j.ErrorType}
 	return nil
 }
 
@@ -201,6 +202,23 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return s.Agents(p[1]), 0, nil
+	case p[0] == "agents" && len(p) == 3 && p[2] == "staffed" && m == http.MethodPut:
+		var in struct {
+			Count *int `json:"count"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		if s.world.instance(p[1]) == nil {
+			return nil, 0, adminErrorf(404, "no instance %q", p[1])
+		}
+		if in.Count == nil {
+			return nil, 0, adminErrorf(400, "count is required: {\"count\": 5}")
+		}
+		if err := s.SetStaffedAgents(p[1], *in.Count); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Agents(p[1]), 0, nil
 	case p[0] == "subscribers" && len(p) == 1 && m == http.MethodPost:
 		var in struct {
 			URL string `json:"url"`
@@ -212,6 +230,19 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return nil, 0, nil
+	case p[0] == "clock" && len(p) == 1 && m == http.MethodGet:
+		return s.ClockState(), 0, nil
+	case p[0] == "delivery" && len(p) == 1 && m == http.MethodGet:
+		return s.Delivery(), 0, nil
+	case p[0] == "delivery" && len(p) == 1 && m == http.MethodPut:
+		var d EventDelivery
+		if e := readJSON(r, &d); e != nil {
+			return nil, 0, e
+		}
+		if err := s.SetDelivery(d); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Delivery(), 0, nil
 	case p[0] == "drain" && len(p) == 1 && m == http.MethodPost:
 		return map[string]bool{"drained": s.Drain(10 * time.Second)}, 0, nil
 	}

@@ -31,7 +31,9 @@ func newAgentState(a Agent) *agentState {
 	return &agentState{Agent: a}
 }
 
-func (a *agentState) online() bool { return a.Status != AgentOffline }
+// online: an agent set OFFLINE during a contact or its after-contact work stays on it (and
+// counted) until done; the new status applies once idle.
+func (a *agentState) online() bool { return a.Status != AgentOffline || a.activity != activityIdle }
 
 // routable reports whether the agent can take a contact of queue q.
 func (a *agentState) routable(q string) bool {
@@ -134,19 +136,28 @@ func (s *Sim) agentLocked(instanceID, id string) *agentState {
 	return nil
 }
 
-// releaseAgentLocked puts the agent of an ended contact into after-contact
-// work, then back to idle.
-func (s *Sim) releaseAgentLocked(instanceID, agentID string) {
+// releaseAgentLocked puts the agent of an ended contact into after-contact work, then back to
+// idle, and publishes the contact's COMPLETED event when the work ends (at once without ACW).
+func (s *Sim) releaseAgentLocked(c *contact) {
+	instanceID, agentID := c.instanceID, c.agentID
 	a := s.agentLocked(instanceID, agentID)
-	if a == nil {
+	acw := s.world.Calls.AfterContactWork.D()
+	now := s.clock.Now()
+	c.acwStart = now
+	if a == nil || acw <= 0 {
+		if a != nil {
+			a.activity, a.contactID, a.since = activityIdle, "", now
+			a.epoch++
+			s.routeQueuedLocked(instanceID)
+		}
 		return
 	}
-	now := s.clock.Now()
 	a.activity, a.contactID, a.since = activityACW, "", now
 	a.epoch++
 	epoch := a.epoch
-	acw := s.world.Calls.AfterContactWork.D()
 	s.schedule(acw, func() {
+		c.acwEnd = s.clock.Now()
+		s.emitLocked(c, EventCompleted)
 		cur := s.agentLocked(instanceID, agentID)
 		if cur == nil || cur.epoch != epoch || cur.activity != activityACW {
 			return
@@ -181,3 +192,31 @@ func (s *Sim) routeQueuedLocked(instanceID string) {
 		}
 	}
 }
+
+// SetStaffedAgents changes how many agents of an instance are staffed, during a run: the first n
+// agents of the list become AVAILABLE (a busy one keeps its contact or after-contact work), the
+// others OFFLINE; agents are added (IDs staffed-agent-1, ...) when n exceeds the list.
+func (s *Sim) SetStaffedAgents(instanceID string, n int) error {
+	if n < 0 || n > maxAgents {
+		return fmt.Errorf("connectsim: staffed agents %d must be from 0 to %d", n, maxAgents)
+	}
+	s.mu.Lock()
+	var agents []Agent
+	for _, a := range s.agents[instanceID] {
+		agents = append(agents, a.Agent)
+	}
+	s.mu.Unlock()
+	for i := len(agents); i < n; i++ {
+		agents = append(agents, Agent{ID: fmt.Sprintf("staffed-agent-%d", i+1)})
+	}
+	for i := range agents {
+		agents[i].Status = AgentOffline
+		if i < n {
+			agents[i].Status = AgentAvailable
+		}
+	}
+	return s.SetAgents(instanceID, agents)
+}
+
+// maxAgents bounds SetStaffedAgents ("Users per instance" is 500 by default).
+const maxAgents = 10000

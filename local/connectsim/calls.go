@@ -9,16 +9,44 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
 
-// Disconnect reasons the simulation reports (values of the contact
-// record's DisconnectReason).
+// Disconnect reasons the simulation reports: values of DisconnectReason in the contact records
+// data model (admin guide, "Contact records data model", ContactTraceRecord.DisconnectReason),
+// which DescribeContact answers.
 const (
 	ReasonCustomerDisconnect = "CUSTOMER_DISCONNECT"
-	ReasonUnanswered         = "TELECOM_UNANSWERED"
-	ReasonBusy               = "TELECOM_BUSY"
-	ReasonTelecomProblem     = "TELECOM_PROBLEM"
-	ReasonFlowDisconnect     = "CONTACT_FLOW_DISCONNECT"
-	ReasonAPI                = "API"
+	ReasonAgentDisconnect    = "AGENT_DISCONNECT"
+	// ReasonUnanswered: "the system cannot deliver the call at this time".
+	ReasonUnanswered = "TELECOM_UNANSWERED"
+	// ReasonTimeout: "reaches 60 seconds of ringing"; the default for an unanswered call.
+	ReasonTimeout = "TELECOM_TIMEOUT"
+	// ReasonOriginatorCancel: "the agent/API user cancels the call before connecting, or ...
+	// the call remains unanswered after 60 seconds".
+	ReasonOriginatorCancel  = "TELECOM_ORIGINATOR_CANCEL"
+	ReasonBusy              = "TELECOM_BUSY"
+	ReasonNumberInvalid     = "TELECOM_NUMBER_INVALID"
+	ReasonPotentialBlocking = "TELECOM_POTENTIAL_BLOCKING"
+	ReasonTelecomProblem    = "TELECOM_PROBLEM"
+	ReasonFlowDisconnect    = "CONTACT_FLOW_DISCONNECT"
+	// ReasonOther covers "disconnections that API calls initiate": StopContact on a connected
+	// voice contact.
+	ReasonOther = "OTHER"
+	// ReasonAPI is the reason of a chat (or task) ended by StopContact; voice contacts never
+	// get it.
+	ReasonAPI = "API"
 )
+
+// campaignReasons are the outbound-campaign disconnect reasons: the only ones a DISCONNECTED
+// contact event carries ("available for the contacts of outbound campaigns in which the media
+// connection failed", admin guide "Amazon Connect contact events"), and the only codes
+// StopContact accepts in DisconnectReason ("Only Amazon Connect outbound campaigns can provide
+// this field").
+var campaignReasons = map[string]bool{
+	"OUTBOUND_DESTINATION_ENDPOINT_ERROR": true,
+	"OUTBOUND_RESOURCE_ERROR":             true,
+	"OUTBOUND_ATTEMPT_FAILED":             true,
+	"OUTBUND_PREVIEW_DISCARDED":           true, // sic: the data model spells it so
+	"EXPIRED":                             true,
+}
 
 // clientTokenTTL is how long a ClientToken stays bound to its contact.
 const clientTokenTTL = 7 * 24 * time.Hour
@@ -122,11 +150,16 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	if in.ClientToken != nil && *in.ClientToken != "" {
 		tokenKey = inst.ID + "\x00" + *in.ClientToken
 		if te, ok := s.tokens[tokenKey]; ok && now.Sub(te.created) < clientTokenTTL {
-			if prev := s.contacts[te.contactID]; prev != nil {
-				s.noteLocked(prev, "IDEMPOTENT_REPLAY", "ClientToken replayed; no call placed")
+			// A forgotten contact (RetainContacts) had ended: only ended ones are pruned.
+			prev := s.contacts[te.contactID]
+			if (prev != nil && prev.active()) || s.world.ClientTokenAfterEnd == TokenSameContact {
+				if prev != nil {
+					s.noteLocked(prev, "IDEMPOTENT_REPLAY", "ClientToken replayed; no call placed")
+				}
+				s.log.Info("idempotent replay", "contact_id", te.contactID)
+				return map[string]string{"ContactId": te.contactID}, nil
 			}
-			s.log.Info("idempotent replay", "contact_id", te.contactID)
-			return map[string]string{"ContactId": te.contactID}, nil
+			s.log.Info("ClientToken replayed after its contact ended: new call", "previous_contact_id", te.contactID)
 		}
 	}
 	if inst.OutboundDisabled {
@@ -145,8 +178,9 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	ct := &contact{
 		id: id, initialID: id, instanceID: inst.ID, channel: ChannelVoice, method: "API",
 		status: StatusInitiated, attrs: maps.Clone(in.Attributes), customer: dest, system: source,
-		flowID: flow.ID, queueID: queueID, initiated: now,
-		ringTimeout: defaultRingTimeout, simulated: true,
+		flowID: flow.ID, queueID: queueID, initiated: now, agentless: flow.Type == FlowAgentless,
+		messageDuration: flow.MessageDuration.D(),
+		ringTimeout:     defaultRingTimeout, simulated: true,
 	}
 	if ct.attrs == nil {
 		ct.attrs = map[string]string{}
@@ -183,25 +217,29 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	return map[string]string{"ContactId": id}, nil
 }
 
-// pickOutcomeLocked decides how a call ends: forced per number, else
-// weighted random.
+// pickOutcomeLocked decides how a call ends: forced per number, else drawn from the shares in
+// the fixed order of AllOutcomes.
 func (s *Sim) pickOutcomeLocked(dest string) string {
 	if o, ok := s.world.Calls.NumberOutcomes[dest]; ok {
 		return o
 	}
-	p := s.world.Calls
-	total := p.AnswerWeight + p.NoAnswerWeight + p.BusyWeight + p.FailWeight
-	x := s.rng.Float64() * total
-	switch {
-	case x < p.AnswerWeight:
-		return OutcomeAnswered
-	case x < p.AnswerWeight+p.NoAnswerWeight:
-		return OutcomeNoAnswer
-	case x < p.AnswerWeight+p.NoAnswerWeight+p.BusyWeight:
-		return OutcomeBusy
-	default:
-		return OutcomeFailed
+	shares := s.world.Calls.Outcomes
+	var total float64
+	last := OutcomeAnswered
+	for _, o := range AllOutcomes {
+		total += shares[o]
+		if shares[o] > 0 {
+			last = o
+		}
 	}
+	x := s.rng.Float64() * total
+	for _, o := range AllOutcomes {
+		if x < shares[o] {
+			return o
+		}
+		x -= shares[o]
+	}
+	return last // rounding
 }
 
 func (s *Sim) uniformLocked(min, max time.Duration) time.Duration {
@@ -211,11 +249,76 @@ func (s *Sim) uniformLocked(min, max time.Duration) time.Duration {
 	return min + time.Duration(s.rng.Int64N(int64(max-min)+1))
 }
 
-// Delays before a busy or failed call ends.
+// failDelay is how long a call that never connects media takes to fail. Assumed: the
+// network answers a busy line, an invalid number or a block within seconds.
+var failDelay = map[string]time.Duration{
+	OutcomeBusy:          3 * time.Second,
+	OutcomeInvalidNumber: 2 * time.Second,
+	OutcomeFailed:        1 * time.Second,
+	OutcomeBlocked:       2 * time.Second,
+}
+
+// failReason is the contact-record DisconnectReason of an outcome that never connects media.
+func (s *Sim) failReason(outcome string) string {
+	switch outcome {
+	case OutcomeBusy:
+		return ReasonBusy
+	case OutcomeInvalidNumber:
+		return ReasonNumberInvalid
+	case OutcomeFailed:
+		return ReasonTelecomProblem
+	case OutcomeBlocked:
+		return ReasonPotentialBlocking
+	}
+	return s.world.Calls.NoAnswerReason
+}
+
+// Answering machine detection statuses (DescribeContact AnsweringMachineDetectionStatus, contact
+// records data model).
 const (
-	busyDelay   = 3 * time.Second
-	failedDelay = 1 * time.Second
+	AMDHuman          = "HUMAN_ANSWERED"
+	AMDVoicemailBeep  = "VOICEMAIL_BEEP"
+	AMDVoicemailNoBep = "VOICEMAIL_NO_BEEP"
+	AMDUnanswered     = "AMD_UNANSWERED"
+	AMDUnresolved     = "AMD_UNRESOLVED"
+	AMDNotApplicable  = "AMD_NOT_APPLICABLE"
+	AMDSitBusy        = "SIT_TONE_BUSY"
+	AMDSitInvalid     = "SIT_TONE_INVALID_NUMBER"
+	AMDSitDetected    = "SIT_TONE_DETECTED"
 )
+
+// failAMD is the detection status of a call that never connected media: the data model's
+// statuses for a busy line, an invalid number, a call that kept ringing and one that
+// "disconnected before ringing"; a blocked call is assumed to meet a special information tone.
+var failAMD = map[string]string{
+	OutcomeNoAnswer:      AMDUnanswered,
+	OutcomeBusy:          AMDSitBusy,
+	OutcomeInvalidNumber: AMDSitInvalid,
+	OutcomeFailed:        AMDNotApplicable,
+	OutcomeBlocked:       AMDSitDetected,
+}
+
+// detectLocked classifies a media-connected AMD call.
+func (s *Sim) detectLocked(c *contact) string {
+	a := s.world.Calls.AMD
+	if s.rng.Float64() < a.UnresolvedRate {
+		return AMDUnresolved
+	}
+	x := s.rng.Float64()
+	if c.outcome == OutcomeAnswered {
+		if x < a.FalsePositiveRate {
+			return AMDVoicemailNoBep
+		}
+		return AMDHuman
+	}
+	if x < a.FalseNegativeRate {
+		return AMDHuman
+	}
+	if s.rng.Float64() < a.BeepShare {
+		return AMDVoicemailBeep
+	}
+	return AMDVoicemailNoBep
+}
 
 // stepLocked schedules f for the contact's current step; it does nothing
 // if the contact moved on meanwhile (StopContact, reset).
@@ -242,36 +345,83 @@ func (s *Sim) setStatusLocked(c *contact, status string) {
 func (s *Sim) planCallLocked(c *contact) {
 	p := s.world.Calls
 	switch c.outcome {
-	case OutcomeAnswered:
+	case OutcomeAnswered, OutcomeVoicemail:
 		ring := s.uniformLocked(p.RingMin.D(), p.RingMax.D())
 		if ring >= c.ringTimeout {
 			// Nobody picked up within the dialing timeout.
 			c.outcome = OutcomeNoAnswer
-			s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonUnanswered) })
+			s.stepLocked(c, c.ringTimeout, func() { s.failLocked(c) })
 			return
 		}
 		s.stepLocked(c, ring, func() { s.answerLocked(c) })
 	case OutcomeNoAnswer:
-		s.stepLocked(c, c.ringTimeout, func() { s.disconnectLocked(c, ReasonUnanswered) })
-	case OutcomeBusy:
-		s.stepLocked(c, min(busyDelay, c.ringTimeout), func() { s.disconnectLocked(c, ReasonBusy) })
+		s.stepLocked(c, c.ringTimeout, func() { s.failLocked(c) })
 	default:
-		s.stepLocked(c, failedDelay, func() { s.disconnectLocked(c, ReasonTelecomProblem) })
+		s.stepLocked(c, min(failDelay[c.outcome], c.ringTimeout), func() { s.failLocked(c) })
 	}
 }
 
+// failLocked ends a call that never connected media.
+func (s *Sim) failLocked(c *contact) {
+	if c.amd {
+		c.amdStatus = failAMD[c.outcome]
+	}
+	s.disconnectLocked(c, s.failReason(c.outcome))
+}
+
+// answerLocked connects media: a person or a voicemail picked up. With answering machine
+// detection, CONNECTED_TO_SYSTEM waits for the detection result ("generated for any of the
+// AnsweringMachineDetectionStatus codes"); connectedToSystemTimestamp is the pick-up.
 func (s *Sim) answerLocked(c *contact) {
 	s.setStatusLocked(c, StatusConnectedToSystem)
 	c.connectedToSystem = s.clock.Now()
-	s.noteLocked(c, EventConnectedToSystem, "")
+	p := s.world.Calls
+	if c.outcome == OutcomeVoicemail {
+		// The voicemail hangs up after its recording time unless an agent is on the line.
+		c.hangupTimer = s.schedule(s.uniformLocked(p.VoicemailMin.D(), p.VoicemailMax.D()), func() {
+			c.hangupTimer = 0
+			if c.active() && c.status != StatusConnectedToAgent {
+				s.disconnectLocked(c, ReasonCustomerDisconnect)
+			}
+		})
+	}
+	if c.amd {
+		s.stepLocked(c, p.AMD.DetectionDelay.D(), func() {
+			c.amdStatus = s.detectLocked(c)
+			s.connectedLocked(c)
+		})
+		return
+	}
+	s.connectedLocked(c)
+}
+
+// connectedLocked emits CONNECTED_TO_SYSTEM and runs the flow.
+func (s *Sim) connectedLocked(c *contact) {
+	s.noteLocked(c, EventConnectedToSystem, c.amdStatus)
 	s.emitLocked(c, EventConnectedToSystem)
 	p := s.world.Calls
-	if c.queueID == "" {
+	if c.agentless || c.queueID == "" {
 		// The flow plays its message and hangs up.
-		s.stepLocked(c, p.FlowDelay.D()+s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
+		msg := c.messageDuration
+		if msg == 0 {
+			msg = p.FlowDelay.D() + s.uniformLocked(p.TalkMin.D(), p.TalkMax.D())
+		}
+		s.stepLocked(c, msg, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
 		return
 	}
 	s.stepLocked(c, p.FlowDelay.D(), func() { s.enqueueLocked(c) })
+}
+
+// patienceLocked draws how long a person waits in the queue; ok is false when they never hang up.
+func (s *Sim) patienceLocked() (d time.Duration, ok bool) {
+	pt := s.world.Calls.Patience
+	switch pt.Distribution {
+	case PatienceExponential:
+		return time.Duration(s.rng.ExpFloat64() * float64(pt.Mean)), true
+	case PatienceUniform:
+		return s.uniformLocked(pt.Min.D(), pt.Max.D()), true
+	}
+	return 0, false
 }
 
 func (s *Sim) enqueueLocked(c *contact) {
@@ -281,6 +431,18 @@ func (s *Sim) enqueueLocked(c *contact) {
 	s.emitLocked(c, EventQueued)
 	if qt := s.world.Calls.QueueTimeout.D(); qt > 0 {
 		s.stepLocked(c, qt, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
+	}
+	if c.outcome == OutcomeAnswered {
+		// A person hangs up after their patience unless an agent took the call: abandoned.
+		if wait, ok := s.patienceLocked(); ok {
+			c.hangupTimer = s.schedule(wait, func() {
+				c.hangupTimer = 0
+				if c.status == StatusQueued {
+					s.noteLocked(c, "ABANDONED", "")
+					s.disconnectLocked(c, ReasonCustomerDisconnect)
+				}
+			})
+		}
 	}
 	s.routeQueuedLocked(c.instanceID)
 }
@@ -295,19 +457,39 @@ func (s *Sim) connectToAgentLocked(c *contact, a *agentState) {
 	s.noteLocked(c, EventConnectedToAgent, "agent="+a.ID)
 	s.emitLocked(c, EventConnectedToAgent)
 	p := s.world.Calls
-	s.stepLocked(c, s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, ReasonCustomerDisconnect) })
+	if c.outcome == OutcomeVoicemail {
+		// The agent hears a greeting and hangs up.
+		s.stepLocked(c, p.AgentVoicemailTime.D(), func() { s.disconnectLocked(c, ReasonAgentDisconnect) })
+		return
+	}
+	reason := ReasonCustomerDisconnect
+	if p.AgentHangupShare > 0 && s.rng.Float64() < p.AgentHangupShare {
+		reason = ReasonAgentDisconnect
+	}
+	s.stepLocked(c, s.uniformLocked(p.TalkMin.D(), p.TalkMax.D()), func() { s.disconnectLocked(c, reason) })
 }
 
 func (s *Sim) disconnectLocked(c *contact, reason string) {
 	wasWithAgent := c.status == StatusConnectedToAgent
 	s.setStatusLocked(c, StatusDisconnected)
+	if c.hangupTimer != 0 {
+		s.cancel(c.hangupTimer)
+		c.hangupTimer = 0
+	}
 	c.disconnected = s.clock.Now()
 	c.disconnectReason = reason
 	s.noteLocked(c, EventDisconnected, "reason="+reason)
 	s.emitLocked(c, EventDisconnected)
-	if wasWithAgent && c.agentID != "" {
-		s.releaseAgentLocked(c.instanceID, c.agentID)
+	if wasWithAgent && c.agentID != "" && s.world.Calls.AfterContactWork > 0 {
+		s.releaseAgentLocked(c)
+		return
 	}
+	if wasWithAgent && c.agentID != "" {
+		s.releaseAgentLocked(c)
+	}
+	// No after-contact work: "the COMPLETED event is published immediately after the
+	// DISCONNECT event with the same data."
+	s.emitLocked(c, EventCompleted)
 }
 
 // emitLocked queues a contact event for delivery.
@@ -322,8 +504,11 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 		InitiationTimestamp:        eventTime(c.initiated),
 		ConnectedToSystemTimestamp: eventTime(c.connectedToSystem),
 		DisconnectTimestamp:        eventTime(c.disconnected),
+		// Assumed casing: the data model names the field AnsweringMachineDetectionStatus and
+		// the samples write detail fields in camelCase.
+		AnsweringMachineDetectionStatus: c.amdStatus,
 	}
-	if eventType == EventDisconnected {
+	if eventType == EventDisconnected && c.campaignID != "" && campaignReasons[c.disconnectReason] {
 		d.DisconnectReason = c.disconnectReason
 	}
 	if !c.enqueued.IsZero() {
@@ -331,6 +516,19 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 	}
 	if c.agentID != "" {
 		d.AgentInfo = &EventAgentInfo{AgentARN: s.agentARN(c.instanceID, c.agentID), ConnectedToAgentTimestamp: eventTime(c.connectedToAgent)}
+		if eventType == EventCompleted && !c.acwEnd.IsZero() {
+			secs := int(c.acwEnd.Sub(c.acwStart) / time.Second)
+			d.AgentInfo.AfterContactWorkStartTimestamp = eventTime(c.acwStart)
+			d.AgentInfo.AfterContactWorkEndTimestamp = eventTime(c.acwEnd)
+			d.AgentInfo.AfterContactWorkDuration = &secs
+		}
+	}
+	if eventType == EventContactDataUpdated {
+		d.UpdatedProperties = []string{"UserDefinedAttributes"}
+	}
+	d.Tags = map[string]string{"aws:connect:instanceId": c.instanceID}
+	if c.channel == ChannelVoice && c.system != "" {
+		d.Tags["aws:connect:systemEndpoint"] = c.system
 	}
 	if c.campaignID != "" {
 		d.Campaign = &EventCampaign{CampaignID: c.campaignID}
@@ -338,7 +536,8 @@ func (s *Sim) emitLocked(c *contact, eventType string) {
 	s.pending = append(s.pending, Event{
 		Version: "0", ID: newUUID(), DetailType: "Amazon Connect Contact Event", Source: "aws.connect",
 		Account: s.world.AccountID, Time: now.UTC().Format("2006-01-02T15:04:05Z"), Region: s.world.Region,
-		Resources: []string{s.InstanceARN(c.instanceID), s.contactARN(c.instanceID, c.id)},
+		// The samples of the admin guide list the contact ARN, then the instance ARN.
+		Resources: []string{s.contactARN(c.instanceID, c.id), s.InstanceARN(c.instanceID)},
 		Detail:    d,
 	})
 	s.stats.eventsEmitted++
@@ -369,6 +568,10 @@ func (s *Sim) stopContact(c *call) (any, *apiError) {
 	if _, e := s.instanceOrErr(*in.InstanceId); e != nil {
 		return nil, e
 	}
+	var code string
+	if in.DisconnectReason != nil && in.DisconnectReason.Code != nil {
+		code = *in.DisconnectReason.Code
+	}
 	s.mu.Lock()
 	defer s.unlockAndFlush()
 	ct := s.contacts[*in.ContactId]
@@ -381,11 +584,34 @@ func (s *Sim) stopContact(c *call) (any, *apiError) {
 			return nil, newErr(errInvalidRequest, "StopContact does not work for voice contacts initiated by %s", ct.method)
 		}
 	}
-	reason := ReasonAPI
-	if in.DisconnectReason != nil && in.DisconnectReason.Code != nil {
-		reason = *in.DisconnectReason.Code
+	// StopContactRequest.DisconnectReason: "Only Amazon Connect outbound campaigns can provide
+	// this field." Elsewhere, and for codes outside the campaign list, refuse it rather than
+	// record a reason the service would not.
+	if code != "" && ct.campaignID == "" {
+		return nil, newErr(errInvalidRequest, "DisconnectReason can only be given for an outbound campaign contact")
+	}
+	if code != "" && !campaignReasons[code] {
+		return nil, newErr(errInvalidParameter, "DisconnectReason.Code %q is not an outbound campaign disconnect reason", code)
+	}
+	reason := stopReason(ct)
+	if code != "" {
+		reason = code
 	}
 	s.noteLocked(ct, OpStopContact, "")
 	s.disconnectLocked(ct, reason)
 	return struct{}{}, nil
+}
+
+// stopReason is the contact-record reason of a contact ended by StopContact: for voice,
+// TELECOM_ORIGINATOR_CANCEL before the callee answered ("the agent/API user cancels the call
+// before connecting") and OTHER after ("disconnections that API calls initiate"); for chat and
+// tasks, API ("The StopContact API was called").
+func stopReason(c *contact) string {
+	if c.channel != ChannelVoice {
+		return ReasonAPI
+	}
+	if c.connectedToSystem.IsZero() {
+		return ReasonOriginatorCancel
+	}
+	return ReasonOther
 }

@@ -26,7 +26,8 @@ const (
 	numFail     = "+15555550114"
 )
 
-// callWorld is the default world with fixed timings and forced outcomes.
+// callWorld is the default world with fixed timings, forced outcomes and people who never
+// abandon the queue.
 func callWorld() connectsim.World {
 	w := connectsim.DefaultWorld()
 	w.Calls.RingMin, w.Calls.RingMax = connectsim.Duration(10*time.Second), connectsim.Duration(10*time.Second)
@@ -34,6 +35,7 @@ func callWorld() connectsim.World {
 	w.Calls.TalkMin, w.Calls.TalkMax = connectsim.Duration(60*time.Second), connectsim.Duration(60*time.Second)
 	w.Calls.AfterContactWork = connectsim.Duration(30 * time.Second)
 	w.Calls.NumberOutcomes = map[string]string{numAnswer: "ANSWERED", numNoAnswer: "NO_ANSWER", numBusy: "BUSY", numFail: "FAILED"}
+	w.Calls.Patience = connectsim.Patience{Distribution: connectsim.PatienceNone}
 	return w
 }
 
@@ -160,13 +162,25 @@ func TestAnsweredCallLifecycle(t *testing.T) {
 	if m = metrics(t, cl, types.CurrentMetricNameAgentsAvailable); m["AGENTS_AVAILABLE"] != 3 {
 		t.Fatalf("metrics after ACW: %v", m)
 	}
+	// COMPLETED once the agent ends after-contact work, with the ACW fields.
+	all := rec.forContact(id)
+	if types_(all) != types_(evs)+",COMPLETED" {
+		t.Fatalf("after ACW: %s", types_(all))
+	}
+	if a := all[5].Detail.AgentInfo; a == nil || a.AfterContactWorkStartTimestamp != "2025-03-10T14:01:12.000Z" || a.AfterContactWorkEndTimestamp != "2025-03-10T14:01:42.000Z" ||
+		a.AfterContactWorkDuration == nil || *a.AfterContactWorkDuration != 30 || all[5].Detail.DisconnectTimestamp != last0(evs).Detail.DisconnectTimestamp {
+		t.Fatalf("COMPLETED agentInfo: %+v", all[5].Detail.AgentInfo)
+	}
+	if tags := all[5].Detail.Tags; tags["aws:connect:instanceId"] != connectsim.DefaultInstanceID || tags["aws:connect:systemEndpoint"] != connectsim.DefaultPhoneNumber {
+		t.Fatalf("tags: %v", tags)
+	}
 
 	// Envelope and detail fields.
 	arn := srv.InstanceARN(connectsim.DefaultInstanceID)
 	for i, e := range evs {
 		if e.Version != "0" || e.Source != "aws.connect" || e.DetailType != "Amazon Connect Contact Event" ||
 			e.Account != connectsim.DefaultAccountID || e.Region != "us-east-1" || e.ID == "" ||
-			len(e.Resources) != 2 || e.Resources[0] != arn || e.Resources[1] != arn+"/contact/"+id {
+			len(e.Resources) != 2 || e.Resources[0] != arn+"/contact/"+id || e.Resources[1] != arn {
 			t.Fatalf("event %d envelope: %+v", i, e)
 		}
 		d := e.Detail
@@ -188,7 +202,7 @@ func TestAnsweredCallLifecycle(t *testing.T) {
 		t.Fatalf("CONNECTED_TO_AGENT agentInfo: %+v", evs[3].Detail.AgentInfo)
 	}
 	last := evs[4].Detail
-	if last.DisconnectTimestamp != "2025-03-10T14:01:12.000Z" || last.ConnectedToSystemTimestamp == "" || last.DisconnectReason != "CUSTOMER_DISCONNECT" || last.AgentInfo == nil {
+	if last.DisconnectTimestamp != "2025-03-10T14:01:12.000Z" || last.ConnectedToSystemTimestamp == "" || last.DisconnectReason != "" || last.AgentInfo == nil {
 		t.Fatalf("DISCONNECTED: %+v", last)
 	}
 	b, _ := json.Marshal(evs[4])
@@ -226,18 +240,23 @@ func TestUnansweredOutcomes(t *testing.T) {
 		reason string
 		at     string
 	}{
-		noAns:  {"TELECOM_UNANSWERED", "2025-03-10T14:00:20.000Z"},
+		noAns:  {"TELECOM_TIMEOUT", "2025-03-10T14:00:20.000Z"},
 		busy:   {"TELECOM_BUSY", "2025-03-10T14:00:03.000Z"},
 		failed: {"TELECOM_PROBLEM", "2025-03-10T14:00:01.000Z"},
 	}
 	for id, w := range want {
 		evs := rec.forContact(id)
-		if got := types_(evs); got != "INITIATED,DISCONNECTED" {
+		if got := types_(evs); got != "INITIATED,DISCONNECTED,COMPLETED" {
 			t.Fatalf("%s: %s", w.reason, got)
 		}
 		d := evs[1].Detail
-		if d.ConnectedToSystemTimestamp != "" || d.DisconnectReason != w.reason || d.DisconnectTimestamp != w.at || d.QueueInfo != nil {
+		// The event carries no disconnectReason (only outbound-campaign media failures do);
+		// DescribeContact tells the reason.
+		if d.ConnectedToSystemTimestamp != "" || d.DisconnectReason != "" || d.DisconnectTimestamp != w.at || d.QueueInfo != nil {
 			t.Fatalf("%s: %+v", w.reason, d)
+		}
+		if r := describeReason(t, cl, id); r != w.reason {
+			t.Fatalf("DescribeContact DisconnectReason = %q, want %q", r, w.reason)
 		}
 	}
 	// Answered with a ring time over the ring timeout: no answer.
@@ -246,7 +265,7 @@ func TestUnansweredOutcomes(t *testing.T) {
 	srv2, cl2, rec2 := startCalls(t, w)
 	id, _ := dial(cl2, numAnswer, func(in *connect.StartOutboundVoiceContactInput) { in.RingTimeoutInSeconds = aws.Int32(15) })
 	_ = srv2.Advance(15 * time.Second)
-	if evs := rec2.forContact(id); types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "TELECOM_UNANSWERED" {
+	if evs := rec2.forContact(id); types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || describeReason(t, cl2, id) != "TELECOM_TIMEOUT" {
 		t.Fatalf("ring timeout: %s", types_(evs))
 	}
 	if c, _ := srv2.Contact(id); c.Outcome != "NO_ANSWER" {
@@ -269,8 +288,12 @@ func TestStopContact(t *testing.T) {
 	}
 	_ = srv.Advance(10 * time.Minute)
 	evs := rec.forContact(id)
-	if types_(evs) != "INITIATED,DISCONNECTED" || evs[1].Detail.DisconnectReason != "API" || evs[1].Detail.ConnectedToSystemTimestamp != "" {
+	if types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || evs[1].Detail.DisconnectReason != "" || evs[1].Detail.ConnectedToSystemTimestamp != "" {
 		t.Fatalf("events: %s %+v", types_(evs), evs)
+	}
+	// Stopped while ringing: the API user cancelled before connecting.
+	if r := describeReason(t, cl, id); r != "TELECOM_ORIGINATOR_CANCEL" {
+		t.Fatalf("reason of a call stopped while ringing = %q", r)
 	}
 	e := mustAs[*types.ContactNotFoundException](t, stop(id))
 	if e.ErrorCode() != "ContactNotFoundException" {
@@ -289,13 +312,24 @@ func TestStopContact(t *testing.T) {
 	if m := metrics(t, cl, types.CurrentMetricNameAgentsAfterContactWork, types.CurrentMetricNameAgentsOnCall); m["AGENTS_AFTER_CONTACT_WORK"] != 1 || m["AGENTS_ON_CALL"] != 0 {
 		t.Fatalf("metrics after stop: %v", m)
 	}
+	// Stopped after it connected: OTHER, "disconnections that API calls initiate".
+	if r := describeReason(t, cl, id2); r != "OTHER" {
+		t.Fatalf("reason of a connected call stopped = %q", r)
+	}
 	// An inbound contact made with CreateContact can be stopped too.
 	c, _ := srv.CreateContact(connectsim.NewContact{})
 	if err := stop(c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := srv.Contact(c.ID); v.Status != "DISCONNECTED" || v.DisconnectReason != "API" {
+	if v, _ := srv.Contact(c.ID); v.Status != "DISCONNECTED" || v.DisconnectReason != "OTHER" {
 		t.Fatalf("inbound contact after stop: %+v", v)
+	}
+	chat, _ := srv.CreateContact(connectsim.NewContact{Channel: connectsim.ChannelChat})
+	if err := stop(chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := srv.Contact(chat.ID); v.DisconnectReason != "API" {
+		t.Fatalf("chat after stop: %+v", v)
 	}
 	// A raw 410 on the wire.
 	resp, _ := doJSON(t, http.MethodPost, srv.URL+"/contact/stop", map[string]string{"Authorization": fakeSigV4},
@@ -334,18 +368,48 @@ func TestIdempotentClientToken(t *testing.T) {
 	if c == a {
 		t.Fatal("different token, same contact")
 	}
-	// Replays still answer after the call ended...
+	// After the call ended, the default (clientTokenAfterEnd new-contact, the older API
+	// reference's "If the contact is disconnected, a new contact is started") places a second
+	// call, which the token then names.
 	_ = srv.Advance(2 * time.Minute)
-	if again, _ := dial(cl, numNoAnswer, tok); again != a {
-		t.Fatalf("replay after the call ended: %s", again)
+	again, err := dial(cl, numNoAnswer, tok)
+	if err != nil || again == a || again == "" {
+		t.Fatalf("replay after the call ended: %q, %v; want a new contact", again, err)
 	}
-	// ...but not after 7 days.
+	if replay, _ := dial(cl, numNoAnswer, tok); replay != again {
+		t.Fatalf("replay while the second call rings: %s, want %s", replay, again)
+	}
+	if n := len(srv.Contacts()); n != 3 {
+		t.Fatalf("%d contacts", n)
+	}
+}
+
+func TestClientTokenAfterEndSameContact(t *testing.T) {
+	t.Parallel()
+	w := callWorld()
+	w.ClientTokenAfterEnd = connectsim.TokenSameContact
+	srv, cl, _ := startCalls(t, w)
+	tok := func(in *connect.StartOutboundVoiceContactInput) { in.ClientToken = aws.String("c1/r9/a1") }
+	a, _ := dial(cl, numNoAnswer, tok)
+	_ = srv.Advance(2 * time.Minute)
+	// A replay with other parameters answers the first contact and changes nothing.
+	again, err := dial(cl, numAnswer, tok, func(in *connect.StartOutboundVoiceContactInput) { in.Attributes = map[string]string{"x": "y"} })
+	if err != nil || again != a {
+		t.Fatalf("replay after the call ended: %q, %v; want %s", again, err, a)
+	}
+	if c, _ := srv.Contact(a); c.CustomerNumber != numNoAnswer || len(c.Attributes) != 0 {
+		t.Fatalf("the replay changed the contact: %+v", c)
+	}
+	// Tokens expire after 7 days either way.
 	_ = srv.Advance(7 * 24 * time.Hour)
 	if later, _ := dial(cl, numNoAnswer, tok); later == a || later == "" {
 		t.Fatalf("replay after 7 days returned %q", later)
 	}
-	if n := len(srv.Contacts()); n != 3 {
+	if n := len(srv.Contacts()); n != 2 {
 		t.Fatalf("%d contacts", n)
+	}
+	if _, err := connectsim.ParseWorld([]byte(`{"clientTokenAfterEnd": "sometimes"}`)); err == nil {
+		t.Fatal("a bad clientTokenAfterEnd was accepted")
 	}
 }
 
@@ -480,7 +544,7 @@ func TestQueueingAndMetrics(t *testing.T) {
 	// The second contact gives up after the queue timeout.
 	_ = srv.Advance(5 * time.Minute)
 	evs := rec.forContact(second)
-	if types_(evs) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED,DISCONNECTED" || evs[3].Detail.DisconnectReason != "CONTACT_FLOW_DISCONNECT" || evs[3].Detail.ConnectedToSystemTimestamp == "" {
+	if types_(evs) != "INITIATED,CONNECTED_TO_SYSTEM,QUEUED,DISCONNECTED,COMPLETED" || evs[3].Detail.ConnectedToSystemTimestamp == "" || describeReason(t, cl, second) != "CONTACT_FLOW_DISCONNECT" {
 		t.Fatalf("second: %s %+v", types_(evs), evs)
 	}
 	if err := srv.SetAgents("nope", nil); err == nil {
@@ -606,16 +670,58 @@ func TestSubscriberDelivery(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(bodies) != 2 {
+	if len(bodies) != 3 {
 		t.Fatalf("%d events delivered", len(bodies))
 	}
-	for i, want := range []string{"INITIATED", "DISCONNECTED"} {
+	for i, want := range []string{"INITIATED", "DISCONNECTED", "COMPLETED"} {
 		d, _ := bodies[i]["detail"].(map[string]any)
 		if bodies[i]["source"] != "aws.connect" || bodies[i]["detail-type"] != "Amazon Connect Contact Event" || d["eventType"] != want {
 			t.Fatalf("event %d: %v", i, bodies[i])
 		}
 	}
-	if st := srv.Stats(); st.EventsEmitted != 2 || st.EventsDelivered != 2 || st.DeliveryFailures != 0 {
+	if st := srv.Stats(); st.EventsEmitted != 3 || st.EventsDelivered != 3 || st.DeliveryFailures != 0 {
 		t.Fatalf("stats: %+v", st)
 	}
 }
+
+// describeReason answers DescribeContact's DisconnectReason of a contact.
+func describeReason(t *testing.T, cl *connect.Client, id string) string {
+	t.Helper()
+	out, err := cl.DescribeContact(context.Background(), &connect.DescribeContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String(id)})
+	if err != nil {
+		t.Fatalf("DescribeContact %s: %v", id, err)
+	}
+	return aws.ToString(out.Contact.DisconnectReason)
+}
+
+func TestStopContactDisconnectReasonOnlyForCampaigns(t *testing.T) {
+	t.Parallel()
+	srv, cl, rec := startCalls(t, callWorld())
+	ctx := context.Background()
+	stop := func(id, code string) error {
+		_, err := cl.StopContact(ctx, &connect.StopContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String(id),
+			DisconnectReason: &types.DisconnectReason{Code: aws.String(code)}})
+		return err
+	}
+	plain, _ := dial(cl, numAnswer)
+	if err := stop(plain, "OUTBOUND_ATTEMPT_FAILED"); apiCode(err) != "InvalidRequestException" {
+		t.Fatalf("DisconnectReason on a contact that is not a campaign's: %v", err)
+	}
+	camp, _ := dial(cl, numAnswer, func(in *connect.StartOutboundVoiceContactInput) { in.CampaignId = aws.String("camp-1") })
+	if err := stop(camp, "API"); apiCode(err) != "InvalidParameterException" {
+		t.Fatalf("a code outside the campaign list: %v", err)
+	}
+	if err := stop(camp, "OUTBOUND_ATTEMPT_FAILED"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Drain(5 * time.Second)
+	evs := rec.forContact(camp)
+	if types_(evs) != "INITIATED,DISCONNECTED,COMPLETED" || evs[1].Detail.DisconnectReason != "OUTBOUND_ATTEMPT_FAILED" {
+		t.Fatalf("campaign media failure event: %s %+v", types_(evs), evs[len(evs)-1].Detail)
+	}
+	if r := describeReason(t, cl, camp); r != "OUTBOUND_ATTEMPT_FAILED" {
+		t.Fatalf("DescribeContact reason = %q", r)
+	}
+}
+
+func last0(evs []connectsim.Event) connectsim.Event { return evs[len(evs)-1] }

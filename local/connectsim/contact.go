@@ -34,19 +34,24 @@ type contact struct {
 	campaignID, clientToken   string
 	name, description         string
 	trafficType               string
-	amd                       bool
-	simulated                 bool // placed by StartOutboundVoiceContact: emits events
+	amd                       bool   // answering machine detection enabled (TrafficType=CAMPAIGN)
+	amdStatus                 string // set once detection has a result
+	simulated                 bool   // placed by StartOutboundVoiceContact: emits events
 	outcome                   string
 	agentID                   string
 	ringTimeout               time.Duration
+	agentless                 bool          // the flow plays a message and hangs up
+	messageDuration           time.Duration // of an agentless flow; 0: flowDelay plus a talk time
 
 	initiated, connectedToSystem, enqueued, connectedToAgent, disconnected, lastUpdate time.Time
 	disconnectReason                                                                   string
+	acwStart, acwEnd                                                                   time.Time
 
-	timer   int // pending lifecycle timer, 0 when none
-	step    int // bumped on every status change; stale timers check it
-	seq     int // creation order
-	history []HistoryEntry
+	timer       int // pending lifecycle timer, 0 when none
+	hangupTimer int // a voicemail's own hang-up, 0 when none
+	step        int // bumped on every status change; stale timers check it
+	seq         int // creation order
+	history     []HistoryEntry
 }
 
 // HistoryEntry is one thing that happened to a contact: a lifecycle step
@@ -92,9 +97,11 @@ type ContactView struct {
 	Name             string            `json:"name,omitempty"`
 	Description      string            `json:"description,omitempty"`
 	TrafficType      string            `json:"trafficType,omitempty"`
-	// Outcome is the simulated result of an outbound call (ANSWERED,
-	// NO_ANSWER, BUSY, FAILED), decided when the call is placed.
-	Outcome                    string         `json:"outcome,omitempty"`
+	// Outcome is the simulated result of an outbound call (one of AllOutcomes), decided when
+	// the call is placed.
+	Outcome string `json:"outcome,omitempty"`
+	// AMDStatus is the answering machine detection status, once known.
+	AMDStatus                  string         `json:"answeringMachineDetectionStatus,omitempty"`
 	InitiationTimestamp        time.Time      `json:"initiationTimestamp"`
 	ConnectedToSystemTimestamp time.Time      `json:"connectedToSystemTimestamp,omitzero"`
 	EnqueueTimestamp           time.Time      `json:"enqueueTimestamp,omitzero"`
@@ -111,7 +118,7 @@ func (s *Sim) viewLocked(c *contact) ContactView {
 		Attributes:     maps.Clone(s.attrsLocked(c)),
 		CustomerNumber: c.customer, SystemNumber: c.system, ContactFlowID: c.flowID, QueueID: c.queueID,
 		AgentID: c.agentID, CampaignID: c.campaignID, ClientToken: c.clientToken, Name: c.name,
-		Description: c.description, TrafficType: c.trafficType, Outcome: c.outcome,
+		Description: c.description, TrafficType: c.trafficType, Outcome: c.outcome, AMDStatus: c.amdStatus,
 		InitiationTimestamp: c.initiated, ConnectedToSystemTimestamp: c.connectedToSystem,
 		EnqueueTimestamp: c.enqueued, ConnectedToAgentTimestamp: c.connectedToAgent,
 		DisconnectTimestamp: c.disconnected, DisconnectReason: c.disconnectReason,
@@ -275,4 +282,15 @@ func (s *Sim) trackActiveLocked(instanceID string) {
 	if n := s.activeCallsLocked(instanceID); n > s.stats.maxActiveCalls[instanceID] {
 		s.stats.maxActiveCalls[instanceID] = n
 	}
+}
+
+// activeLocked returns the contacts of an instance that have not ended.
+func (s *Sim) activeLocked(instanceID string) []*contact {
+	var out []*contact
+	for _, c := range s.contacts {
+		if c.instanceID == instanceID && c.active() {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -53,20 +53,25 @@
 //
 // # Calls
 //
-// A call placed by StartOutboundVoiceContact emits INITIATED, then, when
-// answered (after a ring time), CONNECTED_TO_SYSTEM, QUEUED after the flow
-// delay, CONNECTED_TO_AGENT as soon as an agent serving the queue is
-// available, and DISCONNECTED after the talk time (disconnectReason
-// CUSTOMER_DISCONNECT; the agent then spends AfterContactWork in ACW). A call
-// not answered within RingTimeoutInSeconds (default 60 s) ends with
-// TELECOM_UNANSWERED, a busy line after 3 s with TELECOM_BUSY, a failed call
-// after 1 s with TELECOM_PROBLEM; none of them has a
-// connectedToSystemTimestamp. A queued contact nobody takes within
-// QueueTimeout ends with CONTACT_FLOW_DISCONNECT; StopContact ends a contact
-// with "API" (or the DisconnectReason.Code given). Contacts made with
-// CreateContact or StartChatAuthentication emit no events. Every voice
-// contact that has not ended counts against the instance's concurrent
-// active calls quota (LimitExceededException).
+// A call placed by StartOutboundVoiceContact gets an outcome drawn from the world's shares
+// (or forced per number): a person answers (ANSWERED), a voicemail answers (VOICEMAIL), it
+// rings out (NO_ANSWER), or it fails as BUSY, INVALID_NUMBER, FAILED (network) or
+// CARRIER_BLOCKED. It emits INITIATED; when a person or voicemail picks up (after the ring
+// time) CONNECTED_TO_SYSTEM with connectedToSystemTimestamp, QUEUED after the flow delay,
+// CONNECTED_TO_AGENT as soon as an agent serving the queue is available, and DISCONNECTED. A
+// call that never connects media goes straight to DISCONNECTED. COMPLETED follows when the
+// agent ends after-contact work (with the agentInfo ACW fields), or straight after
+// DISCONNECTED without ACW; CONTACT_DATA_UPDATED follows UpdateContactAttributes. Events
+// carry tags (aws:connect:instanceId, aws:connect:systemEndpoint) and list the contact ARN,
+// then the instance ARN, in resources. DescribeContact's
+// DisconnectReason carries the contact-record value (CUSTOMER_DISCONNECT, AGENT_DISCONNECT,
+// TELECOM_TIMEOUT, TELECOM_BUSY, TELECOM_NUMBER_INVALID, TELECOM_PROBLEM,
+// TELECOM_POTENTIAL_BLOCKING, CONTACT_FLOW_DISCONNECT, TELECOM_ORIGINATOR_CANCEL or OTHER
+// after StopContact); DISCONNECTED events carry disconnectReason only for outbound-campaign
+// media failures. TrafficType=CAMPAIGN calls with answering machine detection report
+// AnsweringMachineDetectionStatus after the detection delay. Contacts made with CreateContact
+// or StartChatAuthentication emit no events. Every voice contact that has not ended counts
+// against the instance's concurrent active calls quota (LimitExceededException).
 //
 // # Admin API
 //
@@ -79,6 +84,7 @@
 //	GET    /_connectsim/world                  the World in use
 //	GET    /_connectsim/agents/{instanceId}    agents with what they are doing
 //	PUT    /_connectsim/agents/{instanceId}    SetAgents: [Agent, ...]
+//	PUT    /_connectsim/agents/{instanceId}/staffed  SetStaffedAgents: {"count": 5}
 //	GET    /_connectsim/faults                 faults in force, by operation
 //	PUT    /_connectsim/faults/{operation}     SetFault: {"kind":"latency","latency":"2s","probability":0.5,"count":3}
 //	DELETE /_connectsim/faults                 ClearFaults
@@ -87,8 +93,11 @@
 //	POST   /_connectsim/chat-authentication    StartChatAuthentication: {"instanceId":"..."} -> 201 ChatAuth
 //	GET    /_connectsim/auth-sessions          AuthSessions
 //	POST   /_connectsim/subscribers            AddSubscriber: {"url":"http://..."}
+//	GET    /_connectsim/delivery               event delivery settings (EventDelivery)
+//	PUT    /_connectsim/delivery               SetDelivery: {"lossProbability":0.2,"delayProbability":0.1,"maxDelay":"500ms"}
 //	POST   /_connectsim/drain                  Drain (10 s): {"drained": true}
 //	POST   /_connectsim/advance                Advance a manual clock: {"duration":"30s"} (409 otherwise)
+//	GET    /_connectsim/clock                  ClockState: {"now":"2027-03-13T08:00:00-05:00","manual":true}
 //	POST   /_connectsim/reset                  Reset
 //
 // Operation names (for faults, throttle settings and counters) are the SDK's:

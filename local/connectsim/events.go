@@ -19,6 +19,11 @@ const (
 	EventQueued            = "QUEUED"
 	EventConnectedToAgent  = "CONNECTED_TO_AGENT"
 	EventDisconnected      = "DISCONNECTED"
+	// EventCompleted: "a contact has fully ended, including After Contact Work (ACW) if
+	// applicable"; published straight after DISCONNECTED when no agent did ACW.
+	EventCompleted = "COMPLETED"
+	// EventContactDataUpdated follows UpdateContactAttributes ("user-defined attributes").
+	EventContactDataUpdated = "CONTACT_DATA_UPDATED"
 )
 
 // Event is an Amazon Connect contact event in its EventBridge envelope, with
@@ -54,6 +59,14 @@ type EventDetail struct {
 	AgentInfo                  *EventAgentInfo `json:"agentInfo,omitempty"`
 	DisconnectReason           string          `json:"disconnectReason,omitempty"`
 	Campaign                   *EventCampaign  `json:"campaign,omitempty"`
+	// AnsweringMachineDetectionStatus is set on events of an AMD call once detection has a
+	// result (CONNECTED_TO_SYSTEM and later, or DISCONNECTED for a call that never connected).
+	AnsweringMachineDetectionStatus string `json:"answeringMachineDetectionStatus,omitempty"`
+	// UpdatedProperties is set on CONTACT_DATA_UPDATED: ["UserDefinedAttributes"].
+	UpdatedProperties []string `json:"updatedProperties,omitempty"`
+	// Tags are the contact's tags; Connect adds aws:connect:instanceId and, for voice,
+	// aws:connect:systemEndpoint (the samples' last detail field).
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // EventQueueInfo is detail.queueInfo.
@@ -63,10 +76,14 @@ type EventQueueInfo struct {
 	EnqueueTimestamp string `json:"enqueueTimestamp"`
 }
 
-// EventAgentInfo is detail.agentInfo.
+// EventAgentInfo is detail.agentInfo. The after-contact-work fields are set on COMPLETED when
+// the agent did ACW.
 type EventAgentInfo struct {
-	AgentARN                  string `json:"agentArn"`
-	ConnectedToAgentTimestamp string `json:"connectedToAgentTimestamp"`
+	AgentARN                       string `json:"agentArn"`
+	ConnectedToAgentTimestamp      string `json:"connectedToAgentTimestamp"`
+	AfterContactWorkStartTimestamp string `json:"afterContactWorkStartTimestamp,omitempty"`
+	AfterContactWorkEndTimestamp   string `json:"afterContactWorkEndTimestamp,omitempty"`
+	AfterContactWorkDuration       *int   `json:"afterContactWorkDuration,omitempty"`
 }
 
 // EventCampaign is detail.campaign.
@@ -89,13 +106,16 @@ type eventBus struct {
 	s    *Sim
 	opts Options
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []Event
-	busy    bool
-	closed  bool
-	held    *Event // reorder knob
-	heldDup bool   // the held event is to be delivered twice
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []queuedEvent
+	busy     bool
+	closed   bool
+	held     *Event // reorder knob
+	heldDup  bool   // the held event is to be delivered twice
+	delivery EventDelivery
+	delayed  int // events held back by the delay knob
+	lost     int
 	// rng decides duplicates and reordering, under mu. It is the bus's own, so that delivery
 	// knobs neither change the call outcomes a seed gives nor need the Sim's lock.
 	rng       *mrand.Rand
@@ -103,6 +123,13 @@ type eventBus struct {
 	delivered int
 	failures  int
 	done      chan struct{}
+}
+
+// queuedEvent is an event waiting for the bus. A final one has been through the loss and delay
+// knobs already (it was delayed) and is delivered as it is.
+type queuedEvent struct {
+	ev    Event
+	final bool
 }
 
 type subscriber struct {
@@ -115,8 +142,8 @@ type subscriber struct {
 	done   chan struct{}
 }
 
-func newEventBus(s *Sim, opts Options) *eventBus {
-	b := &eventBus{s: s, opts: opts, done: make(chan struct{}), rng: mrand.New(mrand.NewPCG(uint64(opts.Seed), 0xde11))}
+func newEventBus(s *Sim, opts Options, d EventDelivery) *eventBus {
+	b := &eventBus{s: s, opts: opts, delivery: d, done: make(chan struct{}), rng: mrand.New(mrand.NewPCG(uint64(opts.Seed), 0xde11))}
 	b.cond = sync.NewCond(&b.mu)
 	go b.run()
 	return b
@@ -125,7 +152,9 @@ func newEventBus(s *Sim, opts Options) *eventBus {
 func (b *eventBus) push(evs []Event) {
 	b.mu.Lock()
 	if !b.closed {
-		b.queue = append(b.queue, evs...)
+		for _, ev := range evs {
+			b.queue = append(b.queue, queuedEvent{ev: ev})
+		}
 		b.cond.Broadcast()
 	}
 	b.mu.Unlock()
@@ -157,11 +186,32 @@ func (b *eventBus) run() {
 			b.mu.Unlock()
 			return
 		}
-		ev := b.queue[0]
+		qe := b.queue[0]
 		b.queue = b.queue[1:]
-		b.busy = true
+		ev := qe.ev
 		var dup, reorder bool
-		d := b.opts.Delivery
+		d := b.delivery
+		if !qe.final && d.LossProbability > 0 && b.rng.Float64() < d.LossProbability {
+			b.lost++
+			b.mu.Unlock()
+			continue
+		}
+		if !qe.final && d.DelayProbability > 0 && b.rng.Float64() < d.DelayProbability {
+			b.delayed++
+			wait := time.Duration(b.rng.Int64N(int64(d.MaxDelay) + 1))
+			time.AfterFunc(wait, func() {
+				b.mu.Lock()
+				b.delayed--
+				if !b.closed {
+					b.queue = append(b.queue, queuedEvent{ev: ev, final: true})
+				}
+				b.cond.Broadcast()
+				b.mu.Unlock()
+			})
+			b.mu.Unlock()
+			continue
+		}
+		b.busy = true
 		if d.DuplicateProbability > 0 || d.ReorderProbability > 0 {
 			dup = b.rng.Float64() < d.DuplicateProbability
 			reorder = b.rng.Float64() < d.ReorderProbability
@@ -287,7 +337,7 @@ func (sub *subscriber) post(client *http.Client, ev Event) bool {
 }
 
 func (b *eventBus) idleLocked() bool {
-	if len(b.queue) > 0 || b.busy || b.held != nil {
+	if len(b.queue) > 0 || b.busy || b.held != nil || b.delayed > 0 {
 		return false
 	}
 	for _, s := range b.subs {
@@ -317,10 +367,22 @@ func (b *eventBus) drain(timeout time.Duration) bool {
 	return true
 }
 
-func (b *eventBus) counts() (int, int) {
+func (b *eventBus) counts() (delivered, failures, lost int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.delivered, b.failures
+	return b.delivered, b.failures, b.lost
+}
+
+func (b *eventBus) setDelivery(d EventDelivery) {
+	b.mu.Lock()
+	b.delivery = d
+	b.mu.Unlock()
+}
+
+func (b *eventBus) getDelivery() EventDelivery {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.delivery
 }
 
 func (b *eventBus) close() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,6 +33,9 @@ type Fault struct {
 	// Count is how many requests are affected before the fault clears
 	// itself; 0 is unlimited.
 	Count int `json:"count,omitempty"`
+	// ErrorType is the type a throttle fault answers: ThrottlingException (default),
+	// TooManyRequestsException or LimitExceededException.
+	ErrorType string `json:"errorType,omitempty"`
 }
 
 // Validate reports whether the fault can be applied.
@@ -49,6 +54,9 @@ func (f Fault) Validate() error {
 	}
 	if f.Count < 0 {
 		return fmt.Errorf("fault count must not be negative")
+	}
+	if f.ErrorType != "" && (f.Kind != FaultThrottle || !slices.Contains(throttleErrorTypes, f.ErrorType)) {
+		return fmt.Errorf("fault errorType %q: only a throttle fault takes one, and it must be one of %s", f.ErrorType, strings.Join(throttleErrorTypes, ", "))
 	}
 	return nil
 }
@@ -130,8 +138,12 @@ func (s *Sim) pickFaultLocked(op string) (Fault, bool) {
 func applyFault(w http.ResponseWriter, r *http.Request, f Fault, participant bool) (done bool, outcome string) {
 	switch f.Kind {
 	case FaultThrottle:
-		writeAPIError(w, newErr(errThrottling, "Rate exceeded (injected fault)"))
-		return true, errThrottling
+		typ := f.ErrorType
+		if typ == "" {
+			typ = errThrottling
+		}
+		writeAPIError(w, newErr(typ, "Rate exceeded (injected fault)"))
+		return true, typ
 	case FaultInternal:
 		typ := errInternalService
 		if participant {

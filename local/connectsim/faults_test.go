@@ -15,42 +15,118 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 )
 
-func TestThrottlingDefaultRate(t *testing.T) {
+// TestThrottlingDefaultQuotas checks each operation's default quota and error type, on the
+// simulated clock (a manual clock: buckets refill only when it moves).
+func TestThrottlingDefaultQuotas(t *testing.T) {
 	t.Parallel()
-	wall := &fakeWall{now: time.Unix(1_700_000_000, 0)}
-	srv, cl := start(t, connectsim.Options{WallClock: wall.Now})
+	srv, cl := start(t, connectsim.Options{})
 	c, _ := srv.CreateContact(connectsim.NewContact{})
 	ctx := context.Background()
-	get := func() error {
-		_, err := cl.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
-			InstanceId: aws.String(connectsim.DefaultInstanceID), InitialContactId: aws.String(c.ID),
-		})
-		return err
+	inst := aws.String(connectsim.DefaultInstanceID)
+	ops := []struct {
+		op    string
+		burst int
+		rate  float64
+		typ   string
+		call  func() error
+	}{
+		{"StartOutboundVoiceContact", 5, 2, "TooManyRequestsException", func() error {
+			_, err := dial(cl, "+447700900123") // blocked destination: no call, but it takes a token
+			if apiCode(err) == "DestinationNotAllowedException" {
+				return nil
+			}
+			return err
+		}},
+		{"GetContactAttributes", 15, 10, "TooManyRequestsException", func() error {
+			_, err := cl.GetContactAttributes(ctx, &connect.GetContactAttributesInput{InstanceId: inst, InitialContactId: aws.String(c.ID)})
+			return err
+		}},
+		{"UpdateContactAttributes", 15, 10, "TooManyRequestsException", func() error {
+			_, err := cl.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{InstanceId: inst, InitialContactId: aws.String(c.ID), Attributes: map[string]string{"k": "v"}})
+			return err
+		}},
+		{"StopContact", 15, 10, "TooManyRequestsException", func() error {
+			_, err := cl.StopContact(ctx, &connect.StopContactInput{InstanceId: inst, ContactId: aws.String("00000000-0000-4000-8000-000000000000")})
+			if apiCode(err) == "ContactNotFoundException" {
+				return nil
+			}
+			return err
+		}},
+		{"DescribeContact", 15, 10, "ThrottlingException", func() error {
+			_, err := cl.DescribeContact(ctx, &connect.DescribeContactInput{InstanceId: inst, ContactId: aws.String(c.ID)})
+			return err
+		}},
+		{"GetCurrentMetricData", 8, 5, "ThrottlingException", func() error {
+			_, err := cl.GetCurrentMetricData(ctx, &connect.GetCurrentMetricDataInput{InstanceId: inst, Filters: &types.Filters{Queues: []string{connectsim.DefaultQueueID}},
+				CurrentMetrics: []types.CurrentMetric{{Name: types.CurrentMetricNameAgentsAvailable}}})
+			return err
+		}},
 	}
-	// Burst of 5, then throttled.
-	for i := 0; i < 5; i++ {
-		if err := get(); err != nil {
-			t.Fatalf("request %d of the burst: %v", i+1, err)
+	for _, o := range ops {
+		for i := 0; i < o.burst; i++ {
+			if err := o.call(); err != nil {
+				t.Fatalf("%s: request %d of the burst: %v", o.op, i+1, err)
+			}
+		}
+		if err := o.call(); apiCode(err) != o.typ {
+			t.Fatalf("%s: request %d: %v, want %s", o.op, o.burst+1, err, o.typ)
+		}
+		if n := srv.Stats().Requests[o.op][o.typ]; n != 1 {
+			t.Fatalf("%s: %d counted as %s", o.op, n, o.typ)
 		}
 	}
-	err := get()
-	if apiCode(err) != "ThrottlingException" {
-		t.Fatalf("6th request: %v, want ThrottlingException", err)
+	// One simulated second refills each bucket by its rate, not more.
+	_ = srv.Advance(time.Second)
+	for _, o := range ops {
+		for i := 0; i < int(o.rate); i++ {
+			if err := o.call(); err != nil {
+				t.Fatalf("%s: request %d after a second: %v", o.op, i+1, err)
+			}
+		}
+		if err := o.call(); apiCode(err) != o.typ {
+			t.Fatalf("%s: request %d after a second: %v, want %s", o.op, int(o.rate)+1, err, o.typ)
+		}
 	}
-	// 2 tokens per second: after 0.5 s one more request passes, not two.
-	wall.Add(500 * time.Millisecond)
-	if err := get(); err != nil {
-		t.Fatalf("after 0.5 s: %v", err)
+	// StartOutboundVoiceContact's TooManyRequestsException is not a typed error of the SDK:
+	// only ErrorCode() matches it.
+	_, err := dial(cl, numAnswer)
+	var typed *types.ThrottlingException
+	if errors.As(err, &typed) || apiCode(err) != "TooManyRequestsException" {
+		t.Fatalf("throttled StartOutboundVoiceContact: %T %v", err, err)
 	}
-	if err := get(); apiCode(err) != "ThrottlingException" {
-		t.Fatalf("second request after 0.5 s: %v", err)
+}
+
+func TestThrottleErrorTypeAndWallClockConfigurable(t *testing.T) {
+	t.Parallel()
+	w := connectsim.DefaultWorld()
+	w.Throttle = map[string]connectsim.RateLimit{"StartOutboundVoiceContact": {Rate: 1, Burst: 1, ErrorType: "ThrottlingException"}}
+	w.ThrottleClock = connectsim.ThrottleWall
+	wall := &fakeWall{now: time.Unix(1_700_000_000, 0)}
+	srv, cl := start(t, connectsim.Options{World: w, WallClock: wall.Now})
+	if _, err := dial(cl, numAnswer); err != nil {
+		t.Fatal(err)
 	}
-	// Buckets are per operation: DescribeContact has its own.
-	if _, err := cl.DescribeContact(ctx, &connect.DescribeContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String(c.ID)}); err != nil {
-		t.Fatalf("DescribeContact shares a bucket: %v", err)
+	if _, err := dial(cl, numAnswer); apiCode(err) != "ThrottlingException" {
+		t.Fatalf("second call: %v, want ThrottlingException", err)
 	}
-	if n := srv.Stats().Requests["GetContactAttributes"]["ThrottlingException"]; n != 2 {
-		t.Fatalf("throttled count = %d, want 2", n)
+	_ = srv.Advance(time.Hour) // the simulated clock does not refill a wall-clock bucket
+	if _, err := dial(cl, numAnswer); apiCode(err) != "ThrottlingException" {
+		t.Fatalf("after an hour of simulated time: %v", err)
+	}
+	wall.Add(time.Second)
+	if _, err := dial(cl, numAnswer); err != nil {
+		t.Fatalf("after a wall second: %v", err)
+	}
+	for _, bad := range []string{`{"throttle": {"StopContact": {"rate": 1, "burst": 1, "errorType": "SlowDown"}}}`, `{"throttleClock": "sundial"}`} {
+		if _, err := connectsim.ParseWorld([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+	// A throttle fault can answer another type.
+	srv.SetFault("StopContact", connectsim.Fault{Kind: connectsim.FaultThrottle, ErrorType: "TooManyRequestsException", Count: 1})
+	_, err := cl.StopContact(context.Background(), &connect.StopContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String("x")})
+	if apiCode(err) != "TooManyRequestsException" {
+		t.Fatalf("throttle fault with errorType: %v", err)
 	}
 }
 

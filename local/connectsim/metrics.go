@@ -23,6 +23,7 @@ var metricUnits = map[string]string{
 	"CONTACTS_SCHEDULED":        "COUNT",
 	"SLOTS_ACTIVE":              "COUNT",
 	"SLOTS_AVAILABLE":           "COUNT",
+	"ESTIMATED_WAIT_TIME":       "SECONDS",
 }
 
 type currentMetric struct {
@@ -52,9 +53,11 @@ type metricDimensions struct {
 	Channel string       `json:"Channel,omitempty"`
 }
 
+// metricData is one metric of a result. A nil Value is JSON null: "The calculation cannot be
+// performed due to divide by zero or insufficient data" (API reference).
 type metricData struct {
 	Metric currentMetric `json:"Metric"`
-	Value  float64       `json:"Value"`
+	Value  *float64      `json:"Value"`
 }
 
 type metricResult struct {
@@ -117,6 +120,16 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 	f := in.Filters
 	if len(f.Queues) == 0 && len(f.RoutingProfiles) == 0 {
 		return nil, newErr(errInvalidParameter, "Filters must name at least one queue or routing profile")
+	}
+	// "You cannot filter by both queue AND routing profile." (API reference, Filters)
+	if len(f.Queues) > 0 && len(f.RoutingProfiles) > 0 {
+		return nil, newErr(errInvalidParameter, "Filters cannot name both queues and routing profiles")
+	}
+	for _, m := range in.CurrentMetrics {
+		// Assumed from the reference's queue-level definition: the estimate is per queue.
+		if *m.Name == "ESTIMATED_WAIT_TIME" && !slices.Contains(in.Groupings, "QUEUE") {
+			return nil, newErr(errInvalidParameter, "ESTIMATED_WAIT_TIME needs the QUEUE grouping")
+		}
 	}
 	var queues []*Queue
 	for _, q := range f.Queues {
@@ -187,7 +200,7 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 
 	s.mu.Lock()
 	now := s.clock.Now()
-	var results []metricResult
+	results := []metricResult{}
 	for _, g := range groups {
 		// With a channel filter but no channel grouping, count the
 		// filtered channels.
@@ -200,11 +213,15 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 				want[ch] = true
 			}
 		}
-		vals := s.metricValuesLocked(inst.ID, g.queues, want, now)
-		if len(in.Groupings) == 0 {
+		vals, hasData := s.metricValuesLocked(inst.ID, g.queues, want, now)
+		if !hasData {
+			// "MetricResult list is empty: The request cannot find any data in the system."
+			continue
+		}
+		if v := vals["OLDEST_CONTACT_AGE"]; v != nil && len(in.Groupings) == 0 {
 			// As the API reference documents: without groupings the unit says SECONDS but
 			// the value is in milliseconds.
-			vals["OLDEST_CONTACT_AGE"] *= 1000
+			*v *= 1000
 		}
 		r := metricResult{Collections: []metricData{}}
 		if byQueue || byChannel {
@@ -246,10 +263,12 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 	return out, nil
 }
 
-// metricValuesLocked computes every metric for a set of queues and
-// channels (empty: all). Agents count once however many of the queues
-// they serve; they take contacts of every channel.
-func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels map[string]bool, now time.Time) map[string]float64 {
+// metricValuesLocked computes every metric for a set of queues and channels (empty: all).
+// Agents count once however many of the queues they serve; they take contacts of every
+// channel. It reports whether there is any data: an online agent or a queued contact. Counts
+// are never null; OLDEST_CONTACT_AGE is null with no contact queued and ESTIMATED_WAIT_TIME with
+// no agent staffed (insufficient data, assumed).
+func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels map[string]bool, now time.Time) (map[string]*float64, bool) {
 	inQ := map[string]bool{}
 	for _, q := range queues {
 		inQ[q.ID] = true
@@ -288,8 +307,8 @@ func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels ma
 		}
 	}
 	var oldest float64
-	for _, c := range s.contacts {
-		if c.instanceID != instanceID || c.status != StatusQueued || !inQ[c.queueID] {
+	for _, c := range s.activeLocked(instanceID) {
+		if c.status != StatusQueued || !inQ[c.queueID] {
 			continue
 		}
 		if len(channels) > 0 && !channels[c.channel] {
@@ -300,6 +319,33 @@ func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels ma
 			oldest = age
 		}
 	}
-	v["OLDEST_CONTACT_AGE"] = float64(int64(oldest))
-	return v
+	out := map[string]*float64{}
+	for name := range metricUnits {
+		x := v[name]
+		out[name] = &x
+	}
+	if v["CONTACTS_IN_QUEUE"] == 0 {
+		out["OLDEST_CONTACT_AGE"] = nil
+	} else {
+		x := float64(int64(oldest))
+		out["OLDEST_CONTACT_AGE"] = &x
+	}
+	out["ESTIMATED_WAIT_TIME"] = s.estimatedWaitLocked(v)
+	return out, v["AGENTS_ONLINE"] > 0 || v["CONTACTS_IN_QUEUE"] > 0
+}
+
+// estimatedWaitLocked is connectsim's own estimate (Connect does not publish its model): 0 with an
+// agent available, else the contacts ahead (plus one) times the mean handle time (talk and ACW)
+// over the staffed agents; null with nobody staffed.
+func (s *Sim) estimatedWaitLocked(v map[string]float64) *float64 {
+	if v["AGENTS_STAFFED"] == 0 {
+		return nil
+	}
+	var w float64
+	if v["AGENTS_AVAILABLE"] == 0 {
+		p := s.world.Calls
+		handle := (p.TalkMin.D()+p.TalkMax.D())/2 + p.AfterContactWork.D()
+		w = float64(int64((v["CONTACTS_IN_QUEUE"] + 1) * handle.Seconds() / v["AGENTS_STAFFED"]))
+	}
+	return &w
 }

@@ -2,6 +2,7 @@ package connectsim_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -131,7 +132,7 @@ func TestScaledClockCall(t *testing.T) {
 	select {
 	case e := <-done:
 		// 10 s ring + 2 s flow + 60 s talk = 72 s of sim time = 0.12 s.
-		if e.Detail.DisconnectReason != "CUSTOMER_DISCONNECT" || e.Detail.ConnectedToSystemTimestamp == "" {
+		if e.Detail.DisconnectReason != "" || e.Detail.ConnectedToSystemTimestamp == "" {
 			t.Fatalf("DISCONNECTED: %+v", e.Detail)
 		}
 	case <-time.After(10 * time.Second):
@@ -201,8 +202,27 @@ func TestParseWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	if w.Region != "eu-west-2" || w.AccountID != connectsim.DefaultAccountID || w.Instances[0].MaxConcurrentCalls != 10 ||
-		w.Instances[0].Agents[0].Status != "AVAILABLE" || w.Calls.RingMax.D() != 3*time.Second || w.Calls.AnswerWeight == 0 {
+		w.Instances[0].Agents[0].Status != "AVAILABLE" || w.Calls.RingMax.D() != 3*time.Second || !maps.Equal(w.Calls.Outcomes, connectsim.DefaultOutcomes()) {
 		t.Fatalf("world = %+v", w)
+	}
+	// World files written before outcomes: the legacy weights become shares.
+	legacy, err := connectsim.ParseWorld([]byte(`{"calls": {"answerWeight": 3, "busyWeight": 1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]float64{"ANSWERED": 3, "NO_ANSWER": 0, "BUSY": 1, "FAILED": 0}; !maps.Equal(legacy.Calls.Outcomes, want) || legacy.Calls.AnswerWeight != 0 {
+		t.Fatalf("legacy weights: %+v", legacy.Calls)
+	}
+	for _, bad := range []string{
+		`{"calls": {"answerWeight": 1, "outcomes": {"ANSWERED": 1}}}`,
+		`{"calls": {"outcomes": {"PICKED_UP": 1}}}`,
+		`{"calls": {"outcomes": {"ANSWERED": -1, "BUSY": 2}}}`,
+		`{"calls": {"noAnswerReason": "TELECOM_BUSY"}}`,
+		`{"calls": {"amd": {"falsePositiveRate": 1.5}}}`,
+	} {
+		if _, err := connectsim.ParseWorld([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
 	}
 	if _, err := connectsim.ParseWorld([]byte(`{"instancez": []}`)); err == nil {
 		t.Fatal("unknown field accepted")

@@ -99,6 +99,7 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 		}
 	}
 	s.noteLocked(ct, OpUpdateContactAttributes, "keys="+strings.Join(slices.Sorted(maps.Keys(in.Attributes)), ","))
+	s.emitLocked(ct, EventContactDataUpdated)
 	return struct{}{}, nil
 }
 
@@ -148,6 +149,7 @@ type describedContact struct {
 	DisconnectTimestamp        *epoch             `json:"DisconnectTimestamp,omitempty"`
 	LastUpdateTimestamp        *epoch             `json:"LastUpdateTimestamp,omitempty"`
 	DisconnectReason           string             `json:"DisconnectReason,omitempty"`
+	AMDStatus                  string             `json:"AnsweringMachineDetectionStatus,omitempty"`
 	QueueInfo                  *describedQueue    `json:"QueueInfo,omitempty"`
 	AgentInfo                  *describedAgent    `json:"AgentInfo,omitempty"`
 	CustomerEndpoint           *endpointInfo      `json:"CustomerEndpoint,omitempty"`
@@ -183,6 +185,7 @@ func (s *Sim) describedLocked(ct *contact) any {
 		DisconnectTimestamp:        epochPtr(ct.disconnected),
 		LastUpdateTimestamp:        epochPtr(ct.lastUpdate),
 		DisconnectReason:           ct.disconnectReason,
+		AMDStatus:                  ct.amdStatus,
 		Attributes:                 maps.Clone(s.attrsLocked(ct)),
 	}
 	if ct.queueID != "" && !ct.enqueued.IsZero() {

@@ -182,10 +182,12 @@ func TestOldestContactAgeUnitsFollowTheReference(t *testing.T) {
 	}
 }
 
-// A long run forgets the oldest ended contacts beyond RetainContacts, keeps active ones, and a
-// replayed ClientToken of a forgotten call still answers its ContactId without a new call.
+// A long run forgets the oldest ended contacts beyond RetainContacts, keeps active ones, and
+// (with clientTokenAfterEnd same-contact) a replayed ClientToken of a forgotten call still
+// answers its ContactId without a new call.
 func TestRetainContactsBoundsMemory(t *testing.T) {
 	w := callWorld()
+	w.ClientTokenAfterEnd = connectsim.TokenSameContact
 	srv, cl := start(t, connectsim.Options{World: w, RetainContacts: 10, DisableThrottling: true})
 	active, err := srv.CreateContact(connectsim.NewContact{})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 type opKind int
@@ -205,10 +206,11 @@ func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params 
 	}
 
 	// Request-rate quota.
-	if !s.opts.DisableThrottling && !s.allow(rt.op) {
-		typ := errThrottling
-		fail(newErr(typ, "Rate exceeded"))
-		return
+	if !s.opts.DisableThrottling {
+		if ok, typ := s.allow(rt.op); !ok {
+			fail(newErr(typ, "Rate exceeded"))
+			return
+		}
 	}
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -281,18 +283,31 @@ func (s *Sim) checkSigV4(r *http.Request) *apiError {
 	return nil
 }
 
-// allow takes a token from the operation's bucket.
-func (s *Sim) allow(op string) bool {
+// allow takes a token from the operation's bucket, or reports the error type to answer.
+func (s *Sim) allow(op string) (bool, string) {
 	s.mu.Lock()
 	b := s.buckets[op]
 	if b == nil {
+		def := knownOps[op]
 		rl, ok := s.world.Throttle[op]
 		if !ok {
-			rl = knownOps[op]
+			rl = def
 		}
-		b = newBucket(rl, s.wall())
+		if rl.ErrorType == "" {
+			rl.ErrorType = def.ErrorType
+		}
+		b = newBucket(rl, s.throttleNow())
 		s.buckets[op] = b
 	}
 	s.mu.Unlock()
-	return b.allow(s.wall())
+	return b.allow(s.throttleNow()), b.limit.ErrorType
+}
+
+// throttleNow is the time of the quotas' token buckets: Options.WallClock when set, else the
+// world's throttle clock.
+func (s *Sim) throttleNow() time.Time {
+	if s.opts.WallClock == nil && s.world.ThrottleClock == ThrottleSimulated {
+		return s.clock.Now()
+	}
+	return s.wall()
 }

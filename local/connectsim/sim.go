@@ -22,6 +22,9 @@ type Options struct {
 	TimeScale float64
 	// Clock overrides the simulation clock; tests pass a *ManualClock.
 	Clock Clock
+	// Start is the simulated instant the clock starts from (default: the world's start, else
+	// now). Ignored when Clock is set: a ManualClock carries its own start.
+	Start time.Time
 	// Seed makes call outcomes, ring and talk times reproducible.
 	Seed int64
 	// Subscribers are URLs that receive every contact event as an HTTP POST
@@ -49,27 +52,79 @@ type Options struct {
 }
 
 // DeliveryOptions tune event delivery. The defaults deliver each event once,
-// in order.
+// in order. Probabilities left at zero take the world's delivery settings.
 type DeliveryOptions struct {
 	// MaxAttempts per event and subscriber URL (default 3).
 	MaxAttempts int
 	// AttemptTimeout bounds one HTTP POST (default 5 s).
 	AttemptTimeout time.Duration
+	// LossProbability drops an event before it reaches OnEvent or any subscriber: contact
+	// events are "emitted on a best effort basis".
+	LossProbability float64
 	// DuplicateProbability delivers an event twice, as EventBridge's
 	// at-least-once delivery may.
 	DuplicateProbability float64
 	// ReorderProbability swaps an event with the next one.
 	ReorderProbability float64
+	// DelayProbability holds an event back for up to MaxDelay of wall time (default 1 s),
+	// behind the events emitted meanwhile.
+	DelayProbability float64
+	MaxDelay         time.Duration
 }
+
+// EventDelivery is the best-effort behaviour of contact event delivery, as the world file,
+// the -event-* flags and PUT /_connectsim/delivery set it.
+type EventDelivery struct {
+	LossProbability      float64  `json:"lossProbability,omitempty"`
+	DuplicateProbability float64  `json:"duplicateProbability,omitempty"`
+	ReorderProbability   float64  `json:"reorderProbability,omitempty"`
+	DelayProbability     float64  `json:"delayProbability,omitempty"`
+	MaxDelay             Duration `json:"maxDelay,omitempty"`
+}
+
+// Validate reports a probability outside [0, 1] or a negative delay.
+func (d EventDelivery) Validate() error {
+	var errs []error
+	for name, p := range map[string]float64{"lossProbability": d.LossProbability, "duplicateProbability": d.DuplicateProbability,
+		"reorderProbability": d.ReorderProbability, "delayProbability": d.DelayProbability} {
+		if p < 0 || p > 1 || p != p {
+			errs = append(errs, fmt.Errorf("delivery.%s %v must be within [0, 1]", name, p))
+		}
+	}
+	if d.MaxDelay < 0 {
+		errs = append(errs, errors.New("delivery.maxDelay must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func (d EventDelivery) withDefaults() EventDelivery {
+	if d.DelayProbability > 0 && d.MaxDelay == 0 {
+		d.MaxDelay = Duration(time.Second)
+	}
+	return d
+}
+
+// SetDelivery changes event delivery from now on.
+func (s *Sim) SetDelivery(d EventDelivery) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("connectsim: %w", err)
+	}
+	s.events.setDelivery(d.withDefaults())
+	return nil
+}
+
+// Delivery returns the event delivery in force.
+func (s *Sim) Delivery() EventDelivery { return s.events.getDelivery() }
 
 // Sim is the emulator. It is an http.Handler; create it with New and stop it
 // with Close.
 type Sim struct {
-	opts  Options
-	world World
-	clock Clock
-	log   *slog.Logger
-	wall  func() time.Time
+	opts     Options
+	world    World
+	delivery EventDelivery // as configured, for Reset
+	clock    Clock
+	log      *slog.Logger
+	wall     func() time.Time
 
 	mu       sync.Mutex
 	rng      *mrand.Rand
@@ -123,8 +178,10 @@ type Stats struct {
 	// once.
 	MaxInFlightRequests int `json:"maxInFlightRequests"`
 	EventsEmitted       int `json:"eventsEmitted"`
-	EventsDelivered     int `json:"eventsDelivered"`
-	DeliveryFailures    int `json:"deliveryFailures"`
+	// EventsLost counts events the delivery settings dropped (LossProbability).
+	EventsLost       int `json:"eventsLost"`
+	EventsDelivered  int `json:"eventsDelivered"`
+	DeliveryFailures int `json:"deliveryFailures"`
 }
 
 // SignInOutcome is what the Cognito hosted sign-in stand-in answers: a code
@@ -154,12 +211,25 @@ func New(opts Options) (*Sim, error) {
 	if d.AttemptTimeout <= 0 {
 		d.AttemptTimeout = 5 * time.Second
 	}
-	if d.DuplicateProbability < 0 || d.DuplicateProbability > 1 || d.ReorderProbability < 0 || d.ReorderProbability > 1 {
-		return nil, errors.New("connectsim: delivery probabilities must be within [0, 1]")
+	delivery := w.Delivery
+	for _, o := range []struct {
+		from float64
+		to   *float64
+	}{{d.LossProbability, &delivery.LossProbability}, {d.DuplicateProbability, &delivery.DuplicateProbability},
+		{d.ReorderProbability, &delivery.ReorderProbability}, {d.DelayProbability, &delivery.DelayProbability}} {
+		if o.from != 0 {
+			*o.to = o.from
+		}
+	}
+	if d.MaxDelay != 0 {
+		delivery.MaxDelay = Duration(d.MaxDelay)
+	}
+	if err := delivery.Validate(); err != nil {
+		return nil, fmt.Errorf("connectsim: %w", err)
 	}
 	s := &Sim{opts: opts, world: w, clock: opts.Clock, log: opts.Logger, wall: opts.WallClock}
 	if s.clock == nil {
-		s.clock = NewScaledClock(time.Now().UTC(), opts.TimeScale)
+		s.clock = NewScaledClock(StartInstant(opts.Start, w), opts.TimeScale)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -167,7 +237,8 @@ func New(opts Options) (*Sim, error) {
 	if s.wall == nil {
 		s.wall = time.Now
 	}
-	s.events = newEventBus(s, opts)
+	s.delivery = delivery.withDefaults()
+	s.events = newEventBus(s, opts, s.delivery)
 	for _, u := range opts.Subscribers {
 		if err := s.AddSubscriber(u); err != nil {
 			s.events.close()
@@ -207,11 +278,12 @@ func (s *Sim) resetLocked() {
 	}
 }
 
-// Reset forgets every contact, session, token, counter, fault and agent
+// Reset forgets every contact, session, token, counter, fault, agent and delivery
 // change, as if the Sim had just been created. Subscribers stay.
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.resetLocked()
+	s.events.setDelivery(s.delivery)
 	s.mu.Unlock()
 	s.log.Info("connectsim reset")
 }
@@ -233,6 +305,37 @@ func (s *Sim) Close() error {
 	s.mu.Unlock()
 	s.events.close()
 	return nil
+}
+
+// StartInstant is where a clock starts: start if set, else the world's start, else now.
+func StartInstant(start time.Time, w World) time.Time {
+	switch {
+	case !start.IsZero():
+		return start
+	case !w.Start.IsZero():
+		return w.Start
+	}
+	return time.Now().UTC()
+}
+
+// ClockState is what GET /_connectsim/clock answers.
+type ClockState struct {
+	Now    time.Time `json:"now"`
+	Manual bool      `json:"manual"`
+	// TimeScale is the simulated seconds per wall second of a scaled clock (0 for others).
+	TimeScale float64 `json:"timeScale,omitempty"`
+}
+
+// ClockState tells the current simulated time and the kind of clock.
+func (s *Sim) ClockState() ClockState {
+	st := ClockState{Now: s.clock.Now()}
+	switch c := s.clock.(type) {
+	case *ManualClock:
+		st.Manual = true
+	case *ScaledClock:
+		st.TimeScale = c.scale
+	}
+	return st
 }
 
 // World returns the world the Sim was built from.
@@ -358,7 +461,7 @@ func (s *Sim) Stats() Stats {
 		out.ActiveCalls[in.ID] = s.activeCallsLocked(in.ID)
 	}
 	s.mu.Unlock()
-	out.EventsDelivered, out.DeliveryFailures = s.events.counts()
+	out.EventsDelivered, out.DeliveryFailures, out.EventsLost = s.events.counts()
 	return out
 }
 

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
 
 // Identifiers of the default world. They are fixed so that configuration,
@@ -61,9 +64,40 @@ type World struct {
 	Instances      []Instance           `json:"instances"`
 	CognitoClients []CognitoClient      `json:"cognitoClients"`
 	Throttle       map[string]RateLimit `json:"throttle,omitempty"`
-	Calls          CallProfile          `json:"calls"`
-	Auth           AuthProfile          `json:"auth"`
+	// ThrottleClock is the clock the quotas' token buckets run on: "simulated" (default; a
+	// run at -time-scale 60 allows 60 times the requests per wall second, and a manual clock
+	// refills buckets only when it is advanced) or "wall".
+	ThrottleClock string      `json:"throttleClock,omitempty"`
+	Calls         CallProfile `json:"calls"`
+	Auth          AuthProfile `json:"auth"`
+	// ClientTokenAfterEnd is what a StartOutboundVoiceContact replay with a ClientToken does
+	// once the token's contact has ended: TokenNewContact (default) places a new call, as the
+	// older API reference says ("If the contact is disconnected, a new contact is started";
+	// the current one is silent), which is the worse case a dialer must survive;
+	// TokenSameContact answers the ended contact's ID. While the contact is active a replay
+	// always answers its ID, whatever the other parameters (the operation's error list has no
+	// idempotency-mismatch error); they are ignored.
+	ClientTokenAfterEnd string `json:"clientTokenAfterEnd,omitempty"`
+	// Delivery is how best-effort contact event delivery is: loss, duplicates, delays and
+	// reordering. The zero value delivers every event once, in order.
+	Delivery EventDelivery `json:"delivery,omitzero"`
+	// Start is the simulated instant the clock starts from (RFC 3339, e.g.
+	// "2027-03-13T08:00:00-05:00"), so that a run can begin on a daylight-saving weekend or
+	// just before a calling window opens. Empty: now.
+	Start time.Time `json:"start,omitzero"`
 }
+
+// ThrottleClock values.
+const (
+	ThrottleSimulated = "simulated"
+	ThrottleWall      = "wall"
+)
+
+// ClientTokenAfterEnd values.
+const (
+	TokenNewContact  = "new-contact"
+	TokenSameContact = "same-contact"
+)
 
 // Instance is one Amazon Connect instance.
 type Instance struct {
@@ -91,7 +125,20 @@ type ContactFlow struct {
 	ID      string `json:"id"`
 	Name    string `json:"name,omitempty"`
 	QueueID string `json:"queueId,omitempty"`
+	// Type is FlowQueue (default: answered calls wait in the queue for an agent; with no
+	// queue at all the flow plays its message and hangs up) or FlowAgentless (plays a message
+	// for MessageDuration and hangs up, CONTACT_FLOW_DISCONNECT, whatever the queue).
+	Type string `json:"type,omitempty"`
+	// MessageDuration is how long an agentless flow talks (default: flowDelay plus a talk
+	// time).
+	MessageDuration Duration `json:"messageDuration,omitempty"`
 }
+
+// Flow types.
+const (
+	FlowQueue     = "QUEUE"
+	FlowAgentless = "AGENTLESS"
+)
 
 // Queue is a standard queue. OutboundCallerID is the number shown to the
 // callee when a call names this queue.
@@ -127,45 +174,129 @@ type CognitoClient struct {
 	AllowLoopbackAnyPort bool `json:"allowLoopbackAnyPort,omitempty"`
 }
 
-// RateLimit is a token bucket: Rate tokens per second, at most Burst.
+// RateLimit is a token bucket: Rate tokens per second, at most Burst. ErrorType is the error
+// answered over it (ThrottlingException, TooManyRequestsException or LimitExceededException);
+// empty keeps the operation's default.
 type RateLimit struct {
-	Rate  float64 `json:"rate"`
-	Burst int     `json:"burst"`
+	Rate      float64 `json:"rate"`
+	Burst     int     `json:"burst"`
+	ErrorType string  `json:"errorType,omitempty"`
 }
 
-// CallProfile is how simulated outbound calls behave. Probabilities are
-// weights; they need not add up to 1.
+// CallProfile is how simulated outbound calls behave.
 type CallProfile struct {
-	AnswerWeight   float64 `json:"answerWeight"`
-	NoAnswerWeight float64 `json:"noAnswerWeight"`
-	BusyWeight     float64 `json:"busyWeight"`
-	FailWeight     float64 `json:"failWeight"`
-	// RingMin/RingMax bound the uniform time until an answered call is
-	// picked up; an unanswered call rings until the ring timeout.
+	// Outcomes are the shares of the call outcomes (OutcomeAnswered, OutcomeVoicemail,
+	// OutcomeNoAnswer, OutcomeBusy, OutcomeInvalidNumber, OutcomeFailed, OutcomeBlocked). They
+	// are weights: they need not add up to 1. Empty: the legacy weights below, or the defaults.
+	Outcomes map[string]float64 `json:"outcomes,omitempty"`
+	// Legacy weights (answered, no answer, busy, failed), kept for world files written before
+	// Outcomes; give either these or Outcomes.
+	AnswerWeight   float64 `json:"answerWeight,omitempty"`
+	NoAnswerWeight float64 `json:"noAnswerWeight,omitempty"`
+	BusyWeight     float64 `json:"busyWeight,omitempty"`
+	FailWeight     float64 `json:"failWeight,omitempty"`
+	// RingMin/RingMax bound the uniform time until a person or a voicemail picks up; a call
+	// not picked up within the ring timeout is unanswered.
 	RingMin Duration `json:"ringMin"`
 	RingMax Duration `json:"ringMax"`
+	// NoAnswerReason is the DisconnectReason of an unanswered call: TELECOM_TIMEOUT (default),
+	// TELECOM_ORIGINATOR_CANCEL or TELECOM_UNANSWERED, all three documented for it.
+	NoAnswerReason string `json:"noAnswerReason,omitempty"`
 	// FlowDelay is the time the outbound flow takes between
 	// CONNECTED_TO_SYSTEM and QUEUED.
 	FlowDelay Duration `json:"flowDelay"`
 	TalkMin   Duration `json:"talkMin"`
 	TalkMax   Duration `json:"talkMax"`
+	// AgentHangupShare is the share of conversations the agent ends (AGENT_DISCONNECT); the
+	// customer ends the rest (CUSTOMER_DISCONNECT).
+	AgentHangupShare float64 `json:"agentHangupShare,omitempty"`
+	// VoicemailMin/VoicemailMax bound how long a voicemail keeps the line before it hangs up
+	// (CUSTOMER_DISCONNECT); default 30 s to 2 min.
+	VoicemailMin Duration `json:"voicemailMin,omitempty"`
+	VoicemailMax Duration `json:"voicemailMax,omitempty"`
+	// AgentVoicemailTime is how long an agent connected to a voicemail listens before hanging
+	// up (AGENT_DISCONNECT); default 5 s.
+	AgentVoicemailTime Duration `json:"agentVoicemailTime,omitempty"`
 	// AfterContactWork is how long an agent stays in ACW after a contact.
 	AfterContactWork Duration `json:"afterContactWork"`
-	// QueueTimeout disconnects a queued contact nobody answered; 0 waits
-	// forever.
+	// QueueTimeout disconnects a queued contact nobody answered (CONTACT_FLOW_DISCONNECT); 0
+	// waits forever.
 	QueueTimeout Duration `json:"queueTimeout"`
-	// NumberOutcomes forces the outcome for a destination number:
-	// ANSWERED, NO_ANSWER, BUSY or FAILED. Tests use it for determinism.
+	// Patience is how long a person waits in the queue before hanging up (CUSTOMER_DISCONNECT,
+	// no agent): the abandonment a dialer's pacing must keep low.
+	Patience Patience `json:"patience"`
+	// AMD is answering machine detection, for TrafficType=CAMPAIGN calls that enable it.
+	AMD AMDProfile `json:"amd"`
+	// NumberOutcomes forces the outcome for a destination number (any of the outcome names).
+	// Tests use it for determinism.
 	NumberOutcomes map[string]string `json:"numberOutcomes,omitempty"`
 }
 
-// Call outcomes.
+// Patience is a distribution of queue waiting times.
+type Patience struct {
+	// Distribution is "exponential" (Mean), "uniform" (Min to Max) or "none" (never hangs up).
+	Distribution string   `json:"distribution"`
+	Mean         Duration `json:"mean,omitempty"`
+	Min          Duration `json:"min,omitempty"`
+	Max          Duration `json:"max,omitempty"`
+}
+
+// Patience distributions.
 const (
-	OutcomeAnswered = "ANSWERED"
-	OutcomeNoAnswer = "NO_ANSWER"
-	OutcomeBusy     = "BUSY"
-	OutcomeFailed   = "FAILED"
+	PatienceExponential = "exponential"
+	PatienceUniform     = "uniform"
+	PatienceNone        = "none"
 )
+
+// AMDProfile is how answering machine detection classifies a call that media connected.
+type AMDProfile struct {
+	// DetectionDelay is the time from media connect until the status is known (default 3 s):
+	// CONNECTED_TO_SYSTEM is emitted then, and DescribeContact reports the status from then on.
+	DetectionDelay Duration `json:"detectionDelay"`
+	// FalsePositiveRate is the share of people reported as a voicemail (VOICEMAIL_NO_BEEP):
+	// the calls Ofcom counts as abandoned. Default 0.03.
+	FalsePositiveRate float64 `json:"falsePositiveRate"`
+	// FalseNegativeRate is the share of voicemails reported as HUMAN_ANSWERED. Default 0.05.
+	FalseNegativeRate float64 `json:"falseNegativeRate"`
+	// UnresolvedRate is the share of media-connected calls reported AMD_UNRESOLVED. Default 0.02.
+	UnresolvedRate float64 `json:"unresolvedRate"`
+	// BeepShare is the share of (detected) voicemails with a beep: VOICEMAIL_BEEP, the rest
+	// VOICEMAIL_NO_BEEP. Default 0.6.
+	BeepShare float64 `json:"beepShare"`
+}
+
+// Call outcomes: what the callee's side does with a call. Each maps to the DisconnectReason
+// the contact records data model documents for it (see outcomeReason).
+const (
+	// OutcomeAnswered: a person answers (media connects).
+	OutcomeAnswered = "ANSWERED"
+	// OutcomeVoicemail: a voicemail answers (media connects, connectedToSystemTimestamp set).
+	OutcomeVoicemail = "VOICEMAIL"
+	// OutcomeNoAnswer: rings until the ring timeout (TELECOM_TIMEOUT by default).
+	OutcomeNoAnswer = "NO_ANSWER"
+	// OutcomeBusy: TELECOM_BUSY.
+	OutcomeBusy = "BUSY"
+	// OutcomeInvalidNumber: TELECOM_NUMBER_INVALID.
+	OutcomeInvalidNumber = "INVALID_NUMBER"
+	// OutcomeFailed: a network failure, TELECOM_PROBLEM.
+	OutcomeFailed = "FAILED"
+	// OutcomeBlocked: carrier blocking, TELECOM_POTENTIAL_BLOCKING.
+	OutcomeBlocked = "CARRIER_BLOCKED"
+)
+
+// AllOutcomes lists the outcomes in the fixed order in which shares are drawn, so that a seed
+// always gives the same calls.
+var AllOutcomes = []string{OutcomeAnswered, OutcomeVoicemail, OutcomeNoAnswer, OutcomeBusy, OutcomeInvalidNumber, OutcomeFailed, OutcomeBlocked}
+
+// DefaultOutcomes are the default shares. TELECOM_PROBLEM (2 %) and TELECOM_POTENTIAL_BLOCKING
+// (1 %) are the rates the contact records data model says Amazon Connect expects; the others
+// are assumptions of a consumer campaign.
+func DefaultOutcomes() map[string]float64 {
+	return map[string]float64{
+		OutcomeAnswered: 0.45, OutcomeVoicemail: 0.20, OutcomeNoAnswer: 0.22, OutcomeBusy: 0.07,
+		OutcomeInvalidNumber: 0.03, OutcomeFailed: 0.02, OutcomeBlocked: 0.01,
+	}
+}
 
 // AuthProfile configures chat customer authentication sessions.
 type AuthProfile struct {
@@ -208,17 +339,30 @@ func DefaultWorld() World {
 	}
 }
 
-// DefaultCallProfile answers 70% of calls after 5–20 s of ringing, talks for
+// DefaultCallProfile has the DefaultOutcomes, picks up after 5–20 s of ringing, talks for
 // 30 s to 3 min and keeps agents in ACW for 30 s.
 func DefaultCallProfile() CallProfile {
 	return CallProfile{
-		AnswerWeight: 0.70, NoAnswerWeight: 0.20, BusyWeight: 0.07, FailWeight: 0.03,
-		RingMin: Duration(5 * time.Second), RingMax: Duration(20 * time.Second),
-		FlowDelay: Duration(2 * time.Second),
-		TalkMin:   Duration(30 * time.Second), TalkMax: Duration(3 * time.Minute),
-		AfterContactWork: Duration(30 * time.Second),
-		QueueTimeout:     Duration(5 * time.Minute),
+		Outcomes: DefaultOutcomes(),
+		RingMin:  Duration(5 * time.Second), RingMax: Duration(20 * time.Second),
+		NoAnswerReason: ReasonTimeout,
+		FlowDelay:      Duration(2 * time.Second),
+		TalkMin:        Duration(30 * time.Second), TalkMax: Duration(3 * time.Minute),
+		VoicemailMin: Duration(30 * time.Second), VoicemailMax: Duration(2 * time.Minute),
+		AgentVoicemailTime: Duration(5 * time.Second),
+		AfterContactWork:   Duration(30 * time.Second),
+		QueueTimeout:       Duration(5 * time.Minute),
+		// Assumed: people wait a minute on average for an agent after answering.
+		Patience: Patience{Distribution: PatienceExponential, Mean: Duration(time.Minute)},
+		AMD:      DefaultAMDProfile(),
 	}
+}
+
+// DefaultAMDProfile detects in 3 s, mistakes 3 % of people for voicemails and 5 % of
+// voicemails for people, and leaves 2 % unresolved. These rates are assumptions (no
+// published figure): nonzero so that a dialer meets each case.
+func DefaultAMDProfile() AMDProfile {
+	return AMDProfile{DetectionDelay: Duration(3 * time.Second), FalsePositiveRate: 0.03, FalseNegativeRate: 0.05, UnresolvedRate: 0.02, BeepShare: 0.6}
 }
 
 // LoadWorld reads a JSON world file. Fields left out keep the defaults of
@@ -271,8 +415,13 @@ func (w World) withDefaults() World {
 		}
 	}
 	c := &w.Calls
-	if c.AnswerWeight+c.NoAnswerWeight+c.BusyWeight+c.FailWeight == 0 {
-		c.AnswerWeight, c.NoAnswerWeight, c.BusyWeight, c.FailWeight = def.Calls.AnswerWeight, def.Calls.NoAnswerWeight, def.Calls.BusyWeight, def.Calls.FailWeight
+	legacy := c.AnswerWeight + c.NoAnswerWeight + c.BusyWeight + c.FailWeight
+	if len(c.Outcomes) == 0 && legacy > 0 {
+		c.Outcomes = map[string]float64{OutcomeAnswered: c.AnswerWeight, OutcomeNoAnswer: c.NoAnswerWeight, OutcomeBusy: c.BusyWeight, OutcomeFailed: c.FailWeight}
+		c.AnswerWeight, c.NoAnswerWeight, c.BusyWeight, c.FailWeight = 0, 0, 0, 0
+	}
+	if len(c.Outcomes) == 0 {
+		c.Outcomes = def.Calls.Outcomes
 	}
 	if c.RingMin == 0 && c.RingMax == 0 {
 		c.RingMin, c.RingMax = def.Calls.RingMin, def.Calls.RingMax
@@ -280,8 +429,29 @@ func (w World) withDefaults() World {
 	if c.TalkMin == 0 && c.TalkMax == 0 {
 		c.TalkMin, c.TalkMax = def.Calls.TalkMin, def.Calls.TalkMax
 	}
+	if c.VoicemailMin == 0 && c.VoicemailMax == 0 {
+		c.VoicemailMin, c.VoicemailMax = def.Calls.VoicemailMin, def.Calls.VoicemailMax
+	}
+	if c.AgentVoicemailTime == 0 {
+		c.AgentVoicemailTime = def.Calls.AgentVoicemailTime
+	}
+	if c.NoAnswerReason == "" {
+		c.NoAnswerReason = def.Calls.NoAnswerReason
+	}
+	if c.AMD == (AMDProfile{}) {
+		c.AMD = def.Calls.AMD
+	}
+	if c.Patience == (Patience{}) {
+		c.Patience = def.Calls.Patience
+	}
 	if w.Auth.SessionTTL == 0 {
 		w.Auth.SessionTTL = def.Auth.SessionTTL
+	}
+	if w.ThrottleClock == "" {
+		w.ThrottleClock = ThrottleSimulated
+	}
+	if w.ClientTokenAfterEnd == "" {
+		w.ClientTokenAfterEnd = TokenNewContact
 	}
 	if w.Auth.URLWindow == 0 {
 		w.Auth.URLWindow = def.Auth.URLWindow
@@ -338,6 +508,12 @@ func (w World) Validate() error {
 			if f.QueueID != "" && !queues[f.QueueID] {
 				bad("%s.contactFlows[%d].queueId %q is not a queue of the instance", p, j, f.QueueID)
 			}
+			if f.Type != "" && f.Type != FlowQueue && f.Type != FlowAgentless {
+				bad("%s.contactFlows[%d].type %q must be QUEUE or AGENTLESS", p, j, f.Type)
+			}
+			if f.MessageDuration < 0 {
+				bad("%s.contactFlows[%d].messageDuration must not be negative", p, j)
+			}
 		}
 		for j, n := range in.PhoneNumbers {
 			if !e164.MatchString(n) {
@@ -372,10 +548,68 @@ func (w World) Validate() error {
 		if rl.Rate <= 0 || rl.Burst < 1 {
 			bad("throttle.%s: rate must be > 0 and burst >= 1", op)
 		}
+		if rl.ErrorType != "" && !slices.Contains(throttleErrorTypes, rl.ErrorType) {
+			bad("throttle.%s.errorType %q must be one of %s", op, rl.ErrorType, strings.Join(throttleErrorTypes, ", "))
+		}
+	}
+	if w.ThrottleClock != ThrottleSimulated && w.ThrottleClock != ThrottleWall {
+		bad("throttleClock %q must be %s or %s", w.ThrottleClock, ThrottleSimulated, ThrottleWall)
 	}
 	c := w.Calls
 	if c.AnswerWeight < 0 || c.NoAnswerWeight < 0 || c.BusyWeight < 0 || c.FailWeight < 0 {
 		bad("calls: weights must not be negative")
+	}
+	if len(c.Outcomes) > 0 && c.AnswerWeight+c.NoAnswerWeight+c.BusyWeight+c.FailWeight > 0 {
+		bad("calls: give outcomes or the legacy answerWeight/noAnswerWeight/busyWeight/failWeight, not both")
+	}
+	var total float64
+	for o, share := range c.Outcomes {
+		if !slices.Contains(AllOutcomes, o) {
+			bad("calls.outcomes: %q is not one of %s", o, strings.Join(AllOutcomes, ", "))
+		}
+		if share < 0 {
+			bad("calls.outcomes.%s: a share must not be negative", o)
+		}
+		total += share
+	}
+	if len(c.Outcomes) > 0 && total <= 0 {
+		bad("calls.outcomes: at least one share must be positive")
+	}
+	switch c.NoAnswerReason {
+	case ReasonTimeout, ReasonOriginatorCancel, ReasonUnanswered:
+	default:
+		bad("calls.noAnswerReason %q must be TELECOM_TIMEOUT, TELECOM_ORIGINATOR_CANCEL or TELECOM_UNANSWERED", c.NoAnswerReason)
+	}
+	if c.AgentHangupShare < 0 || c.AgentHangupShare > 1 {
+		bad("calls.agentHangupShare must be within [0, 1]")
+	}
+	if c.VoicemailMin < 0 || c.VoicemailMax < c.VoicemailMin {
+		bad("calls: need 0 <= voicemailMin <= voicemailMax")
+	}
+	a := c.AMD
+	for name, r := range map[string]float64{"falsePositiveRate": a.FalsePositiveRate, "falseNegativeRate": a.FalseNegativeRate, "unresolvedRate": a.UnresolvedRate, "beepShare": a.BeepShare} {
+		if r < 0 || r > 1 {
+			bad("calls.amd.%s must be within [0, 1]", name)
+		}
+	}
+	if a.FalsePositiveRate+a.UnresolvedRate > 1 || a.FalseNegativeRate+a.UnresolvedRate > 1 {
+		bad("calls.amd: unresolvedRate plus a false rate must not exceed 1")
+	}
+	switch pt := c.Patience; pt.Distribution {
+	case PatienceNone:
+	case PatienceExponential:
+		if pt.Mean <= 0 {
+			bad("calls.patience: an exponential distribution needs a positive mean")
+		}
+	case PatienceUniform:
+		if pt.Min < 0 || pt.Max < pt.Min {
+			bad("calls.patience: need 0 <= min <= max")
+		}
+	default:
+		bad("calls.patience.distribution %q must be exponential, uniform or none", pt.Distribution)
+	}
+	if a.DetectionDelay < 0 || c.AgentVoicemailTime < 0 {
+		bad("calls: durations must not be negative")
 	}
 	if c.RingMin < 0 || c.RingMax < c.RingMin {
 		bad("calls: need 0 <= ringMin <= ringMax")
@@ -387,11 +621,15 @@ func (w World) Validate() error {
 		bad("calls: durations must not be negative")
 	}
 	for n, o := range c.NumberOutcomes {
-		switch o {
-		case OutcomeAnswered, OutcomeNoAnswer, OutcomeBusy, OutcomeFailed:
-		default:
-			bad("calls.numberOutcomes[%s]: %q must be ANSWERED, NO_ANSWER, BUSY or FAILED", n, o)
+		if !slices.Contains(AllOutcomes, o) {
+			bad("calls.numberOutcomes[%s]: %q must be one of %s", donotcall.Mask(n), o, strings.Join(AllOutcomes, ", "))
 		}
+	}
+	if w.ClientTokenAfterEnd != TokenNewContact && w.ClientTokenAfterEnd != TokenSameContact {
+		bad("clientTokenAfterEnd %q must be %s or %s", w.ClientTokenAfterEnd, TokenNewContact, TokenSameContact)
+	}
+	if err := w.Delivery.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if w.Auth.SessionTTL <= 0 {
 		bad("auth.sessionTtl must be positive")

@@ -27,6 +27,8 @@ type config struct {
 	publicURL   string
 	noThrottle  bool
 	manual      bool
+	delivery    connectsim.DeliveryOptions
+	start       time.Time
 }
 
 // errUsage marks a command-line mistake: exit status 2, as the flag package does.
@@ -56,6 +58,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.publicURL, "public-url", "", "base `URL` put into authentication URLs (default: from the request's Host header)")
 	fs.BoolVar(&c.noThrottle, "no-throttle", false, "turn the request-rate quotas off (benchmarks)")
+	fs.Float64Var(&c.delivery.LossProbability, "event-loss", 0, "`probability` that a contact event is lost (best-effort delivery); overrides the world file")
+	fs.Float64Var(&c.delivery.DuplicateProbability, "event-duplicate", 0, "`probability` that a contact event is delivered twice")
+	fs.Float64Var(&c.delivery.ReorderProbability, "event-reorder", 0, "`probability` that a contact event swaps places with the next one")
+	fs.Float64Var(&c.delivery.DelayProbability, "event-delay", 0, "`probability` that a contact event is held back behind later ones")
+	fs.DurationVar(&c.delivery.MaxDelay, "event-max-delay", 0, "longest wall-clock `duration` a delayed event is held back (default 1s)")
+	start := fs.String("start", "", "simulated `instant` the clock starts from, RFC 3339 (e.g. 2027-03-13T08:00:00-05:00); overrides the world file's start (default: now)")
 	fs.BoolVar(&c.manual, "manual-clock", false, "simulated time stands still until POST /_connectsim/advance moves it (scripted tests in any language)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -71,6 +79,22 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.timeScale <= 0 || c.timeScale > 10000 {
 		return c, fmt.Errorf("%w: -time-scale %v: want a number above 0 and at most 10000", errUsage, c.timeScale)
+	}
+	for name, p := range map[string]float64{"-event-loss": c.delivery.LossProbability, "-event-duplicate": c.delivery.DuplicateProbability,
+		"-event-reorder": c.delivery.ReorderProbability, "-event-delay": c.delivery.DelayProbability} {
+		if p < 0 || p > 1 {
+			return c, fmt.Errorf("%w: %s %v: want a probability from 0 to 1", errUsage, name, p)
+		}
+	}
+	if *start != "" {
+		t, err := time.Parse(time.RFC3339, *start)
+		if err != nil {
+			return c, fmt.Errorf("%w: -start %q: want an RFC 3339 instant like 2027-03-13T08:00:00-05:00", errUsage, *start)
+		}
+		c.start = t
+	}
+	if c.delivery.MaxDelay < 0 {
+		return c, fmt.Errorf("%w: -event-max-delay %v must not be negative", errUsage, c.delivery.MaxDelay)
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, fmt.Errorf("%w: -addr %q: want host:port, e.g. 127.0.0.1:8910", errUsage, c.addr)
@@ -94,14 +118,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		Logger:            logger,
 		PublicURL:         c.publicURL,
 		DisableThrottling: c.noThrottle,
-	}
-	if c.manual {
-		opts.Clock = connectsim.NewManualClock(time.Now().UTC().Truncate(time.Second))
+		Delivery:          c.delivery,
+		Start:             c.start,
 	}
 	if c.worldFile != "" {
 		if opts.World, err = connectsim.LoadWorld(c.worldFile); err != nil {
 			return err
 		}
+	}
+	if c.manual {
+		opts.Clock = connectsim.NewManualClock(connectsim.StartInstant(c.start, opts.World).Truncate(time.Second))
 	}
 	sim, err := connectsim.New(opts)
 	if err != nil {

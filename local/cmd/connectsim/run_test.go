@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -134,6 +135,57 @@ func TestManualClockAdvancesThroughTheAdminAPI(t *testing.T) {
 	}
 }
 
+// The -event-* flags set best-effort delivery, as GET /_connectsim/delivery shows.
+func TestEventDeliveryFlags(t *testing.T) {
+	base, _, _ := start(t, "-event-loss", "0.25", "-event-duplicate", "0.1", "-event-delay", "0.5", "-event-max-delay", "300ms")
+	resp, err := http.Get(base + "/_connectsim/delivery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d connectsim.EventDelivery
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.LossProbability != 0.25 || d.DuplicateProbability != 0.1 || d.DelayProbability != 0.5 || d.MaxDelay.D() != 300*time.Millisecond {
+		t.Fatalf("delivery = %+v", d)
+	}
+}
+
+// -start sets the simulated clock's first instant; GET /_connectsim/clock tells the time.
+func TestStartFlagAndClockEndpoint(t *testing.T) {
+	base, _, _ := start(t, "-manual-clock", "-start", "2027-03-13T08:00:00-05:00")
+	get := func() connectsim.ClockState {
+		resp, err := http.Get(base + "/_connectsim/clock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st connectsim.ClockState
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	want := time.Date(2027, 3, 13, 13, 0, 0, 0, time.UTC)
+	if st := get(); !st.Now.Equal(want) || !st.Manual {
+		t.Fatalf("clock = %+v, want %v on a manual clock", st, want)
+	}
+	resp, err := http.Post(base+"/_connectsim/advance", "application/json", strings.NewReader(`{"duration":"90m"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if st := get(); !st.Now.Equal(want.Add(90 * time.Minute)) {
+		t.Fatalf("after 90m: %v", st.Now)
+	}
+	scaled, _, _ := start(t, "-time-scale", "60", "-start", "2027-11-07T01:30:00-04:00")
+	base = scaled
+	if st := get(); st.Manual || st.TimeScale != 60 || st.Now.Before(time.Date(2027, 11, 7, 5, 30, 0, 0, time.UTC)) || st.Now.After(time.Date(2027, 11, 7, 6, 30, 0, 0, time.UTC)) {
+		t.Fatalf("scaled clock = %+v", st)
+	}
+}
+
 func TestBadFlagsAreUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -145,6 +197,10 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"-addr", "8910"}, `-addr "8910"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"-event-loss", "1.5"}, "-event-loss 1.5"},
+		{[]string{"-start", "2027-03-13 08:00"}, `-start "2027-03-13 08:00"`},
+		{[]string{"-event-delay", "-0.1"}, "-event-delay -0.1"},
+		{[]string{"-event-max-delay", "-1s"}, "-event-max-delay -1s"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
