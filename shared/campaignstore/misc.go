@@ -14,8 +14,11 @@ import (
 type ContactRef struct {
 	ContactID string
 	Key       RecipientKey
-	Attempt   int
-	PlacedAt  time.Time
+	// Shards of the campaign (fixed at launch), so a contact event reaches its recipient
+	// without reading the campaign.
+	Shards   int
+	Attempt  int
+	PlacedAt time.Time
 }
 
 const (
@@ -33,6 +36,7 @@ func (s *Store) MapContact(ctx context.Context, ref ContactRef) error {
 	item[attrRecipient] = str(ref.Key.RecipientID)
 	item[attrAttempt] = num(int64(ref.Attempt))
 	item[attrPlaced] = ms(ref.PlacedAt)
+	item[attrShards] = num(int64(ref.Shards))
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: item,
 		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#c = :c AND #r = :r AND #a = :a)"),
@@ -52,7 +56,7 @@ func (s *Store) MapContact(ctx context.Context, ref ContactRef) error {
 
 // LookupContact finds the attempt that placed a contact; ErrNotFound for a contact the dialer
 // did not place (another application's API call).
-func (s *Store) LookupContact(ctx context.Context, contactID string, shardsOf func(campaignID string) (int, error)) (ContactRef, error) {
+func (s *Store) LookupContact(ctx context.Context, contactID string) (ContactRef, error) {
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("K#"+contactID, "K"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return ContactRef{}, fmt.Errorf("look up contact %s: %w", contactID, err)
@@ -61,11 +65,9 @@ func (s *Store) LookupContact(ctx context.Context, contactID string, shardsOf fu
 		return ContactRef{}, fmt.Errorf("contact %s: %w", contactID, ErrNotFound)
 	}
 	cid := getS(out.Item, attrCampaign)
-	shards, err := shardsOf(cid)
-	if err != nil {
-		return ContactRef{}, err
-	}
+	shards := int(getN(out.Item, attrShards))
 	return ContactRef{
+		Shards:    shards,
 		ContactID: contactID,
 		Key:       Key(cid, getS(out.Item, attrRecipient), shards),
 		Attempt:   int(getN(out.Item, attrAttempt)),

@@ -275,7 +275,7 @@ func TestRecipientsWalkEveryShard(t *testing.T) {
 func TestContactsLeasesLedger(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	ref := campaignstore.ContactRef{ContactID: "contact-1", Key: campaignstore.Key("c1", "r1", shards), Attempt: 2, PlacedAt: t0}
+	ref := campaignstore.ContactRef{ContactID: "contact-1", Key: campaignstore.Key("c1", "r1", shards), Shards: shards, Attempt: 2, PlacedAt: t0}
 	if err := s.MapContact(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
@@ -287,12 +287,11 @@ func TestContactsLeasesLedger(t *testing.T) {
 	if err := s.MapContact(ctx, other); !errors.Is(err, campaignstore.ErrConflict) {
 		t.Fatalf("other mapping: %v", err)
 	}
-	shardsOf := func(string) (int, error) { return shards, nil }
-	got, err := s.LookupContact(ctx, "contact-1", shardsOf)
-	if err != nil || got.Key != ref.Key || got.Attempt != 2 || !got.PlacedAt.Equal(t0) {
+	got, err := s.LookupContact(ctx, "contact-1")
+	if err != nil || got.Key != ref.Key || got.Shards != shards || got.Attempt != 2 || !got.PlacedAt.Equal(t0) {
 		t.Fatalf("lookup %+v %v", got, err)
 	}
-	if _, err := s.LookupContact(ctx, "contact-2", shardsOf); !errors.Is(err, campaignstore.ErrNotFound) {
+	if _, err := s.LookupContact(ctx, "contact-2"); !errors.Is(err, campaignstore.ErrNotFound) {
 		t.Fatalf("unknown contact: %v", err)
 	}
 

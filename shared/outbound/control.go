@@ -212,7 +212,7 @@ func (d *Dialer) callStopRequested(ctx context.Context, log *slog.Logger, s *dia
 		}
 		contactID = r.ContactID
 	} else {
-		ref, err := d.cfg.Store.LookupContact(ctx, contactID, func(string) (int, error) { return c.Shards, nil })
+		ref, err := d.cfg.Store.LookupContact(ctx, contactID)
 		if errors.Is(err, campaignstore.ErrNotFound) || (err == nil && ref.Key.CampaignID != c.ID) {
 			return refuse("unknown_contact", "contact %s was not placed by campaign %s", contactID, c.ID)
 		}

@@ -106,7 +106,7 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		return false, d.dialFailed(ctx, r, claimed, attempt, err, back)
 	}
 	contactID := aws.ToString(out.ContactId)
-	if err := d.cfg.Store.MapContact(ctx, campaignstore.ContactRef{ContactID: contactID, Key: k, Attempt: attempt, PlacedAt: now}); err != nil {
+	if err := d.cfg.Store.MapContact(ctx, campaignstore.ContactRef{ContactID: contactID, Key: k, Shards: r.c.Shards, Attempt: attempt, PlacedAt: now}); err != nil {
 		return true, err // the watchdog settles the attempt (it has no contact ID yet)
 	}
 	if _, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{

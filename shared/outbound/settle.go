@@ -29,12 +29,7 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	if ev.InitiationMethod != "" && ev.InitiationMethod != "API" {
 		return nil
 	}
-	var c campaignstore.Campaign
-	ref, err := d.cfg.Store.LookupContact(ctx, ev.ContactID, func(id string) (int, error) {
-		var err error
-		c, err = d.cfg.Store.Campaign(ctx, id)
-		return c.Shards, err
-	})
+	ref, err := d.cfg.Store.LookupContact(ctx, ev.ContactID)
 	if errors.Is(err, campaignstore.ErrNotFound) {
 		log.Debug("contact event for a contact the dialer did not place", "contact_id", ev.ContactID)
 		return nil
@@ -42,11 +37,22 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	if err != nil {
 		return err
 	}
+	rec, err := d.cfg.Store.Recipient(ctx, ref.Key, ref.Shards)
+	if err != nil {
+		return err
+	}
+	if settledAlready(rec, ref.Attempt) {
+		return nil // a repeated or late event: the attempt is settled
+	}
+	c, err := d.cfg.Store.Campaign(ctx, ref.Key.CampaignID)
+	if err != nil {
+		return err
+	}
 	plan, err := planFromStored(c.Definition)
 	if err != nil {
 		return err
 	}
-	settled, err := d.settle(ctx, c, plan, ref.Key, ref.Attempt, ev.ContactID, false)
+	settled, err := d.settle(ctx, c, plan, rec, ev.ContactID, false)
 	if err != nil {
 		return err
 	}
@@ -54,17 +60,16 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	return nil
 }
 
-// settle classifies an attempt's ended call and moves its recipient. It reports whether the
+// settledAlready: the recipient has moved past the attempt (a later attempt, or not dialling
+// nor in a call any more).
+func settledAlready(rec campaignstore.Recipient, attempt int) bool {
+	return rec.Attempt != attempt || (rec.State != dialer.StateInCall && rec.State != dialer.StateDialing)
+}
+
+// settle classifies the ended call of the recipient's current attempt and moves the recipient. It reports whether the
 // attempt is settled (now or before). giveUp settles an attempt whose contact Connect no longer
 // knows as unknown.
-func (d *Dialer) settle(ctx context.Context, c campaignstore.Campaign, plan *Plan, k campaignstore.RecipientKey, attempt int, contactID string, giveUp bool) (bool, error) {
-	rec, err := d.cfg.Store.Recipient(ctx, k, c.Shards)
-	if err != nil {
-		return false, err
-	}
-	if rec.Attempt != attempt || (rec.State != dialer.StateInCall && rec.State != dialer.StateDialing) {
-		return true, nil // settled already (a repeated or late event)
-	}
+func (d *Dialer) settle(ctx context.Context, c campaignstore.Campaign, plan *Plan, rec campaignstore.Recipient, contactID string, giveUp bool) (bool, error) {
 	out, err := d.cfg.Connect.DescribeContact(ctx, &connect.DescribeContactInput{InstanceId: aws.String(plan.Def.InstanceID), ContactId: aws.String(contactID)})
 	var nf *types.ResourceNotFoundException
 	switch {
@@ -148,7 +153,7 @@ func (d *Dialer) watchdog(ctx context.Context, r *run) error {
 			}
 			r.log.Warn("watchdog: dial result unknown, attempt settled", "recipient_id", rec.RecipientID, "attempt", rec.Attempt)
 		case rec.ContactID != "":
-			settled, err := d.settle(ctx, r.c, r.plan, f.Key, rec.Attempt, rec.ContactID, age > 24*time.Hour)
+			settled, err := d.settle(ctx, r.c, r.plan, rec, rec.ContactID, age > 24*time.Hour)
 			if err != nil {
 				r.log.Warn("watchdog: describe contact", "contact_id", rec.ContactID, "error", err.Error())
 				continue

@@ -278,9 +278,12 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 			}
 		}
 		if placed == 0 {
+			// Wait for the next token; when the cap or the agents are the limit, look again in
+			// 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
+			// polled many times a second).
 			wait := d.pacer.NextToken(now).Sub(now)
 			if capBound || wait <= 0 {
-				wait = time.Second
+				wait = 3 * time.Second
 			}
 			if wait > 5*time.Second {
 				wait = 5 * time.Second
