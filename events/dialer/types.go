@@ -94,7 +94,9 @@ type Campaign struct {
 	QueueID           string `json:"queueId,omitempty"`
 	SourcePhoneNumber string `json:"sourcePhoneNumber,omitempty"`
 	// Mode is "agentless" (the flow plays a message) or "progressive" (paced by available agents).
-	Mode           string          `json:"mode"`
+	Mode string `json:"mode"`
+	// DefaultRegion (ISO 3166, "US") reads recipients' numbers written without a country code.
+	DefaultRegion  string          `json:"defaultRegion,omitempty"`
 	CallingWindows *CallingWindows `json:"callingWindows,omitempty"`
 	Pacing         *Pacing         `json:"pacing,omitempty"`
 	Retry          *RetryPolicy    `json:"retry,omitempty"`
@@ -121,6 +123,9 @@ type CallingWindows struct {
 	RestrictedDates []string `json:"restrictedDates,omitempty"`
 	// FallbackTimeZone (IANA) is used when neither the recipient nor the number gives a zone.
 	FallbackTimeZone string `json:"fallbackTimeZone,omitempty"`
+	// EnforceUSCallingHours (default true) refuses windows outside 08:00-21:00 local time, the
+	// hours of the US Telemarketing Sales Rule; set false only for campaigns outside its reach.
+	EnforceUSCallingHours *bool `json:"enforceUSCallingHours,omitempty"`
 }
 
 // Interval is a local-time interval "HH:MM"–"HH:MM" (end exclusive).

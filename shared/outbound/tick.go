@@ -401,5 +401,3 @@ func (d *Dialer) count(ctx context.Context, campaignID, name string, n int64) {
 		d.log.Warn("campaign counters", "campaign_id", campaignID, "error", err.Error())
 	}
 }
-
-
