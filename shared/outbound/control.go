@@ -22,8 +22,13 @@ func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.
 	if err != nil {
 		return refuse("invalid_campaign", "%v", err)
 	}
-	if def.RecipientsObject != nil && d.cfg.S3 == nil {
-		return refuse("invalid_campaign", "recipientsObject needs the dialer's S3 access (RECIPIENTS_BUCKET)")
+	if o := def.RecipientsObject; o != nil {
+		if d.cfg.S3 == nil || d.cfg.RecipientsBucket == "" {
+			return refuse("invalid_campaign", "recipientsObject: this dialer has no recipients bucket (%s)", EnvRecipientsBucket)
+		}
+		if o.Bucket != d.cfg.RecipientsBucket {
+			return refuse("invalid_campaign", "recipientsObject: bucket %q is not the dialer's recipients bucket %q", truncate(o.Bucket, 64), d.cfg.RecipientsBucket)
+		}
 	}
 	stored, err := plan.definitionJSON()
 	if err != nil {

@@ -101,7 +101,10 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		}
 	}
 	in := r.plan.startInput(claimed, attempt)
-	out, err := d.cfg.Connect.StartOutboundVoiceContact(ctx, in)
+	// No SDK retries for the dial: a retry after a 5xx or a timeout reuses the ClientToken, which
+	// starts a second call if the first one already ended. A refusal is requeued and an unknown
+	// result settled by dialFailed instead.
+	out, err := d.cfg.Connect.StartOutboundVoiceContact(ctx, in, func(o *connect.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
 		return false, d.dialFailed(ctx, r, claimed, attempt, err, back)
 	}

@@ -35,6 +35,9 @@ type DoNotCall interface {
 	Lookup(ctx context.Context, number string) (donotcall.Entry, bool, error)
 }
 
+// S3API reads recipients' CSV objects.
+type S3API = recipients.S3API
+
 // Clock is the dialer's only source of time: the Lambda runs it on the real clock, tests and the
 // local stack on connectsim's simulated one.
 type Clock interface {
@@ -48,10 +51,11 @@ type Config struct {
 	Store     *campaignstore.Store
 	Connect   ConnectAPI
 	DoNotCall DoNotCall
-	// S3 reads recipients' CSV objects; nil refuses campaigns that name one.
-	S3    recipients.S3API
-	Clock Clock
-	Log   *slog.Logger
+	// S3 reads recipients' CSV objects from RecipientsBucket; nil refuses campaigns that name one.
+	S3               S3API
+	RecipientsBucket string
+	Clock            Clock
+	Log              *slog.Logger
 	// Pacing is the instance's StartOutboundVoiceContact rate and concurrency cap, shared by
 	// every running campaign (configuration: the quota is per account and adjustable).
 	Pacing pacing.Config

@@ -1,0 +1,36 @@
+package outbound_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/outbound"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestSettingsFromEnv(t *testing.T) {
+	s, err := outbound.SettingsFromEnv(env(map[string]string{"CAMPAIGNS_TABLE": "c", "DO_NOT_CALL_TABLE": "d"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Pacing != (pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}) || s.TickBudget != 50*time.Second || s.RecipientsBucket != "" {
+		t.Errorf("defaults %+v", s)
+	}
+	s, err = outbound.SettingsFromEnv(env(map[string]string{"CAMPAIGNS_TABLE": "c", "DO_NOT_CALL_TABLE": "d", "RECIPIENTS_BUCKET": "b",
+		"DIAL_CALLS_PER_SECOND": "7.5", "DIAL_BURST": "10", "DIAL_MAX_CONCURRENT_CALLS": "40", "TICK_BUDGET": "40s", "DIALER_LEASE_TTL": "5s", "DIALER_WATCHDOG_AFTER": "10s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Pacing != (pacing.Config{CallsPerSecond: 7.5, Burst: 10, MaxLive: 40}) || s.TickBudget != 40*time.Second || s.RecipientsBucket != "b" || s.LeaseTTL != 5*time.Second || s.WatchdogAfter != 10*time.Second {
+		t.Errorf("set %+v", s)
+	}
+	_, err = outbound.SettingsFromEnv(env(map[string]string{"DIAL_CALLS_PER_SECOND": "fast", "DIAL_BURST": "0", "TICK_BUDGET": "1h", "DIALER_LEASE_TTL": "1s"}))
+	for _, want := range []string{"CAMPAIGNS_TABLE is required", "DO_NOT_CALL_TABLE is required", `DIAL_CALLS_PER_SECOND: "fast"`, "DIAL_BURST", `TICK_BUDGET: "1h"`, `DIALER_LEASE_TTL: "1s"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
