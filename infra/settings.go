@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
+	"github.com/switchboard-connect/switchboard/shared/outbound"
 )
 
 // Context keys a deployer sets with `cdk synth -c key=value` or in cdk.json.
@@ -24,6 +25,11 @@ const (
 	keyFlowBudget     = "flowBudget"
 	keyFlowErrorMode  = "flowErrorMode"
 	keyDefaultCountry = "defaultCountry"
+	// The dialer's share of the account's StartOutboundVoiceContact quota and the instance's
+	// concurrent calls (docs/dialer.md); empty means Connect's defaults (2/s, burst 5, 10 calls).
+	keyDialCallsPerSecond     = "dialCallsPerSecond"
+	keyDialBurst              = "dialBurst"
+	keyDialMaxConcurrentCalls = "dialMaxConcurrentCalls"
 )
 
 // Defaults for the optional settings.
@@ -68,6 +74,12 @@ type Settings struct {
 	FlowBudget     string
 	FlowErrorMode  string
 	DefaultCountry string
+
+	// DialCallsPerSecond, DialBurst and DialMaxConcurrentCalls set the dialer's pacing
+	// (DIAL_CALLS_PER_SECOND, DIAL_BURST, DIAL_MAX_CONCURRENT_CALLS); empty keeps 2, 5 and 10.
+	DialCallsPerSecond     string
+	DialBurst              string
+	DialMaxConcurrentCalls string
 }
 
 // InstanceResourceARN returns the ARN of a resource inside the Connect instance, for IAM
@@ -97,7 +109,8 @@ var partitionRegionPrefix = map[string]string{
 
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
-	keyAuthCognito, keyAuthCognitoDomain, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry}
+	keyAuthCognito, keyAuthCognitoDomain, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
+	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
 // app's context: cdk.json, -c flags, feature flags). Every problem is reported, one per line,
@@ -137,6 +150,10 @@ func LoadSettings(context map[string]any) (Settings, error) {
 		FlowBudget:     strings.TrimSpace(str(keyFlowBudget)),
 		FlowErrorMode:  strings.TrimSpace(str(keyFlowErrorMode)),
 		DefaultCountry: strings.TrimSpace(str(keyDefaultCountry)),
+
+		DialCallsPerSecond:     strings.TrimSpace(str(keyDialCallsPerSecond)),
+		DialBurst:              strings.TrimSpace(str(keyDialBurst)),
+		DialMaxConcurrentCalls: strings.TrimSpace(str(keyDialMaxConcurrentCalls)),
 	}
 	if s.StackName == "" {
 		s.StackName = DefaultStackName
@@ -176,6 +193,7 @@ func LoadSettings(context map[string]any) (Settings, error) {
 	}
 
 	errs = append(errs, s.checkContactFlow()...)
+	errs = append(errs, s.checkDialer()...)
 
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)
@@ -202,6 +220,17 @@ func (s Settings) checkContactFlow() []error {
 		}
 	}
 	return errs
+}
+
+// checkDialer validates the dialer's pacing with the function's own rules.
+func (s Settings) checkDialer() []error {
+	env := map[string]string{outbound.EnvCampaignsTable: "t", outbound.EnvDoNotCallTable: "t",
+		outbound.EnvCallsPerSecond: s.DialCallsPerSecond, outbound.EnvBurst: s.DialBurst, outbound.EnvMaxLive: s.DialMaxConcurrentCalls}
+	if _, err := outbound.SettingsFromEnv(func(k string) string { return env[k] }); err != nil {
+		return []error{fmt.Errorf("context %q/%q/%q: %v, e.g. -c %s=5 -c %s=10 -c %s=40", keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls,
+			err, keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls)}
+	}
+	return nil
 }
 
 // parseInstanceARN checks InstanceARN and fills in the fields derived from it.

@@ -53,8 +53,9 @@ func NewSwitchboardStack(scope constructs.Construct, id string, props *Switchboa
 func (s *switchboardStack) build() {
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("switchboard:connect-instance"), jsii.String(s.settings.InstanceID), nil)
 	s.createInstanceOutputs()
-	s.createContactFlow()
+	cf := s.createContactFlow()
 	s.createAuthRedirect()
+	s.createDialer(cf)
 }
 
 // createInstanceOutputs records which Connect instance a deployed stack serves, so that an
