@@ -14,7 +14,10 @@ import (
 type Outcome string
 
 const (
-	// OutcomeSuccess: Connect accepted the code; it finishes the authentication on its own.
+	// OutcomeSuccess: Connect acknowledged the code. It is no sign-in yet: Connect exchanges the
+	// code with Cognito afterwards, on its own, and only the chat learns how that ended
+	// (UpdateParticipantAuthentication "returns a success response to acknowledge the request";
+	// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateParticipantAuthentication.html).
 	OutcomeSuccess Outcome = "success"
 	// OutcomeCancelled: the customer cancelled the sign-in (error=access_denied); Connect was told.
 	OutcomeCancelled Outcome = "cancelled"
@@ -40,8 +43,9 @@ type pageText struct {
 }
 
 var pageTexts = map[Outcome]pageText{
-	OutcomeSuccess: {"Signed in", "You're signed in",
-		"Return to the chat to continue."},
+	// Never "You're signed in": Connect has only acknowledged the code (see OutcomeSuccess).
+	OutcomeSuccess: {"Sign-in received", "We received your sign-in",
+		"Return to the chat to continue. The chat will tell you when you're signed in."},
 	OutcomeCancelled: {"Sign-in cancelled", "Sign-in cancelled",
 		"You didn't sign in. Return to the chat to continue."},
 	OutcomeExpired: {"Sign-in link expired", "This sign-in link has expired",

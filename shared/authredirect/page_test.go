@@ -138,3 +138,23 @@ func nonceOf(t *testing.T, h http.Header) string {
 	}
 	return m[1]
 }
+
+// UpdateParticipantAuthentication only acknowledges the code: Connect exchanges it later, and a
+// wrong code is acknowledged too. The success page must not claim a sign-in it cannot know of.
+func TestSuccessPageDoesNotClaimASignIn(t *testing.T) {
+	p, err := RenderPage(OutcomeSuccess, http.StatusOK, "https://chat.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.ToLower(string(p.Body))
+	for _, claim := range []string{"you're signed in", "you are signed in", "signed in</title>", "<title>signed in"} {
+		if strings.Contains(body, claim) {
+			t.Errorf("the success page claims a sign-in: %q", claim)
+		}
+	}
+	for _, want := range []string{"<title>sign-in received</title>", "<h1>we received your sign-in</h1>", "return to the chat"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the success page lacks %q", want)
+		}
+	}
+}
