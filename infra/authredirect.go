@@ -136,8 +136,9 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		CreateDefaultStage: jsii.Bool(false),
 	})
 	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-		Path:    jsii.String(authCallbackPath),
-		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+		Path: jsii.String(authCallbackPath),
+		// GET serves the confirmation page (never calls Connect); POST is the page's completion.
+		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AuthRedirectIntegration"), fn,
 			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),

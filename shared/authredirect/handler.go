@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,9 +52,21 @@ type Request struct {
 	Method string
 	// RawQuery is the query string without '?', as the browser sent it.
 	RawQuery string
+	// ContentType and Body are those of a POST (the completion).
+	ContentType string
+	Body        string
 	// RequestID identifies the request in logs (API Gateway's request ID).
 	RequestID string
 }
+
+// MaxBodyLen bounds the body of a completion: the callback's query and the attempt.
+const MaxBodyLen = MaxQueryLen + 256
+
+// paramAttempt names the attempt identifier in a completion's body.
+const paramAttempt = "attempt"
+
+// formContentType is the only body a completion accepts (what the page's fetch sends).
+const formContentType = "application/x-www-form-urlencoded"
 
 // Handler is the redirect endpoint.
 type Handler struct {
@@ -75,9 +90,11 @@ func NewHandler(cfg Config, c ParticipantAuthenticator, claims StateClaims, log 
 
 // decision is what one request came to, for the page and the log line.
 type decision struct {
+	step      string // "page" (GET) or "complete" (POST)
 	outcome   Outcome
 	status    int
 	reason    string // why, in words that hold no request value
+	attempt   string // the attempt identifier (ours, not a secret)
 	stateHash string // prefix of the state's hash, once the state is valid
 	oauthErr  string // the identity provider's error, if it is a standard one
 	connect   string // Connect's error code, if the call failed
@@ -85,38 +102,122 @@ type decision struct {
 	err       error  // an internal error for the log (never for the page)
 }
 
-// Handle processes one callback and returns the page to answer with. It never fails: every
-// problem becomes a page that tells the customer what to do next, and a log line.
+// Handle processes one request and returns the response. It never fails: every problem
+// becomes a page (or, for a completion, an answer the page shows) and a log line.
+//
+// GET never calls Connect (RFC 9700 section 4.7, login CSRF): it serves the page that confirms,
+// with the chat window that opened it, that this chat started the sign-in, and only then POSTs
+// the callback back here; POST claims the state and calls UpdateParticipantAuthentication.
 func (h *Handler) Handle(ctx context.Context, req Request) Page {
 	start := h.now()
-	d := h.decide(ctx, req, start)
-	page, err := RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+	var d decision
+	var page Page
+	var err error
+	switch req.Method {
+	case http.MethodGet:
+		d = h.page(req)
+		if d.outcome == OutcomePending {
+			page, err = RenderHandshakePage(h.cfg.ChatOrigin, d.attempt)
+		} else {
+			page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+		}
+	case http.MethodPost:
+		d = h.complete(ctx, req, start)
+		page = renderCompletion(d.outcome, d.status, d.attempt)
+	default:
+		d = decision{step: "none", outcome: OutcomeError, status: http.StatusMethodNotAllowed, reason: "method is not GET or POST"}
+		page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+		page.Header.Set("Allow", "GET, POST")
+	}
 	if err != nil {
 		d.err = errors.Join(d.err, err)
 		page = fallbackPage()
-	}
-	if d.status == http.StatusMethodNotAllowed {
-		page.Header.Set("Allow", http.MethodGet)
 	}
 	h.logDecision(ctx, req, d, start)
 	return page
 }
 
-func (h *Handler) decide(ctx context.Context, req Request, start time.Time) decision {
-	if req.Method != http.MethodGet {
-		return decision{outcome: OutcomeError, status: http.StatusMethodNotAllowed, reason: "method is not GET"}
-	}
-	cb, err := ParseCallback(req.RawQuery)
-	if err != nil {
-		var ice *InvalidCallbackError
-		reason := "invalid callback"
-		if errors.As(err, &ice) {
-			reason = ice.Reason
+// page decides GET: the handshake page for a valid callback, and for an empty query (a reload
+// after the page moved the query into sessionStorage); a 400 page for anything else.
+func (h *Handler) page(req Request) decision {
+	d := decision{step: "page"}
+	if req.RawQuery != "" {
+		cb, err := ParseCallback(req.RawQuery)
+		if err != nil {
+			d.outcome, d.status, d.reason = OutcomeError, http.StatusBadRequest, invalidReason(err)
+			return d
 		}
-		return decision{outcome: OutcomeError, status: http.StatusBadRequest, reason: reason}
+		d.stateHash = authstate.Hash(cb.State)[:hashPrefixLen]
+		d.oauthErr = standardOAuthError(cb.Error)
+		d.reason = "page served; completes after the chat window confirms"
+	} else {
+		d.reason = "page served without a query; resumes from the browser's session storage"
 	}
-	d := decision{stateHash: authstate.Hash(cb.State)[:hashPrefixLen], oauthErr: standardOAuthError(cb.Error)}
+	attempt, err := newNonce()
+	if err != nil {
+		d.outcome, d.status, d.reason, d.err = OutcomeRetry, http.StatusServiceUnavailable, "no attempt identifier", err
+		return d
+	}
+	d.outcome, d.status, d.attempt = OutcomePending, http.StatusOK, attempt
+	return d
+}
 
+// complete decides POST: the body is the callback's query plus the page's attempt identifier.
+func (h *Handler) complete(ctx context.Context, req Request, start time.Time) decision {
+	d := decision{step: "complete", outcome: OutcomeError, status: http.StatusBadRequest}
+	if mt, _, err := mime.ParseMediaType(req.ContentType); err != nil || mt != formContentType {
+		d.status, d.reason = http.StatusUnsupportedMediaType, "body is not "+formContentType
+		return d
+	}
+	if len(req.Body) > MaxBodyLen {
+		d.status, d.reason = http.StatusRequestEntityTooLarge, fmt.Sprintf("body is more than %d bytes", MaxBodyLen)
+		return d
+	}
+	attempt, err := parseAttempt(req.Body)
+	if err != nil {
+		d.reason = invalidReason(err)
+		return d
+	}
+	d.attempt = attempt
+	cb, err := ParseCallback(req.Body)
+	if err != nil {
+		d.reason = invalidReason(err)
+		return d
+	}
+	d.stateHash, d.oauthErr = authstate.Hash(cb.State)[:hashPrefixLen], standardOAuthError(cb.Error)
+	return h.decide(ctx, cb, d, start)
+}
+
+// parseAttempt returns the attempt identifier of a completion's body: once, 22 characters of
+// base64url (what newNonce makes).
+func parseAttempt(body string) (string, error) {
+	q, err := url.ParseQuery(body)
+	if err != nil {
+		return "", invalid("body does not decode")
+	}
+	v := q[paramAttempt]
+	switch {
+	case len(v) == 0:
+		return "", invalid("attempt is missing")
+	case len(v) > 1:
+		return "", invalid("attempt is given %d times", len(v))
+	case !attemptPattern.MatchString(v[0]):
+		return "", invalid("attempt is not 22 characters of base64url")
+	}
+	return v[0], nil
+}
+
+var attemptPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
+func invalidReason(err error) string {
+	var ice *InvalidCallbackError
+	if errors.As(err, &ice) {
+		return ice.Reason
+	}
+	return "invalid callback"
+}
+
+func (h *Handler) decide(ctx context.Context, cb Callback, d decision, start time.Time) decision {
 	// One budget for the claim and the call: the customer is waiting on a blank popup.
 	ctx, cancel := h.cfg.CallBudget.Start(ctx, start)
 	defer cancel()
@@ -270,8 +371,12 @@ func (h *Handler) logDecision(ctx context.Context, req Request, d decision, star
 		slog.String("reason", d.reason),
 		slog.Int64("duration_ms", h.now().Sub(start).Milliseconds()),
 	}
+	attrs = append(attrs, slog.String("step", d.step))
 	if req.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", req.RequestID))
+	}
+	if d.attempt != "" {
+		attrs = append(attrs, slog.String("attempt", d.attempt))
 	}
 	if d.stateHash != "" {
 		attrs = append(attrs, slog.String("state_hash", d.stateHash))

@@ -3,6 +3,7 @@ package authredirect
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -141,8 +142,21 @@ func newRig(t *testing.T, connectErrs ...error) *rig {
 	return r
 }
 
+// testAttempt is an attempt identifier as the page sends it.
+const testAttempt = "AAAAAAAAAAAAAAAAAAAAAA"
+
 func (r *rig) get(query string) Page {
 	return r.h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query, RequestID: "req-1"})
+}
+
+// complete POSTs a callback's query as the page does after the chat window confirmed it.
+func (r *rig) complete(query string) Page {
+	return r.h.Handle(context.Background(), completionRequest(query))
+}
+
+func completionRequest(query string) Request {
+	return Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded",
+		Body: query + "&attempt=" + testAttempt, RequestID: "req-1"}
 }
 
 func query(kv ...string) string {
@@ -196,7 +210,7 @@ func TestHandleOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, tt.connectErr)
-			p := r.get(tt.query)
+			p := r.complete(tt.query)
 			if p.Outcome != tt.outcome || p.Status != tt.status {
 				t.Fatalf("got %s %d, want %s %d", p.Outcome, p.Status, tt.outcome, tt.status)
 			}
@@ -212,8 +226,9 @@ func TestHandleOutcomes(t *testing.T) {
 					t.Fatalf("claim held = %v, want released = %v", held, tt.released)
 				}
 			}
-			if !strings.Contains(string(p.Body), `var outcome = "`+string(tt.outcome)+`"`) {
-				t.Fatal("page does not carry the outcome")
+			want := `{"source":"switchboard-auth","attempt":"` + testAttempt + `","outcome":"` + string(tt.outcome) + `"}`
+			if string(p.Body) != want || p.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("answer %s (%s), want %s", p.Body, p.Header.Get("Content-Type"), want)
 			}
 		})
 	}
@@ -221,9 +236,9 @@ func TestHandleOutcomes(t *testing.T) {
 
 func TestHandleSendsWhatConnectExpects(t *testing.T) {
 	r := newRig(t)
-	r.get(query("code", "the-code", "state", "the-state"))
-	r.get(query("error", "access_denied", "error_description", "User said \"no\"\n\\bye", "state", "s2"))
-	r.get(query("error", "server_error", "error_description", "\u00e9\u00e9", "state", "s3"))
+	r.complete(query("code", "the-code", "state", "the-state"))
+	r.complete(query("error", "access_denied", "error_description", "User said \"no\"\n\\bye", "state", "s2"))
+	r.complete(query("error", "server_error", "error_description", "\u00e9\u00e9", "state", "s3"))
 	in := r.connect.inputs
 	if len(in) != 3 {
 		t.Fatalf("%d calls", len(in))
@@ -243,16 +258,16 @@ func TestHandleSendsWhatConnectExpects(t *testing.T) {
 func TestReplayIsRefusedWithoutASecondCall(t *testing.T) {
 	r := newRig(t)
 	q := query("code", "c", "state", "s")
-	if p := r.get(q); p.Outcome != OutcomeSuccess {
+	if p := r.complete(q); p.Outcome != OutcomeSuccess {
 		t.Fatalf("first: %s", p.Outcome)
 	}
 	for range 3 {
-		if p := r.get(q); p.Outcome != OutcomeAlreadyUsed || p.Status != http.StatusConflict {
+		if p := r.complete(q); p.Outcome != OutcomeAlreadyUsed || p.Status != http.StatusConflict {
 			t.Fatalf("replay: %s %d", p.Outcome, p.Status)
 		}
 	}
 	// Same state with the other kind of answer: still a replay.
-	if p := r.get(query("error", "access_denied", "state", "s")); p.Outcome != OutcomeAlreadyUsed {
+	if p := r.complete(query("error", "access_denied", "state", "s")); p.Outcome != OutcomeAlreadyUsed {
 		t.Fatalf("replay as error: %s", p.Outcome)
 	}
 	if r.connect.calls() != 1 {
@@ -263,13 +278,13 @@ func TestReplayIsRefusedWithoutASecondCall(t *testing.T) {
 func TestRetryThenTheSameLinkWorks(t *testing.T) {
 	r := newRig(t, errThrottle)
 	q := query("code", "c", "state", "s")
-	if p := r.get(q); p.Outcome != OutcomeRetry {
+	if p := r.complete(q); p.Outcome != OutcomeRetry {
 		t.Fatalf("first: %s", p.Outcome)
 	}
-	if p := r.get(q); p.Outcome != OutcomeSuccess {
+	if p := r.complete(q); p.Outcome != OutcomeSuccess {
 		t.Fatalf("retry: %s", p.Outcome)
 	}
-	if p := r.get(q); p.Outcome != OutcomeAlreadyUsed {
+	if p := r.complete(q); p.Outcome != OutcomeAlreadyUsed {
 		t.Fatalf("after success: %s", p.Outcome)
 	}
 }
@@ -277,7 +292,7 @@ func TestRetryThenTheSameLinkWorks(t *testing.T) {
 func TestReleaseFailureAsksForANewSignIn(t *testing.T) {
 	r := newRig(t, errInternal)
 	r.claims.releaseErr = errors.New("dynamodb down")
-	p := r.get(query("code", "c", "state", "s"))
+	p := r.complete(query("code", "c", "state", "s"))
 	if p.Outcome != OutcomeError || p.Status != http.StatusServiceUnavailable {
 		t.Fatalf("got %s %d", p.Outcome, p.Status)
 	}
@@ -293,7 +308,7 @@ func TestLostClaimReplyIsReleasedThenTheSameLinkWorks(t *testing.T) {
 	r.claims.claimErr = errors.New("claim state abc: operation error DynamoDB: PutItem: context deadline exceeded")
 	r.claims.claimApplied = true
 	q := query("code", "c", "state", "s")
-	p := r.get(q)
+	p := r.complete(q)
 	if p.Outcome != OutcomeRetry || p.Status != http.StatusServiceUnavailable || r.connect.calls() != 0 {
 		t.Fatalf("got %s %d with %d calls, want retry 503 and no call", p.Outcome, p.Status, r.connect.calls())
 	}
@@ -301,7 +316,7 @@ func TestLostClaimReplyIsReleasedThenTheSameLinkWorks(t *testing.T) {
 		t.Fatalf("%d releases, log: %s", r.claims.releases, r.logs)
 	}
 	r.claims.claimErr = nil
-	if p := r.get(q); p.Outcome != OutcomeSuccess {
+	if p := r.complete(q); p.Outcome != OutcomeSuccess {
 		t.Fatalf("the same link after the store recovered: %s, want success", p.Outcome)
 	}
 }
@@ -328,11 +343,11 @@ func TestUnreleasedStateAsksForANewSignIn(t *testing.T) {
 				r.claims.claimErr = tt.claimErr
 			}
 			r.claims.releaseErr = tt.releaseErr
-			p := r.get(query("code", "c", "state", "s"))
+			p := r.complete(query("code", "c", "state", "s"))
 			if p.Outcome != OutcomeError || p.Status != http.StatusServiceUnavailable {
 				t.Fatalf("got %s %d, want error 503", p.Outcome, p.Status)
 			}
-			if strings.Contains(string(p.Body), `id="again"`) {
+			if pageTexts[p.Outcome].Retry {
 				t.Fatal("the page offers Try again")
 			}
 			if r.claims.releases != 1 || !strings.Contains(r.logs.String(), `"state_released":false`) {
@@ -345,7 +360,7 @@ func TestUnreleasedStateAsksForANewSignIn(t *testing.T) {
 func TestStoreFailureMeansRetryAndNoCall(t *testing.T) {
 	r := newRig(t)
 	r.claims.claimErr = errors.New("claim state abc: ProvisionedThroughputExceeded")
-	p := r.get(query("code", "c", "state", "s"))
+	p := r.complete(query("code", "c", "state", "s"))
 	if p.Outcome != OutcomeRetry || p.Status != http.StatusServiceUnavailable || r.connect.calls() != 0 {
 		t.Fatalf("got %s %d with %d calls", p.Outcome, p.Status, r.connect.calls())
 	}
@@ -356,7 +371,7 @@ func TestCallBudgetBoundsASlowConnect(t *testing.T) {
 	r.connect.blockOn = true
 	r.h.cfg.CallBudget.Total = 200 * time.Millisecond
 	start := time.Now()
-	p := r.get(query("code", "c", "state", "s"))
+	p := r.complete(query("code", "c", "state", "s"))
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("took %s", took)
 	}
@@ -368,16 +383,89 @@ func TestCallBudgetBoundsASlowConnect(t *testing.T) {
 	}
 }
 
-func TestNonGetIsRefused(t *testing.T) {
+func TestOtherMethodsAreRefused(t *testing.T) {
 	r := newRig(t)
-	for _, m := range []string{http.MethodPost, http.MethodHead, http.MethodPut} {
+	for _, m := range []string{http.MethodHead, http.MethodPut, http.MethodDelete} {
 		p := r.h.Handle(context.Background(), Request{Method: m, RawQuery: query("code", "c", "state", "s")})
-		if p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != http.MethodGet {
+		if p.Status != http.StatusMethodNotAllowed || p.Header.Get("Allow") != "GET, POST" {
 			t.Fatalf("%s: %d allow %q", m, p.Status, p.Header.Get("Allow"))
 		}
 	}
 	if r.connect.calls() != 0 || len(r.claims.held) != 0 {
-		t.Fatal("a non-GET request was processed")
+		t.Fatal("a request of another method was processed")
+	}
+}
+
+// RFC 9700 section 4.7: the redirect alone must never complete the sign-in. A GET, valid or
+// not, serves a page; only the page's POST, after the chat window confirmed the state, calls
+// Connect.
+func TestGetNeverCallsConnect(t *testing.T) {
+	r := newRig(t)
+	for _, q := range []string{
+		query("code", "CODE-secret", "state", "STATE-secret"),
+		query("error", "access_denied", "error_description", "no", "state", "STATE-secret2"),
+		"", // a reload after the page moved the query into sessionStorage
+	} {
+		p := r.get(q)
+		if p.Status != http.StatusOK || p.Outcome != OutcomePending {
+			t.Fatalf("GET %q: %d %s, want 200 pending", q, p.Status, p.Outcome)
+		}
+		if !attemptPattern.MatchString(p.Attempt) || !strings.Contains(string(p.Body), `var attempt = "`+p.Attempt+`";`) {
+			t.Fatalf("page attempt %q not in the page", p.Attempt)
+		}
+		if strings.Contains(string(p.Body), "secret") {
+			t.Fatal("the page holds a request value")
+		}
+	}
+	if r.connect.calls() != 0 || len(r.claims.held) != 0 {
+		t.Fatalf("GET made %d Connect calls and %d claims", r.connect.calls(), len(r.claims.held))
+	}
+	if a, b := r.get(query("code", "c", "state", "s")), r.get(query("code", "c", "state", "s")); a.Attempt == b.Attempt {
+		t.Fatal("two pages share an attempt identifier")
+	}
+	// A malformed callback gets the final error page straight away.
+	if p := r.get(query("code", "c")); p.Status != http.StatusBadRequest || p.Outcome != OutcomeError {
+		t.Fatalf("GET without state: %d %s", p.Status, p.Outcome)
+	}
+	if r.connect.calls() != 0 {
+		t.Fatal("GET called Connect")
+	}
+}
+
+// A completion must look like the page's: a form body with the callback and one attempt.
+func TestCompletionRefusals(t *testing.T) {
+	good := query("code", "c", "state", "s")
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		status      int
+	}{
+		{"json body", "application/json", good + "&attempt=" + testAttempt, http.StatusUnsupportedMediaType},
+		{"no content type", "", good + "&attempt=" + testAttempt, http.StatusUnsupportedMediaType},
+		{"too large", "application/x-www-form-urlencoded", good + "&attempt=" + testAttempt + "&x=" + strings.Repeat("a", MaxBodyLen), http.StatusRequestEntityTooLarge},
+		{"no attempt", "application/x-www-form-urlencoded", good, http.StatusBadRequest},
+		{"attempt twice", "application/x-www-form-urlencoded", good + "&attempt=" + testAttempt + "&attempt=" + testAttempt, http.StatusBadRequest},
+		{"attempt malformed", "application/x-www-form-urlencoded", good + "&attempt=short", http.StatusBadRequest},
+		{"callback malformed", "application/x-www-form-urlencoded", "code=c&attempt=" + testAttempt, http.StatusBadRequest},
+		{"callback in the query, not the body", "application/x-www-form-urlencoded", "attempt=" + testAttempt, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			p := r.h.Handle(context.Background(), Request{Method: http.MethodPost, RawQuery: good, ContentType: tt.contentType, Body: tt.body})
+			if p.Status != tt.status || p.Outcome != OutcomeError {
+				t.Fatalf("got %d %s, want %d error", p.Status, p.Outcome, tt.status)
+			}
+			if r.connect.calls() != 0 || len(r.claims.held) != 0 {
+				t.Fatal("a refused completion was processed")
+			}
+		})
+	}
+	r := newRig(t)
+	if p := r.h.Handle(context.Background(), Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded; charset=UTF-8",
+		Body: good + "&attempt=" + testAttempt}); p.Outcome != OutcomeSuccess {
+		t.Fatalf("form body with a charset: %s", p.Outcome)
 	}
 }
 
@@ -420,6 +508,7 @@ func TestLogsNeverHoldCodeStateOrDescription(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: sc.query})
+		h.Handle(context.Background(), completionRequest(sc.query))
 	}
 	// Store errors mention only the hash, as authstate's do: a failed claim (released, or not
 	// released because another claim holds the state or the release failed too), and a release
@@ -444,13 +533,13 @@ func TestLogsNeverHoldCodeStateOrDescription(t *testing.T) {
 			claims.held[authstate.Hash(state)] = "earlier"
 		}
 		h, _ := NewHandler(testConfig(), &fakeConnect{errs: []error{sc.connectErr}}, claims, log)
-		h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query("code", code, "state", state)})
+		h.Handle(context.Background(), completionRequest(query("code", code, "state", state)))
 	}
 
 	out := logs.String()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != len(scenarios)+len(storeScenarios) {
-		t.Fatalf("%d log lines for %d requests (one line per decision):\n%s", len(lines), len(scenarios)+len(storeScenarios), out)
+	if want := 2*len(scenarios) + len(storeScenarios); len(lines) != want {
+		t.Fatalf("%d log lines for %d requests (one line per decision):\n%s", len(lines), want, out)
 	}
 	for _, secret := range []string{code, state, desc, "secret"} {
 		if strings.Contains(out, secret) {
@@ -474,8 +563,8 @@ func TestLogsNeverHoldCodeStateOrDescription(t *testing.T) {
 func TestPageHoldsNoRequestValueOrInternalDetail(t *testing.T) {
 	for _, err := range []error{nil, errConflict, errInvalidReq, errThrottle, errAccess, errNetwork} {
 		r := newRig(t, err)
-		p := r.get(query("error", "access_denied", "error_description", "<script>alert('DESC')</script>", "state", "STATEVALUE"))
-		body := string(p.Body)
+		q := query("error", "access_denied", "error_description", "<script>alert('DESC')</script>", "state", "STATEVALUE")
+		body := string(r.get(q).Body) + string(r.complete(q).Body)
 		for _, leak := range []string{"DESC", "STATEVALUE", "slow down", "oops", "connection refused", "Exception", "access_denied"} {
 			if strings.Contains(body, leak) {
 				t.Fatalf("page for %v shows %q", err, leak)
@@ -523,7 +612,7 @@ func TestAPIGatewayAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || resp.IsBase64Encoded || !strings.Contains(resp.Body, `"success"`) {
+	if resp.StatusCode != 200 || resp.IsBase64Encoded || !strings.Contains(resp.Body, `var outcome = "pending"`) {
 		t.Fatalf("response = %d %v", resp.StatusCode, resp.IsBase64Encoded)
 	}
 	for _, h := range []string{"Content-Type", "Content-Security-Policy", "Cache-Control", "Referrer-Policy", "X-Content-Type-Options"} {
@@ -533,6 +622,31 @@ func TestAPIGatewayAdapter(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), `"request_id":"abc-123"`) {
 		t.Errorf("log lacks the request ID: %s", r.logs)
+	}
+	if r.connect.calls() != 0 {
+		t.Fatal("GET called Connect")
+	}
+
+	// The completion, as API Gateway delivers it: lowercased headers, the body either as text
+	// or base64-encoded.
+	for i, encoded := range []bool{false, true} {
+		body := query("code", "c", "state", fmt.Sprint("s", i)) + "&attempt=" + testAttempt
+		post := events.APIGatewayV2HTTPRequest{RouteKey: "POST /auth/callback", RawPath: "/auth/callback",
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, Body: body}
+		if encoded {
+			post.Body, post.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(body)), true
+		}
+		post.RequestContext.HTTP.Method = http.MethodPost
+		resp, err := r.h.HandleAPIGateway(context.Background(), post)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || resp.Body != `{"source":"switchboard-auth","attempt":"`+testAttempt+`","outcome":"success"}` {
+			t.Fatalf("POST (base64 %v) = %d %s", encoded, resp.StatusCode, resp.Body)
+		}
+	}
+	if r.connect.calls() != 2 {
+		t.Fatalf("%d Connect calls, want 2", r.connect.calls())
 	}
 }
 
@@ -546,19 +660,31 @@ func TestHTTPAdapter(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"success"`) || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"pending"`) || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header)
 	}
-	resp, err = http.Post(srv.URL+"/auth/callback?"+query("code", "c", "state", "s2"), "text/plain", nil)
+	resp, err = http.Post(srv.URL+"/auth/callback", "application/x-www-form-urlencoded",
+		strings.NewReader(query("code", "c", "state", "s")+"&attempt="+testAttempt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"outcome":"success"`) {
+		t.Fatalf("POST: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Post(srv.URL+"/auth/callback", "application/x-www-form-urlencoded", strings.NewReader(strings.Repeat("a", MaxBodyLen+10)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Fatalf("POST: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized POST: %d", resp.StatusCode)
+	}
+	if r.connect.calls() != 1 {
+		t.Fatalf("%d Connect calls, want 1", r.connect.calls())
 	}
 }
-
 func TestNewHandlerValidates(t *testing.T) {
 	cfg := testConfig()
 	cfg.ChatOrigin = "*"

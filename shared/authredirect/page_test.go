@@ -27,7 +27,7 @@ func TestRenderPageEveryOutcome(t *testing.T) {
 				`<script nonce="` + nonce + `">`,
 				`var outcome = "` + string(o) + `";`,
 				`var chatOrigin = "https://chat.example.com";`,
-				`source: "switchboard-auth"`,
+				`var source = "switchboard-auth";`,
 				"history.replaceState(null, \"\", window.location.pathname)",
 				"You can close this window.",
 			} {
@@ -36,11 +36,11 @@ func TestRenderPageEveryOutcome(t *testing.T) {
 				}
 			}
 			if o == OutcomeRetry {
-				if !strings.Contains(body, `id="again"`) {
+				if !strings.Contains(body, `<p id="again-row"><button type="button" id="again">`) {
 					t.Error("retry page lacks the Try again button")
 				}
-			} else if strings.Contains(body, `id="again"`) {
-				t.Error("a final page has a Try again button")
+			} else if !strings.Contains(body, `<p id="again-row" hidden>`) {
+				t.Error("a final page shows a Try again button")
 			}
 			if strings.Contains(body, `"*"`) || strings.Contains(body, "'*'") {
 				t.Error("page posts to any origin")
@@ -65,7 +65,7 @@ func TestRenderPageHeaders(t *testing.T) {
 	want := map[string]string{
 		"Content-Type": "text/html; charset=utf-8",
 		"Content-Security-Policy": "default-src 'none'; script-src 'nonce-" + nonce + "'; style-src 'nonce-" + nonce +
-			"'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+			"'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 		"Cache-Control":          "no-store",
 		"Referrer-Policy":        "no-referrer",
 		"X-Content-Type-Options": "nosniff",
@@ -152,9 +152,43 @@ func TestSuccessPageDoesNotClaimASignIn(t *testing.T) {
 			t.Errorf("the success page claims a sign-in: %q", claim)
 		}
 	}
-	for _, want := range []string{"<title>sign-in received</title>", "<h1>we received your sign-in</h1>", "return to the chat"} {
+	for _, want := range []string{"<title>sign-in received</title>", ">we received your sign-in</h1>", "return to the chat"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the success page lacks %q", want)
 		}
+	}
+}
+
+// The handshake page talks to exactly the chat origin and carries its attempt; it holds no
+// request value (the script reads the callback from the address bar).
+func TestRenderHandshakePage(t *testing.T) {
+	const attempt = "AbCdEfGhIjKlMnOpQrStUv"
+	p, err := RenderHandshakePage("https://chat.example.com", attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(p.Body)
+	for _, want := range []string{
+		`var outcome = "pending";`,
+		`var attempt = "` + attempt + `";`,
+		`var chatOrigin = "https://chat.example.com";`,
+		`type: "challenge", attempt: attempt }, chatOrigin);`,
+		`event.origin !== chatOrigin || event.source !== opener`,
+		`m.type !== "confirm" || m.attempt !== attempt`,
+		`m.state !== state`,
+		`<title>Finishing sign-in</title>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("handshake page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `"*"`) || strings.Contains(body, "'*'") {
+		t.Error("page posts to any origin")
+	}
+	if p.Status != http.StatusOK || p.Outcome != OutcomePending || p.Attempt != attempt {
+		t.Errorf("page %d %s %q", p.Status, p.Outcome, p.Attempt)
+	}
+	if !strings.Contains(p.Header.Get("Content-Security-Policy"), "connect-src 'self'") {
+		t.Error("the CSP does not let the page POST its completion")
 	}
 }
