@@ -447,3 +447,47 @@ func (b *browserRig) openRetryPage(t *testing.T, ca connectsim.ChatAuth) context
 	}
 	return popup
 }
+
+// Item 10: reloading the "Please try again" page (F5) tries again with the same link. The query
+// left the address bar, so the reload is a bare GET; the page resumes from sessionStorage, as a
+// new attempt with a new confirmation. While Connect still throttles the reload says "try again"
+// again, and once it is back the reload completes the sign-in.
+func TestBrowserReloadingTheRetryPageTriesAgain(t *testing.T) {
+	b := newBrowserRig(t, rigOptions{budget: "1s"})
+	b.Sim.SetFault(connectsim.OpUpdateParticipantAuthentication, connectsim.Fault{Kind: connectsim.FaultThrottle})
+	ca := b.startChat(t)
+	b.openWidget(t, ca)
+	popup := b.openRetryPage(t, ca)
+
+	browsertest.Run(t, popup, chromedp.Reload())
+	if _, err := browsertest.RunWithin(b.tab, 20*time.Second, chromedp.Poll[bool](`window.accepted.length >= 2`)); err != nil {
+		t.Fatal(err)
+	}
+	_, acc := b.received(t)
+	b.wantOutcomes(t, acc, authredirect.OutcomeRetry, authredirect.OutcomeRetry)
+	if acc[0].Attempt == acc[1].Attempt {
+		t.Fatal("the reload reused the attempt identifier")
+	}
+	if title := browsertest.Run(t, popup, chromedp.Title()); title != "Please try again" {
+		t.Fatalf("popup title after the reload %q", title)
+	}
+
+	b.Sim.ClearFaults()
+	browsertest.Run(t, popup, chromedp.Reload())
+	b.wantOutcomes(t, b.waitPopupDone(t, 3), authredirect.OutcomeRetry, authredirect.OutcomeRetry, authredirect.OutcomeSuccess)
+	if s := b.session(t, ca.SessionID); s.Status != connectsim.AuthSucceeded {
+		t.Fatalf("connectsim session %s, want SUCCEEDED", s.Status)
+	}
+	if c := b.calls(); c["ok"] != 1 {
+		t.Fatalf("UpdateParticipantAuthentication requests %v, want one ok", c)
+	}
+	var gets int
+	for _, s := range b.servedURLs() {
+		if s == "GET "+b.Callback {
+			gets++
+		}
+	}
+	if gets != 2 {
+		t.Fatalf("served %v, want two bare GETs (the reloads)", b.servedURLs())
+	}
+}
