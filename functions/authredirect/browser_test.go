@@ -491,3 +491,43 @@ func TestBrowserReloadingTheRetryPageTriesAgain(t *testing.T) {
 		t.Fatalf("served %v, want two bare GETs (the reloads)", b.servedURLs())
 	}
 }
+
+// Item 11: every outcome message carries the attempt it completes, and the documented widget
+// code takes an outcome only from its own popup and only for the attempt it confirmed. Here two
+// windows on the callback origin post outcomes the widget must not take: another window the
+// widget page opened (not its sign-in popup), and its own popup showing a malformed link's error
+// page, whose attempt it never confirmed.
+func TestBrowserWidgetTakesOutcomesOnlyFromItsOwnPopupsConfirmedAttempt(t *testing.T) {
+	b := newBrowserRig(t, rigOptions{})
+	ca := b.startChat(t)
+	b.openWidget(t, ca)
+	malformed := b.Callback + "?code=c" // no state: the 400 page posts outcome "error" at once
+	browsertest.Run(t, b.tab, chromedp.Evaluate[any](fmt.Sprintf(`window.other = window.open(%q, "other", "popup"); true`, malformed)))
+	if _, err := browsertest.RunWithin(b.tab, 20*time.Second, chromedp.Poll[bool](
+		`window.received.filter(function (m) { return m.data.type === "outcome"; }).length >= 1 && window.other.closed`)); err != nil {
+		t.Fatalf("the other window posted no outcome: %v", err)
+	}
+	browsertest.Run(t, b.tab, chromedp.Evaluate[any](fmt.Sprintf(`openSignIn(%q); true`, malformed)))
+	if _, err := browsertest.RunWithin(b.tab, 20*time.Second, chromedp.Poll[bool](
+		`window.received.filter(function (m) { return m.data.type === "outcome"; }).length >= 2 && signInPopup.closed`)); err != nil {
+		t.Fatalf("the popup posted no outcome: %v", err)
+	}
+	if _, acc := b.received(t); len(acc) != 0 {
+		t.Fatalf("the widget took %+v", acc)
+	}
+
+	// The real sign-in afterwards: its outcome names the attempt the widget confirmed.
+	browsertest.Run(t, b.tab, chromedp.Click(chromedp.CSS("#signin")))
+	acc := b.waitPopupDone(t, 1)
+	b.wantOutcomes(t, acc, authredirect.OutcomeSuccess)
+	msgs, _ := b.received(t)
+	var outcomes []message
+	for _, m := range msgs {
+		if m.Data.Type == authredirect.MessageOutcome {
+			outcomes = append(outcomes, m)
+		}
+	}
+	if len(outcomes) != 3 || outcomes[2].Data.Attempt != acc[0].Attempt || outcomes[2].Data.Outcome != "success" {
+		t.Fatalf("outcome messages %+v, want the last one for attempt %s", outcomes, acc[0].Attempt)
+	}
+}
