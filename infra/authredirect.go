@@ -124,10 +124,11 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Actions:   jsii.Strings("connect:UpdateParticipantAuthentication"),
 		Resources: jsii.Strings(s.settings.InstanceARN),
 	}))
-	// A claim is one conditional PutItem, a release one conditional DeleteItem; the table has
-	// no index, so its ARN is the only resource.
+	// A claim and its extension are conditional PutItems, a release one conditional DeleteItem,
+	// and a refused claim reads the item (GetItem) to tell a pending lease from a used state;
+	// the table has no index, so its ARN is the only resource.
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
+		Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem"),
 		Resources: &[]*string{table.TableArn()},
 	}))
 

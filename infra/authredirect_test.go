@@ -214,8 +214,8 @@ func TestAuthRedirectIAMIsLeastPrivilege(t *testing.T) {
 	if !reflect.DeepEqual(connectActions, []string{"connect:UpdateParticipantAuthentication"}) {
 		t.Errorf("connect actions %v, want only UpdateParticipantAuthentication", connectActions)
 	}
-	if !reflect.DeepEqual(dynamoActions, []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}) {
-		t.Errorf("dynamodb actions %v, want PutItem and DeleteItem", dynamoActions)
+	if !reflect.DeepEqual(dynamoActions, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}) {
+		t.Errorf("dynamodb actions %v, want PutItem, DeleteItem and GetItem", dynamoActions)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,13 +78,17 @@ func (r *recordingConnect) UpdateParticipantAuthentication(_ context.Context, in
 
 type memoryClaims map[string]bool
 
-func (m memoryClaims) Claim(_ context.Context, state string) (authstate.Claim, error) {
+func (m memoryClaims) Claim(_ context.Context, state string, _ time.Duration) (authstate.Claim, error) {
 	h := authstate.Hash(state)
 	if m[h] {
 		return authstate.Claim{}, authstate.ErrAlreadyUsed
 	}
 	m[h] = true
 	return authstate.Claim{Hash: h, ID: "1"}, nil
+}
+
+func (m memoryClaims) Extend(_ context.Context, c authstate.Claim) (authstate.Claim, error) {
+	return c, nil
 }
 
 func (m memoryClaims) Release(_ context.Context, c authstate.Claim) error {

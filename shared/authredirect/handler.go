@@ -29,9 +29,12 @@ var _ ParticipantAuthenticator = (*connect.Client)(nil)
 
 // StateClaims accepts each state once (authstate.Store).
 type StateClaims interface {
-	// Claim returns authstate.ErrAlreadyUsed for a state claimed before. On any other error it
-	// returns the attempted claim (the write may have happened), to be released.
-	Claim(ctx context.Context, state string) (authstate.Claim, error)
+	// Claim holds state for a pending lease. It returns authstate.ErrAlreadyUsed for a state
+	// used before and authstate.ErrPending for one another claim's lease holds. On any other
+	// error it returns the attempted claim (the write may have happened), to be released.
+	Claim(ctx context.Context, state string, lease time.Duration) (authstate.Claim, error)
+	// Extend makes a claim hold the state for the store's full lifetime, once Connect answered.
+	Extend(ctx context.Context, c authstate.Claim) (authstate.Claim, error)
 	// Release gives up a claim so that the same state can be tried again. It returns nil when
 	// the state is free afterwards, and authstate.ErrNotHeld when another claim holds it.
 	Release(ctx context.Context, c authstate.Claim) error
@@ -39,9 +42,15 @@ type StateClaims interface {
 
 var _ StateClaims = (*authstate.Store)(nil)
 
-// releaseTimeout bounds the release of a claim after a failed claim or call; it runs even when
-// they used up the budget.
+// releaseTimeout bounds the release of a claim after a failed claim or call, and its extension
+// after Connect answered; they run even when the claim and the call used up the budget.
 const releaseTimeout = time.Second
+
+// leaseMargin is added to the call budget for a claim's pending lease: the lease must outlast
+// the claim, the call and the release (releaseTimeout), with room for clock skew between
+// function instances. A claim that is never extended (its write landed after the page said
+// "Try again", or its release failed) holds the state only this long.
+const leaseMargin = 2 * time.Second
 
 // hashPrefixLen is how much of the state's SHA-256 (hex) the logs show: enough to find one
 // sign-in among many, too little to be used for anything else.
@@ -99,6 +108,7 @@ type decision struct {
 	oauthErr  string // the identity provider's error, if it is a standard one
 	connect   string // Connect's error code, if the call failed
 	released  *bool  // whether the state is free again after a failed claim or call
+	extended  *bool  // whether the claim was extended after Connect answered
 	err       error  // an internal error for the log (never for the page)
 }
 
@@ -222,10 +232,15 @@ func (h *Handler) decide(ctx context.Context, cb Callback, d decision, start tim
 	ctx, cancel := h.cfg.CallBudget.Start(ctx, start)
 	defer cancel()
 
-	claim, err := h.claims.Claim(ctx, cb.State)
+	claim, err := h.claims.Claim(ctx, cb.State, h.cfg.CallBudget.Total+leaseMargin)
 	switch {
 	case errors.Is(err, authstate.ErrAlreadyUsed):
 		d.outcome, d.status, d.reason = OutcomeAlreadyUsed, http.StatusConflict, "state was already used here"
+		return d
+	case errors.Is(err, authstate.ErrPending):
+		// Another request is completing this state, or an earlier claim's write landed after
+		// its page said "Try again": either way the lease ends within seconds.
+		d.outcome, d.status, d.reason = OutcomeRetry, http.StatusServiceUnavailable, "state held by a pending claim"
 		return d
 	case err != nil:
 		d.err = err
@@ -253,6 +268,14 @@ func (h *Handler) decide(ctx context.Context, cb Callback, d decision, start tim
 		}
 	}
 	_, err = h.connect.UpdateParticipantAuthentication(ctx, in)
+	var kind callKind
+	if err != nil {
+		kind, d.connect = classify(err)
+	}
+	if kind != callRetryable {
+		// Connect answered for good: the state stays used for its full lifetime.
+		h.extend(ctx, claim, &d)
+	}
 	if err == nil {
 		switch {
 		case cb.Code != "":
@@ -265,8 +288,6 @@ func (h *Handler) decide(ctx context.Context, cb Callback, d decision, start tim
 		return d
 	}
 
-	kind, code := classify(err)
-	d.connect = code
 	switch kind {
 	case callConflict:
 		d.outcome, d.status, d.reason = OutcomeAlreadyUsed, http.StatusConflict, "Connect says the authentication is already complete"
@@ -298,6 +319,20 @@ func (h *Handler) release(ctx context.Context, claim authstate.Claim, d *decisio
 		d.outcome, d.reason = OutcomeError, why+"; state held by another claim"
 	default:
 		d.outcome, d.reason, d.err = OutcomeError, why+"; state could not be released", errors.Join(d.err, err)
+	}
+}
+
+// extend makes the claim hold the state for its full lifetime once Connect answered, bounded
+// like release. If it fails the claim still holds until its lease ends; a replay after that
+// reaches Connect, which refuses a completed authentication (ConflictException).
+func (h *Handler) extend(ctx context.Context, claim authstate.Claim, d *decision) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	_, err := h.claims.Extend(rctx, claim)
+	extended := err == nil
+	d.extended = &extended
+	if err != nil {
+		d.err = errors.Join(d.err, err)
 	}
 }
 
@@ -389,6 +424,9 @@ func (h *Handler) logDecision(ctx context.Context, req Request, d decision, star
 	}
 	if d.released != nil {
 		attrs = append(attrs, slog.Bool("state_released", *d.released))
+	}
+	if d.extended != nil {
+		attrs = append(attrs, slog.Bool("state_extended", *d.extended))
 	}
 	level := slog.LevelInfo
 	if d.err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -74,15 +75,21 @@ type fakeClaims struct {
 	claimApplied bool
 	releaseErr   error
 	releases     int
+	leases       []time.Duration
+	extended     map[string]bool // hash -> extended
+	extendErr    error
 }
 
-func newFakeClaims() *fakeClaims { return &fakeClaims{held: map[string]string{}} }
+func newFakeClaims() *fakeClaims {
+	return &fakeClaims{held: map[string]string{}, extended: map[string]bool{}}
+}
 
-func (f *fakeClaims) Claim(_ context.Context, state string) (authstate.Claim, error) {
+func (f *fakeClaims) Claim(_ context.Context, state string, lease time.Duration) (authstate.Claim, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := authstate.Hash(state)
 	f.n++
+	f.leases = append(f.leases, lease)
 	c := authstate.Claim{Hash: h, ID: fmt.Sprint(f.n)}
 	if f.claimErr != nil {
 		// The outcome of the write is unknown: the attempted claim comes back with the error.
@@ -95,6 +102,19 @@ func (f *fakeClaims) Claim(_ context.Context, state string) (authstate.Claim, er
 		return authstate.Claim{}, authstate.ErrAlreadyUsed
 	}
 	f.held[h] = c.ID
+	return c, nil
+}
+
+func (f *fakeClaims) Extend(_ context.Context, c authstate.Claim) (authstate.Claim, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.extendErr != nil {
+		return c, f.extendErr
+	}
+	if f.held[c.Hash] != c.ID {
+		return c, authstate.ErrNotHeld
+	}
+	f.extended[c.Hash] = true
 	return c, nil
 }
 
@@ -224,6 +244,14 @@ func TestHandleOutcomes(t *testing.T) {
 				_, held := r.claims.held[authstate.Hash("s")]
 				if held == tt.released {
 					t.Fatalf("claim held = %v, want released = %v", held, tt.released)
+				}
+				// A claim starts as a lease of the budget plus a margin, and is extended only
+				// when Connect answered for good.
+				if want := []time.Duration{DefaultCallBudget + leaseMargin}; !reflect.DeepEqual(r.claims.leases, want) {
+					t.Fatalf("leases %v, want %v", r.claims.leases, want)
+				}
+				if r.claims.extended[authstate.Hash("s")] == tt.released {
+					t.Fatalf("extended = %v, want %v", !tt.released, tt.released)
 				}
 			}
 			want := `{"source":"switchboard-auth","attempt":"` + testAttempt + `","outcome":"` + string(tt.outcome) + `"}`
@@ -693,5 +721,29 @@ func TestNewHandlerValidates(t *testing.T) {
 	}
 	if _, err := NewHandler(testConfig(), nil, newFakeClaims(), slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil {
 		t.Fatal("accepted a nil client")
+	}
+}
+
+// Issue 8 item 9: a state held by another claim's pending lease (a request completing it, or a
+// claim write that landed after its page said "Try again") is "try again", never "already used":
+// the lease ends within seconds.
+func TestPendingStateMeansRetry(t *testing.T) {
+	r := newRig(t)
+	r.claims.claimErr = authstate.ErrPending
+	p := r.complete(query("code", "c", "state", "s"))
+	if p.Outcome != OutcomeRetry || p.Status != http.StatusServiceUnavailable || r.connect.calls() != 0 || r.claims.releases != 0 {
+		t.Fatalf("got %s %d with %d calls and %d releases, want retry 503, no call, no release", p.Outcome, p.Status, r.connect.calls(), r.claims.releases)
+	}
+}
+
+// A failed extension leaves the outcome alone (Connect has answered) but is logged as an error.
+func TestExtendFailureIsLogged(t *testing.T) {
+	r := newRig(t)
+	r.claims.extendErr = errors.New("extend state abc: timeout")
+	if p := r.complete(query("code", "c", "state", "s")); p.Outcome != OutcomeSuccess {
+		t.Fatalf("got %s", p.Outcome)
+	}
+	if !strings.Contains(r.logs.String(), `"state_extended":false`) || !strings.Contains(r.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("log: %s", r.logs)
 	}
 }
