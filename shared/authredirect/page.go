@@ -300,10 +300,16 @@ func renderCompletion(outcome Outcome, status int, attempt string) Page {
 	return Page{Status: status, Outcome: outcome, Attempt: attempt, Header: h, Body: body}
 }
 
-// baseHeader is what every response carries: no caching, no referrer (the URL holds the code),
-// no sniffing, no framing.
+// hsts is the Strict-Transport-Security of every response: the endpoint is HTTPS only (API
+// Gateway serves no plain HTTP), and a browser that saw it once never sends a code over plain
+// HTTP to this host for a year. Browsers ignore it over plain HTTP (local runs).
+const hsts = "max-age=31536000; includeSubDomains"
+
+// baseHeader is what every response carries: HTTPS only, no caching, no referrer (the URL holds
+// the code), no sniffing, no framing.
 func baseHeader() http.Header {
 	h := http.Header{}
+	h.Set("Strict-Transport-Security", hsts)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Referrer-Policy", "no-referrer")

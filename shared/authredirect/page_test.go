@@ -70,10 +70,22 @@ func TestRenderPageHeaders(t *testing.T) {
 		"Referrer-Policy":        "no-referrer",
 		"X-Content-Type-Options": "nosniff",
 		"X-Frame-Options":        "DENY",
+		// Issue 8 item 12.
+		"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 	}
 	for k, v := range want {
 		if got := p.Header.Get(k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	// Every other response too: the handshake page, the completion's answer, the fallback.
+	hp, err := RenderHandshakePage("https://chat.example.com", "AbCdEfGhIjKlMnOpQrStUv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]http.Header{"handshake": hp.Header, "completion": renderCompletion(OutcomeSuccess, 200, "").Header, "fallback": fallbackPage().Header} {
+		if got := h.Get("Strict-Transport-Security"); got != want["Strict-Transport-Security"] {
+			t.Errorf("%s: Strict-Transport-Security = %q", name, got)
 		}
 	}
 	// Cross-Origin-Opener-Policy would cut the page off from window.opener.
