@@ -29,7 +29,8 @@ const (
 	// deployers bring their own user pool.
 	keyAuthCognito = "authCognito"
 	// keyAuthCognitoDomain is the hosted domain prefix (<prefix>.auth.<region>.amazoncognito.com);
-	// by default "<stack name>-<account>", lowercased.
+	// by default "<stack name>-<12 hex digits of the stack's random UUID>", lowercased: unique
+	// per stack, and without the account ID, which a public domain name would disclose.
 	keyAuthCognitoDomain = "authCognitoDomainPrefix"
 )
 
@@ -47,6 +48,8 @@ const (
 	// forged callbacks from reaching Connect's shared API quota.
 	authRedirectRateLimit  = 10
 	authRedirectBurstLimit = 20
+	// authAccessLogRetention is how long the API's access logs are kept.
+	authAccessLogRetention = awslogs.RetentionDays_ONE_WEEK
 )
 
 // authAccessLogFormat is one JSON line per request. It never has the query string, which holds
@@ -145,8 +148,10 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 			}),
 	})
+	// Access logs hold client addresses: keep them long enough to investigate an abuse report,
+	// no longer.
 	accessLogs := awslogs.NewLogGroup(s.Stack, jsii.String("AuthRedirectAccessLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH,
+		Retention: authAccessLogRetention,
 	})
 	stage := awsapigatewayv2.NewHttpStage(s.Stack, jsii.String("AuthRedirectStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    api,
@@ -172,15 +177,23 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 	})
 
 	if cognito.enabled {
-		s.createAuthCognito(cognito.domainPrefix, callbackURL)
+		prefix := s.defaultCognitoDomainPrefix()
+		if cognito.domainPrefix != "" {
+			prefix = jsii.String(cognito.domainPrefix)
+		}
+		s.createAuthCognito(prefix, callbackURL)
 	}
 	return &authRedirectResources{Function: fn, StateTable: table, API: api}
 }
 
 type authCognitoSettings struct {
-	enabled      bool
+	enabled bool
+	// domainPrefix is the prefix of -c authCognitoDomainPrefix; empty for the default.
 	domainPrefix string
 }
+
+// maxStackPrefixLen leaves room in Cognito's 63 characters for "-" and 12 hex digits.
+const maxStackPrefixLen = 63 - 13
 
 // authCognitoSettings reads the optional Cognito keys from the stack's context.
 func (s *switchboardStack) authCognitoSettings() (authCognitoSettings, error) {
@@ -208,19 +221,47 @@ func (s *switchboardStack) authCognitoSettings() (authCognitoSettings, error) {
 		return out, nil
 	}
 	if prefix == "" {
-		prefix = strings.ToLower(s.settings.StackName + "-" + s.settings.Account)
+		// The default's fixed part must pass the same rules as a prefix given in full.
+		stem := cognitoPrefixStem(s.settings.StackName)
+		if err := checkCognitoDomainPrefix(stem); err != nil {
+			return out, fmt.Errorf("the default %s from the stack name: %w", keyAuthCognitoDomain, err)
+		}
+		return out, nil
 	}
-	if !cognitoDomainPrefix.MatchString(prefix) || strings.Contains(prefix, "aws") || strings.Contains(prefix, "amazon") || strings.Contains(prefix, "cognito") {
-		return out, fmt.Errorf("context %q: %q is not a Cognito domain prefix (1-63 of [a-z0-9-], not starting or ending with '-', without aws, amazon or cognito), e.g. -c %s=acme-chat-signin",
-			keyAuthCognitoDomain, prefix, keyAuthCognitoDomain)
+	if err := checkCognitoDomainPrefix(prefix); err != nil {
+		return out, err
 	}
 	out.domainPrefix = prefix
 	return out, nil
 }
 
+func checkCognitoDomainPrefix(prefix string) error {
+	if !cognitoDomainPrefix.MatchString(prefix) || strings.Contains(prefix, "aws") || strings.Contains(prefix, "amazon") || strings.Contains(prefix, "cognito") {
+		return fmt.Errorf("context %q: %q is not a Cognito domain prefix (1-63 of [a-z0-9-], not starting or ending with '-', without aws, amazon or cognito), e.g. -c %s=acme-chat-signin",
+			keyAuthCognitoDomain, prefix, keyAuthCognitoDomain)
+	}
+	return nil
+}
+
+// cognitoPrefixStem is the fixed part of the default domain prefix: the stack name, lowercased
+// and cut to leave room for the UUID digits.
+func cognitoPrefixStem(stackName string) string {
+	return strings.TrimRight(strings.ToLower(stackName[:min(len(stackName), maxStackPrefixLen)]), "-")
+}
+
+// defaultCognitoDomainPrefix is "<stack name>-<last 12 hex digits of the stack's UUID>": the
+// UUID in AWS::StackId (arn:...:stack/<name>/<uuid>) is random per stack and stable for its
+// life, so the prefix is unique without naming the account.
+func (s *switchboardStack) defaultCognitoDomainPrefix() *string {
+	stem := cognitoPrefixStem(s.settings.StackName)
+	uuid := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), awscdk.Aws_STACK_ID(), nil))
+	tail := awscdk.Fn_Select(jsii.Number(4), awscdk.Fn_Split(jsii.String("-"), uuid, nil))
+	return awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(stem), tail})
+}
+
 // createAuthCognito adds a user pool for chat customers, an app client without a secret that
 // may only use the authorization code grant and redirect to callbackURL, and a hosted domain.
-func (s *switchboardStack) createAuthCognito(domainPrefix string, callbackURL *string) {
+func (s *switchboardStack) createAuthCognito(domainPrefix *string, callbackURL *string) {
 	pool := awscognito.NewUserPool(s.Stack, jsii.String("AuthUserPool"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(false),
 		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
@@ -241,7 +282,7 @@ func (s *switchboardStack) createAuthCognito(domainPrefix string, callbackURL *s
 		},
 	})
 	domain := pool.AddDomain(jsii.String("AuthHostedDomain"), &awscognito.UserPoolDomainOptions{
-		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(domainPrefix)},
+		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: domainPrefix},
 	})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthUserPoolId"), &awscdk.CfnOutputProps{
 		Value:       pool.UserPoolId(),

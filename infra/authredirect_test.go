@@ -261,7 +261,11 @@ func TestAuthRedirectHTTPAPI(t *testing.T) {
 	}
 
 	logs, _ := stage["AccessLogSettings"].(map[string]any)
-	logGroupID, _ := onlyResource(t, at.synthesized, "AWS::Logs::LogGroup", "AuthRedirectAccessLogs")
+	logGroupID, logGroup := onlyResource(t, at.synthesized, "AWS::Logs::LogGroup", "AuthRedirectAccessLogs")
+	// Issue 8 item 12: access logs hold client addresses; a week, not a month.
+	if logGroup["RetentionInDays"] != float64(7) {
+		t.Errorf("access log retention %v days, want 7", logGroup["RetentionInDays"])
+	}
 	if !strings.Contains(jsonString(logs["DestinationArn"]), logGroupID) {
 		t.Errorf("access logs go to %v, want %s", logs["DestinationArn"], logGroupID)
 	}
@@ -331,9 +335,15 @@ func TestAuthRedirectOptionalCognito(t *testing.T) {
 	if !strings.Contains(jsonString(client["UserPoolId"]), poolID) {
 		t.Errorf("client of pool %v", client["UserPoolId"])
 	}
+	// Issue 8 item 12: the default prefix is public (<prefix>.auth.<region>.amazoncognito.com)
+	// and must not disclose the account: the stack name and 12 hex digits of the stack's UUID.
 	_, domain := onlyResource(t, at.synthesized, "AWS::Cognito::UserPoolDomain", "AuthUserPool")
-	if domain["Domain"] != "switchboard-123456789012" {
-		t.Errorf("domain prefix %v, want the default switchboard-123456789012", domain["Domain"])
+	wantDomain := `{"Fn::Join":["-",["switchboard",{"Fn::Select":[4,{"Fn::Split":["-",{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}]}]}]]}`
+	if got := jsonString(domain["Domain"]); got != wantDomain {
+		t.Errorf("domain prefix %s, want %s", got, wantDomain)
+	}
+	if d := jsonString(domain["Domain"]); strings.Contains(d, "123456789012") || strings.Contains(d, "AWS::AccountId") {
+		t.Errorf("domain prefix %s holds the account ID", d)
 	}
 	outputs, _ := at.JSON["Outputs"].(map[string]any)
 	for _, o := range []string{"AuthCallbackUrl", "AuthUserPoolId", "AuthUserPoolClientId", "AuthHostedDomainUrl"} {
@@ -359,6 +369,8 @@ func TestAuthRedirectCognitoSettingsErrors(t *testing.T) {
 		{map[string]any{keyAuthCognito: "true", keyAuthCognitoDomain: "Has_Caps"}, keyAuthCognitoDomain},
 		{map[string]any{keyAuthCognito: "true", keyAuthCognitoDomain: "my-aws-login"}, keyAuthCognitoDomain},
 		{map[string]any{keyAuthCognitoDomain: "acme"}, keyAuthCognito},
+		// The default prefix starts with the stack name, which must pass Cognito's rules too.
+		{map[string]any{keyAuthCognito: "true", keyStackName: "AwsChat"}, keyAuthCognitoDomain},
 	} {
 		ctx := map[string]any{keyInstanceARN: testInstanceARN, keyAssetsDir: fakeAssets(t), keyChatOrigin: testChatOrigin}
 		for k, v := range tt.ctx {
