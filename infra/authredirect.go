@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -176,6 +177,8 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Description: jsii.String("Callback URL to register in the Cognito app client used by Connect's customer authentication"),
 	})
 
+	s.createAuthRedirectAlarms(fn)
+
 	if cognito.enabled {
 		prefix := s.defaultCognitoDomainPrefix()
 		if cognito.domainPrefix != "" {
@@ -184,6 +187,70 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		s.createAuthCognito(prefix, callbackURL)
 	}
 	return &authRedirectResources{Function: fn, StateTable: table, API: api}
+}
+
+// Alarms of the capability. The rates are over completions (the page's POSTs), in percent, and
+// only count once a period has a few completions: one failed sign-in at night is no incident.
+const (
+	authMetricNamespace   = "Switchboard/AuthRedirect"
+	authAlarmPeriod       = 5 * time.Minute
+	authAlarmMinSignIns   = 5  // completions in a period before a rate counts
+	authErrorRatePercent  = 10 // completions answered with a server-side error
+	authRetryRatePercent  = 20 // completions answered "please try again"
+	authFunctionErrorsMin = 1  // invocations that failed (crash, timeout): the handler never returns an error
+)
+
+// createAuthRedirectAlarms adds metrics from the function's JSON log lines (one per request,
+// with step, outcome and status; Lambda does not re-encode lines that are already JSON, see
+// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html) and
+// alarms on the error and retry rates of completions and on failed invocations. The alarms have
+// no action: subscribe your own (SNS, incident tool) to them.
+func (s *switchboardStack) createAuthRedirectAlarms(fn awslambda.Function) {
+	period := awscdk.Duration_Minutes(jsii.Number(authAlarmPeriod.Minutes()))
+	metric := func(id, name, pattern string) awscloudwatch.IMetric {
+		mf := awslogs.NewMetricFilter(s.Stack, jsii.String(id), &awslogs.MetricFilterProps{
+			LogGroup:        fn.LogGroup(),
+			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(pattern)),
+			MetricNamespace: jsii.String(authMetricNamespace),
+			MetricName:      jsii.String(name),
+			MetricValue:     jsii.String("1"),
+			DefaultValue:    jsii.Number(0),
+		})
+		return mf.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period})
+	}
+	// The fields and values of the handler's log line (shared/authredirect logDecision).
+	completions := metric("AuthRedirectCompletionsMetric", "Completions",
+		fmt.Sprintf(`{ $.step = %q }`, authredirect.StepComplete))
+	serverErrors := metric("AuthRedirectServerErrorsMetric", "ServerErrors",
+		fmt.Sprintf(`{ $.step = %q && $.status >= 500 && $.outcome != %q }`, authredirect.StepComplete, authredirect.OutcomeRetry))
+	retries := metric("AuthRedirectRetriesMetric", "Retries",
+		fmt.Sprintf(`{ $.step = %q && $.outcome = %q }`, authredirect.StepComplete, authredirect.OutcomeRetry))
+	rate := func(id, what string, count awscloudwatch.IMetric, percent float64) {
+		awscloudwatch.NewAlarm(s.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(fmt.Sprintf("Switchboard chat sign-in: %.0f%% or more of the completions in %s were %s (with at least %d completions)",
+				percent, authAlarmPeriod, what, authAlarmMinSignIns)),
+			Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Expression:   jsii.String(fmt.Sprintf("IF(c >= %d, 100 * n / c, 0)", authAlarmMinSignIns)),
+				UsingMetrics: &map[string]awscloudwatch.IMetric{"c": completions, "n": count},
+				Period:       period,
+				Label:        jsii.String(what + " (% of completions)"),
+			}),
+			Threshold:          jsii.Number(percent),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+	rate("AuthRedirectErrorRateAlarm", "server-side errors (Connect refused the call, or a state could not be released)", serverErrors, authErrorRatePercent)
+	rate("AuthRedirectRetryRateAlarm", `answered "please try again" (Connect or the state table unavailable)`, retries, authRetryRatePercent)
+	awscloudwatch.NewAlarm(s.Stack, jsii.String("AuthRedirectFunctionErrorsAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String("Switchboard chat sign-in: the function failed (crash or timeout); API Gateway answered 500 without the page"),
+		Metric:             fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}),
+		Threshold:          jsii.Number(authFunctionErrorsMin),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
 }
 
 type authCognitoSettings struct {

@@ -396,3 +396,75 @@ func keysOf(m map[string]map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Issue 8 item 12: alarms on the error and retry rates of completions, from metric filters on
+// the function's own log group, and on failed invocations.
+func TestAuthRedirectAlarms(t *testing.T) {
+	at := synthAuthRedirect(t, nil)
+	logGroupID, _ := onlyResource(t, at.synthesized, "AWS::Logs::LogGroup", "AuthRedirectFunctionLogs")
+	filters := map[string]string{} // metric name -> pattern
+	for id, f := range at.resourcesOfType("AWS::Logs::MetricFilter") {
+		if jsonString(f["LogGroupName"]) != `{"Ref":"`+logGroupID+`"}` {
+			t.Errorf("metric filter %s is on %s, want the function's log group", id, jsonString(f["LogGroupName"]))
+		}
+		tr := asList(f["MetricTransformations"])
+		if len(tr) != 1 {
+			t.Fatalf("metric filter %s: transformations %v", id, tr)
+		}
+		m, _ := tr[0].(map[string]any)
+		if m["MetricNamespace"] != authMetricNamespace || m["MetricValue"] != "1" || m["DefaultValue"] != float64(0) {
+			t.Errorf("metric filter %s: %v", id, m)
+		}
+		filters[m["MetricName"].(string)], _ = f["FilterPattern"].(string)
+	}
+	want := map[string]string{
+		"Completions":  `{ $.step = "complete" }`,
+		"ServerErrors": `{ $.step = "complete" && $.status >= 500 && $.outcome != "retry" }`,
+		"Retries":      `{ $.step = "complete" && $.outcome = "retry" }`,
+	}
+	if !reflect.DeepEqual(filters, want) {
+		t.Errorf("metric filters %v, want %v", filters, want)
+	}
+
+	alarms := at.resourcesOfType("AWS::CloudWatch::Alarm")
+	if len(alarms) != 3 {
+		t.Fatalf("alarms %v, want error rate, retry rate and function errors", keysOf(alarms))
+	}
+	rates := map[string]float64{} // the counted metric's name -> threshold
+	var functionErrors bool
+	for id, a := range alarms {
+		if a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || a["EvaluationPeriods"] != float64(1) || a["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: %v", id, a)
+		}
+		if a["MetricName"] == "Errors" && a["Namespace"] == "AWS/Lambda" {
+			functionErrors = a["Threshold"] == float64(1) && a["Period"] == float64(300) && strings.Contains(jsonString(a["Dimensions"]), at.fnID)
+			continue
+		}
+		var expr string
+		counted := ""
+		for _, q := range asList(a["Metrics"]) {
+			m, _ := q.(map[string]any)
+			if e, ok := m["Expression"].(string); ok {
+				expr = e
+			}
+			if m["Id"] == "n" {
+				stat, _ := m["MetricStat"].(map[string]any)
+				metric, _ := stat["Metric"].(map[string]any)
+				counted, _ = metric["MetricName"].(string)
+				if metric["Namespace"] != authMetricNamespace || stat["Stat"] != "Sum" || stat["Period"] != float64(300) {
+					t.Errorf("alarm %s counts %v", id, stat)
+				}
+			}
+		}
+		if expr != "IF(c >= 5, 100 * n / c, 0)" {
+			t.Errorf("alarm %s expression %q", id, expr)
+		}
+		rates[counted], _ = a["Threshold"].(float64)
+	}
+	if !reflect.DeepEqual(rates, map[string]float64{"ServerErrors": authErrorRatePercent, "Retries": authRetryRatePercent}) {
+		t.Errorf("rate alarms %v", rates)
+	}
+	if !functionErrors {
+		t.Error("no alarm on the function's Errors (>= 1 in 5 minutes)")
+	}
+}

@@ -77,6 +77,13 @@ const paramAttempt = "attempt"
 // formContentType is the only body a completion accepts (what the page's fetch sends).
 const formContentType = "application/x-www-form-urlencoded"
 
+// The "step" field of the log line of a request: the CDK metric filters (infra) count
+// completions by it.
+const (
+	StepPage     = "page"     // GET: the page was served (or refused)
+	StepComplete = "complete" // POST: the completion
+)
+
 // Handler is the redirect endpoint.
 type Handler struct {
 	cfg     Config
@@ -99,7 +106,7 @@ func NewHandler(cfg Config, c ParticipantAuthenticator, claims StateClaims, log 
 
 // decision is what one request came to, for the page and the log line.
 type decision struct {
-	step      string // "page" (GET) or "complete" (POST)
+	step      string // StepPage, StepComplete, or "none" for a refused method
 	outcome   Outcome
 	status    int
 	reason    string // why, in words that hold no request value
@@ -150,7 +157,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) Page {
 // page decides GET: the handshake page for a valid callback, and for an empty query (a reload
 // after the page moved the query into sessionStorage); a 400 page for anything else.
 func (h *Handler) page(req Request) decision {
-	d := decision{step: "page"}
+	d := decision{step: StepPage}
 	if req.RawQuery != "" {
 		cb, err := ParseCallback(req.RawQuery)
 		if err != nil {
@@ -174,7 +181,7 @@ func (h *Handler) page(req Request) decision {
 
 // complete decides POST: the body is the callback's query plus the page's attempt identifier.
 func (h *Handler) complete(ctx context.Context, req Request, start time.Time) decision {
-	d := decision{step: "complete", outcome: OutcomeError, status: http.StatusBadRequest}
+	d := decision{step: StepComplete, outcome: OutcomeError, status: http.StatusBadRequest}
 	if mt, _, err := mime.ParseMediaType(req.ContentType); err != nil || mt != formContentType {
 		d.status, d.reason = http.StatusUnsupportedMediaType, "body is not "+formContentType
 		return d

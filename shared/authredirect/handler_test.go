@@ -747,3 +747,25 @@ func TestExtendFailureIsLogged(t *testing.T) {
 		t.Fatalf("log: %s", r.logs)
 	}
 }
+
+// The CDK metric filters (infra TestAuthRedirectAlarms) count completions by these fields of
+// the log line: step, a numeric status, and outcome.
+func TestLogLineFieldsTheAlarmsCount(t *testing.T) {
+	r := newRig(t, errThrottle)
+	r.get(query("code", "c", "state", "s"))
+	r.complete(query("code", "c", "state", "s"))
+	lines := strings.Split(strings.TrimSpace(r.logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines", len(lines))
+	}
+	for i, want := range [][]string{
+		{`"step":"page"`, `"outcome":"pending"`, `"status":200`},
+		{`"step":"complete"`, `"outcome":"retry"`, `"status":503`},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d lacks %s: %s", i, w, lines[i])
+			}
+		}
+	}
+}
