@@ -99,6 +99,11 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		awscdk.Annotations_Of(s.Stack).AddError(jsii.String(err.Error()))
 		return nil
 	}
+	waf, err := s.authWafSettings()
+	if err != nil {
+		awscdk.Annotations_Of(s.Stack).AddError(jsii.String(err.Error()))
+		return nil
+	}
 
 	table := awsdynamodb.NewTable(s.Stack, jsii.String("AuthStateTable"), &awsdynamodb.TableProps{
 		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(authstate.AttrStateHash), Type: awsdynamodb.AttributeType_STRING},
@@ -171,7 +176,11 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Format:         jsii.String(authAccessLogFormat),
 	})
 
-	callbackURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(authCallbackPath)})
+	base := api.ApiEndpoint()
+	if waf.enabled() {
+		base = s.createAuthRedirectWAF(waf, api, fn)
+	}
+	callbackURL := awscdk.Fn_Join(jsii.String(""), &[]*string{base, jsii.String(authCallbackPath)})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthCallbackUrl"), &awscdk.CfnOutputProps{
 		Value:       callbackURL,
 		Description: jsii.String("Callback URL to register in the Cognito app client used by Connect's customer authentication"),

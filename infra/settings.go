@@ -96,7 +96,7 @@ var partitionRegionPrefix = map[string]string{
 
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
-	keyAuthCognito, keyAuthCognitoDomain, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry}
+	keyAuthCognito, keyAuthCognitoDomain, keyAuthWafRateLimit, keyAuthWafWebACLArn, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
 // app's context: cdk.json, -c flags, feature flags). Every problem is reported, one per line,

@@ -84,6 +84,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		authredirect.EnvStateTable:    stateTable,
 		authredirect.EnvStateTTL:      "",
 		authredirect.EnvCallBudget:    o.budget,
+		authredirect.EnvOriginSecret:  "",
 	}
 	maps.Copy(env, o.env)
 	for k, v := range env {

@@ -16,11 +16,12 @@ import (
 // our headers.
 func (h *Handler) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := Request{
-		Method:      req.RequestContext.HTTP.Method,
-		RawQuery:    req.RawQueryString,
-		ContentType: headerValue(req.Headers, "content-type"),
-		Body:        req.Body,
-		RequestID:   req.RequestContext.RequestID,
+		Method:       req.RequestContext.HTTP.Method,
+		RawQuery:     req.RawQueryString,
+		ContentType:  headerValue(req.Headers, "content-type"),
+		Body:         req.Body,
+		RequestID:    req.RequestContext.RequestID,
+		OriginVerify: headerValue(req.Headers, OriginVerifyHeader),
 	}
 	// HTTP APIs base64-encode every body but text/* and JSON/XML/JavaScript, so the page's form
 	// body arrives encoded (verified against AWS in ministackorg/ministack#766); accept both.
@@ -58,10 +59,11 @@ func headerValue(headers map[string]string, name string) string {
 // /auth/callback for GET and POST.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{
-		Method:      r.Method,
-		RawQuery:    r.URL.RawQuery,
-		ContentType: r.Header.Get("Content-Type"),
-		RequestID:   r.Header.Get("X-Request-Id"),
+		Method:       r.Method,
+		RawQuery:     r.URL.RawQuery,
+		ContentType:  r.Header.Get("Content-Type"),
+		RequestID:    r.Header.Get("X-Request-Id"),
+		OriginVerify: r.Header.Get(OriginVerifyHeader),
 	}
 	if r.Method == http.MethodPost {
 		// One byte more than allowed, so that Handle sees (and refuses) an oversized body.

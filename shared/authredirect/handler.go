@@ -2,6 +2,7 @@ package authredirect
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,8 @@ type Request struct {
 	Body        string
 	// RequestID identifies the request in logs (API Gateway's request ID).
 	RequestID string
+	// OriginVerify is the request's OriginVerifyHeader.
+	OriginVerify string
 }
 
 // MaxBodyLen bounds the body of a completion: the callback's query and the attempt.
@@ -130,15 +133,19 @@ func (h *Handler) Handle(ctx context.Context, req Request) Page {
 	var d decision
 	var page Page
 	var err error
-	switch req.Method {
-	case http.MethodGet:
+	switch {
+	case h.cfg.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(req.OriginVerify), []byte(h.cfg.OriginSecret)) != 1:
+		// Not through CloudFront (and its WAF): the API's own URL, called directly.
+		d = decision{step: "none", outcome: OutcomeError, status: http.StatusForbidden, reason: "request did not come through the CDN"}
+		page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+	case req.Method == http.MethodGet:
 		d = h.page(req)
 		if d.outcome == OutcomePending {
 			page, err = RenderHandshakePage(h.cfg.ChatOrigin, d.attempt)
 		} else {
 			page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
 		}
-	case http.MethodPost:
+	case req.Method == http.MethodPost:
 		d = h.complete(ctx, req, start)
 		page = renderCompletion(d.outcome, d.status, d.attempt)
 	default:

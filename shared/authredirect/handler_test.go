@@ -769,3 +769,46 @@ func TestLogLineFieldsTheAlarmsCount(t *testing.T) {
 		}
 	}
 }
+
+// With the WAF front (CloudFront), the function refuses requests that did not come through
+// CloudFront: they went around the WAF's per-client rate limit.
+func TestOriginSecretRefusesRequestsAroundTheCDN(t *testing.T) {
+	const secret = "0123456789abcdefSECRET"
+	cfg := testConfig()
+	cfg.OriginSecret = secret
+	fc, claims := &fakeConnect{}, newFakeClaims()
+	var logs bytes.Buffer
+	h, err := NewHandler(cfg, fc, claims, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verify := range []string{"", "wrong", secret + "x", secret[:len(secret)-1]} {
+		for _, req := range []Request{
+			{Method: http.MethodGet, RawQuery: query("code", "c", "state", "s"), OriginVerify: verify},
+			func() Request { r := completionRequest(query("code", "c", "state", "s")); r.OriginVerify = verify; return r }(),
+		} {
+			if p := h.Handle(context.Background(), req); p.Status != http.StatusForbidden || p.Outcome != OutcomeError {
+				t.Fatalf("%s with verify %q: %d %s, want 403 error", req.Method, verify, p.Status, p.Outcome)
+			}
+		}
+	}
+	if fc.calls() != 0 || len(claims.held) != 0 {
+		t.Fatal("a request around the CDN was processed")
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Fatal("the log holds the origin secret")
+	}
+	r := completionRequest(query("code", "c", "state", "s"))
+	r.OriginVerify = secret
+	if p := h.Handle(context.Background(), r); p.Outcome != OutcomeSuccess {
+		t.Fatalf("through the CDN: %s", p.Outcome)
+	}
+	// The API Gateway adapter reads the header (lowercased by API Gateway).
+	var ev events.APIGatewayV2HTTPRequest
+	ev.RawQueryString = query("code", "c", "state", "s2")
+	ev.RequestContext.HTTP.Method = http.MethodGet
+	ev.Headers = map[string]string{"x-switchboard-origin-verify": secret}
+	if resp, _ := h.HandleAPIGateway(context.Background(), ev); resp.StatusCode != http.StatusOK {
+		t.Fatalf("API Gateway GET through the CDN: %d", resp.StatusCode)
+	}
+}
