@@ -785,7 +785,11 @@ func TestOriginSecretRefusesRequestsAroundTheCDN(t *testing.T) {
 	for _, verify := range []string{"", "wrong", secret + "x", secret[:len(secret)-1]} {
 		for _, req := range []Request{
 			{Method: http.MethodGet, RawQuery: query("code", "c", "state", "s"), OriginVerify: verify},
-			func() Request { r := completionRequest(query("code", "c", "state", "s")); r.OriginVerify = verify; return r }(),
+			func() Request {
+				r := completionRequest(query("code", "c", "state", "s"))
+				r.OriginVerify = verify
+				return r
+			}(),
 		} {
 			if p := h.Handle(context.Background(), req); p.Status != http.StatusForbidden || p.Outcome != OutcomeError {
 				t.Fatalf("%s with verify %q: %d %s, want 403 error", req.Method, verify, p.Status, p.Outcome)
