@@ -375,16 +375,7 @@ func TestAuthRedirectCognitoSettingsErrors(t *testing.T) {
 		// The default prefix starts with the stack name, which must pass Cognito's rules too.
 		{map[string]any{keyAuthCognito: "true", keyStackName: "AwsChat"}, keyAuthCognitoDomain},
 	} {
-		ctx := map[string]any{keyInstanceARN: testInstanceARN, keyAssetsDir: fakeAssets(t), keyChatOrigin: testChatOrigin}
-		for k, v := range tt.ctx {
-			ctx[k] = v
-		}
-		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
-		stack, err := buildApp(app)
-		if err != nil {
-			t.Fatalf("%v: buildApp: %v", tt.ctx, err)
-		}
-		errs := errorAnnotations(stack)
+		errs := authSynthErrors(t, tt.ctx)
 		if len(errs) != 1 || !strings.Contains(errs[0], tt.want) {
 			t.Errorf("%v: errors %q, want one naming %s", tt.ctx, errs, tt.want)
 		}
@@ -470,4 +461,20 @@ func TestAuthRedirectAlarms(t *testing.T) {
 	if !functionErrors {
 		t.Error("no alarm on the function's Errors (>= 1 in 5 minutes)")
 	}
+}
+
+// authSynthErrors builds the app with the auth redirect enabled and extra context, and returns
+// the stack's error annotations (what `cdk synth` would stop on).
+func authSynthErrors(t *testing.T, extra map[string]any) []string {
+	t.Helper()
+	ctx := map[string]any{keyInstanceARN: testInstanceARN, keyAssetsDir: fakeAssets(t), keyChatOrigin: testChatOrigin}
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	stack, err := buildApp(app)
+	if err != nil {
+		t.Fatalf("%v: buildApp: %v", extra, err)
+	}
+	return errorAnnotations(stack)
 }

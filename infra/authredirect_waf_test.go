@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
-
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 )
 
@@ -128,16 +125,7 @@ func TestAuthRedirectWafSettingsErrors(t *testing.T) {
 		{map[string]any{keyAuthWafWebACLArn: "arn:aws:wafv2:eu-west-2:123456789012:regional/webacl/x/0123abcd-0123-4567-89ab-0123456789ab"}, []string{keyAuthWafWebACLArn, "CLOUDFRONT"}},
 		{map[string]any{keyAuthWafRateLimit: "300", keyAuthWafWebACLArn: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/0123abcd-0123-4567-89ab-0123456789ab"}, []string{"exclusive"}},
 	} {
-		ctx := map[string]any{keyInstanceARN: testInstanceARN, keyAssetsDir: fakeAssets(t), keyChatOrigin: testChatOrigin}
-		for k, v := range tt.ctx {
-			ctx[k] = v
-		}
-		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
-		stack, err := buildApp(app)
-		if err != nil {
-			t.Fatalf("%v: buildApp: %v", tt.ctx, err)
-		}
-		errs := errorAnnotations(stack)
+		errs := authSynthErrors(t, tt.ctx)
 		if len(errs) != 1 {
 			t.Errorf("%v: errors %q, want one", tt.ctx, errs)
 			continue

@@ -411,11 +411,7 @@ func TestBrowserScriptInErrorDescriptionNeverRuns(t *testing.T) {
 // Connect throttles beyond the budget: the popup stays open with "Try again", the code is out
 // of the address bar, and the button completes the sign-in once Connect is back.
 func TestBrowserRetryButtonCompletesTheSignIn(t *testing.T) {
-	b := newBrowserRig(t, rigOptions{budget: "1s"})
-	b.Sim.SetFault(connectsim.OpUpdateParticipantAuthentication, connectsim.Fault{Kind: connectsim.FaultThrottle})
-	ca := b.startChat(t)
-	b.openWidget(t, ca)
-	popup := b.openRetryPage(t, ca)
+	b, ca, popup := newRetryPage(t)
 
 	b.Sim.ClearFaults()
 	browsertest.Run(t, popup, chromedp.Click(chromedp.CSS("#again")))
@@ -425,10 +421,15 @@ func TestBrowserRetryButtonCompletesTheSignIn(t *testing.T) {
 	}
 }
 
-// openRetryPage clicks Sign in while Connect throttles and returns the popup showing "Please
-// try again".
-func (b *browserRig) openRetryPage(t *testing.T, ca connectsim.ChatAuth) context.Context {
+// newRetryPage starts a chat with a 1 s budget, clicks Sign in while Connect throttles every
+// call, and returns the rig, the chat and the popup showing "Please try again". Connect still
+// throttles: ClearFaults to let the next try through.
+func newRetryPage(t *testing.T) (*browserRig, connectsim.ChatAuth, context.Context) {
 	t.Helper()
+	b := newBrowserRig(t, rigOptions{budget: "1s"})
+	b.Sim.SetFault(connectsim.OpUpdateParticipantAuthentication, connectsim.Fault{Kind: connectsim.FaultThrottle})
+	ca := b.startChat(t)
+	b.openWidget(t, ca)
 	popup := clickForPopup(t, b.tab, "#signin")
 	browsertest.Run(t, popup, chromedp.WaitVisible(chromedp.CSS("#again")))
 	if title := browsertest.Run(t, popup, chromedp.Title()); title != "Please try again" {
@@ -445,7 +446,7 @@ func (b *browserRig) openRetryPage(t *testing.T, ca connectsim.ChatAuth) context
 	if s := b.session(t, ca.SessionID); s.Status != connectsim.AuthURLIssued {
 		t.Fatalf("connectsim session %s, want still URL_ISSUED", s.Status)
 	}
-	return popup
+	return b, ca, popup
 }
 
 // Item 10: reloading the "Please try again" page (F5) tries again with the same link. The query
@@ -453,11 +454,7 @@ func (b *browserRig) openRetryPage(t *testing.T, ca connectsim.ChatAuth) context
 // new attempt with a new confirmation. While Connect still throttles the reload says "try again"
 // again, and once it is back the reload completes the sign-in.
 func TestBrowserReloadingTheRetryPageTriesAgain(t *testing.T) {
-	b := newBrowserRig(t, rigOptions{budget: "1s"})
-	b.Sim.SetFault(connectsim.OpUpdateParticipantAuthentication, connectsim.Fault{Kind: connectsim.FaultThrottle})
-	ca := b.startChat(t)
-	b.openWidget(t, ca)
-	popup := b.openRetryPage(t, ca)
+	b, ca, popup := newRetryPage(t)
 
 	browsertest.Run(t, popup, chromedp.Reload())
 	if _, err := browsertest.RunWithin(b.tab, 20*time.Second, chromedp.Poll[bool](`window.accepted.length >= 2`)); err != nil {

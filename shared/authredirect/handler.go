@@ -85,6 +85,7 @@ const formContentType = "application/x-www-form-urlencoded"
 const (
 	StepPage     = "page"     // GET: the page was served (or refused)
 	StepComplete = "complete" // POST: the completion
+	stepRefused  = "refused"  // another method, or a request around the CDN
 )
 
 // Handler is the redirect endpoint.
@@ -109,7 +110,7 @@ func NewHandler(cfg Config, c ParticipantAuthenticator, claims StateClaims, log 
 
 // decision is what one request came to, for the page and the log line.
 type decision struct {
-	step      string // StepPage, StepComplete, or "none" for a refused method
+	step      string // StepPage, StepComplete or stepRefused
 	outcome   Outcome
 	status    int
 	reason    string // why, in words that hold no request value
@@ -136,7 +137,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) Page {
 	switch {
 	case h.cfg.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(req.OriginVerify), []byte(h.cfg.OriginSecret)) != 1:
 		// Not through CloudFront (and its WAF): the API's own URL, called directly.
-		d = decision{step: "none", outcome: OutcomeError, status: http.StatusForbidden, reason: "request did not come through the CDN"}
+		d = decision{step: stepRefused, outcome: OutcomeError, status: http.StatusForbidden, reason: "request did not come through the CDN"}
 		page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
 	case req.Method == http.MethodGet:
 		d = h.page(req)
@@ -149,7 +150,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) Page {
 		d = h.complete(ctx, req, start)
 		page = renderCompletion(d.outcome, d.status, d.attempt)
 	default:
-		d = decision{step: "none", outcome: OutcomeError, status: http.StatusMethodNotAllowed, reason: "method is not GET or POST"}
+		d = decision{step: stepRefused, outcome: OutcomeError, status: http.StatusMethodNotAllowed, reason: "method is not GET or POST"}
 		page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
 		page.Header.Set("Allow", "GET, POST")
 	}
