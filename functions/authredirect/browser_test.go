@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"strings"
@@ -527,4 +528,37 @@ func TestBrowserWidgetTakesOutcomesOnlyFromItsOwnPopupsConfirmedAttempt(t *testi
 	if len(outcomes) != 3 || outcomes[2].Data.Attempt != acc[0].Attempt || outcomes[2].Data.Outcome != "success" {
 		t.Fatalf("outcome messages %+v, want the last one for attempt %s", outcomes, acc[0].Attempt)
 	}
+}
+
+// An identity provider whose sign-in page sends Cross-Origin-Opener-Policy: same-origin puts
+// the popup in a new browsing context group: when it comes back to the callback, window.opener
+// is null. Public reports say Amazon Cognito's hosted sign-in does this (hashicorp/vault#26596,
+// swagger-api/swagger-ui#10786); it is not confirmed here. The page then cannot confirm the
+// sign-in with the chat, and it fails safe: no Connect call, and it says why. This test pins
+// that behaviour (see the Limits of docs/authredirect.md's threat model).
+func TestBrowserSignInPageWithCOOPSeversTheOpenerAndNothingCompletes(t *testing.T) {
+	b := newBrowserRig(t, rigOptions{})
+	simURL, err := url.Parse(b.Sim.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(simURL)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		r.Header.Set("Cross-Origin-Opener-Policy", "same-origin")
+		return nil
+	}
+	idp := httptest.NewServer(proxy)
+	t.Cleanup(idp.Close)
+	ca := b.startChat(t)
+	b.openWidget(t, ca)
+	// The widget's authentication URL, served by the sign-in stand-in behind the COOP proxy.
+	authURL := evaluate[string](t, b.tab, `window.authURL`)
+	if !strings.HasPrefix(authURL, b.Sim.URL+"/") {
+		t.Fatalf("authentication URL %q is not connectsim's", authURL)
+	}
+	viaIdP := idp.URL + strings.TrimPrefix(authURL, b.Sim.URL)
+	browsertest.Run(t, b.tab, chromedp.Evaluate[any](fmt.Sprintf(`window.authURL = %q; true`, viaIdP)))
+	popup := clickForPopup(t, b.tab, "#signin")
+	wantStep(t, popup, "Sign-in not started from the chat", "We didn't use this link.")
+	b.wantNoCall(t, ca)
 }
