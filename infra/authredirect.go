@@ -145,14 +145,21 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Description:        jsii.String("Switchboard chat authentication redirect (" + authCallbackPath + ")"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AuthRedirectIntegration"), fn,
+		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+		})
 	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path: jsii.String(authCallbackPath),
 		// GET serves the confirmation page (never calls Connect); POST is the page's completion.
-		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST},
-		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AuthRedirectIntegration"), fn,
-			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
-				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
-			}),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST},
+		Integration: integration,
+	})
+	// The chat page's form POST that sets the binding cookie and sends the popup on to Cognito.
+	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String(authredirect.StartPath),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
+		Integration: integration,
 	})
 	// Access logs hold client addresses: keep them long enough to investigate an abuse report,
 	// no longer.

@@ -229,14 +229,15 @@ func TestAuthRedirectHTTPAPI(t *testing.T) {
 		t.Errorf("protocol %v", api["ProtocolType"])
 	}
 
-	// GET serves the confirmation page, POST is its completion (issue 8 item 7); nothing else.
+	// GET serves the confirmation page, POST is its completion, POST /auth/start the chat
+	// page's binding (issue 8 item 7); nothing else.
 	routes := at.resourcesOfType("AWS::ApiGatewayV2::Route")
 	var keys []string
 	for _, r := range routes {
 		keys = append(keys, fmt.Sprint(r["RouteKey"]))
 	}
 	sort.Strings(keys)
-	if want := []string{"GET " + authCallbackPath, "POST " + authCallbackPath}; !reflect.DeepEqual(keys, want) {
+	if want := []string{"GET " + authCallbackPath, "POST " + authCallbackPath, "POST " + authredirect.StartPath}; !reflect.DeepEqual(keys, want) {
 		t.Fatalf("route keys %v, want %v", keys, want)
 	}
 	for _, r := range routes {

@@ -1,6 +1,7 @@
-// Command authredirect is the Lambda function behind GET and POST /auth/callback of the chat
-// authentication HTTP API: Amazon Cognito redirects the customer's browser here (GET), the page
-// confirms the sign-in with the chat window and POSTs it back, and the function then calls
+// Command authredirect is the Lambda function behind the chat authentication HTTP API: the chat
+// page sends the sign-in popup through POST /auth/start (a binding cookie), Amazon Cognito
+// redirects it back to GET /auth/callback, the page confirms the sign-in with the chat window (or
+// relies on the cookie) and POSTs it back, and the function then calls
 // UpdateParticipantAuthentication (logic in shared/authredirect).
 //
 // With AUTH_REDIRECT_LISTEN set (for example 127.0.0.1:8766) it serves the same endpoint over
@@ -37,6 +38,7 @@ func main() {
 		mux := http.NewServeMux()
 		// GET serves the page, POST completes; the handler answers other methods with 405.
 		mux.Handle("/auth/callback", h)
+		mux.Handle(authredirect.StartPath, h)
 		log.Info("auth redirect: serving locally", "url", "http://"+addr+"/auth/callback")
 		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {

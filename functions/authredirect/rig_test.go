@@ -96,6 +96,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatalf("build: %v", err)
 	}
 	mux := http.NewServeMux()
+	mux.Handle(authredirect.StartPath, h)
 	mux.Handle("/auth/callback", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		full := "http://" + req.Host + req.URL.RequestURI()
 		r.remember(full)
@@ -228,7 +229,8 @@ func (r *rig) page(t *testing.T, callbackURL string) (int, authredirect.Outcome,
 }
 
 // visit does what the browser does with a callback URL when the chat window confirms it: loads
-// the page and, if it is the handshake page, POSTs the query with the page's attempt. It
+// the page and, if it is the handshake page, POSTs the query with the page's attempt (binding
+// "opener"). It
 // returns the final status and outcome.
 func (r *rig) visit(t *testing.T, callbackURL string) (int, authredirect.Outcome) {
 	t.Helper()
@@ -245,7 +247,7 @@ func (r *rig) visit(t *testing.T, callbackURL string) (int, authredirect.Outcome
 		t.Fatal(err)
 	}
 	c := &http.Client{Timeout: 30 * time.Second}
-	resp, err := c.Post(r.Callback, "application/x-www-form-urlencoded", strings.NewReader(u.RawQuery+"&attempt="+attempt))
+	resp, err := c.Post(r.Callback, "application/x-www-form-urlencoded", strings.NewReader(u.RawQuery+"&attempt="+attempt+"&binding=opener"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,15 @@ import (
 func (h *Handler) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	r := Request{
 		Method:       req.RequestContext.HTTP.Method,
+		Path:         req.RawPath,
 		RawQuery:     req.RawQueryString,
 		ContentType:  headerValue(req.Headers, "content-type"),
 		Body:         req.Body,
 		RequestID:    req.RequestContext.RequestID,
 		OriginVerify: headerValue(req.Headers, OriginVerifyHeader),
+		Origin:       headerValue(req.Headers, "origin"),
+		// Payload format 2.0 moves the Cookie header into cookies.
+		Cookie: strings.Join(req.Cookies, "; "),
 	}
 	// HTTP APIs base64-encode every body but text/* and JSON/XML/JavaScript, so the page's form
 	// body arrives encoded (verified against AWS in ministackorg/ministack#766); accept both.
@@ -35,11 +39,14 @@ func (h *Handler) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2H
 	page := h.Handle(ctx, r)
 	headers := make(map[string]string, len(page.Header))
 	for k := range page.Header {
-		headers[k] = page.Header.Get(k)
+		if k != "Set-Cookie" { // payload format 2.0 returns cookies apart
+			headers[k] = page.Header.Get(k)
+		}
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: page.Status,
 		Headers:    headers,
+		Cookies:    page.Header.Values("Set-Cookie"),
 		Body:       string(page.Body),
 	}, nil
 }
@@ -56,14 +63,17 @@ func headerValue(headers map[string]string, name string) string {
 }
 
 // ServeHTTP is the same endpoint for net/http: local runs and browser tests mount it at
-// /auth/callback for GET and POST.
+// /auth/callback (GET and POST) and StartPath (POST).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{
 		Method:       r.Method,
+		Path:         r.URL.Path,
 		RawQuery:     r.URL.RawQuery,
 		ContentType:  r.Header.Get("Content-Type"),
 		RequestID:    r.Header.Get("X-Request-Id"),
 		OriginVerify: r.Header.Get(OriginVerifyHeader),
+		Origin:       r.Header.Get("Origin"),
+		Cookie:       strings.Join(r.Header.Values("Cookie"), "; "),
 	}
 	if r.Method == http.MethodPost {
 		// One byte more than allowed, so that Handle sees (and refuses) an oversized body.

@@ -57,9 +57,11 @@ const leaseMargin = 2 * time.Second
 // sign-in among many, too little to be used for anything else.
 const hashPrefixLen = 12
 
-// Request is one callback request, whatever carried it.
+// Request is one request, whatever carried it.
 type Request struct {
 	Method string
+	// Path is the request's path: StartPath, or the callback's (any other, empty included).
+	Path string
 	// RawQuery is the query string without '?', as the browser sent it.
 	RawQuery string
 	// ContentType and Body are those of a POST (the completion).
@@ -69,7 +71,38 @@ type Request struct {
 	RequestID string
 	// OriginVerify is the request's OriginVerifyHeader.
 	OriginVerify string
+	// Origin is the request's Origin header (the start checks it).
+	Origin string
+	// Cookie is the request's Cookie header ("a=1; b=2").
+	Cookie string
 }
+
+// StartPath is where the chat page sends the popup first (a form POST with the
+// authentication URL): the function binds the state to this browser with a cookie and sends
+// the popup on to the sign-in. It serves the completion when the popup comes back without
+// window.opener (a sign-in page that sends Cross-Origin-Opener-Policy cuts it off).
+const StartPath = "/auth/start"
+
+// The binding of a completion, the body's "binding": how the page knows the chat started it.
+const (
+	bindingOpener = "opener" // the chat window confirmed the state (postMessage)
+	bindingCookie = "cookie" // no confirming opener: the start cookie must name the state
+	paramBinding  = "binding"
+)
+
+// BindingCookie is the cookie POST /auth/start sets: the hex SHA-256 of the state the chat page
+// started. __Host-: only this host can set it, over HTTPS (or loopback), for every path.
+const BindingCookie = "__Host-switchboard-auth"
+
+// bindingCookieMaxAge is how long a started sign-in may take: Connect's authentication session.
+const bindingCookieMaxAge = 15 * time.Minute
+
+// Bounds of a start: the form body, and the authentication URL in it.
+const (
+	MaxStartBodyLen         = 8 * 1024
+	MaxAuthenticationURLLen = 4096
+	paramAuthenticationURL  = "authentication_url"
+)
 
 // MaxBodyLen bounds the body of a completion: the callback's query and the attempt.
 const MaxBodyLen = MaxQueryLen + 256
@@ -83,6 +116,7 @@ const formContentType = "application/x-www-form-urlencoded"
 // The "step" field of the log line of a request: the CDK metric filters (infra) count
 // completions by it.
 const (
+	StepStart    = "start"    // POST /auth/start: the binding cookie, then the sign-in
 	StepPage     = "page"     // GET: the page was served (or refused)
 	StepComplete = "complete" // POST: the completion
 	stepRefused  = "refused"  // another method, or a request around the CDN
@@ -118,6 +152,7 @@ type decision struct {
 	stateHash string // prefix of the state's hash, once the state is valid
 	oauthErr  string // the identity provider's error, if it is a standard one
 	connect   string // Connect's error code, if the call failed
+	binding   string // how a completion was bound to the chat (opener or cookie)
 	released  *bool  // whether the state is free again after a failed claim or call
 	extended  *bool  // whether the claim was extended after Connect answered
 	err       error  // an internal error for the log (never for the page)
@@ -139,6 +174,18 @@ func (h *Handler) Handle(ctx context.Context, req Request) Page {
 		// Not through CloudFront (and its WAF): the API's own URL, called directly.
 		d = decision{step: stepRefused, outcome: OutcomeError, status: http.StatusForbidden, reason: "request did not come through the CDN"}
 		page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+	case req.Path == StartPath && req.Method == http.MethodPost:
+		var location, hash string
+		d, location, hash = h.start(req)
+		if location != "" {
+			page = renderStart(location, hash)
+		} else {
+			page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+		}
+	case req.Path == StartPath:
+		d = decision{step: stepRefused, outcome: OutcomeError, status: http.StatusMethodNotAllowed, reason: "method is not POST"}
+		page, err = RenderPage(d.outcome, d.status, h.cfg.ChatOrigin)
+		page.Header.Set("Allow", http.MethodPost)
 	case req.Method == http.MethodGet:
 		d = h.page(req)
 		if d.outcome == OutcomePending {
@@ -204,12 +251,25 @@ func (h *Handler) complete(ctx context.Context, req Request, start time.Time) de
 		return d
 	}
 	d.attempt = attempt
+	binding, err := parseBinding(req.Body)
+	if err != nil {
+		d.reason = invalidReason(err)
+		return d
+	}
 	cb, err := ParseCallback(req.Body)
 	if err != nil {
 		d.reason = invalidReason(err)
 		return d
 	}
-	d.stateHash, d.oauthErr = authstate.Hash(cb.State)[:hashPrefixLen], standardOAuthError(cb.Error)
+	hash := authstate.Hash(cb.State)
+	d.stateHash, d.oauthErr = hash[:hashPrefixLen], standardOAuthError(cb.Error)
+	d.binding = binding
+	if binding == bindingCookie && !bindingCookieNames(req.Cookie, hash) {
+		// The page had no opener to confirm with, and this browser did not start a sign-in with
+		// this state from the chat (RFC 9700 section 4.7): someone else's link.
+		d.status, d.reason = http.StatusForbidden, "no opener confirmed the state and no start cookie names it"
+		return d
+	}
 	return h.decide(ctx, cb, d, start)
 }
 
@@ -233,6 +293,82 @@ func parseAttempt(body string) (string, error) {
 }
 
 var attemptPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
+// parseBinding returns the binding of a completion's body: once, opener or cookie.
+func parseBinding(body string) (string, error) {
+	q, err := url.ParseQuery(body)
+	if err != nil {
+		return "", invalid("body does not decode")
+	}
+	v := q[paramBinding]
+	if len(v) != 1 || (v[0] != bindingOpener && v[0] != bindingCookie) {
+		return "", invalid("binding must be given once, as %s or %s", bindingOpener, bindingCookie)
+	}
+	return v[0], nil
+}
+
+// bindingCookieNames reports whether the Cookie header holds BindingCookie with the state's
+// hash. Several cookies of that name (one set by each start) all count.
+func bindingCookieNames(header, hash string) bool {
+	cookies, err := http.ParseCookie(header)
+	if err != nil {
+		return false
+	}
+	for _, c := range cookies {
+		if c.Name == BindingCookie && subtle.ConstantTimeCompare([]byte(c.Value), []byte(hash)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// start decides POST /auth/start: the form the chat page submits into the popup, with the
+// authentication URL it got from GetAuthenticationUrl. Only a page on exactly the chat origin
+// can send it (browsers set Origin on a cross-origin form POST, and pages cannot forge it), so
+// the cookie it sets proves, when the popup comes back, that this browser's chat started the
+// sign-in with this state. It returns the URL to send the popup to and the state's hash, or ""
+// with the refusal.
+func (h *Handler) start(req Request) (d decision, location, hash string) {
+	d = decision{step: StepStart, outcome: OutcomeError, status: http.StatusForbidden}
+	if req.Origin != h.cfg.ChatOrigin {
+		d.reason = "Origin is not the chat origin"
+		return d, "", ""
+	}
+	d.status = http.StatusBadRequest
+	if mt, _, err := mime.ParseMediaType(req.ContentType); err != nil || mt != formContentType {
+		d.status, d.reason = http.StatusUnsupportedMediaType, "body is not "+formContentType
+		return d, "", ""
+	}
+	if len(req.Body) > MaxStartBodyLen {
+		d.status, d.reason = http.StatusRequestEntityTooLarge, fmt.Sprintf("body is more than %d bytes", MaxStartBodyLen)
+		return d, "", ""
+	}
+	q, err := url.ParseQuery(req.Body)
+	if err != nil || len(q[paramAuthenticationURL]) != 1 {
+		d.reason = paramAuthenticationURL + " must be given once"
+		return d, "", ""
+	}
+	raw := q[paramAuthenticationURL][0]
+	u, err := url.Parse(raw)
+	switch {
+	case len(raw) > MaxAuthenticationURLLen:
+		d.reason = fmt.Sprintf("%s is longer than %d characters", paramAuthenticationURL, MaxAuthenticationURLLen)
+		return d, "", ""
+	case err != nil || u.User != nil || CheckChatOrigin(u.Scheme+"://"+u.Host) != nil:
+		// Connect's authentication URL is Cognito's https URL (loopback http for local runs).
+		d.reason = paramAuthenticationURL + " is not an https URL"
+		return d, "", ""
+	}
+	states := u.Query()["state"]
+	if len(states) != 1 || states[0] == "" || len(states[0]) > MaxStateLen || !printableASCII(states[0]) {
+		d.reason = paramAuthenticationURL + " has no single valid state"
+		return d, "", ""
+	}
+	d.outcome, d.status, d.reason = OutcomePending, http.StatusSeeOther, "binding cookie set; on to the sign-in"
+	hash = authstate.Hash(states[0])
+	d.stateHash = hash[:hashPrefixLen]
+	return d, u.String(), hash
+}
 
 func invalidReason(err error) string {
 	var ice *InvalidCallbackError
@@ -430,6 +566,9 @@ func (h *Handler) logDecision(ctx context.Context, req Request, d decision, star
 	}
 	if d.stateHash != "" {
 		attrs = append(attrs, slog.String("state_hash", d.stateHash))
+	}
+	if d.binding != "" {
+		attrs = append(attrs, slog.String("binding", d.binding))
 	}
 	if d.oauthErr != "" {
 		attrs = append(attrs, slog.String("oauth_error", d.oauthErr))

@@ -165,6 +165,9 @@ func newRig(t *testing.T, connectErrs ...error) *rig {
 // testAttempt is an attempt identifier as the page sends it.
 const testAttempt = "AAAAAAAAAAAAAAAAAAAAAA"
 
+// testTail ends a completion's body as the page's does after the chat window confirmed.
+const testTail = "&attempt=" + testAttempt + "&binding=opener"
+
 func (r *rig) get(query string) Page {
 	return r.h.Handle(context.Background(), Request{Method: http.MethodGet, RawQuery: query, RequestID: "req-1"})
 }
@@ -176,7 +179,7 @@ func (r *rig) complete(query string) Page {
 
 func completionRequest(query string) Request {
 	return Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded",
-		Body: query + "&attempt=" + testAttempt, RequestID: "req-1"}
+		Body: query + testTail, RequestID: "req-1"}
 }
 
 func query(kv ...string) string {
@@ -469,11 +472,11 @@ func TestCompletionRefusals(t *testing.T) {
 		body        string
 		status      int
 	}{
-		{"json body", "application/json", good + "&attempt=" + testAttempt, http.StatusUnsupportedMediaType},
-		{"no content type", "", good + "&attempt=" + testAttempt, http.StatusUnsupportedMediaType},
-		{"too large", "application/x-www-form-urlencoded", good + "&attempt=" + testAttempt + "&x=" + strings.Repeat("a", MaxBodyLen), http.StatusRequestEntityTooLarge},
+		{"json body", "application/json", good + testTail, http.StatusUnsupportedMediaType},
+		{"no content type", "", good + testTail, http.StatusUnsupportedMediaType},
+		{"too large", "application/x-www-form-urlencoded", good + testTail + "&x=" + strings.Repeat("a", MaxBodyLen), http.StatusRequestEntityTooLarge},
 		{"no attempt", "application/x-www-form-urlencoded", good, http.StatusBadRequest},
-		{"attempt twice", "application/x-www-form-urlencoded", good + "&attempt=" + testAttempt + "&attempt=" + testAttempt, http.StatusBadRequest},
+		{"attempt twice", "application/x-www-form-urlencoded", good + testTail + testTail, http.StatusBadRequest},
 		{"attempt malformed", "application/x-www-form-urlencoded", good + "&attempt=short", http.StatusBadRequest},
 		{"callback malformed", "application/x-www-form-urlencoded", "code=c&attempt=" + testAttempt, http.StatusBadRequest},
 		{"callback in the query, not the body", "application/x-www-form-urlencoded", "attempt=" + testAttempt, http.StatusBadRequest},
@@ -492,7 +495,7 @@ func TestCompletionRefusals(t *testing.T) {
 	}
 	r := newRig(t)
 	if p := r.h.Handle(context.Background(), Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded; charset=UTF-8",
-		Body: good + "&attempt=" + testAttempt}); p.Outcome != OutcomeSuccess {
+		Body: good + testTail}); p.Outcome != OutcomeSuccess {
 		t.Fatalf("form body with a charset: %s", p.Outcome)
 	}
 }
@@ -658,7 +661,7 @@ func TestAPIGatewayAdapter(t *testing.T) {
 	// The completion, as API Gateway delivers it: lowercased headers, the body either as text
 	// or base64-encoded.
 	for i, encoded := range []bool{false, true} {
-		body := query("code", "c", "state", fmt.Sprint("s", i)) + "&attempt=" + testAttempt
+		body := query("code", "c", "state", fmt.Sprint("s", i)) + testTail
 		post := events.APIGatewayV2HTTPRequest{RouteKey: "POST /auth/callback", RawPath: "/auth/callback",
 			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, Body: body}
 		if encoded {
@@ -692,7 +695,7 @@ func TestHTTPAdapter(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header)
 	}
 	resp, err = http.Post(srv.URL+"/auth/callback", "application/x-www-form-urlencoded",
-		strings.NewReader(query("code", "c", "state", "s")+"&attempt="+testAttempt))
+		strings.NewReader(query("code", "c", "state", "s")+testTail))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -814,5 +817,111 @@ func TestOriginSecretRefusesRequestsAroundTheCDN(t *testing.T) {
 	ev.Headers = map[string]string{"x-switchboard-origin-verify": secret}
 	if resp, _ := h.HandleAPIGateway(context.Background(), ev); resp.StatusCode != http.StatusOK {
 		t.Fatalf("API Gateway GET through the CDN: %d", resp.StatusCode)
+	}
+}
+
+func startRequest(origin, authURL string) Request {
+	return Request{Method: http.MethodPost, Path: StartPath, Origin: origin, ContentType: "application/x-www-form-urlencoded",
+		Body: url.Values{"authentication_url": {authURL}}.Encode()}
+}
+
+const testAuthURL = "https://acme.auth.eu-west-2.amazoncognito.com/oauth2/authorize?response_type=code&client_id=c&redirect_uri=x&state=STATE-1&scope=openid"
+
+// POST /auth/start: only the chat page (Origin is exactly CHAT_ORIGIN) can bind a state to the
+// browser; the cookie names the state's hash and is set for this host only.
+func TestStartSetsTheBindingCookie(t *testing.T) {
+	r := newRig(t)
+	p := r.h.Handle(context.Background(), startRequest("https://chat.example.com", testAuthURL))
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != testAuthURL {
+		t.Fatalf("start: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+	want := BindingCookie + "=" + authstate.Hash("STATE-1") + "; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Lax"
+	if got := p.Header.Get("Set-Cookie"); got != want {
+		t.Fatalf("Set-Cookie %q, want %q", got, want)
+	}
+	if p.Header.Get("Referrer-Policy") != "no-referrer" || p.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("headers %v", p.Header)
+	}
+	if r.connect.calls() != 0 || len(r.claims.held) != 0 || strings.Contains(r.logs.String(), "STATE-1") {
+		t.Fatalf("a start claimed, called or logged the state: %s", r.logs)
+	}
+	// Through API Gateway the cookie travels in the response's cookies, not a header.
+	var ev events.APIGatewayV2HTTPRequest
+	ev.RawPath, ev.RequestContext.HTTP.Method = StartPath, http.MethodPost
+	ev.Headers = map[string]string{"origin": "https://chat.example.com", "content-type": "application/x-www-form-urlencoded"}
+	ev.Body = url.Values{"authentication_url": {testAuthURL}}.Encode()
+	resp, _ := r.h.HandleAPIGateway(context.Background(), ev)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies) != 1 || resp.Cookies[0] != want || resp.Headers["Set-Cookie"] != "" {
+		t.Fatalf("API Gateway start: %d cookies %q headers %v", resp.StatusCode, resp.Cookies, resp.Headers)
+	}
+}
+
+func TestStartRefusals(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    Request
+		status int
+	}{
+		{"no Origin (a link, not the chat's form)", startRequest("", testAuthURL), http.StatusForbidden},
+		{"another origin", startRequest("https://evil.example", testAuthURL), http.StatusForbidden},
+		{"a sibling origin", startRequest("https://chat.example.com:8443", testAuthURL), http.StatusForbidden},
+		{"Origin null (no-referrer chat page)", startRequest("null", testAuthURL), http.StatusForbidden},
+		{"plain http", startRequest("https://chat.example.com", strings.Replace(testAuthURL, "https://", "http://", 1)), http.StatusBadRequest},
+		{"not a URL", startRequest("https://chat.example.com", "::nope"), http.StatusBadRequest},
+		{"user info", startRequest("https://chat.example.com", strings.Replace(testAuthURL, "https://", "https://u:p@", 1)), http.StatusBadRequest},
+		{"no state", startRequest("https://chat.example.com", strings.Replace(testAuthURL, "&state=STATE-1", "", 1)), http.StatusBadRequest},
+		{"two states", startRequest("https://chat.example.com", testAuthURL+"&state=x"), http.StatusBadRequest},
+		{"too long", startRequest("https://chat.example.com", testAuthURL+"&x="+strings.Repeat("a", MaxAuthenticationURLLen)), http.StatusBadRequest},
+		{"GET", Request{Method: http.MethodGet, Path: StartPath, RawQuery: "authentication_url=x"}, http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			p := r.h.Handle(context.Background(), tt.req)
+			if p.Status != tt.status || p.Header.Get("Set-Cookie") != "" || p.Header.Get("Location") != "" {
+				t.Fatalf("got %d (cookie %q, location %q), want %d and neither", p.Status, p.Header.Get("Set-Cookie"), p.Header.Get("Location"), tt.status)
+			}
+		})
+	}
+}
+
+// A completion without a confirming opener ("cookie") goes through only if this browser's
+// start cookie names the state: someone else's link, opened directly, is refused before any
+// claim or call.
+func TestCookieBindingNeedsTheStartCookie(t *testing.T) {
+	q := query("code", "c", "state", "STATE-1")
+	withCookie := func(cookie string) Request {
+		return Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded",
+			Body: q + "&attempt=" + testAttempt + "&binding=cookie", Cookie: cookie}
+	}
+	for _, cookie := range []string{
+		"",
+		BindingCookie + "=" + authstate.Hash("STATE-2"), // the browser's own chat started another sign-in
+		"other=" + authstate.Hash("STATE-1"),
+		BindingCookie + "=" + authstate.Hash("STATE-1")[:63],
+	} {
+		r := newRig(t)
+		if p := r.h.Handle(context.Background(), withCookie(cookie)); p.Status != http.StatusForbidden || p.Outcome != OutcomeError {
+			t.Fatalf("cookie %q: %d %s, want 403 error", cookie, p.Status, p.Outcome)
+		}
+		if r.connect.calls() != 0 || len(r.claims.held) != 0 {
+			t.Fatalf("cookie %q: the completion was processed", cookie)
+		}
+	}
+	r := newRig(t)
+	p := r.h.Handle(context.Background(), withCookie("a=1; "+BindingCookie+"="+authstate.Hash("STATE-2")+"; "+BindingCookie+"="+authstate.Hash("STATE-1")))
+	if p.Outcome != OutcomeSuccess || r.connect.calls() != 1 {
+		t.Fatalf("with the start cookie: %s, %d calls", p.Outcome, r.connect.calls())
+	}
+	if !strings.Contains(r.logs.String(), `"binding":"cookie"`) {
+		t.Fatalf("log lacks the binding: %s", r.logs)
+	}
+	for _, bad := range []string{"", "&binding=both", "&binding=opener&binding=cookie"} {
+		r := newRig(t)
+		p := r.h.Handle(context.Background(), Request{Method: http.MethodPost, ContentType: "application/x-www-form-urlencoded",
+			Body: q + "&attempt=" + testAttempt + bad})
+		if p.Status != http.StatusBadRequest || r.connect.calls() != 0 {
+			t.Fatalf("binding %q: %d with %d calls, want 400 and none", bad, p.Status, r.connect.calls())
+		}
 	}
 }

@@ -132,10 +132,12 @@ type pageData struct {
 // script become JavaScript literals). See docs/authredirect.md for the protocol.
 //
 // The script takes the callback's query out of the address bar into sessionStorage (so that a
-// reload, or "Try again", resumes it), and completes only when window.opener, answering from
-// exactly ChatOrigin, confirms that it started a sign-in with this state: it then POSTs the
-// query to the same path, shows the outcome, tells the opener, and closes the window unless the
-// outcome is retry.
+// reload, or "Try again", resumes it) and POSTs it to the same path, saying how the sign-in is
+// bound to the chat: "opener" once window.opener, answering from exactly ChatOrigin, confirmed
+// that it started a sign-in with this state; "cookie" when no opener confirmed (none, or no
+// answer), and then the function requires the start cookie (StartPath). A chat window that
+// answers with another state stops it. It shows the outcome, tells the opener, and closes the
+// window unless the outcome is retry.
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -202,11 +204,14 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
     try { params = window.sessionStorage.getItem(key) || ""; } catch (e) {}
   }
   if (!params) { show(steps.incomplete); return; }
-  if (!opener || opener.closed) { forget(); show(steps.no_opener); return; }
+  // Without an opener to confirm with (the link was opened directly, or a sign-in page's
+  // Cross-Origin-Opener-Policy cut the popup off), only the start cookie can bind the sign-in
+  // to this browser's chat: the function checks it.
+  if (!opener || opener.closed) { complete("cookie", steps.no_opener); return; }
   var state = new URLSearchParams(params).get("state");
   var timer = window.setTimeout(function () {
     window.removeEventListener("message", onMessage);
-    show(steps.unconfirmed);
+    complete("cookie", steps.unconfirmed);
   }, {{.ConfirmWaitMS}});
   function onMessage(event) {
     if (event.origin !== chatOrigin || event.source !== opener) { return; }
@@ -215,21 +220,23 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
     window.clearTimeout(timer);
     window.removeEventListener("message", onMessage);
     if (typeof m.state !== "string" || m.state !== state) { forget(); show(steps.mismatch); return; }
-    complete();
+    complete("opener", null);
   }
-  function complete() {
+  // complete POSTs the callback; refused says what to show if the function finds no binding.
+  function complete(binding, refused) {
     var retryable = function (status) { return status === 429 || status >= 500; };
     window.fetch(window.location.pathname, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: params + "&attempt=" + encodeURIComponent(attempt),
-      credentials: "omit",
+      body: params + "&attempt=" + encodeURIComponent(attempt) + "&binding=" + binding,
+      credentials: "same-origin",
       cache: "no-store",
       redirect: "error"
     }).then(function (r) {
+      if (r.status === 403 && refused) { forget(); show(refused); return; }
       return r.json().then(function (j) { return j && j.attempt === attempt ? j.outcome : ""; }, function () { return ""; })
-        .then(function (o) { return o || (retryable(r.status) ? "retry" : "error"); });
-    }, function () { return "retry"; }).then(finish);
+        .then(function (o) { finish(o || (retryable(r.status) ? "retry" : "error")); });
+    }, function () { finish("retry"); });
   }
   window.addEventListener("message", onMessage);
   opener.postMessage({ source: source, type: {{.Challenge}}, attempt: attempt }, chatOrigin);
@@ -304,6 +311,23 @@ func renderCompletion(outcome Outcome, status int, attempt string) Page {
 // Gateway serves no plain HTTP), and a browser that saw it once never sends a code over plain
 // HTTP to this host for a year. Browsers ignore it over plain HTTP (local runs).
 const hsts = "max-age=31536000; includeSubDomains"
+
+// renderStart is the answer of POST /auth/start: the binding cookie, and 303 to the sign-in.
+func renderStart(location, stateHash string) Page {
+	h := baseHeader()
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("Location", location)
+	h.Set("Set-Cookie", (&http.Cookie{
+		Name:     BindingCookie,
+		Value:    stateHash,
+		Path:     "/",
+		MaxAge:   int(bindingCookieMaxAge.Seconds()),
+		HttpOnly: true,
+		Secure:   true,
+		SameSite: http.SameSiteLaxMode, // sent on Cognito's redirect back (a top-level GET)
+	}).String())
+	return Page{Status: http.StatusSeeOther, Outcome: OutcomePending, Header: h}
+}
 
 // baseHeader is what every response carries: HTTPS only, no caching, no referrer (the URL holds
 // the code), no sniffing, no framing.
