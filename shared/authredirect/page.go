@@ -233,9 +233,12 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
       cache: "no-store",
       redirect: "error"
     }).then(function (r) {
-      if (r.status === 403 && refused) { forget(); show(refused); return; }
       return r.json().then(function (j) { return j && j.attempt === attempt ? j.outcome : ""; }, function () { return ""; })
-        .then(function (o) { finish(o || (retryable(r.status) ? "retry" : "error")); });
+        .then(function (o) {
+          // The function's own refusal of the binding (a WAF's 403 is no answer of ours).
+          if (r.status === 403 && o && refused) { forget(); show(refused); return; }
+          finish(o || (retryable(r.status) ? "retry" : "error"));
+        });
     }, function () { finish("retry"); });
   }
   window.addEventListener("message", onMessage);
