@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -29,7 +30,8 @@ const (
 	// deployers bring their own user pool.
 	keyAuthCognito = "authCognito"
 	// keyAuthCognitoDomain is the hosted domain prefix (<prefix>.auth.<region>.amazoncognito.com);
-	// by default "<stack name>-<account>", lowercased.
+	// by default "<stack name>-<12 hex digits of the stack's random UUID>", lowercased: unique
+	// per stack, and without the account ID, which a public domain name would disclose.
 	keyAuthCognitoDomain = "authCognitoDomainPrefix"
 )
 
@@ -47,6 +49,8 @@ const (
 	// forged callbacks from reaching Connect's shared API quota.
 	authRedirectRateLimit  = 10
 	authRedirectBurstLimit = 20
+	// authAccessLogRetention is how long the API's access logs are kept.
+	authAccessLogRetention = awslogs.RetentionDays_ONE_WEEK
 )
 
 // authAccessLogFormat is one JSON line per request. It never has the query string, which holds
@@ -95,6 +99,11 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		awscdk.Annotations_Of(s.Stack).AddError(jsii.String(err.Error()))
 		return nil
 	}
+	waf, err := s.authWafSettings()
+	if err != nil {
+		awscdk.Annotations_Of(s.Stack).AddError(jsii.String(err.Error()))
+		return nil
+	}
 
 	table := awsdynamodb.NewTable(s.Stack, jsii.String("AuthStateTable"), &awsdynamodb.TableProps{
 		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(authstate.AttrStateHash), Type: awsdynamodb.AttributeType_STRING},
@@ -124,10 +133,11 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Actions:   jsii.Strings("connect:UpdateParticipantAuthentication"),
 		Resources: jsii.Strings(s.settings.InstanceARN),
 	}))
-	// A claim is one conditional PutItem, a release one conditional DeleteItem; the table has
-	// no index, so its ARN is the only resource.
+	// A claim and its extension are conditional PutItems, a release one conditional DeleteItem,
+	// and a refused claim reads the item (GetItem) to tell a pending lease from a used state;
+	// the table has no index, so its ARN is the only resource.
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
+		Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem"),
 		Resources: &[]*string{table.TableArn()},
 	}))
 
@@ -135,16 +145,26 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Description:        jsii.String("Switchboard chat authentication redirect (" + authCallbackPath + ")"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AuthRedirectIntegration"), fn,
+		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+		})
 	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-		Path:    jsii.String(authCallbackPath),
-		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
-		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AuthRedirectIntegration"), fn,
-			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
-				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
-			}),
+		Path: jsii.String(authCallbackPath),
+		// GET serves the confirmation page (never calls Connect); POST is the page's completion.
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST},
+		Integration: integration,
 	})
+	// The chat page's form POST that sets the binding cookie and sends the popup on to Cognito.
+	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String(authredirect.StartPath),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
+		Integration: integration,
+	})
+	// Access logs hold client addresses: keep them long enough to investigate an abuse report,
+	// no longer.
 	accessLogs := awslogs.NewLogGroup(s.Stack, jsii.String("AuthRedirectAccessLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH,
+		Retention: authAccessLogRetention,
 	})
 	stage := awsapigatewayv2.NewHttpStage(s.Stack, jsii.String("AuthRedirectStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    api,
@@ -163,22 +183,100 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Format:         jsii.String(authAccessLogFormat),
 	})
 
-	callbackURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(authCallbackPath)})
+	base := api.ApiEndpoint()
+	if waf.enabled() {
+		base = s.createAuthRedirectWAF(waf, api, fn)
+	}
+	callbackURL := awscdk.Fn_Join(jsii.String(""), &[]*string{base, jsii.String(authCallbackPath)})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthCallbackUrl"), &awscdk.CfnOutputProps{
 		Value:       callbackURL,
 		Description: jsii.String("Callback URL to register in the Cognito app client used by Connect's customer authentication"),
 	})
 
+	s.createAuthRedirectAlarms(fn)
+
 	if cognito.enabled {
-		s.createAuthCognito(cognito.domainPrefix, callbackURL)
+		prefix := s.defaultCognitoDomainPrefix()
+		if cognito.domainPrefix != "" {
+			prefix = jsii.String(cognito.domainPrefix)
+		}
+		s.createAuthCognito(prefix, callbackURL)
 	}
 	return &authRedirectResources{Function: fn, StateTable: table, API: api}
 }
 
+// Alarms of the capability. The rates are over completions (the page's POSTs), in percent, and
+// only count once a period has a few completions: one failed sign-in at night is no incident.
+const (
+	authMetricNamespace   = "Switchboard/AuthRedirect"
+	authAlarmPeriod       = 5 * time.Minute
+	authAlarmMinSignIns   = 5  // completions in a period before a rate counts
+	authErrorRatePercent  = 10 // completions answered with a server-side error
+	authRetryRatePercent  = 20 // completions answered "please try again"
+	authFunctionErrorsMin = 1  // invocations that failed (crash, timeout): the handler never returns an error
+)
+
+// createAuthRedirectAlarms adds metrics from the function's JSON log lines (one per request,
+// with step, outcome and status; Lambda does not re-encode lines that are already JSON, see
+// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html) and
+// alarms on the error and retry rates of completions and on failed invocations. The alarms have
+// no action: subscribe your own (SNS, incident tool) to them.
+func (s *switchboardStack) createAuthRedirectAlarms(fn awslambda.Function) {
+	period := awscdk.Duration_Minutes(jsii.Number(authAlarmPeriod.Minutes()))
+	metric := func(id, name, pattern string) awscloudwatch.IMetric {
+		mf := awslogs.NewMetricFilter(s.Stack, jsii.String(id), &awslogs.MetricFilterProps{
+			LogGroup:        fn.LogGroup(),
+			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(pattern)),
+			MetricNamespace: jsii.String(authMetricNamespace),
+			MetricName:      jsii.String(name),
+			MetricValue:     jsii.String("1"),
+			DefaultValue:    jsii.Number(0),
+		})
+		return mf.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period})
+	}
+	// The fields and values of the handler's log line (shared/authredirect logDecision).
+	completions := metric("AuthRedirectCompletionsMetric", "Completions",
+		fmt.Sprintf(`{ $.step = %q }`, authredirect.StepComplete))
+	serverErrors := metric("AuthRedirectServerErrorsMetric", "ServerErrors",
+		fmt.Sprintf(`{ $.step = %q && $.status >= 500 && $.outcome != %q }`, authredirect.StepComplete, authredirect.OutcomeRetry))
+	retries := metric("AuthRedirectRetriesMetric", "Retries",
+		fmt.Sprintf(`{ $.step = %q && $.outcome = %q }`, authredirect.StepComplete, authredirect.OutcomeRetry))
+	rate := func(id, what string, count awscloudwatch.IMetric, percent float64) {
+		awscloudwatch.NewAlarm(s.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(fmt.Sprintf("Switchboard chat sign-in: %.0f%% or more of the completions in %s were %s (with at least %d completions)",
+				percent, authAlarmPeriod, what, authAlarmMinSignIns)),
+			Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Expression:   jsii.String(fmt.Sprintf("IF(c >= %d, 100 * n / c, 0)", authAlarmMinSignIns)),
+				UsingMetrics: &map[string]awscloudwatch.IMetric{"c": completions, "n": count},
+				Period:       period,
+				Label:        jsii.String(what + " (% of completions)"),
+			}),
+			Threshold:          jsii.Number(percent),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+	rate("AuthRedirectErrorRateAlarm", "server-side errors (Connect refused the call, or a state could not be released)", serverErrors, authErrorRatePercent)
+	rate("AuthRedirectRetryRateAlarm", `answered "please try again" (Connect or the state table unavailable)`, retries, authRetryRatePercent)
+	awscloudwatch.NewAlarm(s.Stack, jsii.String("AuthRedirectFunctionErrorsAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String("Switchboard chat sign-in: the function failed (crash or timeout); API Gateway answered 500 without the page"),
+		Metric:             fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}),
+		Threshold:          jsii.Number(authFunctionErrorsMin),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
 type authCognitoSettings struct {
-	enabled      bool
+	enabled bool
+	// domainPrefix is the prefix of -c authCognitoDomainPrefix; empty for the default.
 	domainPrefix string
 }
+
+// maxStackPrefixLen leaves room in Cognito's 63 characters for "-" and 12 hex digits.
+const maxStackPrefixLen = 63 - 13
 
 // authCognitoSettings reads the optional Cognito keys from the stack's context.
 func (s *switchboardStack) authCognitoSettings() (authCognitoSettings, error) {
@@ -206,19 +304,47 @@ func (s *switchboardStack) authCognitoSettings() (authCognitoSettings, error) {
 		return out, nil
 	}
 	if prefix == "" {
-		prefix = strings.ToLower(s.settings.StackName + "-" + s.settings.Account)
+		// The default's fixed part must pass the same rules as a prefix given in full.
+		stem := cognitoPrefixStem(s.settings.StackName)
+		if err := checkCognitoDomainPrefix(stem); err != nil {
+			return out, fmt.Errorf("the default %s from the stack name: %w", keyAuthCognitoDomain, err)
+		}
+		return out, nil
 	}
-	if !cognitoDomainPrefix.MatchString(prefix) || strings.Contains(prefix, "aws") || strings.Contains(prefix, "amazon") || strings.Contains(prefix, "cognito") {
-		return out, fmt.Errorf("context %q: %q is not a Cognito domain prefix (1-63 of [a-z0-9-], not starting or ending with '-', without aws, amazon or cognito), e.g. -c %s=acme-chat-signin",
-			keyAuthCognitoDomain, prefix, keyAuthCognitoDomain)
+	if err := checkCognitoDomainPrefix(prefix); err != nil {
+		return out, err
 	}
 	out.domainPrefix = prefix
 	return out, nil
 }
 
+func checkCognitoDomainPrefix(prefix string) error {
+	if !cognitoDomainPrefix.MatchString(prefix) || strings.Contains(prefix, "aws") || strings.Contains(prefix, "amazon") || strings.Contains(prefix, "cognito") {
+		return fmt.Errorf("context %q: %q is not a Cognito domain prefix (1-63 of [a-z0-9-], not starting or ending with '-', without aws, amazon or cognito), e.g. -c %s=acme-chat-signin",
+			keyAuthCognitoDomain, prefix, keyAuthCognitoDomain)
+	}
+	return nil
+}
+
+// cognitoPrefixStem is the fixed part of the default domain prefix: the stack name, lowercased
+// and cut to leave room for the UUID digits.
+func cognitoPrefixStem(stackName string) string {
+	return strings.TrimRight(strings.ToLower(stackName[:min(len(stackName), maxStackPrefixLen)]), "-")
+}
+
+// defaultCognitoDomainPrefix is "<stack name>-<last 12 hex digits of the stack's UUID>": the
+// UUID in AWS::StackId (arn:...:stack/<name>/<uuid>) is random per stack and stable for its
+// life, so the prefix is unique without naming the account.
+func (s *switchboardStack) defaultCognitoDomainPrefix() *string {
+	stem := cognitoPrefixStem(s.settings.StackName)
+	uuid := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), awscdk.Aws_STACK_ID(), nil))
+	tail := awscdk.Fn_Select(jsii.Number(4), awscdk.Fn_Split(jsii.String("-"), uuid, nil))
+	return awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(stem), tail})
+}
+
 // createAuthCognito adds a user pool for chat customers, an app client without a secret that
 // may only use the authorization code grant and redirect to callbackURL, and a hosted domain.
-func (s *switchboardStack) createAuthCognito(domainPrefix string, callbackURL *string) {
+func (s *switchboardStack) createAuthCognito(domainPrefix *string, callbackURL *string) {
 	pool := awscognito.NewUserPool(s.Stack, jsii.String("AuthUserPool"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(false),
 		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
@@ -239,7 +365,7 @@ func (s *switchboardStack) createAuthCognito(domainPrefix string, callbackURL *s
 		},
 	})
 	domain := pool.AddDomain(jsii.String("AuthHostedDomain"), &awscognito.UserPoolDomainOptions{
-		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(domainPrefix)},
+		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: domainPrefix},
 	})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("AuthUserPoolId"), &awscdk.CfnOutputProps{
 		Value:       pool.UserPoolId(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -149,7 +150,10 @@ func TestAuthRedirectFunction(t *testing.T) {
 		if s, ok := want[k].(string); ok {
 			return s
 		}
-		return "a-table"
+		if k == authredirect.EnvStateTable {
+			return "a-table" // a Ref in the template
+		}
+		return ""
 	})
 	if err != nil {
 		t.Errorf("the function would refuse this environment: %v", err)
@@ -213,8 +217,8 @@ func TestAuthRedirectIAMIsLeastPrivilege(t *testing.T) {
 	if !reflect.DeepEqual(connectActions, []string{"connect:UpdateParticipantAuthentication"}) {
 		t.Errorf("connect actions %v, want only UpdateParticipantAuthentication", connectActions)
 	}
-	if !reflect.DeepEqual(dynamoActions, []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}) {
-		t.Errorf("dynamodb actions %v, want PutItem and DeleteItem", dynamoActions)
+	if !reflect.DeepEqual(dynamoActions, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}) {
+		t.Errorf("dynamodb actions %v, want PutItem, DeleteItem and GetItem", dynamoActions)
 	}
 }
 
@@ -225,14 +229,18 @@ func TestAuthRedirectHTTPAPI(t *testing.T) {
 		t.Errorf("protocol %v", api["ProtocolType"])
 	}
 
+	// GET serves the confirmation page, POST is its completion, POST /auth/start the chat
+	// page's binding (issue 8 item 7); nothing else.
 	routes := at.resourcesOfType("AWS::ApiGatewayV2::Route")
-	if len(routes) != 1 {
-		t.Fatalf("routes %v, want only GET /auth/callback", keysOf(routes))
+	var keys []string
+	for _, r := range routes {
+		keys = append(keys, fmt.Sprint(r["RouteKey"]))
+	}
+	sort.Strings(keys)
+	if want := []string{"GET " + authCallbackPath, "POST " + authCallbackPath, "POST " + authredirect.StartPath}; !reflect.DeepEqual(keys, want) {
+		t.Fatalf("route keys %v, want %v", keys, want)
 	}
 	for _, r := range routes {
-		if r["RouteKey"] != "GET "+authCallbackPath {
-			t.Errorf("route key %v", r["RouteKey"])
-		}
 		if r["AuthorizationType"] != nil && r["AuthorizationType"] != "NONE" {
 			t.Errorf("authorization %v: Cognito redirects an anonymous browser here", r["AuthorizationType"])
 		}
@@ -257,7 +265,11 @@ func TestAuthRedirectHTTPAPI(t *testing.T) {
 	}
 
 	logs, _ := stage["AccessLogSettings"].(map[string]any)
-	logGroupID, _ := onlyResource(t, at.synthesized, "AWS::Logs::LogGroup", "AuthRedirectAccessLogs")
+	logGroupID, logGroup := onlyResource(t, at.synthesized, "AWS::Logs::LogGroup", "AuthRedirectAccessLogs")
+	// Issue 8 item 12: access logs hold client addresses; a week, not a month.
+	if logGroup["RetentionInDays"] != float64(7) {
+		t.Errorf("access log retention %v days, want 7", logGroup["RetentionInDays"])
+	}
 	if !strings.Contains(jsonString(logs["DestinationArn"]), logGroupID) {
 		t.Errorf("access logs go to %v, want %s", logs["DestinationArn"], logGroupID)
 	}
@@ -276,7 +288,7 @@ func TestAuthRedirectHTTPAPI(t *testing.T) {
 		}
 	}
 
-	// API Gateway, and only this API, may invoke the function.
+	// API Gateway, and only this API, may invoke the function: one permission per route.
 	var invokers int
 	for _, p := range at.resourcesOfType("AWS::Lambda::Permission") {
 		if !strings.Contains(jsonString(p["FunctionName"]), at.fnID) {
@@ -287,8 +299,8 @@ func TestAuthRedirectHTTPAPI(t *testing.T) {
 			t.Errorf("permission %v", p)
 		}
 	}
-	if invokers != 1 {
-		t.Errorf("%d invoke permissions on the function, want 1", invokers)
+	if invokers != len(routes) {
+		t.Errorf("%d invoke permissions on the function, want one per route (%d)", invokers, len(routes))
 	}
 }
 
@@ -327,9 +339,15 @@ func TestAuthRedirectOptionalCognito(t *testing.T) {
 	if !strings.Contains(jsonString(client["UserPoolId"]), poolID) {
 		t.Errorf("client of pool %v", client["UserPoolId"])
 	}
+	// Issue 8 item 12: the default prefix is public (<prefix>.auth.<region>.amazoncognito.com)
+	// and must not disclose the account: the stack name and 12 hex digits of the stack's UUID.
 	_, domain := onlyResource(t, at.synthesized, "AWS::Cognito::UserPoolDomain", "AuthUserPool")
-	if domain["Domain"] != "switchboard-123456789012" {
-		t.Errorf("domain prefix %v, want the default switchboard-123456789012", domain["Domain"])
+	wantDomain := `{"Fn::Join":["-",["switchboard",{"Fn::Select":[4,{"Fn::Split":["-",{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}]}]}]]}`
+	if got := jsonString(domain["Domain"]); got != wantDomain {
+		t.Errorf("domain prefix %s, want %s", got, wantDomain)
+	}
+	if d := jsonString(domain["Domain"]); strings.Contains(d, "123456789012") || strings.Contains(d, "AWS::AccountId") {
+		t.Errorf("domain prefix %s holds the account ID", d)
 	}
 	outputs, _ := at.JSON["Outputs"].(map[string]any)
 	for _, o := range []string{"AuthCallbackUrl", "AuthUserPoolId", "AuthUserPoolClientId", "AuthHostedDomainUrl"} {
@@ -355,17 +373,10 @@ func TestAuthRedirectCognitoSettingsErrors(t *testing.T) {
 		{map[string]any{keyAuthCognito: "true", keyAuthCognitoDomain: "Has_Caps"}, keyAuthCognitoDomain},
 		{map[string]any{keyAuthCognito: "true", keyAuthCognitoDomain: "my-aws-login"}, keyAuthCognitoDomain},
 		{map[string]any{keyAuthCognitoDomain: "acme"}, keyAuthCognito},
+		// The default prefix starts with the stack name, which must pass Cognito's rules too.
+		{map[string]any{keyAuthCognito: "true", keyStackName: "AwsChat"}, keyAuthCognitoDomain},
 	} {
-		ctx := map[string]any{keyInstanceARN: testInstanceARN, keyAssetsDir: fakeAssets(t), keyChatOrigin: testChatOrigin}
-		for k, v := range tt.ctx {
-			ctx[k] = v
-		}
-		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
-		stack, err := buildApp(app)
-		if err != nil {
-			t.Fatalf("%v: buildApp: %v", tt.ctx, err)
-		}
-		errs := errorAnnotations(stack)
+		errs := authSynthErrors(t, tt.ctx)
 		if len(errs) != 1 || !strings.Contains(errs[0], tt.want) {
 			t.Errorf("%v: errors %q, want one naming %s", tt.ctx, errs, tt.want)
 		}
@@ -379,4 +390,92 @@ func keysOf(m map[string]map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Issue 8 item 12: alarms on the error and retry rates of completions, from metric filters on
+// the function's own log group, and on failed invocations.
+func TestAuthRedirectAlarms(t *testing.T) {
+	at := synthAuthRedirect(t, nil)
+	logGroupID, _ := onlyResource(t, at.synthesized, "AWS::Logs::LogGroup", "AuthRedirectFunctionLogs")
+	filters := map[string]string{} // metric name -> pattern
+	for id, f := range at.resourcesOfType("AWS::Logs::MetricFilter") {
+		if jsonString(f["LogGroupName"]) != `{"Ref":"`+logGroupID+`"}` {
+			t.Errorf("metric filter %s is on %s, want the function's log group", id, jsonString(f["LogGroupName"]))
+		}
+		tr := asList(f["MetricTransformations"])
+		if len(tr) != 1 {
+			t.Fatalf("metric filter %s: transformations %v", id, tr)
+		}
+		m, _ := tr[0].(map[string]any)
+		if m["MetricNamespace"] != authMetricNamespace || m["MetricValue"] != "1" || m["DefaultValue"] != float64(0) {
+			t.Errorf("metric filter %s: %v", id, m)
+		}
+		filters[m["MetricName"].(string)], _ = f["FilterPattern"].(string)
+	}
+	want := map[string]string{
+		"Completions":  `{ $.step = "complete" }`,
+		"ServerErrors": `{ $.step = "complete" && $.status >= 500 && $.outcome != "retry" }`,
+		"Retries":      `{ $.step = "complete" && $.outcome = "retry" }`,
+	}
+	if !reflect.DeepEqual(filters, want) {
+		t.Errorf("metric filters %v, want %v", filters, want)
+	}
+
+	alarms := at.resourcesOfType("AWS::CloudWatch::Alarm")
+	if len(alarms) != 3 {
+		t.Fatalf("alarms %v, want error rate, retry rate and function errors", keysOf(alarms))
+	}
+	rates := map[string]float64{} // the counted metric's name -> threshold
+	var functionErrors bool
+	for id, a := range alarms {
+		if a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || a["EvaluationPeriods"] != float64(1) || a["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: %v", id, a)
+		}
+		if a["MetricName"] == "Errors" && a["Namespace"] == "AWS/Lambda" {
+			functionErrors = a["Threshold"] == float64(1) && a["Period"] == float64(300) && strings.Contains(jsonString(a["Dimensions"]), at.fnID)
+			continue
+		}
+		var expr string
+		counted := ""
+		for _, q := range asList(a["Metrics"]) {
+			m, _ := q.(map[string]any)
+			if e, ok := m["Expression"].(string); ok {
+				expr = e
+			}
+			if m["Id"] == "n" {
+				stat, _ := m["MetricStat"].(map[string]any)
+				metric, _ := stat["Metric"].(map[string]any)
+				counted, _ = metric["MetricName"].(string)
+				if metric["Namespace"] != authMetricNamespace || stat["Stat"] != "Sum" || stat["Period"] != float64(300) {
+					t.Errorf("alarm %s counts %v", id, stat)
+				}
+			}
+		}
+		if expr != "IF(c >= 5, 100 * n / c, 0)" {
+			t.Errorf("alarm %s expression %q", id, expr)
+		}
+		rates[counted], _ = a["Threshold"].(float64)
+	}
+	if !reflect.DeepEqual(rates, map[string]float64{"ServerErrors": authErrorRatePercent, "Retries": authRetryRatePercent}) {
+		t.Errorf("rate alarms %v", rates)
+	}
+	if !functionErrors {
+		t.Error("no alarm on the function's Errors (>= 1 in 5 minutes)")
+	}
+}
+
+// authSynthErrors builds the app with the auth redirect enabled and extra context, and returns
+// the stack's error annotations (what `cdk synth` would stop on).
+func authSynthErrors(t *testing.T, extra map[string]any) []string {
+	t.Helper()
+	ctx := map[string]any{keyInstanceARN: testInstanceARN, keyAssetsDir: fakeAssets(t), keyChatOrigin: testChatOrigin}
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	stack, err := buildApp(app)
+	if err != nil {
+		t.Fatalf("%v: buildApp: %v", extra, err)
+	}
+	return errorAnnotations(stack)
 }

@@ -109,7 +109,7 @@ var partitionRegionPrefix = map[string]string{
 
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
-	keyAuthCognito, keyAuthCognitoDomain, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
+	keyAuthCognito, keyAuthCognitoDomain, keyAuthWafRateLimit, keyAuthWafWebACLArn, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
 	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the

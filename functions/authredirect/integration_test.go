@@ -292,8 +292,8 @@ func TestThrottledClaimLeavesTimeForConnect(t *testing.T) {
 	if status, outcome := r.visit(t, cb); status != http.StatusOK || outcome != authredirect.OutcomeSuccess {
 		t.Fatalf("got %d %s, want 200 success", status, outcome)
 	}
-	if n := r.Store.Requests(authstatetest.OpPutItem); n != 2 {
-		t.Fatalf("%d PutItem requests, want the throttled one and its retry", n)
+	if n := r.Store.Requests(authstatetest.OpPutItem); n != 3 {
+		t.Fatalf("%d PutItem requests, want the throttled claim, its retry and the extension", n)
 	}
 	if c := r.calls(); c["ok"] != 1 || total(c) != 1 {
 		t.Fatalf("UpdateParticipantAuthentication requests %v, want one ok", c)
@@ -326,5 +326,50 @@ func TestBuildRefusesABadEnvironment(t *testing.T) {
 	t.Setenv(authredirect.EnvStateTable, "t")
 	if _, err := build(t.Context(), nil); err == nil || !strings.Contains(err.Error(), authredirect.EnvInstanceID) || !strings.Contains(err.Error(), authredirect.EnvChatOrigin) {
 		t.Fatalf("build = %v, want an error naming %s and %s", err, authredirect.EnvInstanceID, authredirect.EnvChatOrigin)
+	}
+}
+
+// Issue 8 item 9, through the function's wiring: the state claim's PutItem reaches DynamoDB only
+// after the budget ran out, the release found nothing to delete and the page said "Try again".
+// The late write holds the state only for its pending lease (budget plus a margin): meanwhile
+// the same link gets "try again" again (not "already used"), and then it completes.
+func TestLateClaimWriteDoesNotLockTheLink(t *testing.T) {
+	r := newRig(t, rigOptions{budget: "1s"})
+	ca := r.startChat(t)
+	cb := r.signIn(t, ca)
+	r.Store.Delay(authstatetest.OpPutItem, 1500*time.Millisecond, 1)
+	if status, outcome := r.visit(t, cb); status != http.StatusServiceUnavailable || outcome != authredirect.OutcomeRetry {
+		t.Fatalf("first visit: %d %s, want 503 retry", status, outcome)
+	}
+	r.Store.WaitDelayed()
+	if r.Store.Requests(authstatetest.OpDeleteItem) != 1 {
+		t.Fatalf("%d DeleteItem requests, want the release", r.Store.Requests(authstatetest.OpDeleteItem))
+	}
+	// The lease ends 3s after the first claim; a wall-clock bound far beyond it keeps this test
+	// from depending on the machine's speed, while a link locked for AUTH_STATE_TTL (15m) fails.
+	deadline := time.Now().Add(30 * time.Second)
+	var visits int
+	for {
+		status, outcome := r.visit(t, cb)
+		visits++
+		if outcome == authredirect.OutcomeSuccess {
+			break
+		}
+		if status != http.StatusServiceUnavailable || outcome != authredirect.OutcomeRetry {
+			t.Fatalf("visit %d after the late write: %d %s, want 503 retry until the lease ends, then success", visits, status, outcome)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the late claim write still locks the link 30s later")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if s := r.session(t, ca.SessionID); s.Status != connectsim.AuthSucceeded {
+		t.Fatalf("session %s, want SUCCEEDED", s.Status)
+	}
+	if c := r.calls(); c["ok"] != 1 || total(c) != 1 {
+		t.Fatalf("UpdateParticipantAuthentication requests %v, want one ok (none while the state was pending)", c)
+	}
+	if status, outcome := r.visit(t, cb); status != http.StatusConflict || outcome != authredirect.OutcomeAlreadyUsed {
+		t.Fatalf("after success: %d %s, want 409 already_used (the claim was extended)", status, outcome)
 	}
 }

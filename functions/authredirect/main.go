@@ -1,6 +1,8 @@
-// Command authredirect is the Lambda function behind GET /auth/callback of the chat
-// authentication HTTP API: Amazon Cognito redirects the customer's browser here, and the
-// function calls UpdateParticipantAuthentication (logic in shared/authredirect).
+// Command authredirect is the Lambda function behind the chat authentication HTTP API: the chat
+// page sends the sign-in popup through POST /auth/start (a binding cookie), Amazon Cognito
+// redirects it back to GET /auth/callback, the page confirms the sign-in with the chat window (or
+// relies on the cookie) and POSTs it back, and the function then calls
+// UpdateParticipantAuthentication (logic in shared/authredirect).
 //
 // With AUTH_REDIRECT_LISTEN set (for example 127.0.0.1:8766) it serves the same endpoint over
 // plain HTTP instead, for local runs against connectsim and dynalite (AWS_ENDPOINT_URL_CONNECT,
@@ -34,7 +36,9 @@ func main() {
 	}
 	if addr := os.Getenv("AUTH_REDIRECT_LISTEN"); addr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /auth/callback", h)
+		// GET serves the page, POST completes; the handler answers other methods with 405.
+		mux.Handle("/auth/callback", h)
+		mux.Handle(authredirect.StartPath, h)
 		log.Info("auth redirect: serving locally", "url", "http://"+addr+"/auth/callback")
 		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {

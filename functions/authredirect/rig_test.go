@@ -84,6 +84,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		authredirect.EnvStateTable:    stateTable,
 		authredirect.EnvStateTTL:      "",
 		authredirect.EnvCallBudget:    o.budget,
+		authredirect.EnvOriginSecret:  "",
 	}
 	maps.Copy(env, o.env)
 	for k, v := range env {
@@ -95,11 +96,12 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatalf("build: %v", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /auth/callback", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	mux.Handle(authredirect.StartPath, h)
+	mux.Handle("/auth/callback", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		full := "http://" + req.Host + req.URL.RequestURI()
 		r.remember(full)
 		r.mu.Lock()
-		r.served = append(r.served, full)
+		r.served = append(r.served, req.Method+" "+full)
 		r.mu.Unlock()
 		h.ServeHTTP(w, req)
 	}))
@@ -202,11 +204,14 @@ func (r *rig) remember(callbackURL string) {
 	}
 }
 
-var outcomeInPage = regexp.MustCompile(`var outcome = "([a-z_]+)"`)
+var (
+	outcomeInPage = regexp.MustCompile(`var outcome = "([a-z_]+)"`)
+	attemptInPage = regexp.MustCompile(`var attempt = "([A-Za-z0-9_-]*)"`)
+)
 
-// visit loads a callback URL as the browser would, and returns the status and the outcome the
-// page carries.
-func (r *rig) visit(t *testing.T, callbackURL string) (int, authredirect.Outcome) {
+// page loads a callback URL as the browser would and returns the status, the outcome the page
+// carries (pending for the handshake page) and its attempt identifier.
+func (r *rig) page(t *testing.T, callbackURL string) (int, authredirect.Outcome, string) {
 	t.Helper()
 	r.remember(callbackURL)
 	c := &http.Client{Timeout: 30 * time.Second}
@@ -216,11 +221,46 @@ func (r *rig) visit(t *testing.T, callbackURL string) (int, authredirect.Outcome
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	m := outcomeInPage.FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("no outcome in the page (%d):\n%s", resp.StatusCode, body)
+	m, a := outcomeInPage.FindSubmatch(body), attemptInPage.FindSubmatch(body)
+	if m == nil || a == nil {
+		t.Fatalf("no outcome or attempt in the page (%d):\n%s", resp.StatusCode, body)
 	}
-	return resp.StatusCode, authredirect.Outcome(m[1])
+	return resp.StatusCode, authredirect.Outcome(m[1]), string(a[1])
+}
+
+// visit does what the browser does with a callback URL when the chat window confirms it: loads
+// the page and, if it is the handshake page, POSTs the query with the page's attempt (binding
+// "opener"). It
+// returns the final status and outcome.
+func (r *rig) visit(t *testing.T, callbackURL string) (int, authredirect.Outcome) {
+	t.Helper()
+	before := total(r.calls())
+	status, outcome, attempt := r.page(t, callbackURL)
+	if n := total(r.calls()); n != before {
+		t.Fatalf("GET made %d UpdateParticipantAuthentication requests", n-before)
+	}
+	if outcome != authredirect.OutcomePending {
+		return status, outcome
+	}
+	u, err := url.Parse(callbackURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Post(r.Callback, "application/x-www-form-urlencoded", strings.NewReader(u.RawQuery+"&attempt="+attempt+"&binding=opener"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Source, Attempt string
+		Outcome         authredirect.Outcome
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil || out.Source != authredirect.MessageSource || out.Attempt != attempt {
+		t.Fatalf("completion answered %d %s", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out.Outcome
 }
 
 // session returns connectsim's view of an authentication session.

@@ -18,6 +18,19 @@ const (
 	EnvStateTable = "AUTH_STATE_TABLE"
 	EnvStateTTL   = "AUTH_STATE_TTL"
 	EnvCallBudget = "AUTH_CALL_BUDGET"
+	// EnvOriginSecret, when set, is the value CloudFront puts in OriginVerifyHeader of every
+	// request it forwards (the optional WAF front of infra/authredirect.go): requests without it
+	// reached the API directly, around the WAF, and are refused.
+	EnvOriginSecret = "AUTH_ORIGIN_SECRET"
+)
+
+// OriginVerifyHeader carries EnvOriginSecret from CloudFront to the function.
+const OriginVerifyHeader = "X-Switchboard-Origin-Verify"
+
+// Bounds of the origin secret.
+const (
+	MinOriginSecretLen = 16
+	MaxOriginSecretLen = 512
 )
 
 // Defaults and bounds of the settings.
@@ -45,6 +58,8 @@ type Config struct {
 	StateTTL time.Duration
 	// CallBudget bounds the Connect call, its retries included.
 	CallBudget flowbudget.Budget
+	// OriginSecret, if set, must be in OriginVerifyHeader of every request.
+	OriginSecret string
 }
 
 // Validate reports every problem of the configuration.
@@ -67,6 +82,11 @@ func (c Config) Validate() error {
 	if err := c.CallBudget.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvCallBudget, err))
 	}
+	if c.OriginSecret != "" {
+		if n := len(c.OriginSecret); n < MinOriginSecretLen || n > MaxOriginSecretLen || strings.ContainsFunc(c.OriginSecret, func(r rune) bool { return r <= ' ' || r > '~' }) {
+			errs = append(errs, fmt.Errorf("%s must be %d-%d printable ASCII characters without spaces (it travels in an HTTP header)", EnvOriginSecret, MinOriginSecretLen, MaxOriginSecretLen))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -74,10 +94,11 @@ func (c Config) Validate() error {
 // it, reporting every problem at once.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		InstanceID: getenv(EnvInstanceID),
-		ChatOrigin: getenv(EnvChatOrigin),
-		StateTable: getenv(EnvStateTable),
-		StateTTL:   DefaultStateTTL,
+		InstanceID:   getenv(EnvInstanceID),
+		ChatOrigin:   getenv(EnvChatOrigin),
+		StateTable:   getenv(EnvStateTable),
+		StateTTL:     DefaultStateTTL,
+		OriginSecret: getenv(EnvOriginSecret),
 	}
 	var errs []error
 	if v := getenv(EnvStateTTL); v != "" {

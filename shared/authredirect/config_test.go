@@ -60,13 +60,27 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 func TestConfigFromEnvOverrides(t *testing.T) {
 	c, err := ConfigFromEnv(env(map[string]string{
 		EnvInstanceID: "i", EnvChatOrigin: "http://127.0.0.1:9000", EnvStateTable: "t",
-		EnvStateTTL: "1h", EnvCallBudget: "1500ms",
+		EnvStateTTL: "1h", EnvCallBudget: "1500ms", EnvOriginSecret: "AbCdEfGhIjKlMnOpQrStUvWxYz012345",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.StateTTL != time.Hour || c.CallBudget.Total != 1500*time.Millisecond {
-		t.Fatalf("got %s, %s", c.StateTTL, c.CallBudget.Total)
+	if c.StateTTL != time.Hour || c.CallBudget.Total != 1500*time.Millisecond || c.OriginSecret != "AbCdEfGhIjKlMnOpQrStUvWxYz012345" {
+		t.Fatalf("got %s, %s, %q", c.StateTTL, c.CallBudget.Total, c.OriginSecret)
+	}
+}
+
+func TestConfigOriginSecretIsChecked(t *testing.T) {
+	for _, bad := range []string{"short", strings.Repeat("a", MaxOriginSecretLen+1), "with a space in it 0123", "tab\tinside0123456789", "café-0123456789abcdef"} {
+		_, err := ConfigFromEnv(env(map[string]string{
+			EnvInstanceID: "i", EnvChatOrigin: "https://chat.example.com", EnvStateTable: "t", EnvOriginSecret: bad,
+		}))
+		if err == nil || !strings.Contains(err.Error(), EnvOriginSecret) {
+			t.Errorf("secret %.20q: %v, want an error naming %s", bad, err, EnvOriginSecret)
+		}
+		if err != nil && strings.Contains(err.Error(), bad) {
+			t.Errorf("the error shows the secret")
+		}
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
+	"time"
 )
 
 // Outcome is what the customer's sign-in came to, as the page shows it and posts it to the chat
@@ -14,7 +16,10 @@ import (
 type Outcome string
 
 const (
-	// OutcomeSuccess: Connect accepted the code; it finishes the authentication on its own.
+	// OutcomeSuccess: Connect acknowledged the code. It is no sign-in yet: Connect exchanges the
+	// code with Cognito afterwards, on its own, and only the chat learns how that ended
+	// (UpdateParticipantAuthentication "returns a success response to acknowledge the request";
+	// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateParticipantAuthentication.html).
 	OutcomeSuccess Outcome = "success"
 	// OutcomeCancelled: the customer cancelled the sign-in (error=access_denied); Connect was told.
 	OutcomeCancelled Outcome = "cancelled"
@@ -31,27 +36,76 @@ const (
 	OutcomeRetry Outcome = "retry"
 )
 
-// MessageSource is the "source" field of every message the page posts to the chat widget.
+// OutcomePending is the outcome of the page GET /auth/callback serves: the sign-in is not
+// completed yet, the page first confirms it with the chat window. It is never posted to the
+// widget.
+const OutcomePending Outcome = "pending"
+
+// MessageSource is the "source" field of every message between the page and the chat widget.
 const MessageSource = "switchboard-auth"
 
-// pageText is what the customer reads for an outcome.
+// The "type" field of those messages (docs/authredirect.md).
+const (
+	// MessageChallenge (page to widget): {source, type, attempt}, asking which state the chat
+	// started.
+	MessageChallenge = "challenge"
+	// MessageConfirm (widget to page): {source, type, attempt, state}, the answer.
+	MessageConfirm = "confirm"
+	// MessageOutcome (page to widget): {source, type, attempt, outcome}, after the completion.
+	MessageOutcome = "outcome"
+)
+
+// ConfirmWait is how long the page waits for the chat window's answer before it says it could
+// not confirm the sign-in. The widget answers at once; silence means the opener is on another
+// origin (the challenge never reached it) or does not take part.
+const ConfirmWait = 5 * time.Second
+
+// pageText is what the customer reads for an outcome or a step of the page.
 type pageText struct {
-	Title, Heading, Message string
+	Title   string `json:"title"`
+	Heading string `json:"heading"`
+	Message string `json:"message"`
+	// Retry shows the "Try again" button and keeps the window open.
+	Retry bool `json:"retry"`
 }
 
 var pageTexts = map[Outcome]pageText{
-	OutcomeSuccess: {"Signed in", "You're signed in",
-		"Return to the chat to continue."},
+	// Never "You're signed in": Connect has only acknowledged the code (see OutcomeSuccess).
+	OutcomeSuccess: {"Sign-in received", "We received your sign-in",
+		"Return to the chat to continue: the chat shows whether the sign-in worked.", false},
 	OutcomeCancelled: {"Sign-in cancelled", "Sign-in cancelled",
-		"You didn't sign in. Return to the chat to continue."},
+		"You didn't sign in. Return to the chat to continue.", false},
 	OutcomeExpired: {"Sign-in link expired", "This sign-in link has expired",
-		"Return to the chat and ask to sign in again."},
+		"Return to the chat and ask to sign in again.", false},
 	OutcomeAlreadyUsed: {"Sign-in link already used", "This sign-in link was already used",
-		"Return to the chat to continue. If you aren't signed in there, ask to sign in again."},
+		"Return to the chat to continue. If you aren't signed in there, ask to sign in again.", false},
 	OutcomeError: {"Sign-in didn't work", "We couldn't sign you in",
-		"Return to the chat and ask to sign in again."},
+		"Return to the chat and ask to sign in again.", false},
 	OutcomeRetry: {"Please try again", "We couldn't finish signing you in",
-		"Something went wrong on our side. Please try again."},
+		"Something went wrong on our side. Please try again.", true},
+}
+
+// Steps of the page before (or instead of) the completion, shown by its script. The keys are
+// the page's own; only Outcome values are posted to the widget.
+const (
+	stepChecking    = "checking"
+	stepNoOpener    = "no_opener"
+	stepUnconfirmed = "unconfirmed"
+	stepMismatch    = "mismatch"
+	stepIncomplete  = "incomplete"
+)
+
+var stepTexts = map[string]pageText{
+	stepChecking: {"Finishing sign-in", "Finishing your sign-in",
+		"Checking with your chat window\u2026", false},
+	stepNoOpener: {"Sign-in not started from the chat", "This sign-in didn't start from your chat",
+		"We didn't use this link. To sign in, select Sign in in your chat window. If someone sent you this link, don't use it.", false},
+	stepUnconfirmed: {"Sign-in not confirmed", "We couldn't confirm this sign-in with your chat",
+		"We didn't use this link: the window that opened it isn't your chat. Return to the chat and select Sign in there.", false},
+	stepMismatch: {"Sign-in belongs to another chat", "This sign-in link belongs to another chat",
+		"We didn't use this link. Return to your chat and select Sign in again.", false},
+	stepIncomplete: {"Sign-in link incomplete", "This sign-in link is incomplete",
+		"Return to the chat and ask to sign in again.", false},
 }
 
 // pageData feeds pageTemplate.
@@ -61,17 +115,29 @@ type pageData struct {
 	Outcome    Outcome
 	ChatOrigin string
 	Source     string
-	// Retry shows the "Try again" button, which reloads the original callback URL, and keeps
-	// the window open.
-	Retry bool
+	Attempt    string
+	// Handshake runs the confirmation with the chat window and the completion (the page of a
+	// GET with a valid callback, or of a reload); otherwise the page shows Outcome as final.
+	Handshake      bool
+	Outcomes       map[Outcome]pageText
+	Steps          map[string]pageText
+	ConfirmWaitMS  int64
+	Challenge      string
+	Confirm        string
+	OutcomeMessage string
 }
 
 // The page uses no external resource. Its one script and one style element carry the
-// response's nonce; every value is escaped by html/template for its context (the outcome and
-// origin inside the script become JavaScript string literals). The script runs once: it takes
-// the code out of the address bar and history, tells the opener (the chat widget, at exactly
-// ChatOrigin) the outcome, and closes the window. If any of that is blocked, the text still
-// tells the customer what to do.
+// response's nonce; every value is escaped by html/template for its context (values inside the
+// script become JavaScript literals). See docs/authredirect.md for the protocol.
+//
+// The script takes the callback's query out of the address bar into sessionStorage (so that a
+// reload, or "Try again", resumes it) and POSTs it to the same path, saying how the sign-in is
+// bound to the chat: "opener" once window.opener, answering from exactly ChatOrigin, confirmed
+// that it started a sign-in with this state; "cookie" when no opener confirmed (none, or no
+// answer), and then the function requires the start cookie (StartPath). A chat window that
+// answers with another state stops it. It shows the outcome, tells the opener, and closes the
+// window unless the outcome is retry.
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -91,9 +157,10 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
 </head>
 <body>
 <main>
-<h1>{{.Heading}}</h1>
-<p>{{.Message}}</p>
-{{if .Retry}}<p><button type="button" id="again">Try again</button></p>
+<h1 id="heading">{{.Heading}}</h1>
+<p id="message">{{.Message}}</p>
+<p id="again-row"{{if not .Retry}} hidden{{end}}><button type="button" id="again">Try again</button></p>
+{{if .Handshake}}<noscript><p>This page needs JavaScript to finish your sign-in.</p></noscript>
 {{end}}<p class="hint" id="close-hint">You can close this window.</p>
 </main>
 <script nonce="{{.Nonce}}">
@@ -101,62 +168,175 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
   "use strict";
   var outcome = {{.Outcome}};
   var chatOrigin = {{.ChatOrigin}};
-  var callbackURL = window.location.href;
-  try { window.history.replaceState(null, "", window.location.pathname); } catch (e) {}
-  var again = document.getElementById("again");
-  if (again) {
-    again.addEventListener("click", function () { window.location.replace(callbackURL); });
+  var source = {{.Source}};
+  var attempt = {{.Attempt}};
+  var outcomes = {{.Outcomes}};
+  var steps = {{.Steps}};
+  var key = "switchboard-auth-callback";
+  var opener = window.opener;
+  function show(t) {
+    document.title = t.title;
+    document.getElementById("heading").textContent = t.heading;
+    document.getElementById("message").textContent = t.message;
+    document.getElementById("again-row").hidden = !t.retry;
   }
-  try {
-    if (window.opener && !window.opener.closed) {
-      window.opener.postMessage({ source: {{.Source}}, outcome: outcome }, chatOrigin);
-    }
-  } catch (e) {}
-  if (!again) { window.close(); }
+  function forget() { try { window.sessionStorage.removeItem(key); } catch (e) {} }
+  function finish(o) {
+    if (!Object.prototype.hasOwnProperty.call(outcomes, o)) { o = "error"; }
+    show(outcomes[o]);
+    try {
+      if (opener && !opener.closed) {
+        opener.postMessage({ source: source, type: {{.OutcomeMessage}}, attempt: attempt, outcome: o }, chatOrigin);
+      }
+    } catch (e) {}
+    if (!outcomes[o].retry) { forget(); window.close(); }
+  }
+  document.getElementById("again").addEventListener("click", function () { window.location.reload(); });
+  var params = window.location.search.slice(1);
+  if (params) {
+    try {
+      window.sessionStorage.setItem(key, params);
+      window.history.replaceState(null, "", window.location.pathname);
+    } catch (e) {}
+  }
+  if (outcome !== "pending") { finish(outcome); return; }
+  if (!params) {
+    try { params = window.sessionStorage.getItem(key) || ""; } catch (e) {}
+  }
+  if (!params) { show(steps.incomplete); return; }
+  // Without an opener to confirm with (the link was opened directly, or a sign-in page's
+  // Cross-Origin-Opener-Policy cut the popup off), only the start cookie can bind the sign-in
+  // to this browser's chat: the function checks it.
+  if (!opener || opener.closed) { complete("cookie", steps.no_opener); return; }
+  var state = new URLSearchParams(params).get("state");
+  var timer = window.setTimeout(function () {
+    window.removeEventListener("message", onMessage);
+    complete("cookie", steps.unconfirmed);
+  }, {{.ConfirmWaitMS}});
+  function onMessage(event) {
+    if (event.origin !== chatOrigin || event.source !== opener) { return; }
+    var m = event.data;
+    if (!m || m.source !== source || m.type !== {{.Confirm}} || m.attempt !== attempt) { return; }
+    window.clearTimeout(timer);
+    window.removeEventListener("message", onMessage);
+    if (typeof m.state !== "string" || m.state !== state) { forget(); show(steps.mismatch); return; }
+    complete("opener", null);
+  }
+  // complete POSTs the callback; refused says what to show if the function finds no binding.
+  function complete(binding, refused) {
+    var retryable = function (status) { return status === 429 || status >= 500; };
+    window.fetch(window.location.pathname, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: params + "&attempt=" + encodeURIComponent(attempt) + "&binding=" + binding,
+      credentials: "same-origin",
+      cache: "no-store",
+      redirect: "error"
+    }).then(function (r) {
+      return r.json().then(function (j) { return j && j.attempt === attempt ? j.outcome : ""; }, function () { return ""; })
+        .then(function (o) {
+          // The function's own refusal of the binding (a WAF's 403 is no answer of ours).
+          if (r.status === 403 && o && refused) { forget(); show(refused); return; }
+          finish(o || (retryable(r.status) ? "retry" : "error"));
+        });
+    }, function () { finish("retry"); });
+  }
+  window.addEventListener("message", onMessage);
+  opener.postMessage({ source: source, type: {{.Challenge}}, attempt: attempt }, chatOrigin);
 })();
 </script>
 </body>
 </html>
 `))
 
-// Page is a rendered response: status, headers and HTML body.
+// Page is a rendered response: status, headers and body (the HTML page, or the JSON answer
+// of a completion).
 type Page struct {
 	Status  int
 	Outcome Outcome
+	// Attempt identifies the page's attempt (GET) or the completion's (POST).
+	Attempt string
 	Header  http.Header
 	Body    []byte
 }
 
-// RenderPage renders the page for an outcome with a fresh nonce. chatOrigin must already be
-// validated (see CheckChatOrigin): it is the only window origin the page posts to.
+// RenderPage renders the page of a final outcome (a refused GET) with a fresh nonce.
+// chatOrigin must already be validated (see CheckChatOrigin): it is the only window origin the
+// page posts to.
 func RenderPage(outcome Outcome, status int, chatOrigin string) (Page, error) {
 	text, ok := pageTexts[outcome]
 	if !ok {
 		return Page{}, fmt.Errorf("render page: unknown outcome %q", outcome)
 	}
+	return renderPage(pageData{pageText: text, Outcome: outcome, ChatOrigin: chatOrigin}, status)
+}
+
+// RenderHandshakePage renders the page of GET /auth/callback for a valid callback (or for none,
+// when a reload resumes from sessionStorage): it confirms the sign-in with the chat window and
+// completes it with POST under the attempt identifier attempt.
+func RenderHandshakePage(chatOrigin, attempt string) (Page, error) {
+	return renderPage(pageData{pageText: stepTexts[stepChecking], Outcome: OutcomePending, ChatOrigin: chatOrigin,
+		Attempt: attempt, Handshake: true}, http.StatusOK)
+}
+
+func renderPage(d pageData, status int) (Page, error) {
 	nonce, err := newNonce()
 	if err != nil {
 		return Page{}, fmt.Errorf("render page: %w", err)
 	}
+	d.Nonce, d.Source = nonce, MessageSource
+	d.Outcomes, d.Steps, d.ConfirmWaitMS = pageTexts, stepTexts, ConfirmWait.Milliseconds()
+	d.Challenge, d.Confirm, d.OutcomeMessage = MessageChallenge, MessageConfirm, MessageOutcome
 	var body bytes.Buffer
-	err = pageTemplate.Execute(&body, pageData{
-		pageText: text, Nonce: nonce, Outcome: outcome, ChatOrigin: chatOrigin,
-		Source: MessageSource, Retry: outcome == OutcomeRetry,
-	})
-	if err != nil {
+	if err := pageTemplate.Execute(&body, d); err != nil {
 		return Page{}, fmt.Errorf("render page: %w", err)
 	}
-	return Page{Status: status, Outcome: outcome, Header: pageHeader(nonce), Body: body.Bytes()}, nil
+	return Page{Status: status, Outcome: d.Outcome, Attempt: d.Attempt, Header: pageHeader(nonce), Body: body.Bytes()}, nil
 }
 
-// pageHeader is the header of every page: nothing but our nonce'd script and style may run, the
-// page may not be framed, may not be cached, and leaks no Referer (the URL holds the code).
-func pageHeader(nonce string) http.Header {
+// completion is the JSON answer of POST /auth/callback.
+type completion struct {
+	Source  string  `json:"source"`
+	Attempt string  `json:"attempt,omitempty"`
+	Outcome Outcome `json:"outcome"`
+}
+
+// renderCompletion is the answer of a completion: JSON the page's script reads.
+func renderCompletion(outcome Outcome, status int, attempt string) Page {
+	body, _ := json.Marshal(completion{Source: MessageSource, Attempt: attempt, Outcome: outcome}) // cannot fail
+	h := baseHeader()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	return Page{Status: status, Outcome: outcome, Attempt: attempt, Header: h, Body: body}
+}
+
+// hsts is the Strict-Transport-Security of every response: the endpoint is HTTPS only (API
+// Gateway serves no plain HTTP), and a browser that saw it once never sends a code over plain
+// HTTP to this host for a year. Browsers ignore it over plain HTTP (local runs).
+const hsts = "max-age=31536000; includeSubDomains"
+
+// renderStart is the answer of POST /auth/start: the binding cookie, and 303 to the sign-in.
+func renderStart(location, stateHash string) Page {
+	h := baseHeader()
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("Location", location)
+	h.Set("Set-Cookie", (&http.Cookie{
+		Name:     BindingCookie,
+		Value:    stateHash,
+		Path:     "/",
+		MaxAge:   int(bindingCookieMaxAge.Seconds()),
+		HttpOnly: true,
+		Secure:   true,
+		SameSite: http.SameSiteLaxMode, // sent on Cognito's redirect back (a top-level GET)
+	}).String())
+	return Page{Status: http.StatusSeeOther, Outcome: OutcomePending, Header: h}
+}
+
+// baseHeader is what every response carries: HTTPS only, no caching, no referrer (the URL holds
+// the code), no sniffing, no framing.
+func baseHeader() http.Header {
 	h := http.Header{}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", fmt.Sprintf(
-		"default-src 'none'; script-src 'nonce-%[1]s'; style-src 'nonce-%[1]s'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-		nonce))
+	h.Set("Strict-Transport-Security", hsts)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -165,16 +345,23 @@ func pageHeader(nonce string) http.Header {
 	return h
 }
 
+// pageHeader is the header of every page: nothing but our nonce'd script and style may run, the
+// script may only fetch from the page's own origin (the completion), and see baseHeader.
+func pageHeader(nonce string) http.Header {
+	h := baseHeader()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", fmt.Sprintf(
+		"default-src 'none'; script-src 'nonce-%[1]s'; style-src 'nonce-%[1]s'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+		nonce))
+	return h
+}
+
 // fallbackPage is served when rendering fails (it cannot, short of the system's random source
 // failing): a static page without script, under a CSP that allows none.
 func fallbackPage() Page {
-	h := http.Header{}
+	h := baseHeader()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
 	body := `<!doctype html><html lang="en"><meta charset="utf-8"><title>Please try again</title>` +
 		`<h1>We couldn't finish signing you in</h1><p>Please return to the chat and try again. You can close this window.</p></html>`
 	return Page{Status: http.StatusServiceUnavailable, Outcome: OutcomeRetry, Header: h, Body: []byte(body)}

@@ -27,7 +27,7 @@ func TestRenderPageEveryOutcome(t *testing.T) {
 				`<script nonce="` + nonce + `">`,
 				`var outcome = "` + string(o) + `";`,
 				`var chatOrigin = "https://chat.example.com";`,
-				`source: "switchboard-auth"`,
+				`var source = "switchboard-auth";`,
 				"history.replaceState(null, \"\", window.location.pathname)",
 				"You can close this window.",
 			} {
@@ -36,11 +36,11 @@ func TestRenderPageEveryOutcome(t *testing.T) {
 				}
 			}
 			if o == OutcomeRetry {
-				if !strings.Contains(body, `id="again"`) {
+				if !strings.Contains(body, `<p id="again-row"><button type="button" id="again">`) {
 					t.Error("retry page lacks the Try again button")
 				}
-			} else if strings.Contains(body, `id="again"`) {
-				t.Error("a final page has a Try again button")
+			} else if !strings.Contains(body, `<p id="again-row" hidden>`) {
+				t.Error("a final page shows a Try again button")
 			}
 			if strings.Contains(body, `"*"`) || strings.Contains(body, "'*'") {
 				t.Error("page posts to any origin")
@@ -65,15 +65,27 @@ func TestRenderPageHeaders(t *testing.T) {
 	want := map[string]string{
 		"Content-Type": "text/html; charset=utf-8",
 		"Content-Security-Policy": "default-src 'none'; script-src 'nonce-" + nonce + "'; style-src 'nonce-" + nonce +
-			"'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+			"'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 		"Cache-Control":          "no-store",
 		"Referrer-Policy":        "no-referrer",
 		"X-Content-Type-Options": "nosniff",
 		"X-Frame-Options":        "DENY",
+		// Issue 8 item 12.
+		"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 	}
 	for k, v := range want {
 		if got := p.Header.Get(k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	// Every other response too: the handshake page, the completion's answer, the fallback.
+	hp, err := RenderHandshakePage("https://chat.example.com", "AbCdEfGhIjKlMnOpQrStUv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]http.Header{"handshake": hp.Header, "completion": renderCompletion(OutcomeSuccess, 200, "").Header, "fallback": fallbackPage().Header} {
+		if got := h.Get("Strict-Transport-Security"); got != want["Strict-Transport-Security"] {
+			t.Errorf("%s: Strict-Transport-Security = %q", name, got)
 		}
 	}
 	// Cross-Origin-Opener-Policy would cut the page off from window.opener.
@@ -137,4 +149,58 @@ func nonceOf(t *testing.T, h http.Header) string {
 		t.Fatalf("no script nonce in CSP %q", h.Get("Content-Security-Policy"))
 	}
 	return m[1]
+}
+
+// UpdateParticipantAuthentication only acknowledges the code: Connect exchanges it later, and a
+// wrong code is acknowledged too. The success page must not claim a sign-in it cannot know of.
+func TestSuccessPageDoesNotClaimASignIn(t *testing.T) {
+	p, err := RenderPage(OutcomeSuccess, http.StatusOK, "https://chat.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.ToLower(string(p.Body))
+	for _, claim := range []string{"you're signed in", "you are signed in", "signed in</title>", "<title>signed in"} {
+		if strings.Contains(body, claim) {
+			t.Errorf("the success page claims a sign-in: %q", claim)
+		}
+	}
+	for _, want := range []string{"<title>sign-in received</title>", ">we received your sign-in</h1>", "return to the chat"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the success page lacks %q", want)
+		}
+	}
+}
+
+// The handshake page talks to exactly the chat origin and carries its attempt; it holds no
+// request value (the script reads the callback from the address bar).
+func TestRenderHandshakePage(t *testing.T) {
+	const attempt = "AbCdEfGhIjKlMnOpQrStUv"
+	p, err := RenderHandshakePage("https://chat.example.com", attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(p.Body)
+	for _, want := range []string{
+		`var outcome = "pending";`,
+		`var attempt = "` + attempt + `";`,
+		`var chatOrigin = "https://chat.example.com";`,
+		`type: "challenge", attempt: attempt }, chatOrigin);`,
+		`event.origin !== chatOrigin || event.source !== opener`,
+		`m.type !== "confirm" || m.attempt !== attempt`,
+		`m.state !== state`,
+		`<title>Finishing sign-in</title>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("handshake page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `"*"`) || strings.Contains(body, "'*'") {
+		t.Error("page posts to any origin")
+	}
+	if p.Status != http.StatusOK || p.Outcome != OutcomePending || p.Attempt != attempt {
+		t.Errorf("page %d %s %q", p.Status, p.Outcome, p.Attempt)
+	}
+	if !strings.Contains(p.Header.Get("Content-Security-Policy"), "connect-src 'self'") {
+		t.Error("the CSP does not let the page POST its completion")
+	}
 }

@@ -21,6 +21,9 @@ import (
 
 const table = "auth-state"
 
+// lease is the pending lease of the tests' claims (every test store lives at least a minute).
+const lease = time.Minute
+
 // clock is a settable time source.
 type clock struct{ t atomic.Int64 }
 
@@ -44,7 +47,7 @@ func newStore(t *testing.T, ttl time.Duration) (*authstate.Store, *clock, *dynam
 
 // newProxiedStore is a store whose client reaches dynalite through a fault proxy, with the SDK's
 // standard retries (3 attempts) and short backoffs; direct is a client without the proxy.
-func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *authstatetest.Proxy, direct *authstate.Store) {
+func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *authstatetest.Proxy, direct *authstate.Store, clk *clock) {
 	t.Helper()
 	srv := dynalitetest.Start(t)
 	srv.CreateTable(t, authstate.CreateTableInput(table))
@@ -54,7 +57,7 @@ func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *au
 	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), 20*time.Millisecond)
 	})
-	clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
+	clk = newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
 	s, err := authstate.New(client, table, ttl)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +66,7 @@ func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *au
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.WithClock(clk.now), p, direct.WithClock(clk.now)
+	return s.WithClock(clk.now), p, direct.WithClock(clk.now), clk
 }
 
 func ctx(t *testing.T) context.Context {
@@ -76,21 +79,32 @@ func TestClaimOnceThenRefuse(t *testing.T) {
 	s, clk, client := newStore(t, 15*time.Minute)
 	const state = "st4te-from-connect"
 
-	c, err := s.Claim(ctx(t), state)
+	c, err := s.Claim(ctx(t), state, lease)
 	if err != nil {
 		t.Fatalf("first claim: %v", err)
 	}
-	if c.Hash != authstate.Hash(state) || c.ID == "" || !c.ExpiresAt.Equal(clk.now().Add(15*time.Minute)) {
+	if c.Hash != authstate.Hash(state) || c.ID == "" || !c.Pending || !c.ExpiresAt.Equal(clk.now().Add(lease)) {
 		t.Fatalf("claim = %+v", c)
 	}
-	if _, err := s.Claim(ctx(t), state); !errors.Is(err, authstate.ErrAlreadyUsed) {
+	if _, err := s.Claim(ctx(t), state, lease); !errors.Is(err, authstate.ErrPending) {
+		t.Fatalf("claim during the lease: %v, want ErrPending", err)
+	}
+	clk.add(time.Second)
+	ext, err := s.Extend(ctx(t), c)
+	if err != nil {
+		t.Fatalf("extend: %v", err)
+	}
+	if ext.ID != c.ID || ext.Pending || !ext.ExpiresAt.Equal(clk.now().Add(15*time.Minute)) {
+		t.Fatalf("extended claim = %+v", ext)
+	}
+	if _, err := s.Claim(ctx(t), state, lease); !errors.Is(err, authstate.ErrAlreadyUsed) {
 		t.Fatalf("replay: %v, want ErrAlreadyUsed", err)
 	}
 	if used, err := s.Used(ctx(t), state); err != nil || !used {
 		t.Fatalf("Used = %v, %v; want true", used, err)
 	}
 	// Another state is independent.
-	if _, err := s.Claim(ctx(t), state+"x"); err != nil {
+	if _, err := s.Claim(ctx(t), state+"x", lease); err != nil {
 		t.Fatalf("other state: %v", err)
 	}
 
@@ -121,25 +135,25 @@ func TestHashIsHexSHA256(t *testing.T) {
 // TTL deletion is lazy: an expired item may still be there, and must count as absent.
 func TestExpiredClaimCountsAsAbsent(t *testing.T) {
 	s, clk, _ := newStore(t, time.Minute)
-	if _, err := s.Claim(ctx(t), "s"); err != nil {
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 		t.Fatal(err)
 	}
 	clk.add(59 * time.Second)
-	if _, err := s.Claim(ctx(t), "s"); !errors.Is(err, authstate.ErrAlreadyUsed) {
+	if _, err := s.Claim(ctx(t), "s", lease); !errors.Is(err, authstate.ErrPending) {
 		t.Fatalf("claim before expiry: %v", err)
 	}
 	clk.add(time.Second)
 	if used, err := s.Used(ctx(t), "s"); err != nil || used {
 		t.Fatalf("Used after expiry = %v, %v; want false", used, err)
 	}
-	if _, err := s.Claim(ctx(t), "s"); err != nil {
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 		t.Fatalf("claim after expiry: %v", err)
 	}
 }
 
 func TestReleaseAllowsTheSameStateAgain(t *testing.T) {
 	s, _, _ := newStore(t, 15*time.Minute)
-	c, err := s.Claim(ctx(t), "s")
+	c, err := s.Claim(ctx(t), "s", lease)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +163,7 @@ func TestReleaseAllowsTheSameStateAgain(t *testing.T) {
 	if used, _ := s.Used(ctx(t), "s"); used {
 		t.Fatal("still used after release")
 	}
-	if _, err := s.Claim(ctx(t), "s"); err != nil {
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 		t.Fatalf("claim after release: %v", err)
 	}
 	// The state is held again, by the new claim: the old one is no longer ours to release.
@@ -164,7 +178,7 @@ func TestReleaseAllowsTheSameStateAgain(t *testing.T) {
 // Releasing twice is harmless: the second finds the state free, which is what a release is for.
 func TestReleaseTwice(t *testing.T) {
 	s, _, _ := newStore(t, 15*time.Minute)
-	c, err := s.Claim(ctx(t), "s")
+	c, err := s.Claim(ctx(t), "s", lease)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +187,7 @@ func TestReleaseTwice(t *testing.T) {
 			t.Fatalf("release %d: %v", i+1, err)
 		}
 	}
-	if _, err := s.Claim(ctx(t), "s"); err != nil {
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 		t.Fatalf("claim after the releases: %v", err)
 	}
 }
@@ -183,16 +197,16 @@ func TestReleaseTwice(t *testing.T) {
 func TestClaimWhoseReplyWasLostIsRetriedIntoSuccess(t *testing.T) {
 	for _, f := range []authstatetest.Fault{authstatetest.AppliedThen500, authstatetest.AppliedThenHangUp} {
 		t.Run(f.String(), func(t *testing.T) {
-			s, p, _ := newProxiedStore(t, 15*time.Minute)
+			s, p, _, _ := newProxiedStore(t, 15*time.Minute)
 			p.Set(authstatetest.OpPutItem, f, 1)
-			if _, err := s.Claim(ctx(t), "s"); err != nil {
+			if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 				t.Fatalf("claim with a lost first reply: %v", err)
 			}
 			if n := p.Requests(authstatetest.OpPutItem); n != 2 {
 				t.Fatalf("%d PutItem requests, want the lost one and its retry", n)
 			}
-			if _, err := s.Claim(ctx(t), "s"); !errors.Is(err, authstate.ErrAlreadyUsed) {
-				t.Fatalf("replay after the claim: %v, want ErrAlreadyUsed", err)
+			if _, err := s.Claim(ctx(t), "s", lease); !errors.Is(err, authstate.ErrPending) {
+				t.Fatalf("claim after the claim: %v, want ErrPending", err)
 			}
 		})
 	}
@@ -203,9 +217,9 @@ func TestClaimWhoseReplyWasLostIsRetriedIntoSuccess(t *testing.T) {
 func TestFailedClaimReturnsTheAttemptForRelease(t *testing.T) {
 	for _, f := range []authstatetest.Fault{authstatetest.AppliedThen500, authstatetest.AppliedThenHangUp} {
 		t.Run(f.String(), func(t *testing.T) {
-			s, p, direct := newProxiedStore(t, 15*time.Minute)
+			s, p, direct, _ := newProxiedStore(t, 15*time.Minute)
 			p.Set(authstatetest.OpPutItem, f, 0)
-			c, err := s.Claim(ctx(t), "s")
+			c, err := s.Claim(ctx(t), "s", lease)
 			if err == nil || errors.Is(err, authstate.ErrAlreadyUsed) {
 				t.Fatalf("claim with every reply lost: %v, want a store error", err)
 			}
@@ -219,7 +233,7 @@ func TestFailedClaimReturnsTheAttemptForRelease(t *testing.T) {
 				t.Fatalf("release of the attempted claim: %v", err)
 			}
 			p.Clear()
-			if _, err := s.Claim(ctx(t), "s"); err != nil {
+			if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 				t.Fatalf("claim after the release: %v", err)
 			}
 		})
@@ -228,9 +242,9 @@ func TestFailedClaimReturnsTheAttemptForRelease(t *testing.T) {
 
 // A claim whose write never happened holds nothing: releasing it frees (and is) nothing.
 func TestReleaseOfAClaimNeverWritten(t *testing.T) {
-	s, p, _ := newProxiedStore(t, 15*time.Minute)
+	s, p, _, _ := newProxiedStore(t, 15*time.Minute)
 	p.Set(authstatetest.OpPutItem, authstatetest.NotApplied500, 0)
-	c, err := s.Claim(ctx(t), "s")
+	c, err := s.Claim(ctx(t), "s", lease)
 	if err == nil {
 		t.Fatal("claim succeeded through a failing store")
 	}
@@ -238,7 +252,7 @@ func TestReleaseOfAClaimNeverWritten(t *testing.T) {
 		t.Fatalf("release of a claim never written: %v", err)
 	}
 	p.Clear()
-	if _, err := s.Claim(ctx(t), "s"); err != nil {
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 		t.Fatalf("claim: %v", err)
 	}
 }
@@ -246,12 +260,12 @@ func TestReleaseOfAClaimNeverWritten(t *testing.T) {
 // A release of a claim that expired and was taken over must not free the new claim, and says so.
 func TestStaleReleaseKeepsTheNewClaim(t *testing.T) {
 	s, clk, _ := newStore(t, time.Minute)
-	old, err := s.Claim(ctx(t), "s")
+	old, err := s.Claim(ctx(t), "s", lease)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk.add(2 * time.Minute)
-	if _, err := s.Claim(ctx(t), "s"); err != nil {
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Release(ctx(t), old); !errors.Is(err, authstate.ErrNotHeld) {
@@ -272,11 +286,11 @@ func TestConcurrentClaimsExactlyOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Claim(ctx(t), "raced")
+			_, err := s.Claim(ctx(t), "raced", lease)
 			switch {
 			case err == nil:
 				wins.Add(1)
-			case errors.Is(err, authstate.ErrAlreadyUsed):
+			case errors.Is(err, authstate.ErrPending):
 				refused.Add(1)
 			default:
 				errs <- err
@@ -300,7 +314,7 @@ func TestStoreErrorsCarryNoState(t *testing.T) {
 		t.Fatal(err)
 	}
 	const state = "SECRET-STATE"
-	if _, err := s.Claim(ctx(t), state); err == nil || strings.Contains(err.Error(), state) || errors.Is(err, authstate.ErrAlreadyUsed) {
+	if _, err := s.Claim(ctx(t), state, lease); err == nil || strings.Contains(err.Error(), state) || errors.Is(err, authstate.ErrAlreadyUsed) {
 		t.Fatalf("Claim on a missing table: %v", err)
 	}
 	if _, err := s.Used(ctx(t), state); err == nil || strings.Contains(err.Error(), state) {
@@ -314,5 +328,73 @@ func TestNewValidates(t *testing.T) {
 	}
 	if _, err := authstate.New(nil, "t", 0); err == nil {
 		t.Error("accepted a zero lifetime")
+	}
+}
+
+// Issue 8 item 9: a claim write that reaches DynamoDB after the caller gave up (its context
+// ended, it released the claim and told the customer to try again) holds the state only until
+// the claim's pending lease ends, never for the store's lifetime: the expiry is fixed when the
+// write is made, however late it lands.
+func TestLateClaimWriteHoldsTheStateOnlyForItsLease(t *testing.T) {
+	const ttl = 15 * time.Minute
+	const shortLease = 4 * time.Second
+	s, p, direct, clk := newProxiedStore(t, ttl)
+	p.Delay(authstatetest.OpPutItem, 500*time.Millisecond, 0)
+
+	cctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	c, err := s.Claim(cctx, "s", shortLease)
+	cancel()
+	if err == nil {
+		t.Fatal("claim succeeded although its write was held past the caller's deadline")
+	}
+	// The release runs before the write lands: it finds nothing, so the state looks free.
+	if err := s.Release(ctx(t), c); err != nil {
+		t.Fatalf("release before the late write: %v", err)
+	}
+	p.WaitDelayed()
+	p.Clear()
+	if used, err := direct.Used(ctx(t), "s"); err != nil || !used {
+		t.Fatalf("Used = %v, %v: the late write did not land", used, err)
+	}
+	// During the lease a new claim is told the state is pending, not used.
+	if _, err := direct.Claim(ctx(t), "s", shortLease); !errors.Is(err, authstate.ErrPending) {
+		t.Fatalf("claim during the late write's lease: %v, want ErrPending", err)
+	}
+	// Nothing can extend the late claim: its caller is gone, and Extend needs its ID anyway.
+	clk.add(shortLease)
+	if _, err := direct.Claim(ctx(t), "s", shortLease); err != nil {
+		t.Fatalf("claim once the late write's lease ended: %v (the late write locked the link)", err)
+	}
+}
+
+func TestExtendNeedsTheClaim(t *testing.T) {
+	s, clk, _ := newStore(t, 15*time.Minute)
+	c, err := s.Claim(ctx(t), "s", lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx(t), c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Extend(ctx(t), c); !errors.Is(err, authstate.ErrNotHeld) {
+		t.Fatalf("extend of a released claim: %v, want ErrNotHeld", err)
+	}
+	if used, _ := s.Used(ctx(t), "s"); used {
+		t.Fatal("extend of a released claim wrote the state")
+	}
+	// A claim whose lease ended and was taken over cannot be extended either.
+	old, err := s.Claim(ctx(t), "s", lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.add(lease)
+	if _, err := s.Claim(ctx(t), "s", lease); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Extend(ctx(t), old); !errors.Is(err, authstate.ErrNotHeld) {
+		t.Fatalf("extend of a claim taken over: %v, want ErrNotHeld", err)
+	}
+	if _, err := s.Claim(ctx(t), "other", 20*time.Minute); err == nil {
+		t.Fatal("accepted a lease longer than the lifetime")
 	}
 }

@@ -1,16 +1,19 @@
 // Package authstatetest puts a fault-injecting HTTP proxy in front of a DynamoDB endpoint
 // (dynalite in tests), for the failures dynalite cannot produce by itself: a write that DynamoDB
-// applied but whose reply never reached the client, and throttling.
+// applied but whose reply never reached the client, a write that reaches DynamoDB late (after
+// the client gave up), and throttling.
 package authstatetest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Operation names as they appear in the X-Amz-Target header (DynamoDB_20120810.<Operation>).
@@ -33,6 +36,10 @@ const (
 	NotApplied500
 	// Throttle answers a ThrottlingException without forwarding.
 	Throttle
+	// DelayedApply holds the request for the delay given to Delay, then forwards it even if
+	// the client gave up meanwhile (DynamoDB applies it late), then replies if the client is
+	// still there.
+	DelayedApply
 )
 
 // Proxy forwards DynamoDB requests to a target endpoint, applying the faults set on it.
@@ -44,11 +51,13 @@ type Proxy struct {
 	mu       sync.Mutex
 	faults   map[string]*rule
 	requests map[string]int
+	late     sync.WaitGroup // delayed requests not yet forwarded
 }
 
 type rule struct {
 	fault Fault
 	left  int // requests still to fault; negative: every request
+	delay time.Duration
 }
 
 // Start runs a proxy in front of target (for example dynalitetest.Server.URL) until the test
@@ -73,6 +82,18 @@ func (p *Proxy) Set(op string, f Fault, count int) {
 	p.faults[op] = &rule{fault: f, left: left}
 }
 
+// Delay makes the next count requests of op wait d before they are forwarded (DelayedApply);
+// count 0 means every request until Clear.
+func (p *Proxy) Delay(op string, d time.Duration, count int) {
+	p.Set(op, DelayedApply, count)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults[op].delay = d
+}
+
+// WaitDelayed waits until every delayed request so far has been forwarded and applied.
+func (p *Proxy) WaitDelayed() { p.late.Wait() }
+
 // Clear removes every fault.
 func (p *Proxy) Clear() {
 	p.mu.Lock()
@@ -87,19 +108,22 @@ func (p *Proxy) Requests(op string) int {
 	return p.requests[op]
 }
 
-// next counts a request of op and returns the fault it suffers (0 for none).
-func (p *Proxy) next(op string) Fault {
+// next counts a request of op and returns the fault it suffers (0 for none) and its delay.
+func (p *Proxy) next(op string) (Fault, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests[op]++
 	r := p.faults[op]
 	if r == nil || r.left == 0 {
-		return 0
+		return 0, 0
 	}
 	if r.left > 0 {
 		r.left--
 	}
-	return r.fault
+	if r.fault == DelayedApply {
+		p.late.Add(1)
+	}
+	return r.fault, r.delay
 }
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +131,25 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if i := strings.LastIndexByte(op, '.'); i >= 0 {
 		op = op[i+1:]
 	}
-	switch fault := p.next(op); fault {
+	fault, delay := p.next(op)
+	switch fault {
+	case DelayedApply:
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			p.late.Done()
+			return
+		}
+		time.Sleep(delay)
+		// Forward even if the client hung up meanwhile: the write was on its way.
+		late := r.Clone(context.WithoutCancel(r.Context()))
+		late.Body = io.NopCloser(bytes.NewReader(body))
+		resp, err := p.forward(late)
+		p.late.Done()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		relay(w, resp)
 	case NotApplied500:
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "injected: not applied")
 	case Throttle:
@@ -130,12 +172,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
+		relay(w, resp)
 	}
 }
 
@@ -166,6 +203,16 @@ func (p *Proxy) forward(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// relay writes the target's reply to the client.
+func relay(w http.ResponseWriter, resp *http.Response) {
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(status)
@@ -193,6 +240,8 @@ func (f Fault) String() string {
 		return "not-applied-500"
 	case Throttle:
 		return "throttle"
+	case DelayedApply:
+		return "delayed-apply"
 	}
 	return "none"
 }
