@@ -189,9 +189,9 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 	})
 
 	for id, o := range map[string][2]*string{
-		"DialerEventBusName":    {bus.EventBusName(), jsii.String("Event bus for Campaign Launched/Updated/Paused/Resumed/Stopped, Call Requested and Call Stop Requested")},
-		"RecipientsBucketName":  {bucket.BucketName(), jsii.String("S3 bucket for campaigns' recipient CSV files")},
-		"CampaignsTableName":    {table.TableName(), jsii.String("DynamoDB table of campaigns and recipients")},
+		"DialerEventBusName":       {bus.EventBusName(), jsii.String("Event bus for Campaign Launched/Updated/Paused/Resumed/Stopped, Call Requested and Call Stop Requested")},
+		"RecipientsBucketName":     {bucket.BucketName(), jsii.String("S3 bucket for campaigns' recipient CSV files")},
+		"CampaignsTableName":       {table.TableName(), jsii.String("DynamoDB table of campaigns and recipients")},
 		"DialerDeadLetterQueueUrl": {dlq.QueueUrl(), jsii.String("SQS queue of dialer events that could not be handled")},
 	} {
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: o[0], Description: o[1]})
