@@ -330,13 +330,15 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 			room, bound = a, true
 		}
 	}
-	if room <= 0 {
-		return 0, true, nil
-	}
-	if len(r.queue) < room {
-		if err := d.fill(ctx, r, now, room); err != nil {
+	// The queue is filled even when the campaign has no room now: a due recipient keeps the tick
+	// going (its calls end and free room), an empty queue ends it.
+	if len(r.queue) < max(room, 1) {
+		if err := d.fill(ctx, r, now, max(room, 1)); err != nil {
 			return 0, bound, err
 		}
+	}
+	if room <= 0 {
+		return 0, true, nil
 	}
 	n := min(room, len(r.queue))
 	if r.plan.Rate != nil && n > 0 {
