@@ -172,8 +172,8 @@ func (s *Sim) releaseAgentLocked(c *contact) {
 // agents.
 func (s *Sim) routeQueuedLocked(instanceID string) {
 	var queued []*contact
-	for _, c := range s.contacts {
-		if c.instanceID == instanceID && c.status == StatusQueued {
+	for _, c := range s.activeLocked(instanceID) {
+		if c.status == StatusQueued {
 			queued = append(queued, c)
 		}
 	}

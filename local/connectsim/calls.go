@@ -472,6 +472,7 @@ func (s *Sim) connectToAgentLocked(c *contact, a *agentState) {
 func (s *Sim) disconnectLocked(c *contact, reason string) {
 	wasWithAgent := c.status == StatusConnectedToAgent
 	s.setStatusLocked(c, StatusDisconnected)
+	delete(s.active, c.id)
 	if c.hangupTimer != 0 {
 		s.cancel(c.hangupTimer)
 		c.hangupTimer = 0

@@ -148,7 +148,12 @@ func (s *Sim) addContactLocked(c *contact) {
 	c.seq = s.seq
 	s.contacts[c.id] = c
 	s.order = append(s.order, c.id)
-	if retain := s.retainContacts(); len(s.order) > retain || len(s.tokens) > retain {
+	if c.active() {
+		s.active[c.id] = c
+	}
+	// Tokens live their 7 days, so their count is bounded by a week of calls, not by retain:
+	// prune them when they doubled since the last pruning, not on every call.
+	if retain := s.retainContacts(); len(s.order) > retain || len(s.tokens) > max(retain, s.tokensAfterPrune*2) {
 		s.pruneLocked(retain)
 	}
 }
@@ -182,6 +187,7 @@ func (s *Sim) pruneLocked(retain int) {
 			delete(s.tokens, k)
 		}
 	}
+	s.tokensAfterPrune = len(s.tokens)
 }
 
 // CreateContact adds a contact that is already in a flow, as an inbound
@@ -269,8 +275,8 @@ func (c *contact) active() bool { return c.status != StatusDisconnected }
 // "concurrent active calls" quota counts them all, inbound or outbound.
 func (s *Sim) activeCallsLocked(instanceID string) int {
 	n := 0
-	for _, c := range s.contacts {
-		if c.instanceID == instanceID && c.channel == ChannelVoice && c.active() {
+	for _, c := range s.active {
+		if c.instanceID == instanceID && c.channel == ChannelVoice {
 			n++
 		}
 	}
@@ -284,11 +290,12 @@ func (s *Sim) trackActiveLocked(instanceID string) {
 	}
 }
 
-// activeLocked returns the contacts of an instance that have not ended.
+// activeLocked returns the contacts of an instance that have not ended, from the index of
+// active contacts (a long run keeps thousands of ended ones).
 func (s *Sim) activeLocked(instanceID string) []*contact {
 	var out []*contact
-	for _, c := range s.contacts {
-		if c.instanceID == instanceID && c.active() {
+	for _, c := range s.active {
+		if c.instanceID == instanceID {
 			out = append(out, c)
 		}
 	}

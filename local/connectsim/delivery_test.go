@@ -114,7 +114,8 @@ func TestStartInstantFromOptionsAndWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := describe(t, cl, id)
-	if at := *d.InitiationTimestamp; at.Before(begin) || at.After(begin.Add(time.Minute)) {
+	// A day of slack: the point is that the clock starts in 2027, not now; no timing assumption.
+	if at := *d.InitiationTimestamp; at.Before(begin) || at.After(begin.Add(24*time.Hour)) {
 		t.Fatalf("initiated at %v, the clock starts at %v", at, begin)
 	}
 	if st := srv.ClockState(); st.Manual || st.TimeScale != 1 || st.Now.Before(begin) {
@@ -125,7 +126,7 @@ func TestStartInstantFromOptionsAndWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv2, _ := start2(t, connectsim.Options{World: w, TimeScale: 1})
-	if now := srv2.ClockState().Now; now.Before(w.Start) || now.After(w.Start.Add(time.Minute)) {
+	if now := srv2.ClockState().Now; now.Before(w.Start) || now.After(w.Start.Add(24*time.Hour)) {
 		t.Fatalf("world start %v, clock %v", w.Start, now)
 	}
 	var st connectsim.ClockState

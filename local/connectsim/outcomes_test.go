@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,3 +206,22 @@ func TestAnsweringMachineDetection(t *testing.T) {
 
 // sd is the binomial standard deviation of n draws with probability p.
 func sd(n int, p float64) float64 { return math.Sqrt(float64(n) * p * (1 - p)) }
+
+// Name is the model's shape Name, 0-512 characters (the stored model; the 1024 was not
+// found there), and it is what DescribeContact answers.
+func TestStartOutboundVoiceContactNameLength(t *testing.T) {
+	t.Parallel()
+	_, cl, _ := startCalls(t, callWorld())
+	name := strings.Repeat("n", 512)
+	id, err := dial(cl, numBusy, func(in *connect.StartOutboundVoiceContactInput) { in.Name = aws.String(name) })
+	if err != nil {
+		t.Fatalf("a 512-character Name: %v", err)
+	}
+	if d := describe(t, cl, id); aws.ToString(d.Name) != name {
+		t.Fatalf("DescribeContact Name has %d characters", len(aws.ToString(d.Name)))
+	}
+	_, err = dial(cl, numBusy, func(in *connect.StartOutboundVoiceContactInput) { in.Name = aws.String(name + "n") })
+	if apiCode(err) != "InvalidRequestException" {
+		t.Fatalf("a 513-character Name: %v", err)
+	}
+}

@@ -134,18 +134,21 @@ type Sim struct {
 	timers   map[int]Timer
 	pending  []Event
 	contacts map[string]*contact
+	active   map[string]*contact // the contacts that have not ended, by ID
 	order    []string
 	seq      int                   // numbers contacts in creation order
 	tokens   map[string]tokenEntry // instance + "\x00" + ClientToken
-	agents   map[string][]*agentState
-	sessions map[string]*authSession // by SessionId
-	states   map[string]*authSession // by OAuth state
-	pTokens  map[string]string       // participant connection token -> contact ID
-	buckets  map[string]*bucket
-	faults   map[string]*faultState
-	faultRng *mrand.Rand
-	signIn   SignInOutcome
-	stats    statsState
+	// tokensAfterPrune is len(tokens) after the last pruning.
+	tokensAfterPrune int
+	agents           map[string][]*agentState
+	sessions         map[string]*authSession // by SessionId
+	states           map[string]*authSession // by OAuth state
+	pTokens          map[string]string       // participant connection token -> contact ID
+	buckets          map[string]*bucket
+	faults           map[string]*faultState
+	faultRng         *mrand.Rand
+	signIn           SignInOutcome
+	stats            statsState
 
 	events *eventBus
 }
@@ -260,8 +263,10 @@ func (s *Sim) resetLocked() {
 	s.timers = map[int]Timer{}
 	s.rng = mrand.New(mrand.NewPCG(uint64(s.opts.Seed), 0x5eed))
 	s.contacts = map[string]*contact{}
+	s.active = map[string]*contact{}
 	s.order = nil
 	s.tokens = map[string]tokenEntry{}
+	s.tokensAfterPrune = 0
 	s.sessions = map[string]*authSession{}
 	s.states = map[string]*authSession{}
 	s.pTokens = map[string]string{}

@@ -181,7 +181,7 @@ func TestStartFlagAndClockEndpoint(t *testing.T) {
 	}
 	scaled, _, _ := start(t, "-time-scale", "60", "-start", "2027-11-07T01:30:00-04:00")
 	base = scaled
-	if st := get(); st.Manual || st.TimeScale != 60 || st.Now.Before(time.Date(2027, 11, 7, 5, 30, 0, 0, time.UTC)) || st.Now.After(time.Date(2027, 11, 7, 6, 30, 0, 0, time.UTC)) {
+	if st := get(); st.Manual || st.TimeScale != 60 || st.Now.Before(time.Date(2027, 11, 7, 5, 30, 0, 0, time.UTC)) || st.Now.After(time.Date(2027, 11, 14, 5, 30, 0, 0, time.UTC)) {
 		t.Fatalf("scaled clock = %+v", st)
 	}
 }
@@ -248,5 +248,13 @@ func TestDocumentedWorldFileParses(t *testing.T) {
 	}
 	if w.Region != "eu-west-2" || len(w.Instances) != 1 || w.Instances[0].MaxConcurrentCalls != 20 {
 		t.Errorf("documented world file decoded as %+v", w)
+	}
+	// The settings of outbound calls as the real service reports them are all in the example.
+	c := w.Calls
+	if !w.Start.Equal(time.Date(2027, 3, 13, 13, 0, 0, 0, time.UTC)) || w.ClientTokenAfterEnd != "new-contact" || w.ThrottleClock != "simulated" ||
+		w.Instances[0].ContactFlows[1].Type != "AGENTLESS" || w.Throttle["StartOutboundVoiceContact"].ErrorType != "TooManyRequestsException" ||
+		c.Outcomes["VOICEMAIL"] != 0.2 || c.NoAnswerReason != "TELECOM_TIMEOUT" || c.Patience.Mean.D() != 45*time.Second ||
+		c.AMD.FalsePositiveRate != 0.03 || w.Delivery.LossProbability != 0.05 || w.Delivery.MaxDelay.D() != 500*time.Millisecond {
+		t.Errorf("documented world file settings decoded as %+v", w)
 	}
 }
