@@ -24,7 +24,7 @@ import (
 // emitted so far has been handled: simulated time moves only while the dialer waits, as a
 // discrete-event simulation, so pacing is measured without the machine's speed in it.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	clock *connectsim.ManualClock
 	sim   *simtest.Server
 	d     *outbound.Dialer
@@ -51,7 +51,7 @@ type rigOptions struct {
 	seed     int64
 }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	db := dynalitetest.Start(t)
 	db.CreateTable(t, campaignstore.CreateTableInput("campaigns"))

@@ -20,7 +20,7 @@ import (
 )
 
 // newS3 serves gofakes3 on loopback and returns a real S3 client for it (path-style).
-func newS3(t *testing.T) *s3.Client {
+func newS3(t testing.TB) *s3.Client {
 	t.Helper()
 	backend := s3mem.New()
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
@@ -38,7 +38,7 @@ func newS3(t *testing.T) *s3.Client {
 	return client
 }
 
-func put(t *testing.T, c *s3.Client, key, body string) {
+func put(t testing.TB, c *s3.Client, key, body string) {
 	t.Helper()
 	if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("imports"), Key: aws.String(key), Body: bytes.NewReader([]byte(body))}); err != nil {
 		t.Fatal(err)
