@@ -78,9 +78,10 @@ type Config struct {
 
 // Dialer handles the dialer's events.
 type Dialer struct {
-	cfg   Config
-	log   *slog.Logger
-	pacer *pacing.Pacer
+	cfg     Config
+	log     *slog.Logger
+	pacer   *pacing.Pacer
+	metrics metrics
 }
 
 // New checks the configuration and returns a dialer.
@@ -135,6 +136,7 @@ func (d *Dialer) Handle(ctx context.Context, raw []byte) error {
 		return err
 	}
 	log := d.log.With("event_id", truncate(ev.Envelope.ID, 64), "detail_type", ev.Envelope.DetailType)
+	defer d.flushMetrics(ctx)
 	switch det := ev.Detail.(type) {
 	case *dialerevents.CampaignLaunched:
 		err = d.launch(ctx, log, det.Campaign)

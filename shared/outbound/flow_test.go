@@ -2,12 +2,17 @@ package outbound_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/outbound"
 )
 
 const (
@@ -100,6 +105,57 @@ func TestCampaignOutcomesWindowsAndDoNotCall(t *testing.T) {
 	}
 	if p := calls["+14155550106"]; len(p) == 1 && p[0].InitiationTimestamp.Before(time.Date(2027, 3, 10, 17, 0, 0, 0, time.UTC)) {
 		t.Errorf("the Pacific number was called at %v, before 09:00 local", p[0].InitiationTimestamp)
+	}
+	// The final report: one row per recipient with its state and reason, numbers masked.
+	var report strings.Builder
+	n, err := outbound.WriteReport(context.Background(), r.store, "c1", &report)
+	if err != nil || n != 6 {
+		t.Fatalf("report: %d rows, %v", n, err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(report.String())).ReadAll()
+	if err != nil || len(rows) != 7 || strings.Join(rows[0], ",") != "recipient_id,number,state,reason,attempts,outcomes,updated_at,import_row" {
+		t.Fatalf("report %q: %v", report.String(), err)
+	}
+	for _, row := range rows[1:] {
+		if w := want[row[0]]; row[2] != string(w.state) || row[4] != fmt.Sprint(w.attempts) || row[3] == "" {
+			t.Errorf("report row %v, want %s after %d", row, w.state, w.attempts)
+		}
+		if row[0] == "busy" && (row[1] != "+1******0102" || row[5] != "busy busy") {
+			t.Errorf("busy row %v", row)
+		}
+	}
+	if strings.Contains(report.String(), "2025550102") {
+		t.Error("the report holds a number in clear")
+	}
+	// The logs: embedded metrics per campaign, and no number in clear.
+	dialed := int64(0)
+	for _, line := range r.logs.Lines() {
+		for _, n := range []string{"2025550101", "2025550102", "2025550103", "2025550104", "4155550106"} {
+			if strings.Contains(line, n) {
+				t.Errorf("a log line holds a number in clear: %s", line)
+			}
+		}
+		var m struct {
+			AWS *struct {
+				CloudWatchMetrics []struct {
+					Namespace  string
+					Dimensions [][]string
+					Metrics    []struct{ Name, Unit string }
+				}
+			} `json:"_aws"`
+			CampaignID string `json:"CampaignId"`
+			Dialed     int64
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.AWS != nil {
+			cw := m.AWS.CloudWatchMetrics
+			if len(cw) != 1 || cw[0].Namespace != "Switchboard/Dialer" || fmt.Sprint(cw[0].Dimensions) != "[[CampaignId]]" || m.CampaignID != "c1" {
+				t.Errorf("embedded metrics line %s", line)
+			}
+			dialed += m.Dialed
+		}
+	}
+	if dialed != 6 {
+		t.Errorf("embedded metrics count %d dials, want 6 (1+2+2+1)", dialed)
 	}
 	if b := calls["+12025550102"]; len(b) == 2 && b[1].InitiationTimestamp.Sub(b[0].DisconnectTimestamp) < 30*time.Minute {
 		t.Errorf("busy retry after %v, want at least the 30m delay", b[1].InitiationTimestamp.Sub(b[0].DisconnectTimestamp))

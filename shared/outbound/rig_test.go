@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/local/logcapture"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
@@ -31,6 +32,8 @@ type rig struct {
 	store *campaignstore.Store
 	dnc   *donotcall.Table
 	db    *countingDB
+	// logs holds the dialer's JSON log lines.
+	logs logcapture.Buffer
 
 	events  chan []byte
 	pending sync.WaitGroup
@@ -85,7 +88,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	d, err := outbound.New(outbound.Config{
 		Store: r.store, Connect: r.sim.ConnectClient(t), DoNotCall: r.dnc, Clock: (*steppedClock)(r),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Pacing: o.pacing, Owner: "test", Shards: 4,
+		Log: slog.New(slog.NewJSONHandler(&r.logs, nil)), Pacing: o.pacing, Owner: "test", Shards: 4,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -99,6 +99,9 @@ func (s *recipientSink) Write(ctx context.Context, rows []recipients.Row) ([]boo
 			}
 		}
 	}
+	for name, n := range counts {
+		s.d.metrics.add(s.c.ID, name, n)
+	}
 	if err := s.d.cfg.Store.Count(ctx, s.c.ID, counts); err != nil {
 		s.d.log.Warn("campaign counters", "campaign_id", s.c.ID, "error", err.Error())
 	}

@@ -399,6 +399,7 @@ func (d *Dialer) agents(ctx context.Context, plan *Plan) pacing.Agents {
 }
 
 func (d *Dialer) count(ctx context.Context, campaignID, name string, n int64) {
+	d.metrics.add(campaignID, name, n)
 	if err := d.cfg.Store.Count(ctx, campaignID, map[string]int64{name: n}); err != nil {
 		d.log.Warn("campaign counters", "campaign_id", campaignID, "error", err.Error())
 	}
