@@ -245,22 +245,76 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 		return nil, f
 	}
 	// Connect counts the attributes the contact already has: check the merged total here so the
-	// flow gets ATTRIBUTES_TOO_LARGE, not a generic rejection.
+	// flow gets ATTRIBUTES_TOO_LARGE, not a generic rejection. The event carries the contact's
+	// attributes as Connect had them when it invoked the function: checking against them saves
+	// a GetContactAttributes call on every update. They can be stale (another writer, an API
+	// call or another function, may have changed the contact since), so every answer that
+	// depends on them is confirmed with a fresh read: a snapshot that says "too large" is
+	// re-read before refusing, and a refusal by Connect after a snapshot said "fits" is re-read
+	// to tell ATTRIBUTES_TOO_LARGE from another bad request (docs/contactflow.md, update).
+	existing, fromEvent := eventAttributes(ev, contactID)
+	if !fromEvent {
+		if existing, f = h.readAttributes(ctx, instanceID, contactID); f != nil {
+			return nil, f
+		}
+	}
+	if MergedBytes(existing, updates) > MaxAttributeBytes && fromEvent {
+		if existing, f = h.readAttributes(ctx, instanceID, contactID); f != nil {
+			return nil, f
+		}
+		fromEvent = false
+	}
+	inv.attrs = append(inv.attrs, slog.Bool("attributes_from_event", fromEvent))
+	if f := tooLarge(existing, updates); f != nil {
+		return nil, f
+	}
+	if _, err := h.attrs.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
+		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID), Attributes: updates,
+	}); err != nil {
+		f := connectFailure("update contact attributes", err)
+		if fromEvent && (f.Code == BadRequest || f.Code == LimitExceeded) {
+			// Which error Connect answers for attributes over its limit is not documented:
+			// whatever refusal it is, a fresh read tells whether the stale snapshot was the cause.
+			if fresh, gf := h.readAttributes(ctx, instanceID, contactID); gf == nil {
+				if tf := tooLarge(fresh, updates); tf != nil {
+					tf.Err = f.Err
+					return nil, tf
+				}
+			}
+		}
+		return nil, f
+	}
+	return map[string]string{RespResult: ResultOK, RespCount: strconv.Itoa(len(updates))}, nil
+}
+
+// eventAttributes returns the attributes the event carries for contactID: those of the
+// invoking contact, when the update targets it (not another contact named by contact_id) and
+// the event has an Attributes object at all.
+func eventAttributes(ev *Event, contactID string) (map[string]string, bool) {
+	cd := &ev.Details.ContactData
+	if cd.Attributes == nil || contactID != firstNonEmpty(string(cd.InitialContactID), string(cd.ContactID)) {
+		return nil, false
+	}
+	return cd.Attributes, true
+}
+
+// readAttributes reads a contact's attributes from Connect.
+func (h *Handler) readAttributes(ctx context.Context, instanceID, contactID string) (map[string]string, *Failure) {
 	out, err := h.attrs.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
 		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID),
 	})
 	if err != nil {
 		return nil, connectFailure("get contact attributes", err)
 	}
-	if n := MergedBytes(out.Attributes, updates); n > MaxAttributeBytes {
-		return nil, fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, MaxAttributeBytes)
+	return out.Attributes, nil
+}
+
+// tooLarge refuses an update that would take the contact's attributes over Connect's limit.
+func tooLarge(existing, updates map[string]string) *Failure {
+	if n := MergedBytes(existing, updates); n > MaxAttributeBytes {
+		return fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, MaxAttributeBytes)
 	}
-	if _, err := h.attrs.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
-		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID), Attributes: updates,
-	}); err != nil {
-		return nil, connectFailure("update contact attributes", err)
-	}
-	return map[string]string{RespResult: ResultOK, RespCount: strconv.Itoa(len(updates))}, nil
+	return nil
 }
 
 func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
@@ -295,21 +349,19 @@ func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation)
 	if f != nil {
 		return nil, f
 	}
-	out, err := h.attrs.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
-		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID),
-	})
-	if err != nil {
-		return nil, connectFailure("get contact attributes", err)
+	attrs, f := h.readAttributes(ctx, instanceID, contactID)
+	if f != nil {
+		return nil, f
 	}
 	resp := map[string]string{RespResult: ResultOK}
 	if hasKeys {
 		for _, k := range keys {
-			if v, ok := out.Attributes[k]; ok {
+			if v, ok := attrs[k]; ok {
 				resp[k] = v
 			}
 		}
 	} else {
-		for k, v := range out.Attributes {
+		for k, v := range attrs {
 			// The response's own keys win: documented, and a prefix search cannot ask for them.
 			if strings.HasPrefix(k, prefix) && !isResponseKey(k) {
 				resp[k] = v
