@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -161,8 +160,8 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
 	}
 	cd := &ev.Details.ContactData
-	if m := instanceARNPattern.FindStringSubmatch(string(cd.InstanceARN)); m != nil {
-		inv.instanceID = m[1]
+	if id, ok := instanceIDFromARN(string(cd.InstanceARN)); ok {
+		inv.instanceID = id
 	}
 	// The event's contact IDs reach the log line, Connect and the do-not-call table: only
 	// valid ones, so a malformed event cannot write anything it likes there.
@@ -170,7 +169,7 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		field string
 		value Text
 	}{{"ContactId", cd.ContactID}, {"InitialContactId", cd.InitialContactID}} {
-		if id.value != "" && !contactIDPattern.MatchString(string(id.value)) {
+		if id.value != "" && !validContactID(string(id.value)) {
 			return nil, fail(BadRequest, "%s %s is not a Connect contact ID", id.field, quoteKey(string(id.value)))
 		}
 	}
@@ -194,12 +193,48 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 	}
 }
 
-// instanceARNPattern is the ARN of a Connect instance; the ID is the last group.
-var instanceARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/([-a-zA-Z0-9]{1,100})$`)
+// instanceIDFromARN returns the ID of a Connect instance ARN,
+// arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/[-a-zA-Z0-9]{1,100}. It is written out
+// rather than a regexp: the bounded repetitions compile to hundreds of instructions at package
+// init, a cost every cold start paid (GODEBUG=inittrace=1).
+func instanceIDFromARN(arn string) (string, bool) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[2] != "connect" {
+		return "", false
+	}
+	partition, ok := strings.CutPrefix(f[1], "aws")
+	if !ok || !onlyBytes(partition, isLowerOrDash) || f[3] == "" || !onlyBytes(f[3], isLowerDigitOrDash) ||
+		len(f[4]) != 12 || !onlyBytes(f[4], isDigit) {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(f[5], "instance/")
+	if !ok || len(id) > 100 || !validID(id) {
+		return "", false
+	}
+	return id, true
+}
 
-// contactIDPattern is what Connect accepts as a contact ID (UUIDs in practice): 1 to 256
-// letters, digits and dashes.
-var contactIDPattern = regexp.MustCompile(`^[-a-zA-Z0-9]{1,256}$`)
+// validContactID reports whether s is what Connect accepts as a contact ID (UUIDs in
+// practice): 1 to 256 letters, digits and dashes.
+func validContactID(s string) bool { return len(s) <= 256 && validID(s) }
+
+// validID reports whether s is one or more letters, digits and dashes.
+func validID(s string) bool {
+	return s != "" && onlyBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+func onlyBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool            { return '0' <= c && c <= '9' }
+func isLowerOrDash(c byte) bool      { return 'a' <= c && c <= 'z' || c == '-' }
+func isLowerDigitOrDash(c byte) bool { return isLowerOrDash(c) || isDigit(c) }
 
 // target returns the instance and the contact whose attributes an operation reads or writes:
 // the contact_id parameter, else the initial contact (attributes belong to it), else the contact.
@@ -208,21 +243,21 @@ func target(ev *Event, p params, inv *invocation) (instanceID, contactID string,
 	if arn == "" {
 		return "", "", fail(BadRequest, "the event has no Details.ContactData.InstanceARN")
 	}
-	m := instanceARNPattern.FindStringSubmatch(arn)
-	if m == nil {
+	id, ok := instanceIDFromARN(arn)
+	if !ok {
 		return "", "", fail(BadRequest, "InstanceARN %s is not an Amazon Connect instance ARN", quoteKey(arn))
 	}
-	inv.instanceID = m[1]
+	inv.instanceID = id
 	cd := &ev.Details.ContactData
 	contactID = firstNonEmpty(strings.TrimSpace(p[ParamContactID]), string(cd.InitialContactID), string(cd.ContactID))
 	if contactID == "" {
 		return "", "", fail(BadRequest, "the event has no InitialContactId or ContactId")
 	}
-	if !contactIDPattern.MatchString(contactID) {
+	if !validContactID(contactID) {
 		return "", "", fail(BadRequest, "contact ID %s is not a Connect contact ID", quoteKey(contactID))
 	}
 	inv.contactID = contactID
-	return m[1], contactID, nil
+	return id, contactID, nil
 }
 
 func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
