@@ -41,7 +41,9 @@ func loadHostileEvents(t testing.TB) []hostileEvent {
 // once UUIDs (contact and instance IDs, logged on purpose) are taken out.
 var longDigitRuns = regexp.MustCompile(`[0-9]{7,}`)
 
-func phoneLikeRuns(s string) []string { return longDigitRuns.FindAllString(uuidLike.ReplaceAllString(s, ""), -1) }
+func phoneLikeRuns(s string) []string {
+	return longDigitRuns.FindAllString(uuidLike.ReplaceAllString(s, ""), -1)
+}
 
 // checkNoNumberLeaks fails when a run of seven digits or more from the payload appears in text.
 func checkNoNumberLeaks(t *testing.T, payload []byte, where, text string) {
