@@ -24,7 +24,7 @@ SCRATCH    := $(CURDIR)/.scratch
 NODE_STAMP := node_modules/.switchboard-installed
 CDK        := node_modules/.bin/cdk
 
-.PHONY: browser deps help build test run synth deploy bench lint clean check-go FORCE
+.PHONY: browser deps help build test fuzz-smoke run synth deploy bench lint clean check-go FORCE
 
 help:
 	@echo "make run     start the local stack (connectsim, the local Amazon Connect) in the foreground"
@@ -75,6 +75,18 @@ browser:
 test: lint $(NODE_STAMP) browser
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(GO) test -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# Each fuzz target runs briefly (its seed corpus always runs in `go test`): package:target.
+FUZZ_TARGETS := shared/contactflow:FuzzDecodeEvent shared/contactflow:FuzzHandle \
+	shared/contactflow:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode
+FUZZ_TIME ?= 8s
+fuzz-smoke: check-go
+	@mkdir -p $(SCRATCH)
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t##*:} in ./$${t%%:*} for $(FUZZ_TIME)"; \
+	  TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} || exit 1; \
+	done
 
 run: check-go
 	$(GO) run ./local/cmd/connectsim -addr $(CONNECTSIM_ADDR)
