@@ -308,8 +308,11 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 	}); err != nil {
 		f := connectFailure("update contact attributes", err)
 		if fromEvent && (f.Code == BadRequest || f.Code == LimitExceeded) {
-			// Which error Connect answers for attributes over its limit is not documented:
-			// whatever refusal it is, a fresh read tells whether the stale snapshot was the cause.
+			// The operation's errors are InvalidParameterException, InvalidRequestException,
+			// ResourceNotFoundException and InternalServiceException (API reference,
+			// UpdateContactAttributes); which refusal Connect answers for attributes over its
+			// limit is not documented: whatever it is, a fresh read tells whether the stale
+			// snapshot was the cause.
 			if fresh, gf := h.readAttributes(ctx, instanceID, contactID); gf == nil {
 				if tf := tooLarge(fresh, updates); tf != nil {
 					tf.Err = f.Err
