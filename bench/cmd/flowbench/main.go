@@ -191,7 +191,12 @@ func (p *process) peakRSS() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
+	return vmHWM(string(b))
+}
+
+// vmHWM reads the VmHWM line of a /proc/<pid>/status text, in bytes.
+func vmHWM(status string) (int64, error) {
+	for line := range strings.SplitSeq(status, "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024, err
