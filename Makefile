@@ -24,7 +24,7 @@ SCRATCH    := $(CURDIR)/.scratch
 NODE_STAMP := node_modules/.switchboard-installed
 CDK        := node_modules/.bin/cdk
 
-.PHONY: browser deps help build test run synth deploy bench lint clean check-go FORCE
+.PHONY: browser deps help build test fuzz-smoke run synth deploy bench lint clean check-go FORCE
 
 help:
 	@echo "make run     start the local stack (connectsim, the local Amazon Connect) in the foreground"
@@ -32,7 +32,7 @@ help:
 	@echo "make build   build one linux/arm64 bootstrap per function under build/<fn>/"
 	@echo "make synth   synthesize the CloudFormation template (example settings) into cdk.out/"
 	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id> [CHAT_ORIGIN=https://chat.example.com]"
-	@echo "make bench   run the benchmarks"
+	@echo "make bench   compare the contact-flow bootstrap with a Node.js 20 baseline, then every go test -bench"
 	@echo "make lint    gofmt check and go vet"
 	@echo "make deps    download Go modules, install the pinned npm tools and chromium (browser tests)"
 	@echo "make clean   remove build outputs and scratch folders"
@@ -75,6 +75,18 @@ browser:
 test: lint $(NODE_STAMP) browser
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(GO) test -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# Each fuzz target runs briefly (its seed corpus always runs in `go test`): package:target.
+FUZZ_TARGETS := shared/contactflow:FuzzDecodeEvent shared/contactflow:FuzzHandle \
+	shared/contactflow:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode
+FUZZ_TIME ?= 8s
+fuzz-smoke: check-go
+	@mkdir -p $(SCRATCH)
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t##*:} in ./$${t%%:*} for $(FUZZ_TIME)"; \
+	  TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} || exit 1; \
+	done
 
 run: check-go
 	$(GO) run ./local/cmd/connectsim -addr $(CONNECTSIM_ADDR)
@@ -90,8 +102,16 @@ deploy: build $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(CDK) deploy -c instanceArn=$(INSTANCE_ARN) -c chatOrigin=$(CHAT_ORIGIN) -c assetsDir=build
 
+# The contact-flow bootstrap as `make build` makes it, but for this machine (linux/amd64) so that
+# it can run here, against the Node.js 20 baseline installed from its lock file.
+BENCH_OUT  := $(SCRATCH)/bench
+BENCH_NODE := bench/baselines/node
 bench: check-go $(NODE_STAMP)
-	@mkdir -p $(SCRATCH)
+	@command -v node >/dev/null || { echo "node is missing: install Node.js 20+ for the Node.js baseline"; exit 1; }
+	@mkdir -p $(BENCH_OUT)
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/contactflow/bootstrap ./functions/contactflow
+	cd $(BENCH_NODE) && $(NPM) ci --no-audit --no-fund
+	$(GO) run ./bench/cmd/flowbench -go contactflow=$(BENCH_OUT)/contactflow/bootstrap -node $(BENCH_NODE) -out $(BENCH_OUT)/flowbench.md
 	TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

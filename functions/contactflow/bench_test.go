@@ -17,8 +17,9 @@ import (
 )
 
 // BenchmarkWarmUpdate is one warm `update` invocation (update.json: two attributes) through the
-// Lambda handler: decode, GetContactAttributes, UpdateContactAttributes (real SDK, SigV4, HTTP
-// over loopback to an in-process connectsim), encode, one JSON log line (discarded).
+// Lambda handler: decode, the 32 KB check against the event's own attributes, one
+// UpdateContactAttributes (real SDK, SigV4, HTTP over loopback to an in-process connectsim),
+// encode, one JSON log line (discarded).
 // connectsim's quota is off so the figure is the function's, not the emulated throttle's; its
 // server-side work runs in the same process and is included. docs/performance.md has results.
 func BenchmarkWarmUpdate(b *testing.B) {

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -161,8 +160,8 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
 	}
 	cd := &ev.Details.ContactData
-	if m := instanceARNPattern.FindStringSubmatch(string(cd.InstanceARN)); m != nil {
-		inv.instanceID = m[1]
+	if id, ok := instanceIDFromARN(string(cd.InstanceARN)); ok {
+		inv.instanceID = id
 	}
 	// The event's contact IDs reach the log line, Connect and the do-not-call table: only
 	// valid ones, so a malformed event cannot write anything it likes there.
@@ -170,7 +169,7 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		field string
 		value Text
 	}{{"ContactId", cd.ContactID}, {"InitialContactId", cd.InitialContactID}} {
-		if id.value != "" && !contactIDPattern.MatchString(string(id.value)) {
+		if id.value != "" && !validContactID(string(id.value)) {
 			return nil, fail(BadRequest, "%s %s is not a Connect contact ID", id.field, quoteKey(string(id.value)))
 		}
 	}
@@ -194,12 +193,48 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 	}
 }
 
-// instanceARNPattern is the ARN of a Connect instance; the ID is the last group.
-var instanceARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/([-a-zA-Z0-9]{1,100})$`)
+// instanceIDFromARN returns the ID of a Connect instance ARN,
+// arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/[-a-zA-Z0-9]{1,100}. It is written out
+// rather than a regexp: the bounded repetitions compile to hundreds of instructions at package
+// init, a cost every cold start paid (GODEBUG=inittrace=1).
+func instanceIDFromARN(arn string) (string, bool) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[2] != "connect" {
+		return "", false
+	}
+	partition, ok := strings.CutPrefix(f[1], "aws")
+	if !ok || !onlyBytes(partition, isLowerOrDash) || f[3] == "" || !onlyBytes(f[3], isLowerDigitOrDash) ||
+		len(f[4]) != 12 || !onlyBytes(f[4], isDigit) {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(f[5], "instance/")
+	if !ok || len(id) > 100 || !validID(id) {
+		return "", false
+	}
+	return id, true
+}
 
-// contactIDPattern is what Connect accepts as a contact ID (UUIDs in practice): 1 to 256
-// letters, digits and dashes.
-var contactIDPattern = regexp.MustCompile(`^[-a-zA-Z0-9]{1,256}$`)
+// validContactID reports whether s is what Connect accepts as a contact ID (UUIDs in
+// practice): 1 to 256 letters, digits and dashes.
+func validContactID(s string) bool { return len(s) <= 256 && validID(s) }
+
+// validID reports whether s is one or more letters, digits and dashes.
+func validID(s string) bool {
+	return s != "" && onlyBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+func onlyBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool            { return '0' <= c && c <= '9' }
+func isLowerOrDash(c byte) bool      { return 'a' <= c && c <= 'z' || c == '-' }
+func isLowerDigitOrDash(c byte) bool { return isLowerOrDash(c) || isDigit(c) }
 
 // target returns the instance and the contact whose attributes an operation reads or writes:
 // the contact_id parameter, else the initial contact (attributes belong to it), else the contact.
@@ -208,21 +243,21 @@ func target(ev *Event, p params, inv *invocation) (instanceID, contactID string,
 	if arn == "" {
 		return "", "", fail(BadRequest, "the event has no Details.ContactData.InstanceARN")
 	}
-	m := instanceARNPattern.FindStringSubmatch(arn)
-	if m == nil {
+	id, ok := instanceIDFromARN(arn)
+	if !ok {
 		return "", "", fail(BadRequest, "InstanceARN %s is not an Amazon Connect instance ARN", quoteKey(arn))
 	}
-	inv.instanceID = m[1]
+	inv.instanceID = id
 	cd := &ev.Details.ContactData
 	contactID = firstNonEmpty(strings.TrimSpace(p[ParamContactID]), string(cd.InitialContactID), string(cd.ContactID))
 	if contactID == "" {
 		return "", "", fail(BadRequest, "the event has no InitialContactId or ContactId")
 	}
-	if !contactIDPattern.MatchString(contactID) {
+	if !validContactID(contactID) {
 		return "", "", fail(BadRequest, "contact ID %s is not a Connect contact ID", quoteKey(contactID))
 	}
 	inv.contactID = contactID
-	return m[1], contactID, nil
+	return id, contactID, nil
 }
 
 func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
@@ -245,22 +280,79 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 		return nil, f
 	}
 	// Connect counts the attributes the contact already has: check the merged total here so the
-	// flow gets ATTRIBUTES_TOO_LARGE, not a generic rejection.
+	// flow gets ATTRIBUTES_TOO_LARGE, not a generic rejection. The event carries the contact's
+	// attributes as Connect had them when it invoked the function: checking against them saves
+	// a GetContactAttributes call on every update. They can be stale (another writer, an API
+	// call or another function, may have changed the contact since), so every answer that
+	// depends on them is confirmed with a fresh read: a snapshot that says "too large" is
+	// re-read before refusing, and a refusal by Connect after a snapshot said "fits" is re-read
+	// to tell ATTRIBUTES_TOO_LARGE from another bad request (docs/contactflow.md, update).
+	existing, fromEvent := eventAttributes(ev, contactID)
+	if !fromEvent {
+		if existing, f = h.readAttributes(ctx, instanceID, contactID); f != nil {
+			return nil, f
+		}
+	}
+	if MergedBytes(existing, updates) > MaxAttributeBytes && fromEvent {
+		if existing, f = h.readAttributes(ctx, instanceID, contactID); f != nil {
+			return nil, f
+		}
+		fromEvent = false
+	}
+	inv.attrs = append(inv.attrs, slog.Bool("attributes_from_event", fromEvent))
+	if f := tooLarge(existing, updates); f != nil {
+		return nil, f
+	}
+	if _, err := h.attrs.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
+		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID), Attributes: updates,
+	}); err != nil {
+		f := connectFailure("update contact attributes", err)
+		if fromEvent && (f.Code == BadRequest || f.Code == LimitExceeded) {
+			// The operation's errors are InvalidParameterException, InvalidRequestException,
+			// ResourceNotFoundException and InternalServiceException (API reference,
+			// UpdateContactAttributes); which refusal Connect answers for attributes over its
+			// limit is not documented: whatever it is, a fresh read tells whether the stale
+			// snapshot was the cause.
+			if fresh, gf := h.readAttributes(ctx, instanceID, contactID); gf == nil {
+				if tf := tooLarge(fresh, updates); tf != nil {
+					tf.Err = f.Err
+					return nil, tf
+				}
+			}
+		}
+		return nil, f
+	}
+	return map[string]string{RespResult: ResultOK, RespCount: strconv.Itoa(len(updates))}, nil
+}
+
+// eventAttributes returns the attributes the event carries for contactID: those of the
+// invoking contact, when the update targets it (not another contact named by contact_id) and
+// the event has an Attributes object at all.
+func eventAttributes(ev *Event, contactID string) (map[string]string, bool) {
+	cd := &ev.Details.ContactData
+	if cd.Attributes == nil || contactID != firstNonEmpty(string(cd.InitialContactID), string(cd.ContactID)) {
+		return nil, false
+	}
+	return cd.Attributes, true
+}
+
+// readAttributes reads a contact's attributes from Connect.
+func (h *Handler) readAttributes(ctx context.Context, instanceID, contactID string) (map[string]string, *Failure) {
 	out, err := h.attrs.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
 		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID),
 	})
 	if err != nil {
 		return nil, connectFailure("get contact attributes", err)
 	}
-	if n := MergedBytes(out.Attributes, updates); n > MaxAttributeBytes {
-		return nil, fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, MaxAttributeBytes)
+	return out.Attributes, nil
+}
+
+// tooLarge refuses an update that would take the contact's attributes over Connect's limit.
+func tooLarge(existing, updates map[string]string) *Failure {
+	if n := MergedBytes(existing, updates); n > MaxAttributeBytes {
+		return fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, MaxAttributeBytes)
 	}
-	if _, err := h.attrs.UpdateContactAttributes(ctx, &connect.UpdateContactAttributesInput{
-		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID), Attributes: updates,
-	}); err != nil {
-		return nil, connectFailure("update contact attributes", err)
-	}
-	return map[string]string{RespResult: ResultOK, RespCount: strconv.Itoa(len(updates))}, nil
+	return nil
 }
 
 func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation) (map[string]string, *Failure) {
@@ -295,21 +387,19 @@ func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation)
 	if f != nil {
 		return nil, f
 	}
-	out, err := h.attrs.GetContactAttributes(ctx, &connect.GetContactAttributesInput{
-		InstanceId: aws.String(instanceID), InitialContactId: aws.String(contactID),
-	})
-	if err != nil {
-		return nil, connectFailure("get contact attributes", err)
+	attrs, f := h.readAttributes(ctx, instanceID, contactID)
+	if f != nil {
+		return nil, f
 	}
 	resp := map[string]string{RespResult: ResultOK}
 	if hasKeys {
 		for _, k := range keys {
-			if v, ok := out.Attributes[k]; ok {
+			if v, ok := attrs[k]; ok {
 				resp[k] = v
 			}
 		}
 	} else {
-		for k, v := range out.Attributes {
+		for k, v := range attrs {
 			// The response's own keys win: documented, and a prefix search cannot ask for them.
 			if strings.HasPrefix(k, prefix) && !isResponseKey(k) {
 				resp[k] = v

@@ -79,6 +79,10 @@ func (f *fakeConnect) UpdateContactAttributes(_ context.Context, in *connect.Upd
 	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Contact not found", Fault: smithy.FaultClient}
 	}
+	// Connect enforces its limit itself (connectsim answers InvalidParameterException).
+	if MergedBytes(attrs, in.Attributes) > MaxAttributeBytes {
+		return nil, &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "attributes over the limit", Fault: smithy.FaultClient}
+	}
 	for k, v := range in.Attributes {
 		if v == "" {
 			delete(attrs, k) // as Connect does: an empty value removes the attribute
@@ -351,6 +355,71 @@ func TestUpdateClearingAnAttributeMakesRoom(t *testing.T) {
 	wantError(t, fx.invoke(t, event(map[string]any{"old": "", "new": strings.Repeat("n", 765)})), AttributesTooLarge)
 	if len(fx.connect.updates) != 0 {
 		t.Error("UpdateContactAttributes was called")
+	}
+}
+
+// The event's own attributes stand in for GetContactAttributes in the 32 KB check; every
+// answer that depends on them being current is confirmed with a fresh read.
+func TestUpdateChecksTheBudgetAgainstTheEventsAttributes(t *testing.T) {
+	big := strings.Repeat("x", 32000)
+	other := "bbbbbbbb-0000-4000-8000-000000000009"
+	withAttrs := func(a any) func(map[string]any) { return func(cd map[string]any) { cd["Attributes"] = a } }
+	tests := []struct {
+		name      string
+		event     func(map[string]any)
+		params    map[string]any
+		connect   map[string]string // the initial contact's attributes in Connect
+		code      Code              // "" for ok
+		gets      int
+		updates   int
+		fromEvent bool
+	}{
+		{"snapshot fits: no read", withAttrs(map[string]any{"existing": "1"}), map[string]any{"a": "1"}, map[string]string{"existing": "1"}, "", 0, 1, true},
+		{"empty snapshot fits: no read", withAttrs(map[string]any{}), map[string]any{"a": "1"}, map[string]string{"existing": "1"}, "", 0, 1, true},
+		{"snapshot too large, confirmed", withAttrs(map[string]any{"big": big}), map[string]any{"more": strings.Repeat("m", 1000)}, map[string]string{"big": big}, AttributesTooLarge, 1, 0, false},
+		{"snapshot too large, stale: Connect has room", withAttrs(map[string]any{"big": big}), map[string]any{"more": strings.Repeat("m", 1000)}, map[string]string{}, "", 1, 1, false},
+		{"snapshot fits, stale: Connect refuses, read says too large", withAttrs(map[string]any{}), map[string]any{"more": strings.Repeat("m", 1000)}, map[string]string{"big": big}, AttributesTooLarge, 1, 1, true},
+		{"no Attributes in the event: read", nil, map[string]any{"a": "1"}, map[string]string{"existing": "1"}, "", 1, 1, false},
+		{"null Attributes: read", withAttrs(nil), map[string]any{"a": "1"}, map[string]string{"existing": "1"}, "", 1, 1, false},
+		{"another contact: read", withAttrs(map[string]any{}), map[string]any{"a": "1", "contact_id": other}, nil, "", 1, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			if tt.connect != nil {
+				fx.connect.contacts[testInstanceID+"/"+testInitial] = tt.connect
+			}
+			fx.connect.contacts[testInstanceID+"/"+other] = map[string]string{}
+			var mut []func(map[string]any)
+			if tt.event != nil {
+				mut = append(mut, tt.event)
+			}
+			resp := fx.invoke(t, event(tt.params, mut...))
+			if tt.code == "" {
+				if resp[RespResult] != ResultOK {
+					t.Fatalf("response %v, want ok", resp)
+				}
+			} else {
+				wantError(t, resp, tt.code)
+			}
+			if fx.connect.gets != tt.gets || len(fx.connect.updates) != tt.updates {
+				t.Errorf("%d gets, %d updates; want %d and %d", fx.connect.gets, len(fx.connect.updates), tt.gets, tt.updates)
+			}
+			if got := fx.logLine(t)["attributes_from_event"]; got != tt.fromEvent {
+				t.Errorf("log attributes_from_event = %v, want %v", got, tt.fromEvent)
+			}
+		})
+	}
+}
+
+// A refusal by Connect that is not about the size stays what it was when the fresh read shows
+// the attributes fit.
+func TestUpdateRefusedForAnotherReasonStaysABadRequest(t *testing.T) {
+	fx := newFixture(t)
+	fx.connect.updateErr = &smithy.GenericAPIError{Code: "InvalidRequestException", Message: "no", Fault: smithy.FaultClient}
+	wantError(t, fx.invoke(t, event(map[string]any{"a": "1"}, func(cd map[string]any) { cd["Attributes"] = map[string]any{} })), BadRequest)
+	if fx.connect.gets != 1 {
+		t.Errorf("%d gets, want 1 (the confirmation)", fx.connect.gets)
 	}
 }
 
