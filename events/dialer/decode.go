@@ -51,7 +51,40 @@ func (e *RefusedError) Error() string { return "event refused (" + e.Reason + ")
 func (e *RefusedError) Unwrap() error { return ErrRefused }
 
 func refuse(reason, format string, args ...any) error {
-	return &RefusedError{Reason: reason, Message: fmt.Sprintf(format, args...)}
+	return &RefusedError{Reason: reason, Message: scrubDigits(fmt.Sprintf(format, args...))}
+}
+
+// scrubDigits masks every run of 7 or more digits (spaces, dashes, dots and brackets between
+// them count as part of the run) but its last two: a phone number that turns up where a source,
+// a field name or a duration belongs never reaches a log in clear.
+func scrubDigits(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		if b[i] < '0' || b[i] > '9' {
+			i++
+			continue
+		}
+		j, digits := i, 0
+		for j < len(b) && (b[j] >= '0' && b[j] <= '9' || (digits > 0 && strings.IndexByte(" -.()", b[j]) >= 0 && j+1 < len(b) && b[j+1] >= '0' && b[j+1] <= '9')) {
+			if b[j] >= '0' && b[j] <= '9' {
+				digits++
+			}
+			j++
+		}
+		if digits >= 7 {
+			seen := 0
+			for k := i; k < j; k++ {
+				if b[k] >= '0' && b[k] <= '9' {
+					seen++
+					if seen <= digits-2 {
+						b[k] = '*'
+					}
+				}
+			}
+		}
+		i = j
+	}
+	return string(b)
 }
 
 // Decode reads one event as the dialer's Lambda receives it.

@@ -181,6 +181,10 @@ func TestRefused(t *testing.T) {
 		{"tick unfilled placeholder", envelope(dialer.Source, dialer.TypeTick, `{"scheduledTime":"<aws.scheduler.scheduled-time>"}`), dialer.ReasonMalformedDetail, "RFC 3339"},
 		{"contact event without type", envelope(dialer.SourceConnect, dialer.TypeContactEvent, `{"contactId":"a"}`), dialer.ReasonInvalidDetail, "eventType"},
 		{"contact event without contact", envelope(dialer.SourceConnect, dialer.TypeContactEvent, `{"eventType":"INITIATED"}`), dialer.ReasonInvalidDetail, "contactId"},
+		{"number as source", envelope("+1 415 555 0162", "x", `{}`), dialer.ReasonUnknownSource, `"+* *** *** **62"`},
+		{"number as duration", envelope(dialer.Source, dialer.TypeCampaignLaunched, `{"campaignId":"c1","instanceId":"i","contactFlowId":"f","queueId":"q","maxCallDuration":"+14155550162"}`), dialer.ReasonMalformedDetail, "*********62"},
+		{"number as field name", envelope(dialer.Source, dialer.TypeCampaignLaunched, `{"campaignId":"c1","+14155550162":1}`), dialer.ReasonMalformedDetail, "unknown field"},
+		{"number as detail-type", envelope(dialer.Source, "4155550162", `{}`), dialer.ReasonUnknownDetailType, "********62"},
 		{"contact event bad timestamp", envelope(dialer.SourceConnect, dialer.TypeContactEvent, `{"eventType":"INITIATED","contactId":"a","initiationTimestamp":"yesterday"}`), dialer.ReasonMalformedDetail, "RFC 3339"},
 	}
 	for _, tc := range cases {
@@ -193,7 +197,7 @@ func TestRefused(t *testing.T) {
 			if re.Reason != tc.reason || !strings.Contains(re.Message, tc.contains) {
 				t.Errorf("got (%s) %q, want (%s) containing %q", re.Reason, re.Message, tc.reason, tc.contains)
 			}
-			if strings.Contains(err.Error(), "2025550143") || strings.Contains(err.Error(), "2025550144") {
+			if strings.Contains(err.Error(), "2025550143") || strings.Contains(err.Error(), "2025550144") || strings.Contains(err.Error(), "5550162") {
 				t.Errorf("the error quotes a phone number: %v", err)
 			}
 		})
