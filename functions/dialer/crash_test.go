@@ -63,7 +63,7 @@ func TestCrashesNeverDuplicateNorLose(t *testing.T) {
 	baseEnv := append(os.Environ(),
 		"AWS_LAMBDA_RUNTIME_API="+rt.Addr, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_CONNECT="+sim.URL, "AWS_ENDPOINT_URL_DYNAMODB="+db.URL,
-		"CAMPAIGNS_TABLE=campaigns", "DO_NOT_CALL_TABLE=dnc", "TICK_BUDGET=5s", "DIALER_LEASE_TTL=2s", "DIALER_WATCHDOG_AFTER=4s",
+		"CAMPAIGNS_TABLE=campaigns", "DO_NOT_CALL_TABLE=dnc", "TICK_BUDGET=5s", "DIALER_LEASE_TTL=2s", "DIALER_WATCHDOG_AFTER=4s", "DIALER_QUIET_FOR=2s",
 	)
 	var mu sync.Mutex
 	var proc *exec.Cmd

@@ -79,5 +79,6 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		TickBudget:       s.TickBudget,
 		LeaseTTL:         s.LeaseTTL,
 		WatchdogAfter:    s.WatchdogAfter,
+		QuietFor:         s.QuietFor,
 	})
 }

@@ -43,6 +43,7 @@ const (
 	attrImportOffset = "import_offset"
 	attrImportRow    = "import_row"
 	attrEndCalls     = "end_active_calls"
+	attrQuietAt      = "quiet_at"
 	counterPrefix    = "n_"
 )
 
@@ -67,6 +68,8 @@ type Campaign struct {
 	EndActiveCalls bool
 	// Counters by name ("dialed", "answered", ...), best effort (see Count).
 	Counters map[string]int64
+	// QuietAt is when a tick first found no recipient waiting or in flight (zero: not quiet).
+	QuietAt time.Time
 }
 
 func campaignKey(id string) map[string]types.AttributeValue { return key("C#"+id, "C") }
@@ -144,6 +147,7 @@ func campaignFrom(it map[string]types.AttributeValue) Campaign {
 		ImportRow:      getN(it, attrImportRow),
 		EndActiveCalls: getBool(it, attrEndCalls),
 		Counters:       map[string]int64{},
+		QuietAt:        getTime(it, attrQuietAt),
 	}
 	for k, v := range it {
 		if n, ok := v.(*types.AttributeValueMemberN); ok && len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix {
@@ -310,6 +314,27 @@ func (s *Store) Recipients(ctx context.Context, campaignID string, shards int, f
 			}
 			start = out.LastEvaluatedKey
 		}
+	}
+	return nil
+}
+
+// SetQuiet records (quiet) or clears (not quiet) the instant a tick found nothing waiting or in
+// flight. A campaign ends only when two looks at least a while apart agree: the indexes that say
+// so are eventually consistent.
+func (s *Store) SetQuiet(ctx context.Context, id string, quiet bool, at time.Time) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: campaignKey(id),
+		ExpressionAttributeNames: map[string]string{"#q": attrQuietAt},
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+	}
+	if quiet {
+		in.UpdateExpression = aws.String("SET #q = if_not_exists(#q, :at)")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":at": ms(at)}
+	} else {
+		in.UpdateExpression = aws.String("REMOVE #q")
+	}
+	if _, err := s.api.UpdateItem(ctx, in); err != nil {
+		return fmt.Errorf("campaign %s quiet mark: %w", id, err)
 	}
 	return nil
 }

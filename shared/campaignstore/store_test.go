@@ -229,6 +229,25 @@ func TestCampaigns(t *testing.T) {
 	if err := s.Count(ctx, "nope", map[string]int64{"dialed": 1}); err == nil {
 		t.Error("counting for a missing campaign created it")
 	}
+	// The quiet mark keeps its first instant, and is cleared.
+	if err := s.SetQuiet(ctx, "c2", true, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetQuiet(ctx, "c2", true, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Campaign(ctx, "c2"); !got.QuietAt.Equal(t0) {
+		t.Errorf("quiet at %v, want the first mark %v", got.QuietAt, t0)
+	}
+	if err := s.SetQuiet(ctx, "c2", false, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Campaign(ctx, "c2"); !got.QuietAt.IsZero() {
+		t.Errorf("quiet mark not cleared: %v", got.QuietAt)
+	}
+	if err := s.SetQuiet(ctx, "nope", true, t0); err == nil {
+		t.Error("a quiet mark created a campaign")
+	}
 	// Checkpoints only move forward from what was read, and stop once done.
 	if err := s.Checkpoint(ctx, "c2", 0, 4096, 100, false); err != nil {
 		t.Fatal(err)

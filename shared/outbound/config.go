@@ -24,6 +24,7 @@ const (
 	// one-minute schedule.
 	EnvLeaseTTL      = "DIALER_LEASE_TTL"
 	EnvWatchdogAfter = "DIALER_WATCHDOG_AFTER"
+	EnvQuietFor      = "DIALER_QUIET_FOR"
 )
 
 // Settings is the dialer function's configuration from its environment.
@@ -35,6 +36,7 @@ type Settings struct {
 	TickBudget       time.Duration
 	LeaseTTL         time.Duration
 	WatchdogAfter    time.Duration
+	QuietFor         time.Duration
 }
 
 // DefaultPacing is Connect's default StartOutboundVoiceContact quota (2/s, burst 5) and 10
@@ -86,7 +88,7 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		key      string
 		dst      *time.Duration
 		min, max time.Duration
-	}{{EnvLeaseTTL, &s.LeaseTTL, 2 * time.Second, 15 * time.Minute}, {EnvWatchdogAfter, &s.WatchdogAfter, time.Second, time.Hour}} {
+	}{{EnvLeaseTTL, &s.LeaseTTL, 2 * time.Second, 15 * time.Minute}, {EnvWatchdogAfter, &s.WatchdogAfter, time.Second, time.Hour}, {EnvQuietFor, &s.QuietFor, time.Second, 10 * time.Minute}} {
 		if v := get(x.key); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < x.min || d > x.max {

@@ -74,6 +74,10 @@ type Config struct {
 	ImportRowsPerTick int64
 	// CloseGuard: no call starts when the callee's window closes within this (default 2m).
 	CloseGuard time.Duration
+	// QuietFor is how long the due and inflight indexes must agree that nothing is waiting or in
+	// flight before a campaign ends (default 30s): far longer than their propagation, usually well
+	// under a second.
+	QuietFor time.Duration
 }
 
 // Dialer handles the dialer's events.
@@ -112,6 +116,9 @@ func New(cfg Config) (*Dialer, error) {
 	}
 	if cfg.CloseGuard <= 0 {
 		cfg.CloseGuard = 2 * time.Minute
+	}
+	if cfg.QuietFor <= 0 {
+		cfg.QuietFor = 30 * time.Second
 	}
 	p, err := pacing.NewPacer(cfg.Pacing)
 	if err != nil {

@@ -68,6 +68,16 @@ func TestCampaignOutcomesWindowsAndDoNotCall(t *testing.T) {
 		t.Fatalf("campaign %s: %s", c.Status, c.Reason)
 	}
 	got := r.recipientsOf("c1")
+	// The campaign ends only when two looks at least 30 s apart found nothing waiting or in flight.
+	var last time.Time
+	for _, rec := range got {
+		if rec.UpdatedAt.After(last) {
+			last = rec.UpdatedAt
+		}
+	}
+	if c.UpdatedAt.Sub(last) < 30*time.Second {
+		t.Errorf("finished at %v, %v after the last recipient's move: want two quiet looks 30 s apart", c.UpdatedAt, c.UpdatedAt.Sub(last))
+	}
 	want := map[string]struct {
 		state    dialer.State
 		attempts int

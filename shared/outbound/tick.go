@@ -106,7 +106,7 @@ func (d *Dialer) maintain(ctx context.Context, r *run) error {
 		return err
 	}
 	if r.c.Status == campaignstore.StatusRunning && r.c.ImportDone {
-		open, err := d.cfg.Store.Unsettled(ctx, r.c.ID, r.c.Shards)
+		open, err := d.quiet(ctx, r, now)
 		if err != nil {
 			return err
 		}
@@ -119,6 +119,26 @@ func (d *Dialer) maintain(ctx context.Context, r *run) error {
 		}
 	}
 	return nil
+}
+
+// quiet reports open=false only when a previous look, at least Config.QuietFor ago, also found nothing
+// waiting or in flight: the due and inflight indexes are eventually consistent, and a campaign
+// that ended on one stale look would leave a recipient waiting for ever.
+func (d *Dialer) quiet(ctx context.Context, r *run, now time.Time) (open bool, err error) {
+	open, err = d.cfg.Store.Unsettled(ctx, r.c.ID, r.c.Shards)
+	if err != nil {
+		return true, err
+	}
+	if open {
+		if !r.c.QuietAt.IsZero() {
+			return true, d.cfg.Store.SetQuiet(ctx, r.c.ID, false, now)
+		}
+		return true, nil
+	}
+	if r.c.QuietAt.IsZero() {
+		return true, d.cfg.Store.SetQuiet(ctx, r.c.ID, true, now)
+	}
+	return now.Sub(r.c.QuietAt) < d.cfg.QuietFor, nil
 }
 
 // importStep imports the next rows of the campaign's CSV object.
@@ -209,7 +229,7 @@ func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason s
 	if err := d.watchdog(ctx, r); err != nil {
 		return err
 	}
-	open, err := d.cfg.Store.Unsettled(ctx, r.c.ID, r.c.Shards)
+	open, err := d.quiet(ctx, r, now)
 	if err != nil || open {
 		return err
 	}
