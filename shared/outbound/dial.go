@@ -39,6 +39,10 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		}
 		return err
 	}
+	// The campaign's end: nothing is dialled at or after it, whatever the tick's budget says.
+	if !r.plan.End.IsZero() && !now.Before(r.plan.End) {
+		return false, move(dialer.StateExpired, "campaign ended before the recipient was reached", time.Time{})
+	}
 	// The callee's window, in all of the number's zones.
 	callee, err := r.plan.Calendar.Callee(rec.Phone, rec.TimeZone)
 	if err != nil {

@@ -204,3 +204,45 @@ func TestUnknownDialResultIsNeverReplayed(t *testing.T) {
 		t.Errorf("calls at %v: want one, at least the 1h failed-call delay after the unknown attempt", placed)
 	}
 }
+
+// TestNothingIsDialledAfterTheCampaignEnds: a tick that started before the campaign's end stops
+// dialling at the end; the recipients still waiting expire.
+func TestNothingIsDialledAfterTheCampaignEnds(t *testing.T) {
+	r := newRig(t, rigOptions{start: wed})
+	end := wed.Add(90 * time.Second)
+	var recips []map[string]any
+	for i := 0; i < 20; i++ {
+		recips = append(recips, map[string]any{"recipientId": fmt.Sprintf("r%02d", i), "phone": fmt.Sprintf("+1202555%04d", 200+i)})
+	}
+	if err := r.send("Campaign Launched", campaign("short", map[string]any{
+		"recipients": recips, "endTime": end.Format(time.RFC3339), "pacing": map[string]any{"maxConcurrentCalls": 2},
+	})); err != nil {
+		t.Fatal(err)
+	}
+	c := r.runUntil("short", 60)
+	if c.Status != "finished" {
+		t.Fatalf("campaign %s", c.Status)
+	}
+	placed := 0
+	for _, ct := range r.sim.Contacts() {
+		if ct.InitiationMethod != "API" {
+			continue
+		}
+		placed++
+		if !ct.InitiationTimestamp.Before(end) {
+			t.Errorf("call at %v, at or after the campaign's end %v", ct.InitiationTimestamp, end)
+		}
+	}
+	expired := 0
+	for _, rec := range r.recipientsOf("short") {
+		if rec.State == dialer.StateExpired {
+			expired++
+		}
+		if !rec.State.Final() {
+			t.Errorf("%s: %s", rec.RecipientID, rec.State)
+		}
+	}
+	if placed == 0 || expired == 0 || placed+expired < 20 {
+		t.Errorf("%d calls placed, %d expired of 20", placed, expired)
+	}
+}
