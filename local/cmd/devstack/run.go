@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/template"
 	"time"
@@ -55,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.headless, "headless", false, "run the demo without a progress bar, print its summary and exit (tests, CI)")
 	fs.IntVar(&c.demo.Recipients, "demo-recipients", 300, "recipients of the demo campaign")
 	fs.DurationVar(&c.demo.Duration, "demo-duration", 2*time.Hour, "simulated `duration` of the demo campaign: recipients not reached by then end expired")
-	fs.StringVar(&c.logFile, "log", "devstack.log", "`file` that receives the functions' and servers' JSON log lines (- for stderr)")
+	fs.StringVar(&c.logFile, "log", filepath.Join(".scratch", "devstack.log"), "`file` that receives the functions' and servers' JSON log lines (- for stderr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -113,6 +114,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	logOut := stderr
 	if c.logFile != "-" {
+		if err := os.MkdirAll(filepath.Dir(c.logFile), 0o755); err != nil {
+			return fmt.Errorf("-log %s: %w", c.logFile, err)
+		}
 		f, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err != nil {
 			return fmt.Errorf("-log %s: %w", c.logFile, err)
