@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/switchboard-connect/switchboard/local/browsertest"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
@@ -260,4 +265,85 @@ func TestDemoHeadlessWithTheAWSCLI(t *testing.T) {
 		t.Errorf("%d ticks over %d simulated minutes", st.Ticks(), simMinutes)
 	}
 	t.Logf("%s", fmt.Sprint(summary))
+
+	checkStatusPage(t, st, total, completed, calls)
+}
+
+// checkStatusPage reads the status page's JSON and its HTML in Chromium, against the figures the
+// test read from the store and from connectsim.
+func checkStatusPage(t *testing.T, st *Stack, total, completed, calls int) {
+	// A campaign ID that is markup is shown escaped (it names no campaign: an error row).
+	st.campaigns.add("<i>x</i>")
+	resp, err := http.Get(st.URLs.Status + "/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Status
+	err = json.NewDecoder(resp.Body).Decode(&s)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var demo *CampaignStatus
+	for i := range s.Campaigns {
+		if s.Campaigns[i].ID == DemoCampaignID {
+			demo = &s.Campaigns[i]
+		}
+	}
+	if demo == nil || demo.Status != "finished" || demo.Recipients != total || demo.Final != total || demo.Percent != 100 {
+		t.Fatalf("status.json campaign %+v, want demo finished with %d of %d final", demo, total, total)
+	}
+	outcomes := 0
+	for _, o := range s.Outcomes {
+		outcomes += o.Count
+	}
+	if outcomes != calls {
+		t.Errorf("status.json outcomes count %d calls, connectsim placed %d", outcomes, calls)
+	}
+	if len(s.CallsPerMinute) != chartMinutes || len(s.Agents) != 3 || len(s.RecentCalls) == 0 {
+		t.Errorf("status.json: %d minutes, %d agents, %d recent calls", len(s.CallsPerMinute), len(s.Agents), len(s.RecentCalls))
+	}
+
+	page, err := http.Get(st.URLs.Status + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if strings.Contains(string(html), "<i>x</i>") || !strings.Contains(string(html), "&lt;i&gt;x&lt;/i&gt;") {
+		t.Errorf("the markup campaign ID is not escaped")
+	}
+	for _, c := range st.Sim.Contacts() {
+		if c.CustomerNumber != "" && strings.Contains(string(html), c.CustomerNumber) {
+			t.Fatalf("the status page shows a phone number in clear")
+		}
+	}
+
+	ctx := browsertest.Start(t)
+	browsertest.Run(t, ctx, chromedp.Navigate(st.URLs.Status+"/"))
+	row := `tr[data-campaign="demo"] `
+	if got := browsertest.Run(t, ctx, chromedp.Text(chromedp.CSS(row+".status"))); got != "finished" {
+		t.Errorf("page status %q, want finished", got)
+	}
+	if got := browsertest.Run(t, ctx, chromedp.Text(chromedp.CSS(row+".final"))); got != fmt.Sprint(total) {
+		t.Errorf("page final %q, want %d", got, total)
+	}
+	if got := browsertest.Run(t, ctx, chromedp.Text(chromedp.CSS(row+`[data-state="completed"] b`))); got != fmt.Sprint(completed) {
+		t.Errorf("page completed %q, want %d", got, completed)
+	}
+	bars := browsertest.Run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#calls-per-minute rect.bar").length`))
+	if bars != chartMinutes {
+		t.Errorf("%d bars in the chart, want %d", bars, chartMinutes)
+	}
+	// The stylesheet loaded under the page's Content-Security-Policy.
+	fill := browsertest.Run(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("rect.bar")).fill`))
+	if fill != "rgb(42, 110, 187)" {
+		t.Errorf("bar fill %q: the stylesheet did not apply", fill)
+	}
+	if path := os.Getenv("DEVSTACK_SCREENSHOT"); path != "" {
+		png := browsertest.Run(t, ctx, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -29,11 +29,11 @@ const AgentlessFlowID = "55555555-6666-4777-8888-999999999999"
 
 // Ports of the stack's servers; 0 picks a free port.
 type Ports struct {
-	Connect, Lambda, Events, DynamoDB, S3 int
+	Connect, Lambda, Events, DynamoDB, S3, Status int
 }
 
 // DefaultPorts are the ports `make run` uses. 3001 is `sam local start-lambda`'s.
-var DefaultPorts = Ports{Connect: 8910, Lambda: 3001, Events: 8911, DynamoDB: 8912, S3: 8913}
+var DefaultPorts = Ports{Connect: 8910, Lambda: 3001, Events: 8911, DynamoDB: 8912, S3: 8913, Status: 8914}
 
 // Options configure a stack.
 type Options struct {
@@ -67,6 +67,8 @@ func World() connectsim.World {
 // URLs are the stack's endpoints.
 type URLs struct {
 	Connect, Lambda, Events, DynamoDB, S3 string
+	// Status is the status page.
+	Status string
 }
 
 // Stack is a running devstack. Close stops it.
@@ -85,6 +87,8 @@ type Stack struct {
 	S3Backend *s3mem.Backend
 
 	log       *slog.Logger
+	timeScale float64
+	campaigns campaigns
 	sched     *scheduler
 	dyn       *dynalite
 	servers   []*http.Server
@@ -114,7 +118,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(world.Instances) == 0 {
 		world = World()
 	}
-	st := &Stack{log: o.Log, Region: world.Region, Account: world.AccountID, InstanceID: world.Instances[0].ID}
+	st := &Stack{log: o.Log, timeScale: o.TimeScale, Region: world.Region, Account: world.AccountID, InstanceID: world.Instances[0].ID}
 	if st.Region == "" {
 		st.Region = connectsim.DefaultRegion
 	}
@@ -145,7 +149,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		port int
 		what string
 		url  *string
-	}{{o.Ports.Connect, "Connect", &st.URLs.Connect}, {o.Ports.Lambda, "Lambda", &st.URLs.Lambda}, {o.Ports.Events, "EventBridge", &st.URLs.Events}, {o.Ports.S3, "S3", &st.URLs.S3}} {
+	}{{o.Ports.Connect, "Connect", &st.URLs.Connect}, {o.Ports.Lambda, "Lambda", &st.URLs.Lambda}, {o.Ports.Events, "EventBridge", &st.URLs.Events}, {o.Ports.S3, "S3", &st.URLs.S3}, {o.Ports.Status, "status page", &st.URLs.Status}} {
 		ln, u, err := listen(p.port, p.what)
 		if err != nil {
 			for _, s := range servers {
@@ -230,6 +234,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	servers[1].h = st.Functions
 	servers[2].h = st.Bus
 	servers[3].h = gofakes3.New(st.S3Backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
+	servers[4].h = st.statusHandler()
 	for _, s := range servers {
 		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
 		st.servers = append(st.servers, srv)
@@ -269,7 +274,7 @@ func (st *Stack) buildFunctions(ep endpoints) error {
 	}
 	st.Functions.add(FnContactFlow, cf)
 	st.Functions.add(FnAuthRedirect, authRedirectHandler(ar))
-	st.Functions.add(FnDialer, dialerHandler(d))
+	st.Functions.add(FnDialer, launchWatcher{h: dialerHandler(d), seen: &st.campaigns})
 	return nil
 }
 

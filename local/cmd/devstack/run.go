@@ -49,6 +49,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.opts.Ports.Events, "events-port", devstack.DefaultPorts.Events, "`port` of EventBridge PutEvents")
 	fs.IntVar(&c.opts.Ports.DynamoDB, "dynamodb-port", devstack.DefaultPorts.DynamoDB, "`port` of dynalite, the DynamoDB API")
 	fs.IntVar(&c.opts.Ports.S3, "s3-port", devstack.DefaultPorts.S3, "`port` of gofakes3, the S3 API")
+	fs.IntVar(&c.opts.Ports.Status, "status-port", devstack.DefaultPorts.Status, "`port` of the status page")
 	fs.Float64Var(&c.opts.TimeScale, "time-scale", 60, "simulated seconds per real second, for every part (1: real time)")
 	fs.Int64Var(&c.opts.Seed, "seed", 1, "seed of the call outcomes and of the demo's do-not-call list")
 	fs.StringVar(&c.startFlag, "start", "", "simulated `instant` to start from, RFC 3339 (default: "+devstack.DemoStart.Format(time.RFC3339)+" with the demo, now without)")
@@ -74,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("%w: -time-scale %v: want a number above 0 and at most 10000", errUsage, c.opts.TimeScale)
 	}
 	for name, p := range map[string]int{"-connect-port": c.opts.Ports.Connect, "-lambda-port": c.opts.Ports.Lambda, "-events-port": c.opts.Ports.Events,
-		"-dynamodb-port": c.opts.Ports.DynamoDB, "-s3-port": c.opts.Ports.S3} {
+		"-dynamodb-port": c.opts.Ports.DynamoDB, "-s3-port": c.opts.Ports.S3, "-status-port": c.opts.Ports.Status} {
 		if p < 0 || p > 65535 {
 			return c, fmt.Errorf("%w: %s %d: want 0-65535", errUsage, name, p)
 		}
@@ -169,6 +170,7 @@ var banner = template.Must(template.New("banner").Parse(`Switchboard devstack: t
   DynamoDB      {{.URLs.DynamoDB}}   dynalite: tables {{.Tables}}
   S3            {{.URLs.S3}}   gofakes3 (path-style): bucket {{.Bucket}}
   schedule      the dialer's tick every simulated minute
+  status page   {{.URLs.Status}}/   campaigns, calls per minute, outcomes, agents, recent calls ({{.URLs.Status}}/status.json)
 
 Any credentials work. Try it (from the repository):
 

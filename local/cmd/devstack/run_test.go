@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/logcapture"
 )
 
-var freePorts = []string{"-connect-port", "0", "-lambda-port", "0", "-events-port", "0", "-dynamodb-port", "0", "-s3-port", "0"}
+var freePorts = []string{"-connect-port", "0", "-lambda-port", "0", "-events-port", "0", "-dynamodb-port", "0", "-s3-port", "0", "-status-port", "0"}
 
 // The banner names every endpoint with a ready-to-paste example, `invoke` reaches the running
 // stack, and stopping frees every port.
@@ -44,6 +44,7 @@ func TestBannerInvokeAndStop(t *testing.T) {
 		"AWS_DEFAULT_REGION=us-east-1",
 		"authredirect, contactflow, dialer",
 		"Press Ctrl-C to stop.",
+		"status page   " + st.URLs.Status + "/",
 	} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
@@ -58,7 +59,7 @@ func TestBannerInvokeAndStop(t *testing.T) {
 		t.Errorf("invoke printed %q (stderr %q), want the running stack's ok response", iout.String(), ierr.String())
 	}
 
-	addrs := []string{st.URLs.Connect, st.URLs.Lambda, st.URLs.Events, st.URLs.DynamoDB, st.URLs.S3}
+	addrs := []string{st.URLs.Connect, st.URLs.Lambda, st.URLs.Events, st.URLs.DynamoDB, st.URLs.S3, st.URLs.Status}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
