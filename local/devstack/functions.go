@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
@@ -122,7 +121,7 @@ func buildAuthRedirect(env map[string]string, ep endpoints, log *slog.Logger) (*
 	return authredirect.NewHandler(cfg, cc, store, log)
 }
 
-func buildDialer(env map[string]string, ep endpoints, clock connectsim.Clock, owner string, log *slog.Logger) (*outbound.Dialer, error) {
+func buildDialer(env map[string]string, ep endpoints, clock outbound.Clock, owner string, log *slog.Logger) (*outbound.Dialer, error) {
 	getenv := getenvOf(env)
 	s, err := outbound.SettingsFromEnv(getenv)
 	if err != nil {
@@ -154,7 +153,7 @@ func buildDialer(env map[string]string, ep endpoints, clock connectsim.Clock, ow
 		DoNotCall:        donotcall.NewTable(db, s.DoNotCallTable),
 		S3:               s3c,
 		RecipientsBucket: s.RecipientsBucket,
-		Clock:            dialerClock{clock},
+		Clock:            clock,
 		Log:              log,
 		Pacing:           s.Pacing,
 		Owner:            owner,

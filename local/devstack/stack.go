@@ -214,11 +214,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	st.DynamoDB = db
-	for _, in := range []*dynamodb.CreateTableInput{campaignstore.CreateTableInput(CampaignsTable), donotcall.CreateTableInput(DoNotCallTable), authstate.CreateTableInput(AuthStateTable)} {
-		if _, err := db.CreateTable(ctx, in); err != nil {
-			closeListeners()
-			return nil, fmt.Errorf("devstack: create table %s: %w", *in.TableName, err)
-		}
+	if err := createTables(ctx, db); err != nil {
+		closeListeners()
+		return nil, err
 	}
 	st.S3Backend = s3mem.New()
 	if err := st.S3Backend.CreateBucket(RecipientsBucket); err != nil {
@@ -268,7 +266,7 @@ func (st *Stack) buildFunctions(ep endpoints) error {
 	if err != nil {
 		return err
 	}
-	d, err := buildDialer(env[FnDialer], ep, st.Clock, fmt.Sprintf("devstack-%d", os.Getpid()), st.log.With("function", FnDialer))
+	d, err := buildDialer(env[FnDialer], ep, dialerClock{st.Clock}, fmt.Sprintf("devstack-%d", os.Getpid()), st.log.With("function", FnDialer))
 	if err != nil {
 		return err
 	}
@@ -309,6 +307,16 @@ func (st *Stack) Close() error {
 		st.closeErr = errors.Join(errs...)
 	})
 	return st.closeErr
+}
+
+// createTables creates the functions' tables, as the CDK app does.
+func createTables(ctx context.Context, db *dynamodb.Client) error {
+	for _, in := range []*dynamodb.CreateTableInput{campaignstore.CreateTableInput(CampaignsTable), donotcall.CreateTableInput(DoNotCallTable), authstate.CreateTableInput(AuthStateTable)} {
+		if _, err := db.CreateTable(ctx, in); err != nil {
+			return fmt.Errorf("devstack: create table %s: %w", *in.TableName, err)
+		}
+	}
+	return nil
 }
 
 func freePort(host string) (int, error) {

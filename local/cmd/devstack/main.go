@@ -5,6 +5,7 @@
 //	go run ./local/cmd/devstack                 # the stack and the demo, until Ctrl-C
 //	go run ./local/cmd/devstack -headless       # the demo, its summary, then exit
 //	go run ./local/cmd/devstack invoke -fn contactflow -event events/contactflow/get-keys.json
+//	go run ./local/cmd/devstack rehearse -campaign events/dialer/campaign-launched.json
 //
 // docs/devstack.md describes every endpoint and flag.
 package main

@@ -109,6 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if len(args) > 0 && args[0] == "invoke" {
 		return runInvoke(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "rehearse" {
+		return runRehearse(ctx, args[1:], stdout, stderr)
+	}
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
