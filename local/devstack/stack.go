@@ -249,8 +249,8 @@ func (st *Stack) Env() map[string]map[string]string {
 	return map[string]map[string]string{
 		FnContactFlow: {"DO_NOT_CALL_TABLE": DoNotCallTable},
 		FnAuthRedirect: {"INSTANCE_ID": st.InstanceID, "AUTH_STATE_TABLE": AuthStateTable,
-			// The chat widget's origin: any loopback page (http is accepted on loopback only).
-			"CHAT_ORIGIN": "http://127.0.0.1"},
+			// The chat widget's origin: the demo chat page's (http is accepted on loopback only).
+			"CHAT_ORIGIN": st.URLs.Status},
 		FnDialer: {"CAMPAIGNS_TABLE": CampaignsTable, "DO_NOT_CALL_TABLE": DoNotCallTable, "RECIPIENTS_BUCKET": RecipientsBucket,
 			"S3_PATH_STYLE": "true"},
 	}

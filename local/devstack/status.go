@@ -215,6 +215,7 @@ func (st *Stack) statusHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		_, _ = w.Write([]byte(statusCSS))
 	})
+	st.chatHandlers(mux)
 	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
 		secure(w)
 		w.Header().Set("Content-Type", "application/json")
@@ -244,6 +245,7 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 </head>
 <body>
 <h1>Switchboard devstack</h1>
+<p><a href="/chat">Try the chat sign-in</a> (customer authentication through the authredirect function).</p>
 <p id="clock">Simulated time {{.S.Now.Format "Mon 2006-01-02 15:04:05 MST"}}, {{.S.TimeScale}}x real time; {{.S.Ticks}} ticks sent.</p>
 
 <h2>Campaigns</h2>

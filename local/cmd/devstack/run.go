@@ -174,6 +174,7 @@ var banner = template.Must(template.New("banner").Parse(`Switchboard devstack: t
   S3            {{.URLs.S3}}   gofakes3 (path-style): bucket {{.Bucket}}
   schedule      the dialer's tick every simulated minute
   status page   {{.URLs.Status}}/   campaigns, calls per minute, outcomes, agents, recent calls ({{.URLs.Status}}/status.json)
+  chat sign-in  {{.URLs.Status}}/chat   a chat's customer authentication popup through the authredirect function
 
 Any credentials work. Try it (from the repository):
 
