@@ -162,7 +162,7 @@ func RunDemo(ctx context.Context, st *Stack, o DemoOptions) (DemoResult, error) 
 		if err != nil {
 			// The launch is asynchronous: the campaign appears once the dialer took the event.
 			if st.Clock.Now().Sub(now) > 5*time.Minute {
-				return res, fmt.Errorf("demo: campaign %s: %w", id, err)
+				return res, fmt.Errorf("demo: the dialer did not take the launch of campaign %s within 5 simulated minutes (its log says why): %w", id, err)
 			}
 			continue
 		}

@@ -46,8 +46,9 @@ type Functions struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	stats map[string]*FunctionStats
+	mu     sync.Mutex
+	stats  map[string]*FunctionStats
+	closed bool // no asynchronous invocation starts once set
 }
 
 // FunctionStats counts one function's invocations.
@@ -143,7 +144,14 @@ func safeInvoke(ctx context.Context, h lambda.Handler, payload []byte) (out []by
 // function error it is retried after one and then two simulated minutes, then given up with an
 // error line, as Lambda does without a destination.
 func (f *Functions) InvokeAsync(name string, payload []byte, what string) {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		f.log.Warn("asynchronous invocation dropped: the stack is stopping", "function", name, "event", what)
+		return
+	}
 	f.wg.Add(1)
+	f.mu.Unlock()
 	go func() {
 		defer f.wg.Done()
 		for attempt := 0; ; attempt++ {
@@ -174,6 +182,9 @@ func (f *Functions) InvokeAsync(name string, payload []byte, what string) {
 
 // close stops retries and waits for the invocations in progress.
 func (f *Functions) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
 	f.cancel()
 	f.wg.Wait()
 }
