@@ -55,7 +55,7 @@ func startDynalite(host string, port int) (*dynalite, error) {
 	}
 	cmd := exec.Command(bin, "--host", host, "--port", fmt.Sprint(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
