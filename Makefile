@@ -24,10 +24,12 @@ SCRATCH    := $(CURDIR)/.scratch
 NODE_STAMP := node_modules/.switchboard-installed
 CDK        := node_modules/.bin/cdk
 
-.PHONY: browser deps help build test fuzz-smoke run synth deploy bench lint clean check-go FORCE
+.PHONY: browser deps help build test fuzz-smoke run invoke rehearse synth deploy bench lint clean check-go FORCE
 
 help:
-	@echo "make run     start the local stack (connectsim, the local Amazon Connect) in the foreground"
+	@echo "make run     the whole system on loopback (Connect, DynamoDB, S3, Lambda, EventBridge) with a demo campaign [ARGS=-no-demo]"
+	@echo "make invoke  invoke one function with an event file: make invoke FN=contactflow EVENT=events/contactflow/optout.json"
+	@echo "make rehearse  rehearse a campaign against connectsim: make rehearse CAMPAIGN=file.json [RECIPIENTS=file.csv]"
 	@echo "make test    lint and run every test (installs the npm tools first)"
 	@echo "make build   build one linux/arm64 bootstrap per function under build/<fn>/"
 	@echo "make synth   synthesize the CloudFormation template (example settings) into cdk.out/"
@@ -88,8 +90,23 @@ fuzz-smoke: check-go
 	  TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} || exit 1; \
 	done
 
-run: check-go
-	$(GO) run ./local/cmd/connectsim -addr $(CONNECTSIM_ADDR)
+# The whole system on loopback with a demo campaign (docs/devstack.md); ARGS passes flags, for
+# example ARGS="-no-demo" or ARGS="-time-scale 300 -seed 7".
+run: check-go $(NODE_STAMP)
+	$(GO) run ./local/cmd/devstack $(ARGS)
+
+# One function, one event file, the response on stdout: against the devstack running on the
+# default ports, or a devstack started for this invocation.
+invoke: check-go $(NODE_STAMP)
+	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<contactflow|dialer|authredirect> EVENT=<file>, e.g. make invoke FN=contactflow EVENT=events/contactflow/optout.json"; exit 2; fi
+	@$(GO) run ./local/cmd/devstack invoke -fn $(FN) -event $(EVENT)
+
+# A campaign definition against connectsim at simulation speed, with the dialer's real pacing,
+# windows and retries; a report of when it would finish, calls by callee-local hour, outcomes and
+# who would not be reached. Nothing leaves the machine.
+rehearse: check-go $(NODE_STAMP)
+	@if [ -z "$(CAMPAIGN)" ]; then echo "usage: make rehearse CAMPAIGN=<file.json> [RECIPIENTS=<file.csv>], e.g. make rehearse CAMPAIGN=events/dialer/campaign-launched.json"; exit 2; fi
+	@$(GO) run ./local/cmd/devstack rehearse -campaign $(CAMPAIGN) $(if $(RECIPIENTS),-recipients $(RECIPIENTS))
 
 synth: build $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
