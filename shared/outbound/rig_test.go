@@ -6,19 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/local/logcapture"
-	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
@@ -37,7 +32,6 @@ type rig struct {
 	store *campaignstore.Store
 	dnc   *donotcall.Table
 	db    *countingDB
-	proxy *authstatetest.Proxy
 	// logs holds the dialer's JSON log lines.
 	logs logcapture.Buffer
 
@@ -58,10 +52,6 @@ type rigOptions struct {
 	throttle bool
 	drop     func(connectsim.Event) bool
 	seed     int64
-	// dbFaults puts a fault proxy between the dialer and dynalite (random faults on every
-	// DynamoDB operation); duplicate repeats that share of contact events.
-	dbFaults  map[authstatetest.Fault]float64
-	duplicate float64
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -70,7 +60,6 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	db.CreateTable(t, campaignstore.CreateTableInput("campaigns"))
 	db.CreateTable(t, donotcall.CreateTableInput("dnc"))
 	r := &rig{t: t, clock: connectsim.NewManualClock(o.start), events: make(chan []byte, 100000), drop: o.drop}
-	dupRng := rand.New(rand.NewSource(o.seed + 1))
 	world := o.world
 	if len(world.Instances) == 0 {
 		world = connectsim.DefaultWorld()
@@ -89,23 +78,11 @@ func newRig(t testing.TB, o rigOptions) *rig {
 			}
 			r.pending.Add(1)
 			r.events <- b
-			if o.duplicate > 0 && dupRng.Float64() < o.duplicate {
-				r.pending.Add(1)
-				r.events <- b
-			}
 		},
 	})
-	client := db.Client()
-	if o.dbFaults != nil {
-		r.proxy = authstatetest.Start(t, db.URL)
-		r.proxy.SetRandom(o.seed, o.dbFaults)
-		cfg := db.AWSConfig()
-		cfg.BaseEndpoint = aws.String(r.proxy.URL)
-		client = dynamodb.NewFromConfig(cfg)
-	}
-	r.db = &countingDB{Client: client}
+	r.db = &countingDB{Client: db.Client()}
 	r.store = campaignstore.New(r.db, "campaigns")
-	r.dnc = donotcall.NewTable(client, "dnc")
+	r.dnc = donotcall.NewTable(db.Client(), "dnc")
 	if o.pacing.CallsPerSecond == 0 {
 		o.pacing = pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}
 	}
@@ -212,27 +189,6 @@ func (r *rig) tick() {
 		r.t.Error(err)
 	}
 	r.errs = nil
-}
-
-// tickTolerant runs a tick whose failure (the store or Connect failing under injected faults) is
-// what EventBridge Scheduler would retry: it is retried twice, then left to the next minute.
-func (r *rig) tickTolerant() {
-	r.t.Helper()
-	now := r.clock.Now()
-	for try := 0; try < 3; try++ {
-		if r.send("Dialer Tick", map[string]string{"scheduledTime": now.UTC().Format(time.RFC3339)}) == nil {
-			break
-		}
-	}
-	r.idle()
-	next := now.Truncate(time.Minute).Add(time.Minute)
-	if d := next.Sub(r.clock.Now()); d > 0 {
-		r.clock.Advance(d)
-	}
-	r.idle()
-	r.mu.Lock()
-	r.errs = nil
-	r.mu.Unlock()
 }
 
 // runUntil ticks until the campaign is no longer active or maxTicks ticks have run.

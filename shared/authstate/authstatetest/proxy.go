@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -52,17 +51,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	faults   map[string]*rule
 	requests map[string]int
-	// random faults every operation with a probability each (SetRandom).
-	random []randomFault
-	rng    *rand.Rand
-	// Faulted counts the requests that suffered a fault, by fault.
-	faulted map[Fault]int
 	late     sync.WaitGroup // delayed requests not yet forwarded
-}
-
-type randomFault struct {
-	fault Fault
-	p     float64
 }
 
 type rule struct {
@@ -75,7 +64,7 @@ type rule struct {
 // ends.
 func Start(t testing.TB, target string) *Proxy {
 	t.Helper()
-	p := &Proxy{target: strings.TrimSuffix(target, "/"), faults: map[string]*rule{}, requests: map[string]int{}, faulted: map[Fault]int{}}
+	p := &Proxy{target: strings.TrimSuffix(target, "/"), faults: map[string]*rule{}, requests: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
@@ -102,28 +91,6 @@ func (p *Proxy) Delay(op string, d time.Duration, count int) {
 	p.faults[op].delay = d
 }
 
-// SetRandom makes every request of every operation without a rule of its own suffer each fault
-// with its probability (seeded, so a run can be repeated): for a reliability run such as 10 %
-// NotApplied500 and 10 % AppliedThen500.
-func (p *Proxy) SetRandom(seed int64, faults map[Fault]float64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rng = rand.New(rand.NewSource(seed))
-	p.random = nil
-	for _, f := range []Fault{AppliedThen500, AppliedThenHangUp, NotApplied500, Throttle} {
-		if pr := faults[f]; pr > 0 {
-			p.random = append(p.random, randomFault{f, pr})
-		}
-	}
-}
-
-// Faulted returns how many requests suffered f.
-func (p *Proxy) Faulted(f Fault) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.faulted[f]
-}
-
 // WaitDelayed waits until every delayed request so far has been forwarded and applied.
 func (p *Proxy) WaitDelayed() { p.late.Wait() }
 
@@ -132,7 +99,6 @@ func (p *Proxy) Clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = map[string]*rule{}
-	p.random = nil
 }
 
 // Requests returns how many requests of op reached the proxy.
@@ -148,21 +114,9 @@ func (p *Proxy) next(op string) (Fault, time.Duration) {
 	defer p.mu.Unlock()
 	p.requests[op]++
 	r := p.faults[op]
-	if (r == nil || r.left == 0) && len(p.random) > 0 {
-		x := p.rng.Float64()
-		for _, rf := range p.random {
-			if x < rf.p {
-				p.faulted[rf.fault]++
-				return rf.fault, 0
-			}
-			x -= rf.p
-		}
-		return 0, 0
-	}
 	if r == nil || r.left == 0 {
 		return 0, 0
 	}
-	p.faulted[r.fault]++
 	if r.left > 0 {
 		r.left--
 	}
