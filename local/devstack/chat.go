@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html/template"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -24,7 +25,7 @@ func (st *Stack) chatHandlers(mux *http.ServeMux) {
 			http.Error(w, "connectsim could not start a chat: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src "+st.URLs.Connect+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src "+st.URLs.Connect+"; frame-ancestors 'none'; base-uri 'none'; form-action 'self' "+st.URLs.Connect)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -36,16 +37,34 @@ func (st *Stack) chatHandlers(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		_, _ = w.Write([]byte(chatJS))
 	})
+	// The HTTP API's routes, as infra/authredirect.go declares them.
 	mux.HandleFunc("GET /auth/callback", st.serveCallback)
+	mux.HandleFunc("POST /auth/callback", st.serveCallback)
+	mux.HandleFunc("POST /auth/start", st.serveCallback)
 }
 
-// serveCallback is the HTTP API's GET /auth/callback route: the request as payload format 2.0
-// to the authredirect function through the Lambda runtime adapter, its response back.
+// serveCallback is the HTTP API's routes of the authredirect function (GET and POST
+// /auth/callback, POST /auth/start): the request as payload format 2.0 (cookies in their own
+// field, a body of at most 64 KiB) to the function through the Lambda runtime adapter, its
+// response back.
 func (st *Stack) serveCallback(w http.ResponseWriter, r *http.Request) {
 	headers := map[string]string{}
 	for k, v := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
 		headers[strings.ToLower(k)] = strings.Join(v, ",")
 	}
+	var cookies []string
+	for _, c := range r.Cookies() {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		http.Error(w, "cannot read the request", http.StatusBadRequest)
+		return
+	}
+	routeKey := r.Method + " " + r.URL.Path
 	query := map[string]string{}
 	for k, v := range r.URL.Query() {
 		query[k] = strings.Join(v, ",")
@@ -53,10 +72,10 @@ func (st *Stack) serveCallback(w http.ResponseWriter, r *http.Request) {
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	now := time.Now()
 	req := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "GET /auth/callback", RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,
-		Headers: headers, QueryStringParameters: query,
+		Version: "2.0", RouteKey: routeKey, RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,
+		Headers: headers, QueryStringParameters: query, Cookies: cookies, Body: string(body),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			AccountID: st.Account, APIID: "devstack", DomainName: r.Host, RequestID: newUUID(), RouteKey: "GET /auth/callback", Stage: "$default",
+			AccountID: st.Account, APIID: "devstack", DomainName: r.Host, RequestID: newUUID(), RouteKey: routeKey, Stage: "$default",
 			Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: ip, UserAgent: r.UserAgent()},
 		},
@@ -88,7 +107,7 @@ func (st *Stack) serveCallback(w http.ResponseWriter, r *http.Request) {
 	for _, c := range resp.Cookies {
 		w.Header().Add("Set-Cookie", c)
 	}
-	body := []byte(resp.Body)
+	body = []byte(resp.Body)
 	if resp.IsBase64Encoded {
 		if body, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
 			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
@@ -122,16 +141,35 @@ UpdateParticipantAuthentication and tells this page the outcome.</p>
 `))
 
 const chatJS = `"use strict";
+// The widget side of the chat authentication, as docs/authredirect.md documents it: the popup opens
+// through a form POST to /auth/start, the page confirms the popup's challenge with the state of the
+// session it started, and takes the outcome only from its own popup for the attempt it confirmed.
 window.received = [];
 window.authURL = null;
 window.fetchError = null;
 var d = document.body.dataset;
-var callbackOrigin = new URL(d.redirect).origin;
+var CALLBACK_ORIGIN = new URL(d.redirect).origin;
+var signInState = null, signInAttempt = null;
+window.popup = null;
+function openSignIn(authenticationUrl) {
+  signInState = new URL(authenticationUrl).searchParams.get("state");
+  window.popup = window.open("about:blank", "switchboard-auth", "popup,width=480,height=640");
+  var form = document.createElement("form");
+  form.method = "POST"; form.action = CALLBACK_ORIGIN + "/auth/start"; form.target = "switchboard-auth";
+  var input = document.createElement("input");
+  input.type = "hidden"; input.name = "authentication_url"; input.value = authenticationUrl;
+  form.append(input); document.body.append(form); form.submit(); form.remove();
+}
 window.addEventListener("message", function (e) {
-  if (e.origin !== callbackOrigin) { return; }
-  window.received.push({ origin: e.origin, data: e.data });
-  if (e.data && typeof e.data.outcome === "string") {
-    document.getElementById("outcome").textContent = e.data.outcome;
+  if (e.source !== window.popup || e.origin !== CALLBACK_ORIGIN) { return; }
+  var m = e.data;
+  if (!m || m.source !== "switchboard-auth") { return; }
+  if (m.type === "challenge") {
+    signInAttempt = m.attempt;
+    window.popup.postMessage({ source: "switchboard-auth", type: "confirm", attempt: m.attempt, state: signInState }, CALLBACK_ORIGIN);
+  } else if (m.type === "outcome" && m.attempt === signInAttempt) {
+    window.received.push({ origin: e.origin, data: m });
+    document.getElementById("outcome").textContent = m.outcome;
   }
 });
 fetch(d.sim + "/participant/authentication-url", {
@@ -145,7 +183,5 @@ fetch(d.sim + "/participant/authentication-url", {
   window.authURL = j.AuthenticationUrl;
   document.getElementById("signin").disabled = false;
 }).catch(function (e) { window.fetchError = String(e); document.getElementById("outcome").textContent = String(e); });
-document.getElementById("signin").addEventListener("click", function () {
-  window.popup = window.open(window.authURL, "switchboard-auth", "popup,width=480,height=640");
-});
+document.getElementById("signin").addEventListener("click", function () { openSignIn(window.authURL); });
 `

@@ -13,7 +13,8 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 )
 
-// The demo chat page in headless Chromium: the popup goes through connectsim's Cognito
+// The demo chat page in headless Chromium, with the widget code of docs/authredirect.md: the popup
+// opens through POST /auth/start, goes through connectsim's Cognito
 // stand-in to the authredirect function behind /auth/callback, which completes the
 // authentication in connectsim and posts the outcome back to the page, then closes.
 func TestChatPageSignIn(t *testing.T) {
@@ -30,7 +31,8 @@ func TestChatPageSignIn(t *testing.T) {
 	}
 	browsertest.Run(t, tab, chromedp.Click(chromedp.CSS("#signin")))
 	if _, err := browsertest.RunWithin(tab, 20*time.Second, chromedp.Poll[bool](`window.received.length >= 1 && !!window.popup && window.popup.closed`)); err != nil {
-		t.Fatalf("the popup did not post its outcome and close: %v", err)
+		popup, _ := browsertest.RunWithin(tab, 5*time.Second, chromedp.Evaluate[string](`(function(){ try { return window.popup ? (window.popup.location.href + " :: " + window.popup.document.body.innerText) : "no popup" } catch (e) { return "cannot read the popup: " + e } })()`))
+		t.Fatalf("the popup did not post its outcome and close: %v (popup: %s)", err, popup)
 	}
 	raw := browsertest.Run(t, tab, chromedp.Evaluate[[]byte](`window.received`))
 	var got []struct {
@@ -50,7 +52,9 @@ func TestChatPageSignIn(t *testing.T) {
 	if len(sessions) != 1 || sessions[0].Status != connectsim.AuthSucceeded {
 		t.Fatalf("connectsim's sessions %+v, want one SUCCEEDED", sessions)
 	}
-	if f := st.Functions.Stats()[FnAuthRedirect]; f.Invocations != 1 || f.Errors != 0 {
-		t.Errorf("authredirect stats %+v, want one invocation", f)
+	// POST /auth/start (the binding cookie), GET /auth/callback (the page), POST /auth/callback
+	// (the completion after the opener confirmed).
+	if f := st.Functions.Stats()[FnAuthRedirect]; f.Invocations != 3 || f.Errors != 0 {
+		t.Errorf("authredirect stats %+v, want three invocations (start, page, completion)", f)
 	}
 }
