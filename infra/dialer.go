@@ -125,7 +125,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 	awsevents.NewRule(s.Stack, jsii.String("DialerControlRule"), &awsevents.RuleProps{
 		EventBus:     bus,
 		Description:  jsii.String("Switchboard's campaign control events to the dialer"),
-		EventPattern: &awsevents.EventPattern{Source: jsii.Strings(dialerevents.Source), DetailType: jsii.Strings(controlDetailTypes()...)},
+		EventPattern: &awsevents.EventPattern{Source: jsii.Strings(dialerevents.Source), DetailType: jsii.Strings(dialerevents.ControlDetailTypes()...)},
 		Targets:      &[]awsevents.IRuleTarget{target()},
 	})
 	awsevents.NewRule(s.Stack, jsii.String("DialerContactEventsRule"), &awsevents.RuleProps{
@@ -135,8 +135,8 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 			DetailType: jsii.Strings(dialerevents.TypeContactEvent),
 			Detail: &map[string]any{
 				"instanceArn":      []string{s.settings.InstanceARN},
-				"initiationMethod": []string{"API"},
-				"eventType":        []string{"DISCONNECTED", "COMPLETED"},
+				"initiationMethod": []string{dialerevents.InitiationMethodAPI},
+				"eventType":        dialerevents.EndedEventTypes,
 			},
 		},
 		Targets: &[]awsevents.IRuleTarget{target()},
@@ -197,15 +197,4 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: o[0], Description: o[1]})
 	}
 	return dialerResources{Function: fn, Table: table, Bus: bus, Bucket: bucket, DeadLetterQueue: dlq}
-}
-
-// controlDetailTypes are the detail-types sent on the bus (the tick comes from the scheduler).
-func controlDetailTypes() []string {
-	var out []string
-	for _, dt := range dialerevents.DetailTypes {
-		if dt != dialerevents.TypeTick {
-			out = append(out, dt)
-		}
-	}
-	return out
 }

@@ -165,12 +165,8 @@ func TestDialerEventsAndSchedule(t *testing.T) {
 			"DeadLetterConfig": assertions.Match_AnyValue(), "RetryPolicy": map[string]any{"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 4},
 		})}),
 	})
-	var control []any
-	for _, dt := range dialerevents.DetailTypes {
-		if dt != dialerevents.TypeTick {
-			control = append(control, dt)
-		}
-	}
+	// Written out here, not taken from the code under test.
+	control := []any{"Campaign Launched", "Campaign Updated", "Campaign Paused", "Campaign Resumed", "Campaign Stopped", "Call Requested", "Call Stop Requested"}
 	s.Template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
 		"EventBusName": assertions.Match_AnyValue(),
 		"EventPattern": map[string]any{"source": []any{"switchboard"}, "detail-type": control},

@@ -46,6 +46,26 @@ var DetailTypes = []string{
 	TypeCampaignStopped, TypeCallRequested, TypeCallStopRequested, TypeTick,
 }
 
+// ControlDetailTypes are the detail-types of the dialer bus's rule: every Switchboard detail-type
+// but the tick, which the scheduler sends to the function directly.
+func ControlDetailTypes() []string {
+	var out []string
+	for _, dt := range DetailTypes {
+		if dt != TypeTick {
+			out = append(out, dt)
+		}
+	}
+	return out
+}
+
+// EndedEventTypes are the contact event types the dialer acts on (a call ended), and
+// InitiationMethodAPI the initiation method of the calls it places: the contact-event rule lets
+// only those through, and the dialer ignores anything else that reaches it.
+var EndedEventTypes = []string{"DISCONNECTED", "COMPLETED"}
+
+// InitiationMethodAPI is the initiationMethod of contacts placed by StartOutboundVoiceContact.
+const InitiationMethodAPI = "API"
+
 // Envelope is the EventBridge event envelope
 // (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html).
 type Envelope struct {

@@ -11,19 +11,13 @@ import (
 // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
 type Pattern map[string]any
 
-// The dialer's rules, as infra/dialer.go declares them. infra keeps its own copy today; both
-// read the detail-types from events/dialer, so they cannot drift in what they list.
+// The dialer's rules, as infra/dialer.go declares them: both take what they list from
+// events/dialer, so they cannot drift.
 
 // DialerControlPattern matches Switchboard's control events on the dialer's bus: source
 // switchboard and every detail-type but the tick (the tick comes from the scheduler).
 func DialerControlPattern() Pattern {
-	var types []string
-	for _, dt := range dialerevents.DetailTypes {
-		if dt != dialerevents.TypeTick {
-			types = append(types, dt)
-		}
-	}
-	return Pattern{"source": []string{dialerevents.Source}, "detail-type": types}
+	return Pattern{"source": []string{dialerevents.Source}, "detail-type": dialerevents.ControlDetailTypes()}
 }
 
 // DialerContactPattern matches the instance's API-initiated contacts ending, on the default bus.
@@ -33,8 +27,8 @@ func DialerContactPattern(instanceARN string) Pattern {
 		"detail-type": []string{dialerevents.TypeContactEvent},
 		"detail": Pattern{
 			"instanceArn":      []string{instanceARN},
-			"initiationMethod": []string{"API"},
-			"eventType":        []string{"DISCONNECTED", "COMPLETED"},
+			"initiationMethod": []string{dialerevents.InitiationMethodAPI},
+			"eventType":        dialerevents.EndedEventTypes,
 		},
 	}
 }

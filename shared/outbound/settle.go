@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,12 +22,10 @@ import (
 // show the end yet) is left to the watchdog, and an event of a contact the dialer did not place
 // is ignored.
 func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialerevents.ContactEvent) error {
-	switch ev.EventType {
-	case "DISCONNECTED", "COMPLETED":
-	default:
+	if !slices.Contains(dialerevents.EndedEventTypes, ev.EventType) {
 		return nil // INITIATED, CONNECTED_TO_SYSTEM, QUEUED, ... and types added later
 	}
-	if ev.InitiationMethod != "" && ev.InitiationMethod != "API" {
+	if ev.InitiationMethod != "" && ev.InitiationMethod != dialerevents.InitiationMethodAPI {
 		return nil
 	}
 	ref, err := d.cfg.Store.LookupContact(ctx, ev.ContactID)
