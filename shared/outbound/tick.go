@@ -28,8 +28,11 @@ type run struct {
 	agents    pacing.Agents
 	agentsAt  time.Time
 	live      int
-	exhausted bool // no due recipient was found on the last look
+	liveAt    time.Time
 }
+
+// liveRefresh is how often a tick re-reads a campaign's live calls from the inflight index.
+const liveRefresh = 3 * time.Second
 
 // Tick runs one scheduler tick: take the lease (or leave it to the dialer that holds it), move
 // every active campaign along (import, stop and end sweeps, the watchdog), then dial at the paced
@@ -325,11 +328,16 @@ func realDeadlineNear(ctx context.Context) bool {
 // at most its own cap less its live calls, its own rate, and in progressive mode its agents'
 // headroom. bound reports a limit other than the queue.
 func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, error) {
-	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
-	if err != nil {
-		return 0, false, err
+	// The live calls are read from the inflight index every few seconds, and counted up locally
+	// for each call placed in between (calls that end meanwhile are subtracted at the next read:
+	// between reads the count can only be too high, never too low).
+	if r.liveAt.IsZero() || now.Sub(r.liveAt) >= liveRefresh {
+		fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+		if err != nil {
+			return 0, false, err
+		}
+		r.live, r.liveAt = len(fl), now
 	}
-	r.live = len(fl)
 	if r.c.Status != campaignstore.StatusRunning || now.Before(r.plan.Start) {
 		r.queue = nil
 		return 0, false, nil
