@@ -21,12 +21,13 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/outbound"
 )
 
-// Dialer function settings: a tick dials for 50 s of each minute (TICK_BUDGET); the timeout
-// leaves room for the tick's upkeep and the lease release.
+// Dialer function settings: a tick dials until a second before the next one (TICK_BUDGET 57 s
+// at most); the timeout leaves room for the tick's upkeep, the wait for the previous tick's lease
+// and the lease release.
 const (
 	dialerTimeout  = 75 * time.Second
 	dialerMemoryMB = 256
-	dialerBudget   = "50s"
+	dialerBudget   = "57s"
 )
 
 // dialerResources are what the dialer capability creates.

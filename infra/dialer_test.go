@@ -34,7 +34,7 @@ func TestDialerFunctionAndSettings(t *testing.T) {
 	}
 	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 	got := func(k string) string { v, _ := vars[k].(string); return v }
-	if got(outbound.EnvCallsPerSecond) != "4" || got(outbound.EnvBurst) != "5" || got(outbound.EnvMaxLive) != "25" || got(outbound.EnvTickBudget) != "50s" {
+	if got(outbound.EnvCallsPerSecond) != "4" || got(outbound.EnvBurst) != "5" || got(outbound.EnvMaxLive) != "25" || got(outbound.EnvTickBudget) != "57s" {
 		t.Errorf("pacing environment %v", vars)
 	}
 	for _, k := range []string{outbound.EnvCampaignsTable, outbound.EnvDoNotCallTable, outbound.EnvRecipientsBucket} {

@@ -45,7 +45,7 @@ func DefaultPacing() pacing.Config { return pacing.Config{CallsPerSecond: 2, Bur
 
 // SettingsFromEnv reads and checks the settings; every problem is named.
 func SettingsFromEnv(getenv func(string) string) (Settings, error) {
-	s := Settings{Pacing: DefaultPacing(), TickBudget: 50 * time.Second}
+	s := Settings{Pacing: DefaultPacing(), TickBudget: 57 * time.Second}
 	var errs []error
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	s.CampaignsTable, s.DoNotCallTable, s.RecipientsBucket = get(EnvCampaignsTable), get(EnvDoNotCallTable), get(EnvRecipientsBucket)

@@ -16,7 +16,7 @@ func TestSettingsFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Pacing != (pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}) || s.TickBudget != 50*time.Second || s.RecipientsBucket != "" {
+	if s.Pacing != (pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}) || s.TickBudget != 57*time.Second || s.RecipientsBucket != "" {
 		t.Errorf("defaults %+v", s)
 	}
 	s, err = outbound.SettingsFromEnv(env(map[string]string{"CAMPAIGNS_TABLE": "c", "DO_NOT_CALL_TABLE": "d", "RECIPIENTS_BUCKET": "b",

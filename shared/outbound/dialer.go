@@ -61,7 +61,8 @@ type Config struct {
 	Pacing pacing.Config
 	// Owner names this dialer in the lease (a Lambda's log stream, a process ID).
 	Owner string
-	// TickBudget is how long one tick keeps dialling (default 50s of a 60s schedule).
+	// TickBudget is how long one tick keeps dialling at most (default 57s); a tick also stops a
+	// second before the next one is due, so ticks follow each other without a gap.
 	TickBudget time.Duration
 	// LeaseTTL is how long the tick lease lasts without renewal (default 90s).
 	LeaseTTL time.Duration
@@ -100,7 +101,7 @@ func New(cfg Config) (*Dialer, error) {
 		cfg.Log = slog.Default()
 	}
 	if cfg.TickBudget <= 0 {
-		cfg.TickBudget = 50 * time.Second
+		cfg.TickBudget = 57 * time.Second
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 90 * time.Second

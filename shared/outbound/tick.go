@@ -39,9 +39,21 @@ const liveRefresh = 3 * time.Second
 // rate until the tick's budget is spent or nothing is due.
 func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 	now := d.cfg.Clock.Now()
-	held, err := d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL)
-	if err != nil {
-		return err
+	// The previous tick dials until just before this one was due and then releases the lease:
+	// wait a few seconds for it rather than skip a minute.
+	var held bool
+	for wait := time.Duration(0); ; wait += leaseWaitStep {
+		var err error
+		if held, err = d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL); err != nil {
+			return err
+		}
+		if held || wait >= leaseWait {
+			break
+		}
+		if err := d.cfg.Clock.Sleep(ctx, leaseWaitStep); err != nil {
+			return err
+		}
+		now = d.cfg.Clock.Now()
 	}
 	if !held {
 		d.log.Info("tick skipped: another dialer holds the lease", "scheduled_time", scheduled)
@@ -83,8 +95,24 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	return d.dialLoop(ctx, runs, now.Add(d.cfg.TickBudget), now)
+	deadline := now.Add(d.cfg.TickBudget)
+	if !scheduled.IsZero() {
+		// Never into the next tick's minute: dial until a second before it is due.
+		if next := scheduled.Add(TickInterval - time.Second); next.Before(deadline) {
+			deadline = next
+		}
+	}
+	return d.dialLoop(ctx, runs, deadline, now)
 }
+
+// TickInterval is the schedule's period (infra/dialer.go: rate(1 minute)).
+const TickInterval = time.Minute
+
+// How long a tick waits for the previous one's lease, and how often it looks.
+const (
+	leaseWait     = 5 * time.Second
+	leaseWaitStep = 500 * time.Millisecond
+)
 
 // maintain moves one campaign along outside dialling.
 func (d *Dialer) maintain(ctx context.Context, r *run) error {
