@@ -2,10 +2,10 @@ package outbound_test
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
