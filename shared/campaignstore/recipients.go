@@ -325,27 +325,36 @@ func join(ss []string) string {
 
 // Due lists up to limit recipients of one shard that are due at now, earliest first. The index
 // is eventually consistent: a listed recipient may have moved already, which Apply's condition
-// catches.
+// catches. A page may hold fewer items than asked for and still not be the last (DynamoDB stops
+// a page at 1 MB read, and dynalite after entries that were removed meanwhile): Due follows
+// LastEvaluatedKey until it has limit keys or the index has no more.
 func (s *Store) Due(ctx context.Context, campaignID string, shard, shards int, now time.Time, limit int) ([]RecipientKey, error) {
 	if limit <= 0 || limit > maxBatchClaims {
 		limit = maxBatchClaims
 	}
-	out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(IndexDue),
-		KeyConditionExpression:    aws.String("#dp = :dp AND #da <= :now"),
-		ExpressionAttributeNames:  map[string]string{"#dp": attrDuePK, "#da": attrDueAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":now": ms(now)},
-		Limit:                     aws.Int32(int32(limit)),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query due recipients of campaign %s shard %d: %w", campaignID, shard, err)
+	var keys []RecipientKey
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			IndexName:                 aws.String(IndexDue),
+			KeyConditionExpression:    aws.String("#dp = :dp AND #da <= :now"),
+			ExpressionAttributeNames:  map[string]string{"#dp": attrDuePK, "#da": attrDueAt},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":now": ms(now)},
+			Limit:                     aws.Int32(int32(limit - len(keys))),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query due recipients of campaign %s shard %d: %w", campaignID, shard, err)
+		}
+		for _, it := range out.Items {
+			keys = append(keys, RecipientKey{CampaignID: campaignID, RecipientID: getS(it, attrSK), Shard: shard})
+		}
+		if len(keys) >= limit || len(out.LastEvaluatedKey) == 0 {
+			return keys, nil
+		}
+		start = out.LastEvaluatedKey
 	}
-	keys := make([]RecipientKey, 0, len(out.Items))
-	for _, it := range out.Items {
-		keys = append(keys, RecipientKey{CampaignID: campaignID, RecipientID: getS(it, attrSK), Shard: shard})
-	}
-	return keys, nil
 }
 
 // InFlight lists the recipients of a campaign that are dialling or in a call, oldest first, with

@@ -78,6 +78,7 @@ func BenchmarkDialer10k(b *testing.B) {
 		for _, rec := range r.recipientsOf("bench") {
 			if !rec.State.Final() {
 				lost++
+				b.Logf("not final: %s %s attempt %d contact %s next %v history %+v", rec.RecipientID, rec.State, rec.Attempt, rec.ContactID, rec.NextAttemptAt, rec.History)
 			}
 		}
 		if len(r.recipientsOf("bench")) != n {
