@@ -195,6 +195,11 @@ var (
 
 const maxReason = 256
 
+// ValidID reports whether s is a valid campaign, recipient or request ID: 1-128 of letters, digits
+// and _ . : -, starting with a letter or digit. IDs become DynamoDB keys and part of the
+// ClientToken; the CSV import and the dialer check recipient IDs with this rule too.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
 func checkID(field, v string) error {
 	if v == "" {
 		return fmt.Errorf("%s is required", field)

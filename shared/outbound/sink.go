@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
@@ -41,7 +42,7 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 	if row.Problem != "" {
 		return invalid(row.Problem)
 	}
-	if !recipientIDOK(row.RecipientID) {
+	if !dialerevents.ValidID(row.RecipientID) {
 		return invalid("recipientId must be 1-128 of letters, digits and _ . : -")
 	}
 	phone, err := donotcall.Normalize(row.Phone, s.plan.Def.DefaultRegion)
@@ -117,17 +118,4 @@ func (s *recipientSink) Duplicate(ctx context.Context, row recipients.Row) error
 		CampaignID: s.c.ID, Row: row.Number, RecipientID: row.RecipientID,
 		Reason: "recipient_id repeats an earlier row: this row was not imported", At: s.d.cfg.Clock.Now(),
 	})
-}
-
-func recipientIDOK(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i, r := range id {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || (i > 0 && (r == '_' || r == '.' || r == ':' || r == '-'))
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 )
 
 // Column names with a meaning of their own.
@@ -38,10 +40,7 @@ const (
 	MaxRowBytes   = 32 * 1024
 )
 
-var (
-	attrName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	recipientID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
-)
+var attrName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
 // Header is the parsed header row.
 type Header struct {
@@ -119,7 +118,7 @@ func (h Header) Build(number int64, fields []string) Row {
 	}
 	if h.id >= 0 {
 		if id := strings.TrimSpace(fields[h.id]); id != "" {
-			if !recipientID.MatchString(id) {
+			if !dialerevents.ValidID(id) {
 				r.Problem = "recipient_id must be 1-128 of letters, digits and _ . : - (starting with a letter or digit)"
 				return r
 			}
