@@ -27,7 +27,8 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 	if (rec.State != dialer.StatePending && rec.State != dialer.StateWaitingRetry) || rec.NextAttemptAt.After(now) {
 		return false, nil // the index was behind: someone moved it already
 	}
-	move := func(to dialer.State, reason string, next time.Time) error {
+	// move records a move made without a call, counted under counter.
+	move := func(to dialer.State, counter, reason string, next time.Time) error {
 		_, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
 			From: rec.State, FromAttempt: rec.Attempt, To: to, At: now, Reason: reason, Attempt: rec.Attempt, NextAttemptAt: next,
 		})
@@ -35,18 +36,18 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 			return nil
 		}
 		if err == nil {
-			d.count(ctx, r.c.ID, counterOf(to, reason), 1)
+			d.count(ctx, r.c.ID, counter, 1)
 		}
 		return err
 	}
 	// The campaign's end: nothing is dialled at or after it, whatever the tick's budget says.
 	if !r.plan.End.IsZero() && !now.Before(r.plan.End) {
-		return false, move(dialer.StateExpired, "campaign ended before the recipient was reached", time.Time{})
+		return false, move(dialer.StateExpired, "expired", "campaign ended before the recipient was reached", time.Time{})
 	}
 	// The callee's window, in all of the number's zones.
 	callee, err := r.plan.Calendar.Callee(rec.Phone, rec.TimeZone)
 	if err != nil {
-		return false, move(dialer.StateInvalidNumber, "no time zone for the number: "+err.Error(), time.Time{})
+		return false, move(dialer.StateInvalidNumber, "invalid_number", "no time zone for the number: "+err.Error(), time.Time{})
 	}
 	if !callee.Allowed(now) || closesSoon(callee, now, d.cfg.CloseGuard) {
 		from := now
@@ -55,18 +56,18 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		}
 		next, err := callee.NextOpening(from)
 		if err != nil {
-			return false, move(dialer.StateExpired, "no calling window opens: "+err.Error(), time.Time{})
+			return false, move(dialer.StateExpired, "expired", "no calling window opens: "+err.Error(), time.Time{})
 		}
 		if !r.plan.End.IsZero() && !next.Before(r.plan.End) {
-			return false, move(dialer.StateExpired, "the campaign ends before the callee's next calling window", time.Time{})
+			return false, move(dialer.StateExpired, "expired", "the campaign ends before the callee's next calling window", time.Time{})
 		}
-		return false, move(dialer.StatePending, "outside the callee's calling window until "+next.UTC().Format(time.RFC3339), next)
+		return false, move(dialer.StatePending, "deferred_window", "outside the callee's calling window until "+next.UTC().Format(time.RFC3339), next)
 	}
 	// The do-not-call list, read just before the dial.
 	if _, listed, err := d.cfg.DoNotCall.Lookup(ctx, rec.Phone); err != nil {
 		return false, err
 	} else if listed {
-		return false, move(dialer.StateSuppressedDNC, "on the do-not-call list", time.Time{})
+		return false, move(dialer.StateSuppressedDNC, "suppressed", "on the do-not-call list", time.Time{})
 	}
 	// The contact limit across campaigns.
 	var ledger campaignstore.Ledger
@@ -76,9 +77,9 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		}
 		if next := r.plan.Limit.NextAllowed(ledger.Dials, now); next.After(now) {
 			if !r.plan.End.IsZero() && !next.Before(r.plan.End) {
-				return false, move(dialer.StateContactLimit, fmt.Sprintf("%d dials in %d days reached; the campaign ends first", r.plan.Limit.MaxDials, r.plan.Limit.Days), time.Time{})
+				return false, move(dialer.StateContactLimit, "contact_limit", fmt.Sprintf("%d dials in %d days reached; the campaign ends first", r.plan.Limit.MaxDials, r.plan.Limit.Days), time.Time{})
 			}
-			return false, move(dialer.StatePending, fmt.Sprintf("%d dials in %d days reached until %s", r.plan.Limit.MaxDials, r.plan.Limit.Days, next.UTC().Format(time.RFC3339)), next)
+			return false, move(dialer.StatePending, "deferred_limit", fmt.Sprintf("%d dials in %d days reached until %s", r.plan.Limit.MaxDials, r.plan.Limit.Days, next.UTC().Format(time.RFC3339)), next)
 		}
 	}
 	// The attempt is written before the dial: whatever happens next, it exists.
@@ -220,18 +221,4 @@ func (p *Plan) startInput(rec campaignstore.Recipient, attempt int) *connect.Sta
 		}
 	}
 	return in
-}
-
-// counterOf names the counter of a move made without a call.
-func counterOf(to dialer.State, reason string) string {
-	switch to {
-	case dialer.StatePending:
-		if len(reason) > 7 && reason[:7] == "outside" {
-			return "deferred_window"
-		}
-		return "deferred_limit"
-	case dialer.StateSuppressedDNC:
-		return "suppressed"
-	}
-	return string(to)
 }

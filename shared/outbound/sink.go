@@ -72,8 +72,12 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 // Write adds the rows' recipients (conditionally, so a repeated chunk changes nothing).
 func (s *recipientSink) Write(ctx context.Context, rows []recipients.Row) ([]bool, error) {
 	now := s.d.cfg.Clock.Now()
-	fresh, err := recipients.ParallelWrite(ctx, rows, s.workers, func(ctx context.Context, row recipients.Row) (bool, error) {
-		r := s.recipient(row, now)
+	judged := make([]campaignstore.Recipient, len(rows))
+	for i, row := range rows {
+		judged[i] = s.recipient(row, now)
+	}
+	fresh, err := recipients.ParallelWrite(ctx, rows, s.workers, func(ctx context.Context, i int, _ recipients.Row) (bool, error) {
+		r := judged[i]
 		added, err := s.d.cfg.Store.AddRecipient(ctx, r)
 		if err != nil || added {
 			return added, err
@@ -93,7 +97,7 @@ func (s *recipientSink) Write(ctx context.Context, rows []recipients.Row) ([]boo
 		if f {
 			// Counted on every write of the row: a repeated chunk can count a row twice here, so
 			// "imported" is a progress figure; the report counts recipients.
-			if s.recipient(rows[i], now).State == dialer.StateInvalidNumber {
+			if judged[i].State == dialer.StateInvalidNumber {
 				counts["invalid_number"]++
 			} else {
 				counts["imported"]++

@@ -209,9 +209,9 @@ func isRangeNotSatisfiable(err error) bool {
 	return errors.As(err, &re) && re.HTTPStatusCode() == 416
 }
 
-// ParallelWrite runs write for each row with at most workers at once, for a Sink whose writes
-// are single-item.
-func ParallelWrite(ctx context.Context, rows []Row, workers int, write func(context.Context, Row) (bool, error)) ([]bool, error) {
+// ParallelWrite runs write for each row (with its index in rows) with at most workers at once,
+// for a Sink whose writes are single-item.
+func ParallelWrite(ctx context.Context, rows []Row, workers int, write func(ctx context.Context, i int, row Row) (bool, error)) ([]bool, error) {
 	if workers <= 0 {
 		workers = 8
 	}
@@ -225,7 +225,7 @@ func ParallelWrite(ctx context.Context, rows []Row, workers int, write func(cont
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fresh[i], errs[i] = write(ctx, rows[i])
+			fresh[i], errs[i] = write(ctx, i, rows[i])
 		}(i)
 	}
 	wg.Wait()
