@@ -63,9 +63,9 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		// Every recipient's attempts and outcomes are the campaign's record: keep them.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	str, num := awsdynamodb.AttributeType_STRING, awsdynamodb.AttributeType_NUMBER
-	table.AddGlobalSecondaryIndex(gsi(campaignstore.IndexDue, "due_pk", str, "due_at", num))
-	table.AddGlobalSecondaryIndex(gsi(campaignstore.IndexInFlight, "flight_pk", str, "flight_at", num))
+	str := awsdynamodb.AttributeType_STRING
+	table.AddGlobalSecondaryIndex(gsi(campaignstore.IndexDue, "due_pk", str, "due_at", str))
+	table.AddGlobalSecondaryIndex(gsi(campaignstore.IndexInFlight, "flight_pk", str, "flight_at", str))
 	table.AddGlobalSecondaryIndex(gsi(campaignstore.IndexActive, "active_pk", str, "pk", str))
 
 	bucket := awss3.NewBucket(s.Stack, jsii.String("RecipientsBucket"), &awss3.BucketProps{

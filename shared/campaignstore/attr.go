@@ -1,7 +1,9 @@
 package campaignstore
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -110,4 +112,31 @@ func getNumList(item map[string]types.AttributeValue, name string) []int64 {
 		}
 	}
 	return out
+}
+
+// indexTimeKey is the sort key of an entry of the due and inflight indexes: the instant in epoch
+// milliseconds, zero-padded so that strings sort as the instants do, then the recipient, so that no
+// two entries share a key (see the package comment for why that matters to dynalite).
+func indexTimeKey(t time.Time, recipientID string) types.AttributeValue {
+	return str(fmt.Sprintf("%015d#%s", t.UnixMilli(), recipientID))
+}
+
+// indexTimeBound is the smallest sort key of an entry at an instant after t: entries at or before
+// t sort below it.
+func indexTimeBound(t time.Time) types.AttributeValue {
+	return str(fmt.Sprintf("%015d", t.UnixMilli()+1))
+}
+
+// indexTime reads the instant of an index sort key ("" or malformed: zero time).
+func indexTime(item map[string]types.AttributeValue, name string) time.Time {
+	v := getS(item, name)
+	i := strings.IndexByte(v, '#')
+	if i <= 0 {
+		return time.Time{}
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
 }

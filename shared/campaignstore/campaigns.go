@@ -70,6 +70,9 @@ type Campaign struct {
 	Counters map[string]int64
 	// QuietAt is when a tick first found no recipient waiting or in flight (zero: not quiet).
 	QuietAt time.Time
+	// Audit is where the end-of-campaign audit (Store.Audit) resumes; it restarts whenever the
+	// campaign stops being quiet.
+	Audit AuditCursor
 }
 
 func campaignKey(id string) map[string]types.AttributeValue { return key("C#"+id, "C") }
@@ -148,6 +151,7 @@ func campaignFrom(it map[string]types.AttributeValue) Campaign {
 		EndActiveCalls: getBool(it, attrEndCalls),
 		Counters:       map[string]int64{},
 		QuietAt:        getTime(it, attrQuietAt),
+		Audit:          AuditCursor{Shard: int(getN(it, attrAuditShard)), After: getS(it, attrAuditAfter)},
 	}
 	for k, v := range it {
 		if n, ok := v.(*types.AttributeValueMemberN); ok && len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix {
@@ -318,8 +322,8 @@ func (s *Store) Recipients(ctx context.Context, campaignID string, shards int, f
 	return nil
 }
 
-// SetQuiet records (quiet) or clears (not quiet) the instant a tick found nothing waiting or in
-// flight. A campaign ends only when two looks at least a while apart agree: the indexes that say
+// SetQuiet records (quiet) or clears (not quiet, which also restarts the audit) the instant a tick
+// found nothing waiting or in flight. A campaign ends only when two looks at least a while apart agree: the indexes that say
 // so are eventually consistent.
 func (s *Store) SetQuiet(ctx context.Context, id string, quiet bool, at time.Time) error {
 	in := &dynamodb.UpdateItemInput{
@@ -331,7 +335,8 @@ func (s *Store) SetQuiet(ctx context.Context, id string, quiet bool, at time.Tim
 		in.UpdateExpression = aws.String("SET #q = if_not_exists(#q, :at)")
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":at": ms(at)}
 	} else {
-		in.UpdateExpression = aws.String("REMOVE #q")
+		in.UpdateExpression = aws.String("REMOVE #q, #as, #aa")
+		in.ExpressionAttributeNames["#as"], in.ExpressionAttributeNames["#aa"] = attrAuditShard, attrAuditAfter
 	}
 	if _, err := s.api.UpdateItem(ctx, in); err != nil {
 		return fmt.Errorf("campaign %s quiet mark: %w", id, err)

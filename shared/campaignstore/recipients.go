@@ -115,11 +115,11 @@ func (r Recipient) item() (map[string]types.AttributeValue, error) {
 	}
 	if r.due() {
 		item[attrDuePK] = str(r.duePK())
-		item[attrDueAt] = ms(r.NextAttemptAt)
+		item[attrDueAt] = indexTimeKey(r.NextAttemptAt, r.RecipientID)
 	}
 	if r.inFlight() {
 		item[attrFlightPK] = str(r.CampaignID)
-		item[attrFlightAt] = ms(r.UpdatedAt)
+		item[attrFlightAt] = indexTimeKey(r.UpdatedAt, r.RecipientID)
 	}
 	hist, err := historyValue(r.History)
 	if err != nil {
@@ -258,20 +258,20 @@ func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change)
 			return Recipient{}, fmt.Errorf("move to %s needs the time it is due", c.To)
 		}
 		names["#dp"], names["#da"], names["#na"] = attrDuePK, attrDueAt, attrNextAt
-		values[":dp"], values[":da"] = str(k.duePK()), ms(c.NextAttemptAt)
-		set += ", #dp = :dp, #da = :da, #na = :da"
+		values[":dp"], values[":da"], values[":na"] = str(k.duePK()), indexTimeKey(c.NextAttemptAt, k.RecipientID), ms(c.NextAttemptAt)
+		set += ", #dp = :dp, #da = :da, #na = :na"
 	} else {
 		names["#dp"], names["#da"] = attrDuePK, attrDueAt
 		remove = append(remove, "#dp", "#da")
 	}
 	if probe.inFlight() {
 		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
-		values[":fp"] = str(k.CampaignID)
+		values[":fp"], values[":fa"] = str(k.CampaignID), indexTimeKey(c.At, k.RecipientID)
 		// flight_at keeps the time the attempt started dialling: the watchdog ages calls from it.
 		if c.From == dialer.StateDialing || c.From == dialer.StateInCall {
-			set += ", #fp = :fp, #fa = if_not_exists(#fa, :up)"
+			set += ", #fp = :fp, #fa = if_not_exists(#fa, :fa)"
 		} else {
-			set += ", #fp = :fp, #fa = :up"
+			set += ", #fp = :fp, #fa = :fa"
 		}
 	} else {
 		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
@@ -338,9 +338,9 @@ func (s *Store) Due(ctx context.Context, campaignID string, shard, shards int, n
 		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(s.table),
 			IndexName:                 aws.String(IndexDue),
-			KeyConditionExpression:    aws.String("#dp = :dp AND #da <= :now"),
+			KeyConditionExpression:    aws.String("#dp = :dp AND #da < :after"),
 			ExpressionAttributeNames:  map[string]string{"#dp": attrDuePK, "#da": attrDueAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":now": ms(now)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":after": indexTimeBound(now)},
 			Limit:                     aws.Int32(int32(limit - len(keys))),
 			ExclusiveStartKey:         start,
 		})
@@ -376,7 +376,7 @@ func (s *Store) InFlight(ctx context.Context, campaignID string, shards int) ([]
 		}
 		for _, it := range out.Items {
 			rid := getS(it, attrSK)
-			entries = append(entries, InFlightEntry{Key: Key(campaignID, rid, shards), Since: getTime(it, attrFlightAt)})
+			entries = append(entries, InFlightEntry{Key: Key(campaignID, rid, shards), Since: indexTime(it, attrFlightAt)})
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			return entries, nil

@@ -142,6 +142,9 @@ func (d *Dialer) maintain(ctx context.Context, r *run) error {
 			return err
 		}
 		if !open {
+			if done, err := d.audit(ctx, r, now, "", ""); err != nil || !done {
+				return err
+			}
 			if _, err := d.cfg.Store.SetStatus(ctx, r.c.ID, r.c.Version, campaignstore.StatusFinished, "every recipient reached a final state", now, false); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
 				return err
 			}
@@ -170,6 +173,57 @@ func (d *Dialer) quiet(ctx context.Context, r *run, now time.Time) (open bool, e
 		return true, d.cfg.Store.SetQuiet(ctx, r.c.ID, true, now)
 	}
 	return now.Sub(r.c.QuietAt) < d.cfg.QuietFor, nil
+}
+
+// auditPagesPerTick bounds the pages (up to 1 MB each) one tick's audit reads; a campaign too
+// large for it is audited over several ticks from a checkpoint.
+const auditPagesPerTick = 500
+
+// audit is the last look before a quiet campaign ends: a consistent walk of its recipients in the
+// table (campaignstore.Store.Audit), resumed from the campaign's checkpoint. The indexes that
+// found the campaign quiet can miss a recipient (they are eventually consistent, and dynalite's
+// can lose an entry); the walk cannot. An open recipient it finds is put back into its index
+// (re-indexed) and the campaign is no longer quiet; while sweeping (final set), a waiting one is
+// moved to final at once instead. done is true when the walk is complete and found nothing open.
+func (d *Dialer) audit(ctx context.Context, r *run, now time.Time, final dialer.State, reason string) (done bool, err error) {
+	pages := 0
+	more := func() bool {
+		pages++
+		return pages <= auditPagesPerTick && ctx.Err() == nil && !realDeadlineNear(ctx)
+	}
+	reopened, moved := 0, 0
+	cur, walked, err := d.cfg.Store.Audit(ctx, r.c.ID, r.c.Shards, r.c.Audit, more, func(rec campaignstore.Recipient) error {
+		if final != "" && rec.State != dialer.StateDialing && rec.State != dialer.StateInCall {
+			_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt})
+			if err == nil {
+				moved++
+				return nil
+			}
+			if !errors.Is(err, campaignstore.ErrConflict) {
+				return err
+			}
+		} else if err := d.cfg.Store.Reindex(ctx, rec, now); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+			return err
+		}
+		// Re-indexed, or it moved meanwhile: either way the campaign is not over.
+		reopened++
+		r.log.Warn("audit: an open recipient was missing from the indexes; put back", "recipient_id", rec.RecipientID, "state", string(rec.State))
+		return nil
+	})
+	if moved > 0 {
+		d.count(ctx, r.c.ID, string(final), int64(moved))
+	}
+	if err != nil {
+		return false, err
+	}
+	if reopened > 0 {
+		d.count(ctx, r.c.ID, "reindexed", int64(reopened))
+		return false, d.cfg.Store.SetQuiet(ctx, r.c.ID, false, now)
+	}
+	if !walked {
+		return false, d.cfg.Store.SaveAudit(ctx, r.c.ID, cur)
+	}
+	return true, nil
 }
 
 // importStep imports the next rows of the campaign's CSV object.
@@ -262,6 +316,9 @@ func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason s
 	}
 	open, err := d.quiet(ctx, r, now)
 	if err != nil || open {
+		return err
+	}
+	if done, err := d.audit(ctx, r, now, final, reason); err != nil || !done {
 		return err
 	}
 	to := campaignstore.StatusStopped
