@@ -1,21 +1,21 @@
-// Command flowbench compares the contact-flow function's shipped bootstrap with the Node.js 20
-// baseline in bench/baselines/node, in one run on one machine (docs/performance.md):
+// Command flowbench compares a function's shipped bootstrap with its Node.js 20 baseline in
+// bench/baselines/, in one run on one machine (docs/performance.md). -fn picks the function:
+// contactflow (an `update`), authredirect (GET /auth/callback) or dialer (an idle tick, against
+// dynalite); workloads.go says what each invocation is and how its answer is checked.
 //
 //   - cold init: process start to the runtime's first GET .../invocation/next, under the Runtime
 //     API stub of bench/runtimeapi, median of interleaved runs;
-//   - warm invocations: an `update` (events/contactflow/update.json) answered through the same
-//     stub, with Amazon Connect served by connectsim on loopback in this process: p50 and p99,
-//     interleaved in blocks;
+//   - warm invocations answered through the same stub, with Amazon Connect served by connectsim
+//     on loopback in this process: p50 and p99, interleaved in blocks;
 //   - peak RSS (VmHWM of /proc/<pid>/status) of each process after the warm load;
 //   - the size of each deployment artifact.
 //
-// Every invocation's answer is checked (result=ok), so a figure never comes from a broken run.
+// Every invocation's answer is checked, so a figure never comes from a broken run.
 package main
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,12 +35,6 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 )
 
-// Sample contact IDs of events/contactflow/*.json, replaced by a contact connectsim knows.
-const (
-	sampleInitialContactID = "5f1b2c3d-4e5f-4a6b-8c7d-000000000001"
-	sampleContactID        = "5f1b2c3d-4e5f-4a6b-8c7d-000000000002"
-)
-
 // goBootstraps is the repeatable -go flag: name=path.
 type goBootstraps []subject
 
@@ -58,8 +52,8 @@ func (g *goBootstraps) Set(v string) error {
 func main() {
 	var gos goBootstraps
 	flag.Var(&gos, "go", "a Go bootstrap to measure, as name=path (repeatable; the goals are checked against the last)")
-	nodeDir := flag.String("node", "bench/baselines/node", "the Node.js baseline folder (npm ci done)")
-	samples := flag.String("samples", "events/contactflow", "folder of the sample events")
+	fn := flag.String("fn", "contactflow", "the function: contactflow, authredirect or dialer")
+	nodeDir := flag.String("node", "", "the Node.js baseline folder, npm ci done (default: the function's under bench/baselines)")
 	coldRuns := flag.Int("cold", 15, "cold starts per subject")
 	warm := flag.Int("warm", 3000, "measured warm invocations per subject")
 	block := flag.Int("block", 100, "warm invocations per subject before switching to the next")
@@ -69,8 +63,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "flowbench: give at least one -go name=path/to/bootstrap")
 		os.Exit(2)
 	}
-	subjects := append([]subject(gos), subject{name: "node 20", nodeDir: *nodeDir})
-	rep, err := run(subjects, *samples, *coldRuns, *warm, *block)
+	w, ok := workloads[*fn]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "flowbench: -fn %q: want contactflow, authredirect or dialer\n", *fn)
+		os.Exit(2)
+	}
+	if *nodeDir == "" {
+		*nodeDir = w.nodeDir
+	}
+	subjects := append([]subject(gos), subject{name: "node 20", nodeDir: *nodeDir, nodeHandler: w.nodeHandler})
+	rep, err := run(w, subjects, *coldRuns, *warm, *block)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "flowbench:", err)
 		os.Exit(1)
@@ -89,15 +91,20 @@ type subject struct {
 	name        string
 	goBootstrap string
 	nodeDir     string
+	nodeHandler string
 }
 
-func (s subject) command(apiAddr, connectURL string) *exec.Cmd {
+// ric is the stand-in for Node's runtime interface client that runs every baseline.
+const ric = "bench/baselines/node/ric.mjs"
+
+func (s subject) command(apiAddr string, w workload, e endpoints) *exec.Cmd {
 	var cmd *exec.Cmd
 	if s.goBootstrap != "" {
 		cmd = exec.Command(s.goBootstrap)
 	} else {
 		dir, _ := filepath.Abs(s.nodeDir)
-		cmd = exec.Command("node", filepath.Join(dir, "ric.mjs"))
+		r, _ := filepath.Abs(ric)
+		cmd = exec.Command("node", r)
 		cmd.Dir = dir
 	}
 	// Only what Lambda sets and the function reads: no shared AWS config of this machine.
@@ -105,15 +112,13 @@ func (s subject) command(apiAddr, connectURL string) *exec.Cmd {
 		"PATH=" + os.Getenv("PATH"),
 		"AWS_LAMBDA_RUNTIME_API=" + apiAddr,
 		"AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"LAMBDA_TASK_ROOT=" + cmd.Dir, "_HANDLER=index.handler",
+		"LAMBDA_TASK_ROOT=" + cmd.Dir, "_HANDLER=" + s.nodeHandler, "AWS_LAMBDA_LOG_STREAM_NAME=2026/12/01/[$LATEST]bench" + strconv.Itoa(nextStream()),
 		"AWS_REGION=" + connectsim.DefaultRegion, "AWS_DEFAULT_REGION=" + connectsim.DefaultRegion,
 		"AWS_ACCESS_KEY_ID=AKIDCONNECTSIM", "AWS_SECRET_ACCESS_KEY=connectsim-secret", "AWS_SESSION_TOKEN=bench",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ENDPOINT_URL_CONNECT=" + connectURL,
-		// An update never reaches DynamoDB.
-		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1",
-		"DO_NOT_CALL_TABLE=bench-do-not-call",
+		"AWS_ENDPOINT_URL_CONNECT=" + e.connect,
 	}
+	cmd.Env = append(cmd.Env, w.env(e)...)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = io.Discard
 	return cmd
@@ -150,12 +155,17 @@ type process struct {
 	start time.Time
 }
 
-func launch(s subject, connectURL string) (*process, error) {
+var streams int
+
+// nextStream numbers the processes' log streams: the dialer takes its lease owner from it.
+func nextStream() int { streams++; return streams }
+
+func launch(s subject, w workload, e endpoints) (*process, error) {
 	stub, err := runtimeapi.Start()
 	if err != nil {
 		return nil, err
 	}
-	cmd := s.command(stub.Addr(), connectURL)
+	cmd := s.command(stub.Addr(), w, e)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = stub.Close()
@@ -170,17 +180,19 @@ func (p *process) stop() {
 	_ = p.stub.Close()
 }
 
-// invoke sends one event and checks that the answer is a flat map with result=ok.
-func (p *process) invoke(ctx context.Context, payload []byte) (time.Duration, error) {
+// invoke sends one event and checks the answer.
+func (p *process) invoke(ctx context.Context, payload []byte, check func([]byte) error) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	r, err := p.stub.Invoke(ctx, payload)
 	if err != nil {
 		return 0, err
 	}
-	var resp map[string]string
-	if r.Error || json.Unmarshal(r.Body, &resp) != nil || resp["result"] != "ok" {
-		return 0, fmt.Errorf("unexpected answer (error=%v): %.300s", r.Error, r.Body)
+	if r.Error {
+		return 0, fmt.Errorf("the invocation failed: %.300s", r.Body)
+	}
+	if err := check(r.Body); err != nil {
+		return 0, fmt.Errorf("unexpected answer: %w: %.300s", err, r.Body)
 	}
 	return r.Took, nil
 }
@@ -213,7 +225,7 @@ type figures struct {
 	firstRSS int64
 }
 
-func run(subjects []subject, samples string, coldRuns, warm, block int) (string, error) {
+func run(w workload, subjects []subject, coldRuns, warm, block int) (string, error) {
 	started := time.Now().UTC()
 	load0 := loadAvg()
 	sim, err := connectsim.New(connectsim.Options{DisableThrottling: true})
@@ -223,15 +235,19 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 	defer sim.Close()
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	c, err := sim.CreateContact(connectsim.NewContact{InstanceID: connectsim.DefaultInstanceID, CustomerNumber: "+12025550123"})
+	e := endpoints{connect: srv.URL}
+	if w.needsDynamo {
+		db, err := startDynamo()
+		if err != nil {
+			return "", fmt.Errorf("dynalite: %w", err)
+		}
+		defer db.Stop()
+		e.dynamo = db.URL
+	}
+	payload, err := w.payload(sim)
 	if err != nil {
 		return "", err
 	}
-	raw, err := os.ReadFile(filepath.Join(samples, "update.json"))
-	if err != nil {
-		return "", err
-	}
-	payload := []byte(strings.NewReplacer(sampleInitialContactID, c.InitialContactID, sampleContactID, c.ID).Replace(string(raw)))
 
 	ctx := context.Background()
 	figs := make([]figures, len(subjects))
@@ -246,7 +262,7 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 	for round := range coldRuns {
 		for j := range subjects {
 			i := (round + j) % len(subjects)
-			d, err := coldStart(ctx, subjects[i], srv.URL, payload)
+			d, err := coldStart(ctx, subjects[i], w, e, payload)
 			if err != nil {
 				return "", fmt.Errorf("%s cold start %d: %w", subjects[i].name, round+1, err)
 			}
@@ -264,7 +280,7 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 		}
 	}()
 	for i, s := range subjects {
-		if procs[i], err = launch(s, srv.URL); err != nil {
+		if procs[i], err = launch(s, w, e); err != nil {
 			return "", err
 		}
 		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -273,14 +289,14 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", s.name, err)
 		}
-		if _, err := procs[i].invoke(ctx, payload); err != nil {
+		if _, err := procs[i].invoke(ctx, payload, w.check); err != nil {
 			return "", fmt.Errorf("%s first invocation: %w", s.name, err)
 		}
 		if figs[i].firstRSS, err = procs[i].peakRSS(); err != nil {
 			return "", err
 		}
 		for range 200 { // warm-up: JIT, connection pools, lazy initialisation
-			if _, err := procs[i].invoke(ctx, payload); err != nil {
+			if _, err := procs[i].invoke(ctx, payload, w.check); err != nil {
 				return "", fmt.Errorf("%s warm-up: %w", s.name, err)
 			}
 		}
@@ -289,7 +305,7 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 		for j := range subjects {
 			i := (done/block + j) % len(subjects)
 			for range min(block, warm-done) {
-				d, err := procs[i].invoke(ctx, payload)
+				d, err := procs[i].invoke(ctx, payload, w.check)
 				if err != nil {
 					return "", fmt.Errorf("%s warm: %w", subjects[i].name, err)
 				}
@@ -302,11 +318,11 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 			return "", err
 		}
 	}
-	return report(subjects, figs, started, load0, loadAvg(), coldRuns, warm, block), nil
+	return report(w, subjects, figs, started, load0, loadAvg(), coldRuns, warm, block), nil
 }
 
-func coldStart(ctx context.Context, s subject, connectURL string, payload []byte) (time.Duration, error) {
-	p, err := launch(s, connectURL)
+func coldStart(ctx context.Context, s subject, w workload, e endpoints, payload []byte) (time.Duration, error) {
+	p, err := launch(s, w, e)
 	if err != nil {
 		return 0, err
 	}
@@ -318,7 +334,7 @@ func coldStart(ctx context.Context, s subject, connectURL string, payload []byte
 		return 0, err
 	}
 	// The process must also answer: a runtime that polls but cannot serve is no cold start.
-	if _, err := p.invoke(ctx, payload); err != nil {
+	if _, err := p.invoke(ctx, payload, w.check); err != nil {
 		return 0, fmt.Errorf("first invocation: %w", err)
 	}
 	return at.Sub(p.start), nil
@@ -340,13 +356,14 @@ func mb(n int64) string { return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64)
 
 func ratio(a, b float64) string { return strconv.FormatFloat(a/b, 'f', 3, 64) }
 
-func report(subjects []subject, figs []figures, started time.Time, load0, load1 string, coldRuns, warm, block int) string {
+func report(w workload, subjects []subject, figs []figures, started time.Time, load0, load1 string, coldRuns, warm, block int) string {
 	var b bytes.Buffer
 	node := len(subjects) - 1
 	fmt.Fprintf(&b, "flowbench, %s UTC\n\n", started.Format("2006-01-02 15:04"))
 	fmt.Fprintf(&b, "machine: %d CPUs (nproc), %s, Linux %s, %s %s/%s, node %s\n", runtime.NumCPU(), cpuModel(), kernel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, nodeVersion())
 	fmt.Fprintf(&b, "load average: %s at start, %s at end\n", load0, load1)
-	fmt.Fprintf(&b, "cold: %d interleaved starts each; warm: %d `update` invocations each, in interleaved blocks of %d after 200 warm-up\n\n", coldRuns, warm, block)
+	fmt.Fprintf(&b, "invocation: %s\n", w.what)
+	fmt.Fprintf(&b, "cold: %d interleaved starts each; warm: %d invocations each, in interleaved blocks of %d after 200 warm-up\n\n", coldRuns, warm, block)
 	b.WriteString("| subject | artifact MB | cold init median ms (min–max) | × node | warm p50 ms | warm p99 ms | p99 × node | RSS after 1st MB | peak RSS MB |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	nodeCold := float64(percentile(figs[node].cold, 0.5))

@@ -41,3 +41,25 @@ func TestVMHWM(t *testing.T) {
 		t.Errorf("own VmHWM = %d, %v", n, err)
 	}
 }
+
+func TestEveryWorkloadChecksItsAnswers(t *testing.T) {
+	for name, tt := range map[string]struct{ good, bad string }{
+		"contactflow":  {`{"result":"ok"}`, `{"result":"error","error_code":"THROTTLED"}`},
+		"authredirect": {`{"statusCode":200,"headers":{"Content-Security-Policy":"script-src 'nonce-x'"},"body":"var chatOrigin = \"https://chat.example.com\";"}`, `{"statusCode":400,"headers":{},"body":"bad"}`},
+		"dialer":       {`null`, `{"errorMessage":"boom"}`},
+	} {
+		w, ok := workloads[name]
+		if !ok {
+			t.Fatalf("no workload %s", name)
+		}
+		if err := w.check([]byte(tt.good)); err != nil {
+			t.Errorf("%s refused a good answer: %v", name, err)
+		}
+		if err := w.check([]byte(tt.bad)); err == nil {
+			t.Errorf("%s accepted a bad answer", name)
+		}
+	}
+	if len(workloads) != 3 {
+		t.Errorf("%d workloads: a new one needs its case here", len(workloads))
+	}
+}
