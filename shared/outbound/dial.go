@@ -40,8 +40,10 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		}
 		return err
 	}
-	// The campaign's end: nothing is dialled at or after it, whatever the tick's budget says.
-	if !r.plan.End.IsZero() && !now.Before(r.plan.End) {
+	// The campaign's end: nothing is dialled at or after it, whatever the tick's budget says, nor
+	// within CloseGuard of it (a call placed then would ring into the end, as into a closing
+	// window; and the reads below take time between this look at the clock and the dial).
+	if d.tooLate(r.plan, now) {
 		return false, move(dialer.StateExpired, "expired", "campaign ended before the recipient was reached", time.Time{})
 	}
 	// The callee's window, in all of the number's zones.
@@ -58,7 +60,7 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		if err != nil {
 			return false, move(dialer.StateExpired, "expired", "no calling window opens: "+err.Error(), time.Time{})
 		}
-		if !r.plan.End.IsZero() && !next.Before(r.plan.End) {
+		if d.tooLate(r.plan, next) {
 			return false, move(dialer.StateExpired, "expired", "the campaign ends before the callee's next calling window", time.Time{})
 		}
 		return false, move(dialer.StatePending, "deferred_window", "outside the callee's calling window until "+next.UTC().Format(time.RFC3339), next)
@@ -76,7 +78,7 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 			return false, err
 		}
 		if next := r.plan.Limit.NextAllowed(ledger.Dials, now); next.After(now) {
-			if !r.plan.End.IsZero() && !next.Before(r.plan.End) {
+			if d.tooLate(r.plan, next) {
 				return false, move(dialer.StateContactLimit, "contact_limit", fmt.Sprintf("%d dials in %d days reached; the campaign ends first", r.plan.Limit.MaxDials, r.plan.Limit.Days), time.Time{})
 			}
 			return false, move(dialer.StatePending, "deferred_limit", fmt.Sprintf("%d dials in %d days reached until %s", r.plan.Limit.MaxDials, r.plan.Limit.Days, next.UTC().Format(time.RFC3339)), next)
@@ -105,6 +107,10 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 			return false, errors.Join(err, back("contact ledger changed before the dial; the recipient is due again"))
 		}
 	}
+	// Look at the clock again: the reads and writes since the first look took time.
+	if d.tooLate(r.plan, d.cfg.Clock.Now()) {
+		return false, back("the campaign's end came before the dial; the recipient is due again")
+	}
 	in := r.plan.startInput(claimed, attempt)
 	// No SDK retries for the dial: a retry after a 5xx or a timeout reuses the ClientToken, which
 	// starts a second call if the first one already ended. A refusal is requeued and an unknown
@@ -125,6 +131,11 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 	d.count(ctx, r.c.ID, "dialed", 1)
 	r.log.Info("dial", "recipient_id", k.RecipientID, "attempt", attempt, "contact_id", contactID, "number", donotcall.Mask(rec.Phone))
 	return true, nil
+}
+
+// tooLate: a dial at t would start at or after the campaign's end, or within CloseGuard of it.
+func (d *Dialer) tooLate(p *Plan, t time.Time) bool {
+	return !p.End.IsZero() && !t.Before(p.End.Add(-d.cfg.CloseGuard))
 }
 
 // closesSoon: the window is open but closes within guard (a call placed now would ring into the
