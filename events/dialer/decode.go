@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -51,13 +52,13 @@ func (e *RefusedError) Error() string { return "event refused (" + e.Reason + ")
 func (e *RefusedError) Unwrap() error { return ErrRefused }
 
 func refuse(reason, format string, args ...any) error {
-	return &RefusedError{Reason: reason, Message: scrubDigits(fmt.Sprintf(format, args...))}
+	return &RefusedError{Reason: reason, Message: ScrubDigits(fmt.Sprintf(format, args...))}
 }
 
-// scrubDigits masks every run of 7 or more digits (spaces, dashes, dots and brackets between
+// ScrubDigits masks every run of 7 or more digits (spaces, dashes, dots and brackets between
 // them count as part of the run) but its last two: a phone number that turns up where a source,
 // a field name or a duration belongs never reaches a log in clear.
-func scrubDigits(s string) string {
+func ScrubDigits(s string) string {
 	b := []byte(s)
 	for i := 0; i < len(b); {
 		if b[i] < '0' || b[i] > '9' {
@@ -138,6 +139,9 @@ func Decode(raw []byte) (Event, error) {
 	default:
 		return Event{}, refuse(ReasonUnknownDetailType, "detail-type %q from %q: one of %s", truncate(env.DetailType, 64), Source, strings.Join(DetailTypes, ", "))
 	}
+	if err := checkNames(detailOrEmpty(env.Detail), reflect.TypeOf(d)); err != nil {
+		return Event{}, refuse(ReasonMalformedDetail, "%s detail: %v", env.DetailType, jsonProblem(err))
+	}
 	dec := json.NewDecoder(bytes.NewReader(detailOrEmpty(env.Detail)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(d); err != nil {
@@ -194,6 +198,9 @@ var (
 )
 
 const maxReason = 256
+
+// RequestRecipientPrefix starts the recipient ID of a Call Requested callback: "req-" + requestId.
+const RequestRecipientPrefix = "req-"
 
 // ValidID reports whether s is a valid campaign, recipient or request ID: 1-128 of letters, digits
 // and _ . : -, starting with a letter or digit. IDs become DynamoDB keys and part of the
@@ -293,6 +300,10 @@ func (s *CampaignStopped) Validate() error {
 func (c *CallRequested) Validate() error {
 	if err := checkID("requestId", c.RequestID); err != nil {
 		return err
+	}
+	// The callback's recipient is RequestRecipientPrefix + requestId, itself an ID of at most 128.
+	if len(c.RequestID) > 128-len(RequestRecipientPrefix) {
+		return fmt.Errorf("requestId must be at most %d characters (its recipient is %q + requestId, at most 128)", 128-len(RequestRecipientPrefix), RequestRecipientPrefix)
 	}
 	if err := checkID("campaignId", c.CampaignID); err != nil {
 		return err

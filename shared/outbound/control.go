@@ -161,7 +161,7 @@ func (d *Dialer) callRequested(ctx context.Context, log *slog.Logger, r *dialere
 	if err != nil {
 		return err
 	}
-	row := recipients.Row{Number: 0, RecipientID: "req-" + r.RequestID, Phone: r.Phone, TimeZone: r.TimeZone, Attributes: r.Attributes}
+	row := recipients.Row{Number: 0, RecipientID: dialerevents.RequestRecipientPrefix + r.RequestID, Phone: r.Phone, TimeZone: r.TimeZone, Attributes: r.Attributes}
 	s := d.sink(c, plan)
 	if r.NotBefore != nil {
 		s.notBefore = r.NotBefore.UTC()

@@ -181,7 +181,9 @@ type refusal struct{ reason, msg string }
 func (r *refusal) Error() string { return r.reason + ": " + r.msg }
 
 func refuse(reason, format string, args ...any) error {
-	return &refusal{reason: reason, msg: fmt.Sprintf(format, args...)}
+	// Definition values and IDs are quoted as given: a phone number where another value belongs
+	// must not reach the log in clear.
+	return &refusal{reason: reason, msg: dialerevents.ScrubDigits(fmt.Sprintf(format, args...))}
 }
 
 func reasonOr(r, def string) string {
