@@ -64,4 +64,8 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
+// cdk-nag-go v2.38.2 requires constructs v10.5.1, whose Go bindings add IConstruct.With; the
+// pinned awscdk v2.220.0 was generated without it, and its packages stop compiling ("ambiguous
+// selector ... With"): Go CDK libraries up to 2.238.0 need constructs 10.4.x (aws/aws-cdk#37041,
+// cdklabs/aws-cdk-notices#1042). cdk-nag never calls With, so it runs on the pinned v10.4.2.
 replace github.com/aws/constructs-go/constructs/v10 => github.com/aws/constructs-go/constructs/v10 v10.4.2

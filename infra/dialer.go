@@ -82,7 +82,6 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(recipientsAccessLogDays))}},
 	})
-	suppressNag(accessLogs, "AwsSolutions-S1", "This bucket is the destination of the recipients bucket's server access logs; logging it too would need yet another bucket, whose own logs would raise the same finding")
 	bucket := awss3.NewBucket(s.Stack, jsii.String("RecipientsBucket"), &awss3.BucketProps{
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
