@@ -76,7 +76,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 	// call can come in: the server access logs of the recipients bucket land here.
 	accessLogs := awss3.NewBucket(s.Stack, jsii.String("RecipientsAccessLogsBucket"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		// S3 delivers server access logs only to SSE-S3 buckets.
+		// SSE-S3: the log delivery service needs no key grant (SSE-KMS would need a key policy for it).
 		Encryption:     awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:     jsii.Bool(true),
 		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
