@@ -112,6 +112,7 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		// Used states matter for minutes; nothing to keep when the stack goes.
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	suppressNag(table, "AwsSolutions-DDB3", "The table only holds SHA-256 hashes of OAuth states for their 15-minute life (TTL); a point-in-time restore makes a new table the function does not read, and a state older than 15 minutes is refused anyway, so there is nothing to recover")
 
 	fn := NewGoFunction(s.Stack, "AuthRedirectFunction", &GoFunctionProps{
 		AssetsDir:   s.settings.AssetsDir,
@@ -161,6 +162,7 @@ func (s *switchboardStack) createAuthRedirect() *authRedirectResources {
 		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: integration,
 	})
+	suppressNag(api, "AwsSolutions-APIG4", "The routes are the OAuth redirect of a customer who is not signed in yet: the browser arrives from Cognito with an authorization code and state, holding no token an authorizer could check. The function authenticates each request itself: the state must be unused and match the binding cookie set by "+authredirect.StartPath+", and Connect validates the code")
 	// Access logs hold client addresses: keep them long enough to investigate an abuse report,
 	// no longer.
 	accessLogs := awslogs.NewLogGroup(s.Stack, jsii.String("AuthRedirectAccessLogs"), &awslogs.LogGroupProps{
@@ -353,7 +355,17 @@ func (s *switchboardStack) createAuthCognito(domainPrefix *string, callbackURL *
 		// Customer accounts outlive a stack update gone wrong.
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
 		DeletionProtection: jsii.Bool(true),
+		// Cognito's own default, stated so that it cannot change under the pool.
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:        jsii.Number(8),
+			RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true),
+			RequireDigits:    jsii.Bool(true),
+			RequireSymbols:   jsii.Bool(true),
+		},
 	})
+	suppressNag(pool, "AwsSolutions-COG2", "A chat customer signs in to answer a contact centre, often once: requiring MFA would make every customer enrol an authenticator app or a phone before the agent can help. Deployers who need MFA bring their own user pool (the option is for trying the capability)")
+	suppressNag(pool, "AwsSolutions-COG8", "The Plus feature plan (threat protection) is billed per monthly active user, and a deployer may have many one-off chat customers: that is the deployer's choice, made on their own user pool. The pool has no self sign-up, so only users the deployer creates can sign in")
 	client := pool.AddClient(jsii.String("AuthChatClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret:             jsii.Bool(false),
 		PreventUserExistenceErrors: jsii.Bool(true),

@@ -126,6 +126,7 @@ func (s *switchboardStack) createAuthRedirectWAF(w authWafSettings, api awsapiga
 			ExcludePunctuation: jsii.Bool(true),
 		},
 	})
+	suppressNag(secret, "AwsSolutions-SMG4", "The value is no credential to a service: it only shows the function that a request came through CloudFront. CloudFormation resolves it into the distribution's origin header and the function's environment at deploy time, so a rotation in Secrets Manager would change neither; a redeploy after changing the secret updates both together")
 	secretValue := secret.SecretValue().UnsafeUnwrap()
 	fn.AddEnvironment(jsii.String(authredirect.EnvOriginSecret), secretValue, nil)
 
@@ -147,5 +148,8 @@ func (s *switchboardStack) createAuthRedirectWAF(w authWafSettings, api awsapiga
 		},
 		WebAclId: jsii.String(webACL),
 	})
+	suppressNag(dist, "AwsSolutions-CFR1", "Chat customers sign in from wherever the deployer's customers are; which countries to refuse is the deployer's decision, which they can make in the web ACL")
+	suppressNag(dist, "AwsSolutions-CFR3", "CloudFront access logs always record the query string (cs-uri-query), and the callback's query holds the OAuth authorization code and state, which must never be logged in clear. Every request CloudFront forwards is logged by the HTTP API's access log, whose format leaves the query out; requests the web ACL blocks show in its CloudWatch metrics")
+	suppressNag(dist, "AwsSolutions-CFR4", "The distribution uses its *.cloudfront.net name and CloudFront's default certificate, for which CloudFront sets the security policy to TLSv1 whatever MinimumProtocolVersion says; a stricter policy needs a custom domain with an ACM certificate, which the stack does not take")
 	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), dist.DistributionDomainName()})
 }

@@ -145,6 +145,70 @@ func TestDialerRoleIsLeastPrivilege(t *testing.T) {
 	if !strings.Contains(asJSON(actions["dynamodb:GetItem"]), "DoNotCallTable") {
 		t.Errorf("the dialer cannot read the do-not-call list: %v", actions["dynamodb:GetItem"])
 	}
+
+	// Issue 12 (cdk-nag IAM5): the campaigns table's indexes by name, never index/*; the
+	// recipients bucket read as GetObject on its objects plus ListBucket (404 for a missing key).
+	tableID, _ := onlyResource(t, s, "AWS::DynamoDB::Table", "CampaignsTable")
+	tableArn := `{"Fn::GetAtt":["` + tableID + `","Arn"]}`
+	index := func(name string) string { return `{"Fn::Join":["",[` + tableArn + `,"/index/` + name + `"]]}` }
+	if got, want := asJSON(actions["dynamodb:Query"]), "["+strings.Join([]string{tableArn, index("due"), index("inflight"), index("active")}, ",")+"]"; got != want {
+		t.Errorf("dynamodb:Query on\n%s\nwant\n%s", got, want)
+	}
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"} {
+		if strings.Contains(asJSON(actions[a]), "/index/*") {
+			t.Errorf("%s on %v: an index wildcard", a, actions[a])
+		}
+	}
+	bucketID, _ := onlyResource(t, s, "AWS::S3::Bucket", "RecipientsBucket")
+	bucketArn := `{"Fn::GetAtt":["` + bucketID + `","Arn"]}`
+	var s3Actions []string
+	for a := range actions {
+		if strings.HasPrefix(a, "s3:") {
+			s3Actions = append(s3Actions, a)
+		}
+	}
+	sort.Strings(s3Actions)
+	if !reflect.DeepEqual(s3Actions, []string{"s3:GetObject", "s3:ListBucket"}) {
+		t.Errorf("S3 actions %v, want s3:GetObject and s3:ListBucket", s3Actions)
+	}
+	if got, want := asJSON(actions["s3:GetObject"]), `[{"Fn::Join":["",[`+bucketArn+`,"/*"]]}]`; got != want {
+		t.Errorf("s3:GetObject on %s, want %s", got, want)
+	}
+	if got, want := asJSON(actions["s3:ListBucket"]), "["+bucketArn+"]"; got != want {
+		t.Errorf("s3:ListBucket on %s, want %s", got, want)
+	}
+}
+
+// Issue 12 (cdk-nag S1): the recipients bucket logs its requests into a bucket of its own, which
+// takes them under a bucket policy (no ACL) and only from that bucket.
+func TestDialerRecipientsBucketAccessLogs(t *testing.T) {
+	s := synth(t, nil)
+	logsID, logs := onlyResource(t, s, "AWS::S3::Bucket", "RecipientsAccessLogsBucket")
+	_, bucket := onlyResource(t, s, "AWS::S3::Bucket", "RecipientsBucket")
+	if got, want := asJSON(bucket["LoggingConfiguration"]), `{"DestinationBucketName":{"Ref":"`+logsID+`"},"LogFilePrefix":"recipients/"}`; got != want {
+		t.Errorf("recipients bucket logging %s, want %s", got, want)
+	}
+	if logs["AccessControl"] != nil || logs["PublicAccessBlockConfiguration"] == nil {
+		t.Errorf("log bucket ACL %v, public access block %v: want no ACL and a block", logs["AccessControl"], logs["PublicAccessBlockConfiguration"])
+	}
+	if got := asJSON(logs["BucketEncryption"]); !strings.Contains(got, `"SSEAlgorithm":"AES256"`) {
+		t.Errorf("log bucket encryption %s, want SSE-S3", got)
+	}
+	var delivery, tlsOnly bool
+	for _, p := range s.resourcesOfType("AWS::S3::BucketPolicy") {
+		if asJSON(p["Bucket"]) != `{"Ref":"`+logsID+`"}` {
+			continue
+		}
+		for _, st := range asList(p["PolicyDocument"].(map[string]any)["Statement"]) {
+			js := asJSON(st)
+			delivery = delivery || (strings.Contains(js, `"Service":"logging.s3.amazonaws.com"`) && strings.Contains(js, `"s3:PutObject"`) &&
+				strings.Contains(js, `"aws:SourceAccount":"123456789012"`) && strings.Contains(js, `/recipients/*`))
+			tlsOnly = tlsOnly || strings.Contains(js, `"aws:SecureTransport":"false"`)
+		}
+	}
+	if !delivery || !tlsOnly {
+		t.Errorf("log bucket policy: delivery by logging.s3.amazonaws.com from this account under recipients/ %v, TLS only %v", delivery, tlsOnly)
+	}
 }
 
 func asJSON(v any) string { b, _ := json.Marshal(v); return string(b) }

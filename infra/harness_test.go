@@ -77,6 +77,18 @@ type synthesized struct {
 // returns its stack. It fails the test on a settings error or an error annotation.
 func synth(t testing.TB, context map[string]any) synthesized {
 	t.Helper()
+	stack := buildTestApp(t, context)
+	if errs := errorAnnotations(stack); len(errs) > 0 {
+		t.Fatalf("stack has error annotations:\n%s", strings.Join(errs, "\n"))
+	}
+	tpl := assertions.Template_FromStack(stack, nil)
+	return synthesized{Stack: stack, Template: tpl, JSON: *tpl.ToJSON()}
+}
+
+// buildTestApp builds, without synthesizing it, the app with the given context (on top of
+// instanceArn and a fake assetsDir) and returns its stack; it fails the test on a settings error.
+func buildTestApp(t testing.TB, context map[string]any) awscdk.Stack {
+	t.Helper()
 	ctx := map[string]any{
 		keyInstanceARN: testInstanceARN,
 		keyAssetsDir:   fakeAssets(t),
@@ -92,11 +104,7 @@ func synth(t testing.TB, context map[string]any) synthesized {
 	if err != nil {
 		t.Fatalf("buildApp: %v", err)
 	}
-	if errs := errorAnnotations(stack); len(errs) > 0 {
-		t.Fatalf("stack has error annotations:\n%s", strings.Join(errs, "\n"))
-	}
-	tpl := assertions.Template_FromStack(stack, nil)
-	return synthesized{Stack: stack, Template: tpl, JSON: *tpl.ToJSON()}
+	return stack
 }
 
 // errorAnnotations returns the error messages CDK attached to constructs of stack: `cdk synth`

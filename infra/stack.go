@@ -45,8 +45,21 @@ func NewSwitchboardStack(scope constructs.Construct, id string, props *Switchboa
 		Stack:    awscdk.NewStack(scope, jsii.String(id), &sprops),
 		settings: settings,
 	}
+	// The stack's code relies on these CDK feature flags whatever cdk.json says (the tests do
+	// not read it); context must be set before the stack has children.
+	for flag, on := range stackFeatureFlags {
+		s.Stack.Node().SetContext(jsii.String(flag), on)
+	}
 	s.build()
 	return s.Stack
+}
+
+// stackFeatureFlags are the CDK feature flags the stack is written for.
+var stackFeatureFlags = map[string]bool{
+	// S3 server access logs are delivered under a bucket policy for logging.s3.amazonaws.com,
+	// with ACLs left disabled on the log bucket, instead of the LogDeliveryWrite ACL (AWS's
+	// recommendation: https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+	"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
 }
 
 // build adds the stack's parts. Capabilities plug in here, one line each.
