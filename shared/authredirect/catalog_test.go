@@ -28,10 +28,10 @@ import (
 // (payload format 2.0) event the function may receive, and what it must answer: the status,
 // the outcome the page or the completion carries, and the reason of the log line.
 type hostileRequest struct {
-	Name    string                        `json:"name"`
-	Status  int                           `json:"status"`
-	Outcome Outcome                       `json:"outcome"`
-	Reason  string                        `json:"reason"`
+	Name    string                         `json:"name"`
+	Status  int                            `json:"status"`
+	Outcome Outcome                        `json:"outcome"`
+	Reason  string                         `json:"reason"`
 	Request events.APIGatewayV2HTTPRequest `json:"request"`
 }
 
