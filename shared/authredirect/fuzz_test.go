@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -271,7 +271,9 @@ func FuzzCompletionBody(f *testing.F) {
 // other form gets a page and neither a cookie nor a Location. The log line gives a specified
 // reason and no value of the form; Connect and the state store are never used.
 func FuzzStartBody(f *testing.F) {
-	catalogSeeds(f, func(r events.APIGatewayV2HTTPRequest) bool { return r.RawPath == StartPath && r.RequestContext.HTTP.Method == http.MethodPost },
+	catalogSeeds(f, func(r events.APIGatewayV2HTTPRequest) bool {
+		return r.RawPath == StartPath && r.RequestContext.HTTP.Method == http.MethodPost
+	},
 		func(r events.APIGatewayV2HTTPRequest) { f.Add(r.Headers["origin"], r.Headers["content-type"], r.Body) })
 	f.Add("https://chat.example.com", formContentType, paramAuthenticationURL+"="+url.QueryEscape("https://auth.example.com/oauth2/authorize?client_id=a&state=state-value"))
 	f.Fuzz(func(t *testing.T, origin, contentType, body string) {
