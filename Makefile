@@ -81,7 +81,9 @@ test: lint $(NODE_STAMP) browser
 
 # Each fuzz target runs briefly (its seed corpus always runs in `go test`): package:target.
 FUZZ_TARGETS := shared/contactflow:FuzzDecodeEvent shared/contactflow:FuzzHandle \
-	shared/contactflow:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode
+	shared/contactflow:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode \
+	shared/authredirect:FuzzCallbackQuery shared/authredirect:FuzzCompletionBody \
+	shared/authredirect:FuzzStartBody shared/outbound:FuzzPlan
 FUZZ_TIME ?= 8s
 fuzz-smoke: check-go
 	@mkdir -p $(SCRATCH)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -43,9 +44,15 @@ func phoneValues(raw []byte) []string {
 	return out
 }
 
+var (
+	longDigits = regexp.MustCompile(`[0-9]{7,}`)
+	uuidLike   = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+)
+
 // FuzzDecode: Decode never panics; a refusal is a *RefusedError with a known reason that wraps
-// ErrRefused and quotes no phone number of the event; an accepted event has a detail that
-// validates. Seeds: every sample event and the hostile ones below.
+// ErrRefused and quotes no phone number, nor any run of seven digits, of the event; an accepted
+// event has a detail that validates. Seeds: every sample event, the dialer's catalog of hostile
+// events and the ones below.
 func FuzzDecode(f *testing.F) {
 	files, err := filepath.Glob("*.json")
 	if err != nil || len(files) == 0 {
@@ -58,7 +65,26 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	// Hostile seeds beside the samples (this folder's testdata is not ours to add to).
+	// The dialer's catalog of hostile events (shared/outbound/testdata), and more seeds here;
+	// testdata/fuzz/FuzzDecode holds the committed corpus.
+	catalog, err := os.ReadFile("../../shared/outbound/testdata/hostile-events.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var entries []struct {
+		Raw   *string         `json:"raw"`
+		Event json.RawMessage `json:"event"`
+	}
+	if err := json.Unmarshal(catalog, &entries); err != nil || len(entries) < 50 {
+		f.Fatalf("the dialer's catalog: %d entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if e.Raw != nil {
+			f.Add([]byte(*e.Raw))
+		} else {
+			f.Add([]byte(e.Event))
+		}
+	}
 	for _, s := range []string{
 		``, `null`, `[]`, `"x"`, `{}`, `{"source":"switchboard"}`, `{"source":"aws.connect","detail-type":"Amazon Connect Contact Event"}`,
 		`{"source":"switchboard","detail-type":"Call Requested","detail":{"requestId":"r1","campaignId":"c1","phone":14155550162}}`,
@@ -84,6 +110,13 @@ func FuzzDecode(f *testing.F) {
 			for _, p := range phoneValues(raw) {
 				if strings.Contains(err.Error(), p) {
 					t.Fatalf("refusal quotes the phone number %q: %v", p, err)
+				}
+			}
+			// Nor any run of seven digits or more, wherever it was (a number in a source, a
+			// field name, a duration); UUIDs aside.
+			for _, run := range longDigits.FindAllString(uuidLike.ReplaceAllString(string(raw), ""), -1) {
+				if strings.Contains(err.Error(), run) {
+					t.Fatalf("refusal quotes the digits %s of the event: %v", run, err)
 				}
 			}
 			return

@@ -33,7 +33,7 @@ func (h *Handler) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2H
 		if b, err := base64.StdEncoding.DecodeString(req.Body); err == nil {
 			r.Body = string(b)
 		} else {
-			r.Body = "\x00" // undecodable: refused as a body that does not decode
+			r.Body, r.BodyNotBase64 = "", true
 		}
 	}
 	page := h.Handle(ctx, r)

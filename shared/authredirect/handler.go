@@ -67,6 +67,9 @@ type Request struct {
 	// ContentType and Body are those of a POST (the completion).
 	ContentType string
 	Body        string
+	// BodyNotBase64 says the body was marked base64-encoded (API Gateway) and did not decode:
+	// such a POST is refused as that, not as a body that lacks its fields.
+	BodyNotBase64 bool
 	// RequestID identifies the request in logs (API Gateway's request ID).
 	RequestID string
 	// OriginVerify is the request's OriginVerifyHeader.
@@ -109,6 +112,9 @@ const MaxBodyLen = MaxQueryLen + 256
 
 // paramAttempt names the attempt identifier in a completion's body.
 const paramAttempt = "attempt"
+
+// reasonNotBase64 refuses a POST whose body API Gateway marked base64-encoded but does not decode.
+const reasonNotBase64 = "body is not valid base64"
 
 // formContentType is the only body a completion accepts (what the page's fetch sends).
 const formContentType = "application/x-www-form-urlencoded"
@@ -245,6 +251,10 @@ func (h *Handler) complete(ctx context.Context, req Request, start time.Time) de
 		d.status, d.reason = http.StatusRequestEntityTooLarge, fmt.Sprintf("body is more than %d bytes", MaxBodyLen)
 		return d
 	}
+	if req.BodyNotBase64 {
+		d.reason = reasonNotBase64
+		return d
+	}
 	attempt, err := parseAttempt(req.Body)
 	if err != nil {
 		d.reason = invalidReason(err)
@@ -341,6 +351,10 @@ func (h *Handler) start(req Request) (d decision, location, hash string) {
 	}
 	if len(req.Body) > MaxStartBodyLen {
 		d.status, d.reason = http.StatusRequestEntityTooLarge, fmt.Sprintf("body is more than %d bytes", MaxStartBodyLen)
+		return d, "", ""
+	}
+	if req.BodyNotBase64 {
+		d.reason = reasonNotBase64
 		return d, "", ""
 	}
 	q, err := url.ParseQuery(req.Body)

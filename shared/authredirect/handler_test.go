@@ -151,7 +151,7 @@ type rig struct {
 	logs    *bytes.Buffer
 }
 
-func newRig(t *testing.T, connectErrs ...error) *rig {
+func newRig(t testing.TB, connectErrs ...error) *rig {
 	t.Helper()
 	r := &rig{connect: &fakeConnect{errs: connectErrs}, claims: newFakeClaims(), logs: &bytes.Buffer{}}
 	var err error
