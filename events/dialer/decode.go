@@ -44,6 +44,9 @@ var ErrRefused = errors.New("event refused")
 type RefusedError struct {
 	Reason  string
 	Message string
+	// EventID is the envelope's id when the event has one (shortened, digit runs masked), so a
+	// refusal can be matched to the event EventBridge delivered.
+	EventID string
 }
 
 func (e *RefusedError) Error() string { return "event refused (" + e.Reason + "): " + e.Message }
@@ -90,6 +93,20 @@ func ScrubDigits(s string) string {
 
 // Decode reads one event as the dialer's Lambda receives it.
 func Decode(raw []byte) (Event, error) {
+	ev, err := decode(raw)
+	var re *RefusedError
+	if errors.As(err, &re) && len(raw) <= MaxEventBytes {
+		var id struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &id) == nil {
+			re.EventID = ScrubDigits(truncate(id.ID, 64))
+		}
+	}
+	return ev, err
+}
+
+func decode(raw []byte) (Event, error) {
 	if len(raw) > MaxEventBytes {
 		return Event{}, refuse(ReasonTooLarge, "%d bytes, at most %d (name a recipients CSV object instead of inline recipients)", len(raw), MaxEventBytes)
 	}

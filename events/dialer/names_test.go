@@ -74,3 +74,21 @@ func TestScrubDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestARefusalKeepsTheEventID(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"version":"0","id":"7f3c-ab","detail-type":"Campaign Exploded","source":"switchboard","detail":{}}`: "7f3c-ab",
+		`{"version":"0","id":"+14155550162","detail-type":"Dialer Tick","source":"switchboard","detail":{}}`:  "+*********62",
+		`{"version":"0","id":"` + strings.Repeat("i", 100) + `","detail-type":"x","source":"switchboard"}`:    strings.Repeat("i", 64) + "…",
+		`{"version":`: "",
+	} {
+		_, err := dialer.Decode([]byte(raw))
+		var re *dialer.RefusedError
+		if !errors.As(err, &re) {
+			t.Fatalf("%s: %v, want a refusal", raw, err)
+		}
+		if re.EventID != want {
+			t.Errorf("%.40s: event ID %q, want %q", raw, re.EventID, want)
+		}
+	}
+}

@@ -138,7 +138,7 @@ func (d *Dialer) Handle(ctx context.Context, raw []byte) error {
 	if err != nil {
 		var re *dialerevents.RefusedError
 		if errors.As(err, &re) {
-			d.log.Warn("event refused", "reason", re.Reason, "detail", re.Message, "event_id", truncate(ev.Envelope.ID, 64))
+			d.log.Warn("event refused", "reason", re.Reason, "detail", re.Message, "event_id", re.EventID)
 			return nil
 		}
 		return err

@@ -83,6 +83,7 @@ type badInputFixture struct {
 	store *campaignstore.Store
 	clock *connectsim.ManualClock
 	logs  *bytes.Buffer
+	s3    *s3.Client
 }
 
 type manualSleep struct{ *connectsim.ManualClock }
@@ -107,7 +108,7 @@ func newBadInputFixture(t *testing.T) *badInputFixture {
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(badInputBucket)}); err != nil {
 		t.Fatal(err)
 	}
-	fx := &badInputFixture{sim: sim, ddb: db.Client(), store: campaignstore.New(db.Client(), "campaigns"), clock: clock, logs: &bytes.Buffer{}}
+	fx := &badInputFixture{sim: sim, ddb: db.Client(), store: campaignstore.New(db.Client(), "campaigns"), clock: clock, logs: &bytes.Buffer{}, s3: s3c}
 	d, err := outbound.New(outbound.Config{
 		Store: fx.store, Connect: sim.ConnectClient(t), DoNotCall: donotcall.NewTable(db.Client(), "dnc"),
 		S3: s3c, RecipientsBucket: badInputBucket, Clock: manualSleep{clock},

@@ -242,8 +242,12 @@ func (d *Dialer) importStep(ctx context.Context, r *run) error {
 	if errors.As(err, &stop) {
 		// The object cannot be read past this row: keep why in the report, and let the campaign
 		// dial the rows before it.
+		why := stop.Reason + ": the import stopped here; this row and the rows after it were not imported"
+		if stop.Row == 0 {
+			why = stop.Reason + ": nothing was imported"
+		}
 		if rerr := d.cfg.Store.AddReportEntry(ctx, campaignstore.ReportEntry{
-			CampaignID: r.c.ID, Row: stop.Row, Reason: stop.Reason + ": the import stopped here; this row and the rows after it were not imported", At: d.cfg.Clock.Now(),
+			CampaignID: r.c.ID, Row: stop.Row, Reason: why, At: d.cfg.Clock.Now(),
 		}); rerr != nil {
 			return rerr
 		}

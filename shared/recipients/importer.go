@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // S3API is the part of the S3 client the importer uses.
@@ -147,13 +149,17 @@ func (im *Importer) Run(ctx context.Context, cp Checkpoint, maxRows int64, sink 
 }
 
 // ImportError stops an import for good at a row: the rows before it are imported, the row and
-// the rest are not, and the campaign records why.
+// the rest are not, and the campaign records why. Row 0 is the object itself: missing, empty, or
+// with a header the importer cannot use; nothing is imported.
 type ImportError struct {
 	Row    int64
 	Reason string
 }
 
 func (e *ImportError) Error() string {
+	if e.Row == 0 {
+		return "import stopped before the first data row: " + e.Reason
+	}
 	return fmt.Sprintf("import stopped at data row %d: %s", e.Row, e.Reason)
 }
 
@@ -173,6 +179,11 @@ func (im *Importer) open(ctx context.Context, from int64) (io.ReadCloser, error)
 		if from > 0 && isRangeNotSatisfiable(err) {
 			return io.NopCloser(eofReader{}), nil
 		}
+		if isNotFound(err) {
+			// Permanent: the import stops with this reason in the report, instead of every tick
+			// trying again.
+			return nil, &ImportError{Reason: "the object does not exist (NoSuchKey)"}
+		}
 		return nil, fmt.Errorf("import s3://%s/%s: %w", im.Bucket, im.Key, err)
 	}
 	return out.Body, nil
@@ -189,13 +200,18 @@ func (im *Importer) header(ctx context.Context) (Header, int64, error) {
 	rec, err := r.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return Header{}, 0, fmt.Errorf("import s3://%s/%s: the object is empty (a header row is required)", im.Bucket, im.Key)
+			return Header{}, 0, &ImportError{Reason: "the object is empty (a header row is required)"}
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return Header{}, 0, &ImportError{Reason: "header: " + pe.Err.Error()}
 		}
 		return Header{}, 0, fmt.Errorf("import s3://%s/%s: header: %v", im.Bucket, im.Key, err)
 	}
 	h, err := ParseHeader(rec)
 	if err != nil {
-		return h, 0, fmt.Errorf("import s3://%s/%s: %w", im.Bucket, im.Key, err)
+		// A header the importer cannot use will not get better by reading it again.
+		return h, 0, &ImportError{Reason: err.Error()}
 	}
 	return h, r.InputOffset(), nil
 }
@@ -203,6 +219,37 @@ func (im *Importer) header(ctx context.Context) (Header, int64, error) {
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// Check tells whether the object can be imported at all: an *ImportError when it does not exist,
+// another error when S3 could not say (try again), nil when it exists. It reads one byte.
+func (im *Importer) Check(ctx context.Context) error {
+	out, err := im.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(im.Bucket), Key: aws.String(im.Key), Range: aws.String("bytes=0-0")})
+	switch {
+	case err == nil:
+		return out.Body.Close()
+	case isRangeNotSatisfiable(err):
+		return nil // it exists and is empty: the import reports that
+	case isNotFound(err):
+		return &ImportError{Reason: "the object does not exist (NoSuchKey)"}
+	}
+	return fmt.Errorf("check s3://%s/%s: %w", im.Bucket, im.Key, err)
+}
+
+// isNotFound: S3 says the key does not exist (NoSuchKey, or a 404 without an error body, as a
+// ranged GET can get), not that the bucket does not (NoSuchBucket: the deployment's problem, which
+// a later try may find fixed).
+func isNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchBucket" {
+		return false
+	}
+	var re interface{ HTTPStatusCode() int }
+	return errors.As(err, &re) && re.HTTPStatusCode() == 404
+}
 
 func isRangeNotSatisfiable(err error) bool {
 	var re interface{ HTTPStatusCode() int }

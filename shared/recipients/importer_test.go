@@ -183,8 +183,9 @@ func TestImportRefusals(t *testing.T) {
 		"missing.csv": "NoSuchKey",
 	} {
 		_, err := (&recipients.Importer{S3: c, Bucket: "imports", Key: key}).Run(context.Background(), recipients.Checkpoint{}, 0, &memSink{}, func(recipients.Checkpoint) error { return nil })
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want %q", key, err, want)
+		var ie *recipients.ImportError
+		if !errors.As(err, &ie) || ie.Row != 0 || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an ImportError at row 0 (permanent: no tick tries again) saying %q", key, err, want)
 		}
 	}
 	sink := &memSink{}
@@ -199,5 +200,25 @@ func TestImportRefusals(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "2025550144") {
 		t.Errorf("the error quotes a number: %v", err)
+	}
+}
+
+func TestCheckTellsAMissingObjectFromAnUnreachableOne(t *testing.T) {
+	c := newS3(t)
+	put(t, c, "ok.csv", "phone\n+12025550143\n")
+	put(t, c, "empty.csv", "")
+	for key, missing := range map[string]bool{"ok.csv": false, "empty.csv": false, "missing.csv": true} {
+		err := (&recipients.Importer{S3: c, Bucket: "imports", Key: key}).Check(context.Background())
+		var ie *recipients.ImportError
+		if missing != errors.As(err, &ie) || !missing && err != nil {
+			t.Errorf("%s: %v (missing=%v)", key, err, missing)
+		}
+	}
+	// A bucket that does not exist is no missing object: S3 says NoSuchBucket, the check fails
+	// without an ImportError, and the launch is tried again.
+	err := (&recipients.Importer{S3: c, Bucket: "no-such-bucket", Key: "k.csv"}).Check(context.Background())
+	var ie *recipients.ImportError
+	if err == nil || errors.As(err, &ie) {
+		t.Errorf("no bucket: %v", err)
 	}
 }
