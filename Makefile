@@ -54,10 +54,17 @@ $(NODE_STAMP): package.json package-lock.json
 deps: check-go $(NODE_STAMP) browser
 	$(GO) mod download
 
+# Build tags of every bootstrap (functions/internal/linkcheck reads this line, so the size tests
+# link what is shipped). lambda.norpc: aws-lambda-go without the net/rpc mode the provided.al2023
+# runtime never uses. nethttpomithttp2: net/http without HTTP/2 (0.3 MB): a function makes one SDK
+# call at a time, or a few paced ones, which HTTP/1.1 keep-alive serves as well, and DynamoDB's
+# endpoints speak only HTTP/1.1 (docs/performance.md).
+LAMBDA_TAGS := lambda.norpc,nethttpomithttp2
+
 build: check-go $(FUNCTIONS:%=build/%/bootstrap)
 
 build/%/bootstrap: FORCE
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $@ ./functions/$*
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $@ ./functions/$*
 
 FORCE:
 
@@ -127,7 +134,7 @@ BENCH_NODE := bench/baselines/node
 bench: check-go $(NODE_STAMP)
 	@command -v node >/dev/null || { echo "node is missing: install Node.js 20+ for the Node.js baseline"; exit 1; }
 	@mkdir -p $(BENCH_OUT)
-	for fn in $(FUNCTIONS); do CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/$$fn/bootstrap ./functions/$$fn; done
+	for fn in $(FUNCTIONS); do CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/$$fn/bootstrap ./functions/$$fn; done
 	cd $(BENCH_NODE) && $(NPM) ci --no-audit --no-fund
 	$(GO) run ./bench/cmd/flowbench -go contactflow=$(BENCH_OUT)/contactflow/bootstrap \
 	  -init authredirect=$(BENCH_OUT)/authredirect/bootstrap -init dialer=$(BENCH_OUT)/dialer/bootstrap \

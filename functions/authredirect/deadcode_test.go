@@ -18,6 +18,7 @@ func TestTheBootstrapKeepsOnlyTheOperationsItUses(t *testing.T) {
 	}
 	b.CheckAbsent(t, "the pages are filled without executing a template", "text/template", "html/template")
 	b.CheckAbsent(t, "the SDK's default configuration chain is not used in Lambda (awsclient.FromEnvironment)", linkcheck.DefaultChain...)
+	b.CheckAbsent(t, "the bootstraps are built without HTTP/2 (LAMBDA_TAGS in the Makefile)", "net/http.(*http2Framer)")
 	b.CheckClient(t, "service/connect", []string{"UpdateParticipantAuthentication"}, "StartOutboundVoiceContact")
 	b.CheckClient(t, "service/dynamodb", []string{"PutItem", "GetItem", "DeleteItem"}, "Scan")
 }

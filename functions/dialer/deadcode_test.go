@@ -15,6 +15,7 @@ func TestTheBootstrapKeepsOnlyTheOperationsItUses(t *testing.T) {
 		t.Errorf("reachable code calls methods chosen at run time, which keeps every method in: %v (go build -ldflags=-dumpdep shows the chain)", callers)
 	}
 	b.CheckAbsent(t, "the SDK's default configuration chain is not used in Lambda (awsclient.FromEnvironment)", linkcheck.DefaultChain...)
+	b.CheckAbsent(t, "the bootstraps are built without HTTP/2 (LAMBDA_TAGS in the Makefile)", "net/http.(*http2Framer)")
 	b.CheckClient(t, "service/connect", []string{"StartOutboundVoiceContact", "StopContact", "GetCurrentMetricData", "DescribeContact"}, "UpdateParticipantAuthentication")
 	b.CheckClient(t, "service/dynamodb", []string{"PutItem", "GetItem", "UpdateItem", "Query"}, "Scan")
 	b.CheckClient(t, "service/s3", []string{"GetObject"}, "PutObject")

@@ -10,6 +10,8 @@
 package linkcheck
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -27,15 +29,24 @@ type Bootstrap struct {
 }
 
 // Link builds the package in dir (".": the test's own) for linux with the flags of `make build`
-// but the symbol table kept, and returns what the linker kept.
+// (its build tags read from the LAMBDA_TAGS line of the module's Makefile) but the symbol table
+// kept, and returns what the linker kept.
 func Link(t testing.TB, dir string) Bootstrap {
 	t.Helper()
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("go is needed to link the bootstrap: %v", err)
 	}
+	gomod, err := exec.Command(gocmd, "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	tags, err := makefileTags(filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command(gocmd, "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-dumpdep", "-o", bin, dir)
+	build := exec.Command(gocmd, "build", "-tags", tags, "-trimpath", "-ldflags=-dumpdep", "-o", bin, dir)
 	build.Env = append(build.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	var deps, stderr strings.Builder
 	build.Stdout, build.Stderr = &stderr, &deps // the linker writes the graph to standard error
@@ -51,6 +62,21 @@ func Link(t testing.TB, dir string) Bootstrap {
 		t.Fatalf("the linker's graph or the symbol table lacks main.main: the checks would see nothing\n%s", tail(b.deps))
 	}
 	return b
+}
+
+var tagsLine = regexp.MustCompile(`(?m)^LAMBDA_TAGS := ([A-Za-z0-9_.,]+)$`)
+
+// makefileTags reads the build tags of the bootstraps from the Makefile.
+func makefileTags(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("the build tags of make build: %w", err)
+	}
+	m := tagsLine.FindSubmatch(b)
+	if m == nil {
+		return "", fmt.Errorf("%s has no LAMBDA_TAGS := line: the bootstrap's build tags are unknown", path)
+	}
+	return string(m[1]), nil
 }
 
 var reflectMethodMark = regexp.MustCompile(`(?m)^(.+?) <ReflectMethod> -> `)
@@ -82,11 +108,11 @@ func (b Bootstrap) Methods(service string) map[string]bool {
 	return kept
 }
 
-// CheckAbsent fails t for each of the import paths that has code in the binary; why says what
-// brought such a package in before.
-func (b Bootstrap) CheckAbsent(t testing.TB, why string, paths ...string) {
+// CheckAbsent fails t for each of the prefixes (an import path, or a type's methods such as
+// "net/http.(*http2Framer)") that has code in the binary; why says what brought it in before.
+func (b Bootstrap) CheckAbsent(t testing.TB, why string, prefixes ...string) {
 	t.Helper()
-	for _, p := range paths {
+	for _, p := range prefixes {
 		if strings.Contains(b.symbols, " "+p+".") {
 			t.Errorf("the bootstrap holds %s: %s", p, why)
 		}
