@@ -34,7 +34,7 @@ help:
 	@echo "make build   build one linux/arm64 bootstrap per function under build/<fn>/"
 	@echo "make synth   synthesize the CloudFormation template (example settings) into cdk.out/"
 	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id> [CHAT_ORIGIN=https://chat.example.com]"
-	@echo "make bench   compare the contact-flow bootstrap with a Node.js 20 baseline, time the other bootstraps' cold init, then every go test -bench"
+	@echo "make bench   compare the contact-flow bootstrap with a Node.js 20 baseline, then every go test -bench"
 	@echo "make lint    gofmt check and go vet"
 	@echo "make deps    download Go modules, install the pinned npm tools and chromium (browser tests)"
 	@echo "make clean   remove build outputs and scratch folders"
@@ -126,19 +126,16 @@ deploy: build $(NODE_STAMP)
 	@mkdir -p $(SCRATCH)
 	TMPDIR=$(SCRATCH) $(CDK) deploy -c instanceArn=$(INSTANCE_ARN) -c chatOrigin=$(CHAT_ORIGIN) -c assetsDir=build
 
-# The bootstraps as `make build` makes them, but for this machine (linux/amd64) so that they can
-# run here: the contact-flow function against the Node.js 20 baseline installed from its lock
-# file, and the cold init of the other two (they have no Node.js baseline).
+# The contact-flow bootstrap as `make build` makes it, but for this machine (linux/amd64) so that
+# it can run here, against the Node.js 20 baseline installed from its lock file.
 BENCH_OUT  := $(SCRATCH)/bench
 BENCH_NODE := bench/baselines/node
 bench: check-go $(NODE_STAMP)
 	@command -v node >/dev/null || { echo "node is missing: install Node.js 20+ for the Node.js baseline"; exit 1; }
 	@mkdir -p $(BENCH_OUT)
-	for fn in $(FUNCTIONS); do CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/$$fn/bootstrap ./functions/$$fn; done
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/contactflow/bootstrap ./functions/contactflow
 	cd $(BENCH_NODE) && $(NPM) ci --no-audit --no-fund
-	$(GO) run ./bench/cmd/flowbench -go contactflow=$(BENCH_OUT)/contactflow/bootstrap \
-	  -init authredirect=$(BENCH_OUT)/authredirect/bootstrap -init dialer=$(BENCH_OUT)/dialer/bootstrap \
-	  -node $(BENCH_NODE) -out $(BENCH_OUT)/flowbench.md
+	$(GO) run ./bench/cmd/flowbench -go contactflow=$(BENCH_OUT)/contactflow/bootstrap -node $(BENCH_NODE) -out $(BENCH_OUT)/flowbench.md
 	TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

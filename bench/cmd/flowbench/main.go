@@ -9,10 +9,6 @@
 //   - peak RSS (VmHWM of /proc/<pid>/status) of each process after the warm load;
 //   - the size of each deployment artifact.
 //
-// With -init fn=path it also measures the cold init of the other functions' bootstraps
-// (authredirect, dialer), each started with the settings it needs to reach its first
-// GET .../invocation/next; nothing is invoked, and there is no Node.js baseline for them.
-//
 // Every invocation's answer is checked (result=ok), so a figure never comes from a broken run.
 package main
 
@@ -62,8 +58,6 @@ func (g *goBootstraps) Set(v string) error {
 func main() {
 	var gos goBootstraps
 	flag.Var(&gos, "go", "a Go bootstrap to measure, as name=path (repeatable; the goals are checked against the last)")
-	var inits initBootstraps
-	flag.Var(&inits, "init", "another function's bootstrap to measure for cold init only, as authredirect=path or dialer=path (fn@label=path to tell several apart; repeatable)")
 	nodeDir := flag.String("node", "bench/baselines/node", "the Node.js baseline folder (npm ci done)")
 	samples := flag.String("samples", "events/contactflow", "folder of the sample events")
 	coldRuns := flag.Int("cold", 15, "cold starts per subject")
@@ -75,7 +69,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "flowbench: give at least one -go name=path/to/bootstrap")
 		os.Exit(2)
 	}
-	subjects := append(append([]subject(gos), inits...), subject{name: "node 20", nodeDir: *nodeDir})
+	subjects := append([]subject(gos), subject{name: "node 20", nodeDir: *nodeDir})
 	rep, err := run(subjects, *samples, *coldRuns, *warm, *block)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "flowbench:", err)
@@ -95,35 +89,6 @@ type subject struct {
 	name        string
 	goBootstrap string
 	nodeDir     string
-	// initOnly subjects (another function's bootstrap, -init) are measured for cold init
-	// only, with env added to the environment.
-	initOnly bool
-	env      []string
-}
-
-// initEnv are the settings each function of -init needs to start (values that pass its
-// validation; nothing is called).
-var initEnv = map[string][]string{
-	"authredirect": {"INSTANCE_ID=" + connectsim.DefaultInstanceID, "CHAT_ORIGIN=https://chat.example.com",
-		"AUTH_STATE_TABLE=bench-auth-state", "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1"},
-	"dialer": {"CAMPAIGNS_TABLE=bench-campaigns", "DO_NOT_CALL_TABLE=bench-do-not-call",
-		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1", "AWS_LAMBDA_LOG_STREAM_NAME=bench"},
-}
-
-// initBootstraps is the repeatable -init flag: fn=path or fn@label=path, fn a key of initEnv.
-type initBootstraps []subject
-
-func (g *initBootstraps) String() string { return fmt.Sprint(len(*g)) }
-
-func (g *initBootstraps) Set(v string) error {
-	name, path, ok := strings.Cut(v, "=")
-	fn, _, _ := strings.Cut(name, "@")
-	env, known := initEnv[fn]
-	if !ok || !known || path == "" {
-		return errors.New("want authredirect=path/to/bootstrap or dialer=path (optionally fn@label=path)")
-	}
-	*g = append(*g, subject{name: "go " + name, goBootstrap: path, initOnly: true, env: env})
-	return nil
 }
 
 func (s subject) command(apiAddr, connectURL string) *exec.Cmd {
@@ -149,7 +114,6 @@ func (s subject) command(apiAddr, connectURL string) *exec.Cmd {
 		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1",
 		"DO_NOT_CALL_TABLE=bench-do-not-call",
 	}
-	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = io.Discard
 	return cmd
@@ -300,9 +264,6 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 		}
 	}()
 	for i, s := range subjects {
-		if s.initOnly {
-			continue
-		}
 		if procs[i], err = launch(s, srv.URL); err != nil {
 			return "", err
 		}
@@ -327,9 +288,6 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 	for done := 0; done < warm; done += block {
 		for j := range subjects {
 			i := (done/block + j) % len(subjects)
-			if subjects[i].initOnly {
-				continue
-			}
 			for range min(block, warm-done) {
 				d, err := procs[i].invoke(ctx, payload)
 				if err != nil {
@@ -340,9 +298,6 @@ func run(subjects []subject, samples string, coldRuns, warm, block int) (string,
 		}
 	}
 	for i := range subjects {
-		if subjects[i].initOnly {
-			continue
-		}
 		if figs[i].peakRSS, err = procs[i].peakRSS(); err != nil {
 			return "", err
 		}
@@ -361,9 +316,6 @@ func coldStart(ctx context.Context, s subject, connectURL string, payload []byte
 	at, err := p.stub.WaitReady(wctx)
 	if err != nil {
 		return 0, err
-	}
-	if s.initOnly {
-		return at.Sub(p.start), nil
 	}
 	// The process must also answer: a runtime that polls but cannot serve is no cold start.
 	if _, err := p.invoke(ctx, payload); err != nil {
@@ -399,14 +351,7 @@ func report(subjects []subject, figs []figures, started time.Time, load0, load1 
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	nodeCold := float64(percentile(figs[node].cold, 0.5))
 	nodeP99 := float64(percentile(figs[node].warm, 0.99))
-	lastGo := -1
 	for i, s := range subjects {
-		if s.initOnly {
-			continue
-		}
-		if s.goBootstrap != "" {
-			lastGo = i
-		}
 		f := figs[i]
 		cold := percentile(f.cold, 0.5)
 		p99 := percentile(f.warm, 0.99)
@@ -414,16 +359,8 @@ func report(subjects []subject, figs []figures, started time.Time, load0, load1 
 			ms(cold), ms(slices.Min(f.cold)), ms(slices.Max(f.cold)), ratio(float64(cold), nodeCold),
 			ms(percentile(f.warm, 0.5)), ms(p99), ratio(float64(p99), nodeP99), mb(f.firstRSS), mb(f.peakRSS))
 	}
-	if slices.ContainsFunc(subjects, func(s subject) bool { return s.initOnly }) {
-		b.WriteString("\nother functions, cold init only (no Node.js baseline):\n\n| subject | bootstrap MB | cold init median ms (min–max) |\n|---|---|---|\n")
-		for i, s := range subjects {
-			if s.initOnly {
-				fmt.Fprintf(&b, "| %s | %s | %s (%s–%s) |\n", s.name, mb(figs[i].size), ms(percentile(figs[i].cold, 0.5)), ms(slices.Min(figs[i].cold)), ms(slices.Max(figs[i].cold)))
-			}
-		}
-	}
-	g := figs[lastGo]
-	b.WriteString("\ngoals, for " + subjects[lastGo].name + ":\n")
+	g := figs[node-1]
+	b.WriteString("\ngoals, for " + subjects[node-1].name + ":\n")
 	goal := func(name string, ok bool, got string) {
 		verdict := "met"
 		if !ok {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"slices"
 	"testing"
 	"time"
 )
@@ -40,25 +39,5 @@ func TestVMHWM(t *testing.T) {
 	}
 	if n, err := vmHWM(string(b)); err != nil || n <= 0 {
 		t.Errorf("own VmHWM = %d, %v", n, err)
-	}
-}
-
-func TestInitFlagNamesAFunctionWithItsSettings(t *testing.T) {
-	var g initBootstraps
-	for _, v := range []string{"authredirect=build/a", "dialer@before=/tmp/d"} {
-		if err := g.Set(v); err != nil {
-			t.Fatalf("%s: %v", v, err)
-		}
-	}
-	if len(g) != 2 || g[0].name != "go authredirect" || g[1].name != "go dialer@before" || g[1].goBootstrap != "/tmp/d" || !g[0].initOnly {
-		t.Fatalf("parsed %+v", g)
-	}
-	if !slices.Contains(g[1].env, "CAMPAIGNS_TABLE=bench-campaigns") || !slices.Contains(g[0].env, "AUTH_STATE_TABLE=bench-auth-state") {
-		t.Errorf("settings not those of the function: %v / %v", g[0].env, g[1].env)
-	}
-	for _, bad := range []string{"contactflow=x", "authredirect=", "dialer", "=x"} {
-		if err := g.Set(bad); err == nil {
-			t.Errorf("-init %q accepted", bad)
-		}
 	}
 }
