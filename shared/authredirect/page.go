@@ -133,7 +133,7 @@ type pageData struct {
 // The function does not execute it with html/template: text/template looks fields and methods
 // up by a name known only at run time (reflect.Value.MethodByName), which turns off the
 // linker's removal of unused methods, and every operation of every SDK client then stays in the
-// bootstrap (29 MB instead of 16; docs/performance.md). renderBody fills its few holes with
+// bootstrap (29 MB instead of 11; docs/performance.md). renderBody fills its few holes with
 // escapers that do what html/template does in each hole's context, and the tests render the
 // same source with html/template and require the same bytes (TestPageIsWhatHTMLTemplateRenders,
 // FuzzPageIsWhatHTMLTemplateRenders).

@@ -19,12 +19,14 @@ import (
 // FromEnvironment builds the SDK configuration of a function from the environment Lambda gives
 // it, without the SDK's default chain (config.LoadDefaultConfig): that chain's shared files,
 // SSO, STS, the sign-in service and the instance metadata service serve nothing in Lambda and
-// were about 1.5 MB of each bootstrap (docs/performance.md).
+// were about 2 MB of each bootstrap (docs/performance.md).
 //
 // Lambda sets the execution role's credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN and the function's Region in AWS_REGION ("Defined runtime environment
-// variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). They
-// are valid for the execution environment's life, so nothing refreshes them.
+// variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). The
+// default chain, finding them, made a static provider of them too (config's
+// resolve_credentials.go: credentials.StaticCredentialsProvider{Value: envConfig.Credentials}):
+// nothing was refreshed before either.
 //
 // What the default chain read from the environment and still counts here, read with getenv:
 //   - AWS_REGION (else AWS_DEFAULT_REGION): required;
