@@ -56,9 +56,9 @@ deps: check-go $(NODE_STAMP) browser
 
 # Build tags of every bootstrap (functions/internal/linkcheck reads this line, so the size tests
 # link what is shipped). lambda.norpc: aws-lambda-go without the net/rpc mode the provided.al2023
-# runtime never uses. nethttpomithttp2: net/http without HTTP/2 (0.3 MB): a function makes one SDK
-# call at a time, or a few paced ones, which HTTP/1.1 keep-alive serves as well, and DynamoDB's
-# endpoints speak only HTTP/1.1 (docs/performance.md).
+# runtime never uses. nethttpomithttp2: net/http without HTTP/2 (0.3 MB): the functions' calls are
+# sequential or paced, which HTTP/1.1 keep-alive serves as well, and DynamoDB's endpoints speak
+# only HTTP/1.1 (docs/performance.md).
 LAMBDA_TAGS := lambda.norpc,nethttpomithttp2
 
 build: check-go $(FUNCTIONS:%=build/%/bootstrap)
