@@ -12,11 +12,7 @@ import (
 // it off, every operation of service/connect stays in the bootstrap: 32 MB instead of 15.
 func TestTheBootstrapKeepsOnlyTheConnectOperationsItUses(t *testing.T) {
 	b := linkcheck.Link(t, ".")
-	if callers := b.ReflectMethodCallers(); len(callers) != 0 {
-		t.Errorf("reachable code calls methods chosen at run time, which keeps every method in: %v (go build -ldflags=-dumpdep shows the chain)", callers)
-	}
-	b.CheckAbsent(t, "the SDK's default configuration chain is not used in Lambda (awsclient.FromEnvironment)", linkcheck.DefaultChain...)
-	b.CheckAbsent(t, "the bootstraps are built without HTTP/2 (LAMBDA_TAGS in the Makefile)", "net/http.(*http2Framer)")
+	b.CheckShipped(t)
 	b.CheckClient(t, "service/connect", []string{"GetContactAttributes", "UpdateContactAttributes"}, "StartOutboundVoiceContact")
 	b.CheckClient(t, "service/dynamodb", []string{"PutItem"}, "Scan")
 }

@@ -131,6 +131,17 @@ var DefaultChain = []string{
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
 }
 
+// CheckShipped fails t on what no bootstrap may hold: a reachable call of a method chosen at run
+// time, a package of the SDK's default chain, HTTP/2 (LAMBDA_TAGS leaves it out).
+func (b Bootstrap) CheckShipped(t testing.TB) {
+	t.Helper()
+	if callers := b.ReflectMethodCallers(); len(callers) != 0 {
+		t.Errorf("reachable code calls methods chosen at run time, which keeps every method in: %v (go build -ldflags=-dumpdep shows the chain)", callers)
+	}
+	b.CheckAbsent(t, "the SDK's default configuration chain is not used in Lambda (awsclient.FromEnvironment)", DefaultChain...)
+	b.CheckAbsent(t, "the bootstraps are built without HTTP/2 (LAMBDA_TAGS in the Makefile)", "net/http.(*http2Framer)")
+}
+
 // CheckClient fails t when the binary lacks one of the operations used (the check could not see
 // the client's methods) or holds one that is not used: an operation nothing calls is in the
 // binary only when method elimination is off.
