@@ -54,10 +54,17 @@ $(NODE_STAMP): package.json package-lock.json
 deps: check-go $(NODE_STAMP) browser
 	$(GO) mod download
 
+# Build tags of every bootstrap (functions/internal/linkcheck reads this line, so the size tests
+# link what is shipped). lambda.norpc: aws-lambda-go without the net/rpc mode the provided.al2023
+# runtime never uses. nethttpomithttp2: net/http without HTTP/2 (0.3 MB): the functions' calls are
+# sequential or paced, which HTTP/1.1 keep-alive serves as well, and DynamoDB's endpoints speak
+# only HTTP/1.1 (docs/performance.md).
+LAMBDA_TAGS := lambda.norpc,nethttpomithttp2
+
 build: check-go $(FUNCTIONS:%=build/%/bootstrap)
 
 build/%/bootstrap: FORCE
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $@ ./functions/$*
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $@ ./functions/$*
 
 FORCE:
 
@@ -83,7 +90,8 @@ test: lint $(NODE_STAMP) browser
 FUZZ_TARGETS := shared/contactflow:FuzzDecodeEvent shared/contactflow:FuzzHandle \
 	shared/contactflow:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode \
 	shared/authredirect:FuzzCallbackQuery shared/authredirect:FuzzCompletionBody \
-	shared/authredirect:FuzzStartBody shared/outbound:FuzzPlan
+	shared/authredirect:FuzzStartBody shared/outbound:FuzzPlan \
+	shared/authredirect:FuzzPageIsWhatHTMLTemplateRenders events/dialer:FuzzIDChecksMatchThePatterns
 FUZZ_TIME ?= 8s
 fuzz-smoke: check-go
 	@mkdir -p $(SCRATCH)
@@ -130,7 +138,7 @@ bench: check-go $(NODE_STAMP)
 	@mkdir -p $(BENCH_OUT)
 	for d in $(BENCH_NODE); do (cd $$d && $(NPM) ci --no-audit --no-fund); done
 	for fn in $(FUNCTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/$$fn/bootstrap ./functions/$$fn && \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/$$fn/bootstrap ./functions/$$fn && \
 	  $(GO) run ./bench/cmd/flowbench -fn $$fn -go $$fn=$(BENCH_OUT)/$$fn/bootstrap -out $(BENCH_OUT)/flowbench-$$fn.md || exit 1; \
 	done
 	TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -bench . -benchmem ./...

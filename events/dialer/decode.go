@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 )
 
@@ -206,14 +205,6 @@ func jsonProblem(err error) string {
 	return truncate(msg, 160)
 }
 
-var (
-	// campaignIDPattern: campaign and recipient IDs become DynamoDB keys and part of the
-	// ClientToken, so they are kept to a safe alphabet.
-	idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
-	// contactIDPattern: Connect contact IDs (1-256 in the model; UUIDs in practice).
-	contactIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,256}$`)
-)
-
 const maxReason = 256
 
 // RequestRecipientPrefix starts the recipient ID of a Call Requested callback: "req-" + requestId.
@@ -222,13 +213,15 @@ const RequestRecipientPrefix = "req-"
 // ValidID reports whether s is a valid campaign, recipient or request ID: 1-128 of letters, digits
 // and _ . : -, starting with a letter or digit. IDs become DynamoDB keys and part of the
 // ClientToken; the CSV import and the dialer check recipient IDs with this rule too.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+func ValidID(s string) bool {
+	return s != "" && len(s) <= 128 && isAlnum(s[0]) && allBytes(s[1:], isIDByte)
+}
 
 func checkID(field, v string) error {
 	if v == "" {
 		return fmt.Errorf("%s is required", field)
 	}
-	if !idPattern.MatchString(v) {
+	if !ValidID(v) {
 		return fmt.Errorf("%s must be 1-128 characters of letters, digits and _ . : - (starting with a letter or digit)", field)
 	}
 	return nil
@@ -339,7 +332,7 @@ func (s *CallStopRequested) Validate() error {
 	if (s.ContactID == "") == (s.RecipientID == "") {
 		return errors.New("give exactly one of contactId and recipientId")
 	}
-	if s.ContactID != "" && !contactIDPattern.MatchString(s.ContactID) {
+	if s.ContactID != "" && !validContactID(s.ContactID) {
 		return errors.New("contactId must be 1-256 letters, digits and dashes")
 	}
 	if s.RecipientID != "" {
@@ -363,7 +356,7 @@ func (c *ContactEvent) Validate() error {
 	if c.EventType == "" {
 		return errors.New("eventType is missing")
 	}
-	if !contactIDPattern.MatchString(c.ContactID) {
+	if !validContactID(c.ContactID) {
 		return errors.New("contactId is missing or not 1-256 letters, digits and dashes")
 	}
 	return nil

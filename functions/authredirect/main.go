@@ -56,7 +56,7 @@ func build(ctx context.Context, log *slog.Logger) (*authredirect.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsclient.LoadConfig(ctx)
+	awsCfg, err := awsclient.FromEnvironment(os.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,8 +43,7 @@ func tuneGC(getenv func(string) string) int {
 func main() {
 	tuneGC(os.Getenv)
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	ctx := context.Background()
-	awsCfg, err := awsclient.LoadConfig(ctx)
+	awsCfg, err := awsclient.FromEnvironment(os.Getenv)
 	if err == nil {
 		var h *contactflow.Handler
 		if h, err = newHandler(wiring{getenv: os.Getenv, aws: awsCfg, log: log}); err == nil {

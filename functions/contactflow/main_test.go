@@ -515,7 +515,7 @@ func TestWiringThroughTheEnvironment(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	cfg, err := awsclient.LoadConfig(context.Background())
+	cfg, err := awsclient.FromEnvironment(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := awsclient.LoadConfig(ctx)
+	cfg, err := awsclient.FromEnvironment(getenv)
 	if err != nil {
 		return nil, err
 	}

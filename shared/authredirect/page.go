@@ -1,12 +1,10 @@
 package authredirect
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"net/http"
 	"time"
 )
@@ -108,7 +106,7 @@ var stepTexts = map[string]pageText{
 		"Return to the chat and ask to sign in again.", false},
 }
 
-// pageData feeds pageTemplate.
+// pageData fills the holes of pageSource.
 type pageData struct {
 	pageText
 	Nonce      string
@@ -127,9 +125,18 @@ type pageData struct {
 	OutcomeMessage string
 }
 
-// The page uses no external resource. Its one script and one style element carry the
-// response's nonce; every value is escaped by html/template for its context (values inside the
-// script become JavaScript literals). See docs/authredirect.md for the protocol.
+// pageSource is the page, written in html/template's syntax. The page uses no external
+// resource. Its one script and one style element carry the response's nonce; every value is
+// escaped for its context, as html/template would escape it (values inside the script become
+// JavaScript literals). See docs/authredirect.md for the protocol.
+//
+// The function does not execute it with html/template: text/template looks fields and methods
+// up by a name known only at run time (reflect.Value.MethodByName), which turns off the
+// linker's removal of unused methods, and every operation of every SDK client then stays in the
+// bootstrap (29 MB instead of 11; docs/performance.md). renderBody fills its few holes with
+// escapers that do what html/template does in each hole's context, and the tests render the
+// same source with html/template and require the same bytes (TestPageIsWhatHTMLTemplateRenders,
+// FuzzPageIsWhatHTMLTemplateRenders).
 //
 // The script takes the callback's query out of the address bar into sessionStorage (so that a
 // reload, or "Try again", resumes it) and POSTs it to the same path, saying how the sign-in is
@@ -137,8 +144,15 @@ type pageData struct {
 // that it started a sign-in with this state; "cookie" when no opener confirmed (none, or no
 // answer), and then the function requires the start cookie (StartPath). A chat window that
 // answers with another state stops it. It shows the outcome, tells the opener, and closes the
-// window unless the outcome is retry.
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+// window unless the outcome is retry. Without an opener to confirm with (the link was opened
+// directly, or a sign-in page's Cross-Origin-Opener-Policy cut the popup off), only the start
+// cookie can bind the sign-in to this browser's chat: the function checks it. complete(binding,
+// refused) POSTs the callback; refused is what to show when the function finds no binding (its
+// own 403 with an outcome: a WAF's 403 is no answer of ours).
+//
+// The script holds no comment: html/template removes comments from scripts, and the page must
+// be what it renders.
+const pageSource = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -204,9 +218,6 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
     try { params = window.sessionStorage.getItem(key) || ""; } catch (e) {}
   }
   if (!params) { show(steps.incomplete); return; }
-  // Without an opener to confirm with (the link was opened directly, or a sign-in page's
-  // Cross-Origin-Opener-Policy cut the popup off), only the start cookie can bind the sign-in
-  // to this browser's chat: the function checks it.
   if (!opener || opener.closed) { complete("cookie", steps.no_opener); return; }
   var state = new URLSearchParams(params).get("state");
   var timer = window.setTimeout(function () {
@@ -222,7 +233,6 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
     if (typeof m.state !== "string" || m.state !== state) { forget(); show(steps.mismatch); return; }
     complete("opener", null);
   }
-  // complete POSTs the callback; refused says what to show if the function finds no binding.
   function complete(binding, refused) {
     var retryable = function (status) { return status === 429 || status >= 500; };
     window.fetch(window.location.pathname, {
@@ -235,7 +245,6 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
     }).then(function (r) {
       return r.json().then(function (j) { return j && j.attempt === attempt ? j.outcome : ""; }, function () { return ""; })
         .then(function (o) {
-          // The function's own refusal of the binding (a WAF's 403 is no answer of ours).
           if (r.status === 403 && o && refused) { forget(); show(refused); return; }
           finish(o || (retryable(r.status) ? "retry" : "error"));
         });
@@ -247,7 +256,7 @@ button:focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; }
 </script>
 </body>
 </html>
-`))
+`
 
 // Page is a rendered response: status, headers and body (the HTML page, or the JSON answer
 // of a completion).
@@ -284,14 +293,20 @@ func renderPage(d pageData, status int) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("render page: %w", err)
 	}
+	d = d.withConstants(nonce)
+	body, err := renderBody(d)
+	if err != nil {
+		return Page{}, fmt.Errorf("render page: %w", err)
+	}
+	return Page{Status: status, Outcome: d.Outcome, Attempt: d.Attempt, Header: pageHeader(nonce), Body: body}, nil
+}
+
+// withConstants adds to d the nonce and what every page carries.
+func (d pageData) withConstants(nonce string) pageData {
 	d.Nonce, d.Source = nonce, MessageSource
 	d.Outcomes, d.Steps, d.ConfirmWaitMS = pageTexts, stepTexts, ConfirmWait.Milliseconds()
 	d.Challenge, d.Confirm, d.OutcomeMessage = MessageChallenge, MessageConfirm, MessageOutcome
-	var body bytes.Buffer
-	if err := pageTemplate.Execute(&body, d); err != nil {
-		return Page{}, fmt.Errorf("render page: %w", err)
-	}
-	return Page{Status: status, Outcome: d.Outcome, Attempt: d.Attempt, Header: pageHeader(nonce), Body: body.Bytes()}, nil
+	return d
 }
 
 // completion is the JSON answer of POST /auth/callback.

@@ -1,8 +1,9 @@
 // Package awsclient builds the AWS SDK clients Switchboard's functions use, once per process, from
-// the SDK's default configuration chain.
+// the environment Lambda gives a function (FromEnvironment).
 //
-// The SDK itself honours AWS_ENDPOINT_URL_CONNECT and AWS_ENDPOINT_URL_DYNAMODB (and AWS_ENDPOINT_URL),
-// which is how every function reaches connectsim and dynalite locally: no custom variable is needed.
+// The clients honour AWS_ENDPOINT_URL_CONNECT, AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_S3
+// (and AWS_ENDPOINT_URL), which is how every function reaches connectsim, dynalite and gofakes3
+// locally: no custom variable is needed.
 // What this package adds is the two knobs every caller of Connect must choose deliberately: how many
 // attempts the retryer may make and how long one call (all its attempts together) may take.
 package awsclient
@@ -17,7 +18,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
@@ -94,15 +94,6 @@ func SettingsFromEnv(prefix string, getenv func(string) string) (Settings, error
 		return s, fmt.Errorf("%ssettings: %w", prefix, err)
 	}
 	return s, nil
-}
-
-// LoadConfig loads the SDK's default configuration (environment, shared files, Lambda role).
-func LoadConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, optFns...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	return cfg, nil
 }
 
 // NewConnect returns an Amazon Connect client with the given retry and deadline settings.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// isolate points the SDK's default chain at test credentials only.
+// isolate sets test credentials and a Region, and clears the endpoint settings.
 func isolate(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -24,6 +25,9 @@ func isolate(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_ENDPOINT_URL", "")
+	for _, name := range append([]string{"AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_CA_BUNDLE"}, unsupportedSettings...) {
+		t.Setenv(name, "")
+	}
 }
 
 func getAttributes(ctx context.Context, c *connect.Client) error {
@@ -48,7 +52,7 @@ func TestEndpointFromEnvironmentAndRetryAttempts(t *testing.T) {
 	defer srv.Close()
 	t.Setenv("AWS_ENDPOINT_URL_CONNECT", srv.URL)
 
-	cfg, err := LoadConfig(context.Background())
+	cfg, err := FromEnvironment(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func TestMaxAttemptsSettingWinsOverAWSMaxAttempts(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_CONNECT", srv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
 	t.Setenv("AWS_MAX_ATTEMPTS", "6")
-	cfg, err := LoadConfig(context.Background())
+	cfg, err := FromEnvironment(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +130,7 @@ func TestCallTimeoutBoundsAllAttempts(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	t.Setenv("AWS_ENDPOINT_URL_CONNECT", srv.URL)
-	cfg, err := LoadConfig(context.Background())
+	cfg, err := FromEnvironment(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package outbound
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -24,8 +23,6 @@ const (
 	// MaxAttributeBytes is Connect's limit for a contact's attributes (keys and values, UTF-8).
 	MaxAttributeBytes = 32768
 )
-
-var attributeKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
 // Plan is a validated campaign: the definition with its defaults applied and its rules built.
 type Plan struct {
@@ -214,7 +211,7 @@ func calendarOf(w *dialerevents.CallingWindows) (*callwindow.Calendar, error) {
 func checkAttributes(campaign, recipient map[string]string) error {
 	size := 0
 	for k, v := range mergeAttributes(campaign, recipient) {
-		if !attributeKey.MatchString(k) {
+		if !dialerevents.ValidAttributeKey(k) {
 			return fmt.Errorf("key %q: letters, digits, _ and - only, 1-128", truncate(k, 40))
 		}
 		size += len(k) + len(v)

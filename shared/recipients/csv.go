@@ -20,7 +20,6 @@ package recipients
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
@@ -39,8 +38,6 @@ const (
 	MaxFieldBytes = 4096
 	MaxRowBytes   = 32 * 1024
 )
-
-var attrName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
 // Header is the parsed header row.
 type Header struct {
@@ -74,7 +71,7 @@ func ParseHeader(fields []string) (Header, error) {
 		case ColTimeZone:
 			h.zone = i
 		default:
-			if !attrName.MatchString(name) {
+			if !dialerevents.ValidAttributeKey(name) {
 				return h, fmt.Errorf("header column %d: %q is not an attribute name (letters, digits, _ and -, at most 128)", i+1, truncate(name, 40))
 			}
 		}

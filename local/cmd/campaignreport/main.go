@@ -13,9 +13,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/switchboard-connect/switchboard/shared/awsclient"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
 )
@@ -29,9 +29,10 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	cfg, err := awsclient.LoadConfig(ctx)
+	// The SDK's whole default chain (profiles, SSO, ...): this runs on an operator's machine.
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "campaignreport: load AWS configuration:", err)
 		os.Exit(1)
 	}
 	n, err := outbound.WriteReport(ctx, campaignstore.New(dynamodb.NewFromConfig(cfg), *table), *campaign, os.Stdout)

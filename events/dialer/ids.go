@@ -1,0 +1,35 @@
+package dialer
+
+// The ID and attribute-key checks are written out rather than regular expressions
+// (^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$ for ValidID, ^[A-Za-z0-9-]{1,256}$, ^[A-Za-z0-9_-]{1,128}$):
+// a bounded repetition compiles into hundreds of instructions at package init, 0.7 ms and 330 KB
+// of every cold start of the dialer (GODEBUG=inittrace=1). TestIDChecksMatchThePatterns and
+// FuzzIDChecksMatchThePatterns keep them equal to the patterns.
+
+// validContactID: a Connect contact ID, 1-256 letters, digits and dashes (1-256 in the model,
+// UUIDs in practice).
+func validContactID(s string) bool {
+	return s != "" && len(s) <= 256 && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+// ValidAttributeKey reports whether k can be the key of a contact attribute a campaign or a
+// recipient passes to the flow: 1-128 letters, digits, _ and -.
+func ValidAttributeKey(k string) bool {
+	return k != "" && len(k) <= 128 && allBytes(k, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+}
+
+// isIDByte: what may follow the first character of an ID.
+func isIDByte(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == ':' || c == '-' }
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
