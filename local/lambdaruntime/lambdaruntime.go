@@ -1,7 +1,11 @@
 // Package lambdaruntime serves the AWS Lambda Runtime API
 // (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) to a real function process
-// (a `bootstrap` built like the deployed one), so that tests can invoke it as Lambda would, kill
-// it in the middle of an invocation and start it again.
+// (a `bootstrap` built like the deployed one, or a Node.js runtime client), so that tests can
+// invoke it as Lambda would, kill it in the middle of an invocation and start it again, and
+// benchmarks can time it: when the runtime first asked for an invocation (the end of its cold
+// init, WaitReady) and how long each invocation took from the event handed over to the answer
+// read (Result.Took). One runtime process, one invocation at a time, as Lambda does for one
+// execution environment.
 package lambdaruntime
 
 import (
@@ -20,18 +24,27 @@ import (
 
 const prefix = "/2018-06-01/runtime/"
 
+// maxBody bounds a response or error the runtime posts: Lambda's synchronous response limit is
+// 6 MB.
+const maxBody = 6 << 20
+
 // Result is a function's answer to one invocation.
 type Result struct {
 	Payload []byte
 	// Error is set when the function reported an error (POST .../error).
 	Error []byte
+	// Took runs from writing the event to the runtime's pending next request to reading the
+	// runtime's answer.
+	Took time.Duration
 }
 
 type invocation struct {
 	id       string
 	payload  []byte
 	deadline time.Time
-	done     chan Result
+	// sent is set by the next handler just before it writes the event.
+	sent time.Time
+	done chan Result
 }
 
 // Server is a Runtime API endpoint for one function process at a time.
@@ -47,6 +60,12 @@ type Server struct {
 	seq   atomic.Int64
 	// InitErrors counts POST /runtime/init/error.
 	InitErrors atomic.Int64
+
+	firstNext time.Time
+	initError []byte
+	// ready is closed at the first next request or the first init error.
+	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 // Start listens on a free loopback port.
@@ -55,7 +74,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), ln: ln, queue: make(chan *invocation), open: map[string]*invocation{}}
+	s := &Server{Addr: ln.Addr().String(), ln: ln, queue: make(chan *invocation), open: map[string]*invocation{}, ready: make(chan struct{})}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -63,6 +82,29 @@ func Start() (*Server, error) {
 
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
+
+// ErrInitFailed is wrapped by WaitReady when the runtime posted to init/error.
+var ErrInitFailed = errors.New("runtime init failed")
+
+// WaitReady waits for the runtime's first next request and returns when it arrived. A runtime
+// that reported an init error instead gets an error with the document it posted.
+func (s *Server) WaitReady(ctx context.Context) (time.Time, error) {
+	select {
+	case <-ctx.Done():
+		return time.Time{}, fmt.Errorf("runtime never asked for an invocation: %w", ctx.Err())
+	case <-s.ready:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.initError != nil {
+		b := s.initError
+		if len(b) > 300 {
+			b = append(b[:300:300], "…"...)
+		}
+		return time.Time{}, fmt.Errorf("%w: %s", ErrInitFailed, b)
+	}
+	return s.firstNext, nil
+}
 
 // ErrAbandoned: the invocation was given up (its process was killed, or ctx ended) before the
 // function answered.
@@ -104,46 +146,73 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodGet && path == "invocation/next":
+		s.mu.Lock()
+		if s.firstNext.IsZero() {
+			s.firstNext = time.Now()
+		}
+		s.mu.Unlock()
+		s.readyOnce.Do(func() { close(s.ready) })
 		select {
 		case inv := <-s.queue:
-			s.mu.Lock()
-			s.open[inv.id] = inv
-			s.mu.Unlock()
 			h := w.Header()
 			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:local")
 			h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
 			h.Set("Content-Type", "application/json")
+			h.Set("Content-Length", strconv.Itoa(len(inv.payload)))
+			s.mu.Lock()
+			s.open[inv.id] = inv
+			inv.sent = time.Now()
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusOK)
 			w.Write(inv.payload)
 		case <-r.Context().Done():
 		}
 	case r.Method == http.MethodPost && path == "init/error":
 		s.InitErrors.Add(1)
-		io.Copy(io.Discard, r.Body)
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		s.mu.Lock()
+		if s.initError == nil {
+			s.initError = append([]byte{}, body...)
+		}
+		s.mu.Unlock()
+		s.readyOnce.Do(func() { close(s.ready) })
 		w.WriteHeader(http.StatusAccepted)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "invocation/"):
 		rest := strings.TrimPrefix(path, "invocation/")
 		id, kind, _ := strings.Cut(rest, "/")
-		body, err := io.ReadAll(io.LimitReader(r.Body, 6<<20))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		end := time.Now()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		s.mu.Lock()
 		inv := s.open[id]
+		var took time.Duration
+		if inv != nil {
+			took = end.Sub(inv.sent)
+		}
 		s.mu.Unlock()
 		if inv == nil {
 			http.Error(w, fmt.Sprintf("unknown invocation %q", id), http.StatusBadRequest)
 			return
 		}
+		var res Result
 		switch kind {
 		case "response":
-			inv.done <- Result{Payload: body}
+			res = Result{Payload: body, Took: took}
 		case "error":
-			inv.done <- Result{Error: body}
+			res = Result{Error: body, Took: took}
 		default:
 			http.NotFound(w, r)
+			return
+		}
+		select {
+		case inv.done <- res:
+		default: // answered twice
+			http.Error(w, `{"errorType":"InvalidStateTransition"}`, http.StatusForbidden)
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)

@@ -62,3 +62,63 @@ func TestInvoke(t *testing.T) {
 		t.Fatalf("%v after %v", err, time.Since(start))
 	}
 }
+
+func TestWaitReadyAndTimings(t *testing.T) {
+	s, err := lambdaruntime.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	started := time.Now()
+	go serveOnce(t, s.Addr, func(p []byte) (string, []byte) {
+		time.Sleep(20 * time.Millisecond)
+		return "response", p
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	at, err := s.WaitReady(ctx)
+	if err != nil || at.Before(started) {
+		t.Fatalf("WaitReady = %v, %v (runtime started at %v)", at, err, started)
+	}
+	r, err := s.Invoke(ctx, []byte(`{}`), 5*time.Second)
+	if err != nil || r.Took < 20*time.Millisecond {
+		t.Errorf("took %v (the handler slept 20 ms), %v", r.Took, err)
+	}
+}
+
+func TestInitError(t *testing.T) {
+	s, err := lambdaruntime.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, err := http.Post("http://"+s.Addr+"/2018-06-01/runtime/init/error", "application/json", bytes.NewReader([]byte(`{"errorType":"Runtime.ImportModuleError"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.WaitReady(ctx); !errors.Is(err, lambdaruntime.ErrInitFailed) || !bytes.Contains([]byte(err.Error()), []byte("ImportModuleError")) {
+		t.Errorf("WaitReady = %v, want the init error", err)
+	}
+	if s.InitErrors.Load() != 1 {
+		t.Errorf("init errors %d", s.InitErrors.Load())
+	}
+}
+
+func TestUnknownRequestID(t *testing.T) {
+	s, err := lambdaruntime.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, err := http.Post("http://"+s.Addr+"/2018-06-01/runtime/invocation/nope/response", "application/json", bytes.NewReader([]byte(`{}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+}

@@ -4,7 +4,7 @@
 // dynalite); workloads.go says what each invocation is and how its answer is checked.
 //
 //   - cold init: process start to the runtime's first GET .../invocation/next, under the Runtime
-//     API stub of bench/runtimeapi, median of interleaved runs;
+//     API of local/lambdaruntime, median of interleaved runs;
 //   - warm invocations answered through the same stub, with Amazon Connect served by connectsim
 //     on loopback in this process: p50 and p99, interleaved in blocks;
 //   - peak RSS (VmHWM of /proc/<pid>/status) of each process after the warm load;
@@ -31,8 +31,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-connect/switchboard/bench/runtimeapi"
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/lambdaruntime"
 )
 
 // goBootstraps is the repeatable -go flag: name=path.
@@ -151,7 +151,7 @@ func (s subject) size() (int64, error) {
 // process is one running subject with its own stub.
 type process struct {
 	cmd   *exec.Cmd
-	stub  *runtimeapi.Stub
+	stub  *lambdaruntime.Server
 	start time.Time
 }
 
@@ -161,11 +161,11 @@ var streams int
 func nextStream() int { streams++; return streams }
 
 func launch(s subject, w workload, e endpoints) (*process, error) {
-	stub, err := runtimeapi.Start()
+	stub, err := lambdaruntime.Start()
 	if err != nil {
 		return nil, err
 	}
-	cmd := s.command(stub.Addr(), w, e)
+	cmd := s.command(stub.Addr, w, e)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = stub.Close()
@@ -184,15 +184,15 @@ func (p *process) stop() {
 func (p *process) invoke(ctx context.Context, payload []byte, check func([]byte) error) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	r, err := p.stub.Invoke(ctx, payload)
+	r, err := p.stub.Invoke(ctx, payload, 10*time.Second)
 	if err != nil {
 		return 0, err
 	}
-	if r.Error {
-		return 0, fmt.Errorf("the invocation failed: %.300s", r.Body)
+	if r.Error != nil {
+		return 0, fmt.Errorf("the invocation failed: %.300s", r.Error)
 	}
-	if err := check(r.Body); err != nil {
-		return 0, fmt.Errorf("unexpected answer: %w: %.300s", err, r.Body)
+	if err := check(r.Payload); err != nil {
+		return 0, fmt.Errorf("unexpected answer: %w: %.300s", err, r.Payload)
 	}
 	return r.Took, nil
 }
