@@ -18,13 +18,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/connect"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
-	"github.com/switchboard-connect/switchboard/shared/authstate"
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
-	"github.com/switchboard-connect/switchboard/shared/flowbudget"
 )
 
 func main() {
@@ -50,42 +46,14 @@ func main() {
 	lambda.Start(h.HandleAPIGateway)
 }
 
-// build reads the configuration and builds the clients once, before the first request.
+// build reads the configuration and builds the clients once, before the first request
+// (authredirect.FromEnv, as the local stack does).
 func build(ctx context.Context, log *slog.Logger) (*authredirect.Handler, error) {
-	cfg, err := authredirect.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
 	awsCfg, err := awsclient.FromEnvironment(os.Getenv)
 	if err != nil {
-		return nil, err
+		// Name the function's own settings' problems too, not only the first.
+		_, cerr := authredirect.ConfigFromEnv(os.Getenv)
+		return nil, errors.Join(cerr, err)
 	}
-	connectSettings, err := awsclient.SettingsFromEnv("CONNECT_", os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	// Retries of throttling and 5xx happen only while they fit in the call budget.
-	cc, err := awsclient.NewConnect(awsCfg, connectSettings, func(o *connect.Options) {
-		o.Retryer = flowbudget.NewRetryer(o.Retryer, cfg.CallBudget)
-	})
-	if err != nil {
-		return nil, err
-	}
-	dynamoSettings, err := awsclient.SettingsFromEnv("DYNAMODB_", os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	// The state claim shares the budget with the Connect call: its retries too must leave time
-	// for the call.
-	ddb, err := awsclient.NewDynamoDB(awsCfg, dynamoSettings, func(o *dynamodb.Options) {
-		o.Retryer = flowbudget.NewRetryer(o.Retryer, cfg.CallBudget)
-	})
-	if err != nil {
-		return nil, err
-	}
-	store, err := authstate.New(ddb, cfg.StateTable, cfg.StateTTL)
-	if err != nil {
-		return nil, err
-	}
-	return authredirect.NewHandler(cfg, cc, store, log)
+	return authredirect.FromEnv(awsclient.Wiring{Getenv: os.Getenv, AWS: awsCfg, Log: log})
 }

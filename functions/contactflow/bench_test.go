@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
 )
 
@@ -25,12 +26,12 @@ import (
 func BenchmarkWarmUpdate(b *testing.B) {
 	sim := simtest.Start(b, connectsim.Options{DisableThrottling: true})
 	env := map[string]string{contactflow.EnvDoNotCallTable: tableName}
-	h, err := newHandler(wiring{
-		getenv: func(k string) string { return env[k] },
-		aws:    sim.AWSConfig(),
-		log:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	h, err := contactflow.FromEnv(awsclient.Wiring{
+		Getenv: func(k string) string { return env[k] },
+		AWS:    sim.AWSConfig(),
+		Log:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		// An update never reaches DynamoDB; the endpoint only has to be local.
-		dynamoOpt: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") }},
+		DynamoDB: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") }},
 	})
 	if err != nil {
 		b.Fatal(err)

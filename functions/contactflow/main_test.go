@@ -93,12 +93,12 @@ func start(t testing.TB, env map[string]string, opts connectsim.Options, connect
 	all := map[string]string{contactflow.EnvDoNotCallTable: tableName}
 	maps.Copy(all, env)
 	logs := &logcapture.Buffer{}
-	h, err := newHandler(wiring{
-		getenv:     func(k string) string { return all[k] },
-		aws:        sim.AWSConfig(),
-		log:        slog.New(slog.NewJSONHandler(logs, nil)),
-		connectOpt: connectOpt,
-		dynamoOpt:  []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ddb.URL) }},
+	h, err := contactflow.FromEnv(awsclient.Wiring{
+		Getenv:   func(k string) string { return all[k] },
+		AWS:      sim.AWSConfig(),
+		Log:      slog.New(slog.NewJSONHandler(logs, nil)),
+		Connect:  connectOpt,
+		DynamoDB: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ddb.URL) }},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -391,7 +391,7 @@ func TestErrorModeFailTakesTheErrorBranch(t *testing.T) {
 
 func TestNewHandlerReportsEveryConfigurationProblem(t *testing.T) {
 	env := map[string]string{contactflow.EnvBudget: "20s", contactflow.EnvErrorMode: "loud"}
-	_, err := newHandler(wiring{getenv: func(k string) string { return env[k] }, log: slog.Default()})
+	_, err := contactflow.FromEnv(awsclient.Wiring{Getenv: func(k string) string { return env[k] }, Log: slog.Default()})
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -520,7 +520,7 @@ func TestWiringThroughTheEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &logcapture.Buffer{}
-	h, err := newHandler(wiring{getenv: os.Getenv, aws: cfg, log: slog.New(slog.NewJSONHandler(logs, nil))})
+	h, err := contactflow.FromEnv(awsclient.Wiring{Getenv: os.Getenv, AWS: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

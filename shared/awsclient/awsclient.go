@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -147,4 +148,44 @@ func callDeadline(d time.Duration) func(*middleware.Stack) error {
 				return next.HandleInitialize(ctx, in)
 			}), middleware.Before)
 	}
+}
+
+// Wiring is what a function is built from: its environment (os.Getenv in the Lambda, the CDK
+// construct's variables in the local stack), the AWS configuration, the logger, and extra options
+// for each client (the local stack points them at its own servers). Every function's builder
+// (contactflow.FromEnv, authredirect.FromEnv, outbound.FromEnv) takes one, so the Lambda and the
+// local stack wire the same code.
+type Wiring struct {
+	Getenv   func(string) string
+	AWS      aws.Config
+	Log      *slog.Logger
+	Connect  []func(*connect.Options)
+	DynamoDB []func(*dynamodb.Options)
+}
+
+// Clients builds the Connect and DynamoDB clients from the CONNECT_ and DYNAMODB_ settings of
+// the environment, with first applied before the wiring's own options (a function's retry budget,
+// for example).
+func (w Wiring) Clients(connectFirst func(*connect.Options), dynamoFirst func(*dynamodb.Options)) (*connect.Client, *dynamodb.Client, error) {
+	cs, cerr := SettingsFromEnv("CONNECT_", w.Getenv)
+	ds, derr := SettingsFromEnv("DYNAMODB_", w.Getenv)
+	if err := errors.Join(cerr, derr); err != nil {
+		return nil, nil, err
+	}
+	copts, dopts := w.Connect, w.DynamoDB
+	if connectFirst != nil {
+		copts = append([]func(*connect.Options){connectFirst}, copts...)
+	}
+	if dynamoFirst != nil {
+		dopts = append([]func(*dynamodb.Options){dynamoFirst}, dopts...)
+	}
+	cc, err := NewConnect(w.AWS, cs, copts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := NewDynamoDB(w.AWS, ds, dopts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cc, db, nil
 }

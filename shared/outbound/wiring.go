@@ -1,0 +1,44 @@
+package outbound
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
+	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+)
+
+// FromEnv builds the dialer as its Lambda runs it (functions/dialer, on the real clock) and as the
+// local stack runs it (on connectsim's clock): every setting from the environment
+// (SettingsFromEnv), the clients from the wiring, and an S3 client only when the dialer has a
+// recipients bucket. owner names this process in the tick lease.
+func FromEnv(w awsclient.Wiring, clock Clock, owner string, s3Opts ...func(*s3.Options)) (*Dialer, error) {
+	s, err := SettingsFromEnv(w.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cc, db, err := w.Clients(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var s3c S3API
+	if s.RecipientsBucket != "" {
+		opts := append([]func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = w.Getenv("S3_PATH_STYLE") == "true" }}, s3Opts...)
+		s3c = s3.NewFromConfig(w.AWS, opts...)
+	}
+	return New(Config{
+		Store:            campaignstore.New(db, s.CampaignsTable),
+		Connect:          cc,
+		DoNotCall:        donotcall.NewTable(db, s.DoNotCallTable),
+		S3:               s3c,
+		RecipientsBucket: s.RecipientsBucket,
+		Clock:            clock,
+		Log:              w.Log,
+		Pacing:           s.Pacing,
+		Owner:            owner,
+		TickBudget:       s.TickBudget,
+		LeaseTTL:         s.LeaseTTL,
+		WatchdogAfter:    s.WatchdogAfter,
+		QuietFor:         s.QuietFor,
+	})
+}
