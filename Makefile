@@ -141,6 +141,9 @@ bench: check-go $(NODE_STAMP)
 	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/$$fn/bootstrap ./functions/$$fn && \
 	  $(GO) run ./bench/cmd/flowbench -fn $$fn -go $$fn=$(BENCH_OUT)/$$fn/bootstrap -out $(BENCH_OUT)/flowbench-$$fn.md || exit 1; \
 	done
+	@# The floor under every warm figure: a handler that does nothing, in Go and in Node.js.
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "-s -w" -o $(BENCH_OUT)/noop/bootstrap ./bench/cmd/noopfn
+	$(GO) run ./bench/cmd/flowbench -fn noop -go noop=$(BENCH_OUT)/noop/bootstrap -out $(BENCH_OUT)/flowbench-noop.md
 	TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

@@ -52,7 +52,7 @@ func (g *goBootstraps) Set(v string) error {
 func main() {
 	var gos goBootstraps
 	flag.Var(&gos, "go", "a Go bootstrap to measure, as name=path (repeatable; the goals are checked against the last)")
-	fn := flag.String("fn", "contactflow", "the function: contactflow, authredirect or dialer")
+	fn := flag.String("fn", "contactflow", "the function: contactflow, authredirect, dialer, or noop (the harness floor)")
 	nodeDir := flag.String("node", "", "the Node.js baseline folder, npm ci done (default: the function's under bench/baselines)")
 	coldRuns := flag.Int("cold", 15, "cold starts per subject")
 	warm := flag.Int("warm", 3000, "measured warm invocations per subject")
@@ -65,7 +65,7 @@ func main() {
 	}
 	w, ok := workloads[*fn]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "flowbench: -fn %q: want contactflow, authredirect or dialer\n", *fn)
+		fmt.Fprintf(os.Stderr, "flowbench: -fn %q: want contactflow, authredirect, dialer or noop\n", *fn)
 		os.Exit(2)
 	}
 	if *nodeDir == "" {

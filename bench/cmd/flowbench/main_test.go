@@ -47,6 +47,7 @@ func TestEveryWorkloadChecksItsAnswers(t *testing.T) {
 		"contactflow":  {`{"result":"ok"}`, `{"result":"error","error_code":"THROTTLED"}`},
 		"authredirect": {`{"statusCode":200,"headers":{"Content-Security-Policy":"script-src 'nonce-x'"},"body":"var chatOrigin = \"https://chat.example.com\";"}`, `{"statusCode":400,"headers":{},"body":"bad"}`},
 		"dialer":       {`null`, `{"errorMessage":"boom"}`},
+		"noop":         {`{"result":"ok"}`, `{"result":"error"}`},
 	} {
 		w, ok := workloads[name]
 		if !ok {
@@ -59,7 +60,7 @@ func TestEveryWorkloadChecksItsAnswers(t *testing.T) {
 			t.Errorf("%s accepted a bad answer", name)
 		}
 	}
-	if len(workloads) != 3 {
+	if len(workloads) != 4 {
 		t.Errorf("%d workloads: a new one needs its case here", len(workloads))
 	}
 }

@@ -96,6 +96,18 @@ var workloads = map[string]workload{
 			return nil
 		},
 	},
+	"noop": {
+		what:    "any event to a handler that does nothing (bench/cmd/noopfn, baselines/node/noop.mjs): the floor of the Runtime API exchange",
+		nodeDir: "bench/baselines/node", nodeHandler: "noop.handler",
+		env:     func(endpoints) []string { return nil },
+		payload: func(*connectsim.Sim) ([]byte, error) { return []byte(`{"ping":1}`), nil },
+		check: func(body []byte) error {
+			if strings.TrimSpace(string(body)) != `{"result":"ok"}` {
+				return errors.New(`want {"result":"ok"}`)
+			}
+			return nil
+		},
+	},
 	"dialer": {
 		what:    "an idle `Dialer Tick` (events/dialer/tick.json, no active campaign: lease PutItem, active-index Query, lease DeleteItem on dynalite)",
 		nodeDir: "bench/baselines/node-dialer", nodeHandler: "dialer.handler", needsDynamo: true,
