@@ -1,7 +1,6 @@
 package outbound_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -85,6 +84,7 @@ func BenchmarkDialer10k(b *testing.B) {
 			lost += n - len(r.recipientsOf("bench"))
 		}
 		achieved := float64(len(at)-1) / at[len(at)-1].Sub(at[0]).Seconds()
+		b.ReportMetric(float64(maxConcurrent(r.sim.Contacts(), nil)), "max-concurrent(cap-400)")
 		throttled := r.sim.Stats().Requests[connectsim.OpStartOutboundVoiceContact]["TooManyRequestsException"]
 		b.ReportMetric(float64(len(at)), "calls")
 		b.ReportMetric(achieved/2, "achieved/configured")
@@ -92,6 +92,123 @@ func BenchmarkDialer10k(b *testing.B) {
 		b.ReportMetric(float64(dup), "duplicates")
 		b.ReportMetric(float64(lost), "lost")
 		b.ReportMetric(elapsed.Seconds(), "wall-s")
-		_ = context.Background()
 	}
+}
+
+// BenchmarkDialerProgressive runs a progressive (agent-paced) campaign of 600 recipients with 10
+// agents on the queue and agentsRatio 1.5, every call answered (each waits in the queue for an
+// agent, the customer hanging up after connectsim's patience), and reports from connectsim's own
+// record: the highest number of the campaign's calls in flight at once against agents x ratio
+// (15), and agent occupancy, the share of the agents' time from the first call to the last
+// disconnect that they spent connected to a customer. BENCH_PROGRESSIVE_RECIPIENTS sets another
+// count.
+func BenchmarkDialerProgressive(b *testing.B) {
+	n := 600
+	if v, err := strconv.Atoi(os.Getenv("BENCH_PROGRESSIVE_RECIPIENTS")); err == nil && v > 0 {
+		n = v
+	}
+	const agents, ratio = 10, 1.5
+	for i := 0; i < b.N; i++ {
+		world := connectsim.DefaultWorld()
+		world.Instances[0].MaxConcurrentCalls = 100
+		world.Instances[0].BlockedPrefixes = nil
+		world.Instances[0].Agents = nil
+		for a := 0; a < agents; a++ {
+			world.Instances[0].Agents = append(world.Instances[0].Agents, connectsim.Agent{ID: fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", a+1), Name: fmt.Sprintf("agent%d", a+1), Status: connectsim.AgentAvailable})
+		}
+		world.Calls.NumberOutcomes = map[string]string{}
+		for k := 0; k < n; k++ {
+			world.Calls.NumberOutcomes[fmt.Sprintf("+1202%07d", k)] = connectsim.OutcomeAnswered
+		}
+		world.Throttle = map[string]connectsim.RateLimit{
+			connectsim.OpDescribeContact: {Rate: 1000, Burst: 1000}, connectsim.OpGetCurrentMetricData: {Rate: 1000, Burst: 1000},
+		}
+		r := newRig(b, rigOptions{world: world, start: wed, throttle: true, seed: 7,
+			pacing: pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 100}})
+		allDay := map[string]any{}
+		for _, d := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
+			allDay[d] = []map[string]string{{"start": "00:00", "end": "24:00"}}
+		}
+		if err := r.send("Campaign Launched", campaign("prog", map[string]any{
+			"mode": "progressive", "retry": map[string]any{},
+			"pacing":         map[string]any{"maxConcurrentCalls": 100, "agentsRatio": ratio},
+			"callingWindows": map[string]any{"weekly": allDay, "enforceUSCallingHours": false},
+		})); err != nil {
+			b.Fatal(err)
+		}
+		for k := 0; k < n; k++ {
+			if err := r.send("Call Requested", map[string]any{"requestId": fmt.Sprintf("p%05d", k), "campaignId": "prog", "phone": fmt.Sprintf("+1202%07d", k)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		c := r.runUntil("prog", 24*60)
+		elapsed := time.Since(start)
+		if c.Status != "finished" {
+			b.Fatalf("campaign %s", c.Status)
+		}
+		var first, last time.Time
+		var talk time.Duration
+		calls := 0
+		for _, ct := range r.sim.Contacts() {
+			if ct.InitiationMethod != "API" {
+				continue
+			}
+			calls++
+			if first.IsZero() || ct.InitiationTimestamp.Before(first) {
+				first = ct.InitiationTimestamp
+			}
+			if ct.DisconnectTimestamp.After(last) {
+				last = ct.DisconnectTimestamp
+			}
+			if !ct.ConnectedToAgentTimestamp.IsZero() {
+				talk += ct.DisconnectTimestamp.Sub(ct.ConnectedToAgentTimestamp)
+			}
+		}
+		lost := 0
+		for _, rec := range r.recipientsOf("prog") {
+			if !rec.State.Final() {
+				lost++
+			}
+		}
+		b.ReportMetric(float64(calls), "calls")
+		b.ReportMetric(float64(maxConcurrent(r.sim.Contacts(), nil)), "max-in-flight(agents-x-ratio-15)")
+		b.ReportMetric(talk.Seconds()/(agents*last.Sub(first).Seconds()), "occupancy")
+		b.ReportMetric(float64(lost), "lost")
+		b.ReportMetric(last.Sub(first).Minutes(), "sim-minutes")
+		b.ReportMetric(elapsed.Seconds(), "wall-s")
+	}
+}
+
+// maxConcurrent is the highest number of API-initiated calls in progress at once in connectsim's
+// record (of those keep accepts; nil keeps all): from each call's initiation to its disconnect, an
+// end counted before a start at the same instant.
+func maxConcurrent(contacts []connectsim.ContactView, keep func(connectsim.ContactView) bool) int {
+	type edge struct {
+		at time.Time
+		d  int
+	}
+	var edges []edge
+	for _, ct := range contacts {
+		if ct.InitiationMethod != "API" || keep != nil && !keep(ct) {
+			continue
+		}
+		end := ct.DisconnectTimestamp
+		if end.IsZero() {
+			end = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) // still in progress
+		}
+		edges = append(edges, edge{ct.InitiationTimestamp, 1}, edge{end, -1})
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if !edges[i].at.Equal(edges[j].at) {
+			return edges[i].at.Before(edges[j].at)
+		}
+		return edges[i].d < edges[j].d
+	})
+	n, most := 0, 0
+	for _, e := range edges {
+		n += e.d
+		most = max(most, n)
+	}
+	return most
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -215,30 +214,8 @@ func TestCampaignEndToEnd(t *testing.T) {
 	}
 	// Concurrency from the record: never above the instance's cap, the progressive campaign
 	// never above 3 agents x 1.5.
-	type edge struct {
-		at   time.Time
-		d    int
-		prog bool
-	}
-	var edges []edge
-	for _, c := range calls {
-		p := strings.HasPrefix(c.ct.Attributes["rid"], "p")
-		edges = append(edges, edge{c.ct.InitiationTimestamp, 1, p}, edge{c.ct.DisconnectTimestamp, -1, p})
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if !edges[i].at.Equal(edges[j].at) {
-			return edges[i].at.Before(edges[j].at)
-		}
-		return edges[i].d < edges[j].d
-	})
-	all, prg, maxAll, maxProg := 0, 0, 0, 0
-	for _, e := range edges {
-		all += e.d
-		if e.prog {
-			prg += e.d
-		}
-		maxAll, maxProg = max(maxAll, all), max(maxProg, prg)
-	}
+	maxAll := maxConcurrent(r.sim.Contacts(), nil)
+	maxProg := maxConcurrent(r.sim.Contacts(), func(ct connectsim.ContactView) bool { return strings.HasPrefix(ct.Attributes["rid"], "p") })
 	if maxAll > 20 || maxProg > 4 {
 		t.Errorf("concurrency %d (cap 20), progressive %d (3 agents x 1.5 = 4)", maxAll, maxProg)
 	}
