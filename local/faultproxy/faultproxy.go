@@ -76,6 +76,9 @@ type Config struct {
 	// Observe, when set, is called for every request the target answered, before that answer
 	// (or the fault replacing it) goes back to the caller. It must not keep the slices.
 	Observe func(Exchange)
+	// Clock stamps exchanges (default time.Now): tests pass the clock their other parts read,
+	// so that the stamps can be ordered against theirs.
+	Clock func() time.Time
 }
 
 // Exchange is one request the target answered.
@@ -87,6 +90,9 @@ type Exchange struct {
 	Response  []byte
 	// Delivered is false when an "after" fault kept the target's answer from the caller.
 	Delivered bool
+	// SentAt is when the request left for the target; AnsweredAt is when its answer came back,
+	// before the caller receives it.
+	SentAt, AnsweredAt time.Time
 }
 
 // Proxy forwards requests to the target and fails some of them. It is an http.Handler.
@@ -113,6 +119,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if len(cfg.Kinds) == 0 {
 		cfg.Kinds = AllKinds
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
 	for _, k := range cfg.Kinds {
 		if !slices.Contains(AllKinds, k) {
@@ -195,7 +204,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		drop(w)
 		return
 	}
+	sent := p.cfg.Clock()
 	status, header, resp, err := p.forward(r, body)
+	answered := p.cfg.Clock()
 	if err != nil {
 		// The target itself is unreachable: the caller sees a dropped connection, as it would.
 		drop(w)
@@ -203,7 +214,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.cfg.Observe != nil {
 		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-		p.cfg.Observe(Exchange{Operation: op, Request: body, Status: status, Response: resp, Delivered: !fault.forwards()})
+		p.cfg.Observe(Exchange{Operation: op, Request: body, Status: status, Response: resp, Delivered: !fault.forwards(), SentAt: sent, AnsweredAt: answered})
 	}
 	switch fault {
 	case InternalAfter:
