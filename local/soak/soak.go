@@ -535,7 +535,7 @@ func (r *Rig) Campaign(ctx context.Context, n int) []string {
 	r.invocations <- envelope("Campaign Launched", "launch-"+id, map[string]any{
 		"campaignId": id, "instanceId": connectsim.DefaultInstanceID, "contactFlowId": connectsim.DefaultContactFlowID,
 		"queueId": connectsim.DefaultQueueID, "mode": "agentless", "recipients": recips, "retry": retry, "ringTimeoutSeconds": 15,
-		"pacing": map[string]any{"callsPerSecond": 2, "burst": 5, "maxConcurrentCalls": 10},
+		"pacing":         map[string]any{"callsPerSecond": 2, "burst": 5, "maxConcurrentCalls": 10},
 		"callingWindows": map[string]any{"weekly": allDay, "enforceUSCallingHours": false, "fallbackTimeZone": "America/New_York"},
 	})
 
