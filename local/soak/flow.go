@@ -3,9 +3,14 @@ package soak
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
@@ -95,6 +100,23 @@ func (r *Rig) hotlineOptOut(ctx context.Context, phone string) {
 		return
 	}
 	r.optOut(ctx, ct, "asked the hotline")
+	r.hangUp(ctx, ct.ID)
+}
+
+// hangUp ends a hotline contact, as the caller hanging up: connectsim does not end an inbound
+// contact by itself, and every one left open holds one of the instance's concurrent calls. Through
+// the API, faults included: tried until Connect answers, ContactNotFoundException (410) meaning the
+// contact has ended.
+func (r *Rig) hangUp(ctx context.Context, contactID string) {
+	for try := 0; try < 50 && ctx.Err() == nil; try++ {
+		_, err := r.connect.StopContact(ctx, &connect.StopContactInput{InstanceId: aws.String(connectsim.DefaultInstanceID), ContactId: aws.String(contactID)})
+		var gone *types.ContactNotFoundException
+		if err == nil || errors.As(err, &gone) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.t.Errorf("the hotline contact %s could not be ended", contactID)
 }
 
 // optOut invokes the opt-out until the function acknowledges it, as a flow looping back on its

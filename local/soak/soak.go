@@ -33,6 +33,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
@@ -76,9 +78,11 @@ type Rig struct {
 	rng   *rand.Rand
 	clock *connectsim.ScaledClock
 	sim   *simtest.Server
-	db    *dynalitetest.Server
-	proxy *faultproxy.Server
-	store *campaignstore.Store
+	// connect is the rig's own client of connectsim (hanging up hotline contacts).
+	connect *connect.Client
+	db      *dynalitetest.Server
+	proxy   *faultproxy.Server
+	store   *campaignstore.Store
 
 	flowRT *lambdaruntime.Server
 	// dialers are the dialer function's execution environments: a tick runs in one while
@@ -298,6 +302,7 @@ func Start(t testing.TB, cfg Config) *Rig {
 		Delivery: connectsim.DeliveryOptions{LossProbability: 0.2, DuplicateProbability: 0.1, ReorderProbability: 0.1, DelayProbability: 0.1, MaxDelay: 3 * time.Second},
 	})
 
+	r.connect = r.sim.ConnectClient(t)
 	aws := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_CONNECT=" + r.sim.URL, "AWS_ENDPOINT_URL_DYNAMODB=" + proxy.URL, "DO_NOT_CALL_TABLE=dnc", "PATH=" + os.Getenv("PATH")}
 	if r.flowRT, err = lambdaruntime.Start(); err != nil {
@@ -556,23 +561,43 @@ func (r *Rig) Campaign(ctx context.Context, n int) []string {
 		}
 	}()
 
-	deadline := time.Now().Add(r.cfg.CampaignTimeout)
+	began := time.Now()
+	lastLog := began
 	var c campaignstore.Campaign
+	var problems []string
 	for {
 		var err error
 		c, err = r.store.Campaign(ctx, id)
 		if err == nil && !c.Status.Active() {
 			break
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			<-hotline
-			return []string{fmt.Sprintf("campaign %s still %s after %v (store: %v)", id, c.Status, r.cfg.CampaignTimeout, err)}
+		if time.Since(began) > r.cfg.CampaignTimeout || ctx.Err() != nil {
+			// The checks still run: they name every recipient left behind, with its state.
+			problems = append(problems, fmt.Sprintf("campaign %s still %s after %v (store: %v)", id, c.Status, r.cfg.CampaignTimeout, err))
+			break
+		}
+		if time.Since(lastLog) > time.Minute {
+			r.t.Logf("campaign %s %s after %v: recipients %s", id, c.Status, time.Since(began).Round(time.Second), r.progress(ctx, c))
+			lastLog = time.Now()
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	<-hotline
 	r.waitFlows()
-	return r.check(ctx, c)
+	return append(problems, r.check(context.WithoutCancel(ctx), c)...)
+}
+
+// progress counts a campaign's recipients by state.
+func (r *Rig) progress(ctx context.Context, c campaignstore.Campaign) string {
+	states := map[string]int{}
+	err := r.store.Recipients(ctx, c.ID, c.Shards, func(rec campaignstore.Recipient) error {
+		states[string(rec.State)]++
+		return nil
+	})
+	if err != nil {
+		return err.Error()
+	}
+	return sortedMap(states)
 }
 
 // waitFlows waits until the flow has run for every contact that reached it.

@@ -44,20 +44,20 @@ func run(t *testing.T, cfg soak.Config) {
 	}
 }
 
-// TestReliabilityShort is the suite's short run inside `make test`: one campaign of 12
+// TestReliabilityShort is the suite's short run inside `make test`: one campaign of 10
 // recipients, about a minute.
 func TestReliabilityShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reliability suite: processes, dynalite and a minute of wall time")
 	}
 	cfg := soak.Config{
-		Seed: seed(t, 1), Recipients: 12, FaultRate: 0.2,
+		Seed: seed(t, 1), Recipients: 10, FaultRate: 0.2,
 		KillMin: 3 * time.Second, KillMax: 8 * time.Second, CampaignTimeout: 4 * time.Minute,
 	}
 	run(t, cfg)
 }
 
-// TestSoak is `make soak`: campaigns of 200 recipients with retries, back to back, for
+// TestSoak is `make soak`: campaigns of 50 recipients with retries, back to back, for
 // SOAK_DURATION (a random seed unless SOAK_SEED is set).
 func TestSoak(t *testing.T) {
 	v := os.Getenv("SOAK_DURATION")
@@ -69,7 +69,7 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("SOAK_DURATION=%q is not a positive duration like 10m", v)
 	}
 	run(t, soak.Config{
-		Seed: seed(t, rand.Uint64()%1_000_000), Duration: d, Recipients: 200, FaultRate: 0.2, Retries: true,
-		KillMin: 500 * time.Millisecond, KillMax: 4 * time.Second, CampaignTimeout: 10 * time.Minute,
+		Seed: seed(t, rand.Uint64()%1_000_000), Duration: d, Recipients: 50, FaultRate: 0.2, Retries: true,
+		KillMin: 2 * time.Second, KillMax: 8 * time.Second, CampaignTimeout: 15 * time.Minute,
 	})
 }
