@@ -46,7 +46,8 @@ import (
 
 // Config is one run of the suite.
 type Config struct {
-	// Seed draws everything the rig decides: faults, kill points, opt-outs, call outcomes.
+	// Seed draws what the rig decides: which requests fail and how, when and which dialer is
+	// killed, when hotline opt-outs come, the call outcomes.
 	Seed uint64
 	// Duration: campaigns are launched back to back until it has passed (at least one).
 	Duration time.Duration
@@ -57,7 +58,8 @@ type Config struct {
 	// Retries gives campaigns a retry policy (busy, no answer and failed calls tried again after
 	// a minute), so that opt-outs land between attempts.
 	Retries bool
-	// KillEvery bounds the random time between two kills of the dialer process.
+	// KillMin and KillMax bound the random time between two kills of a dialer process; a zero
+	// KillMax kills none.
 	KillMin, KillMax time.Duration
 	// CampaignTimeout fails a campaign that is still active after it.
 	CampaignTimeout time.Duration
@@ -105,8 +107,6 @@ type Rig struct {
 	// contacted is every contact the flow was run for.
 	contacted  map[string]bool
 	optOutPlan map[string]bool // numbers whose calls opt out in the flow
-	hotline    []string        // numbers opted out by an inbound call, in order
-	campaigns  []string
 	stats      Stats
 }
 
@@ -526,7 +526,6 @@ func (r *Rig) Campaign(ctx context.Context, n int) []string {
 			planned = append(planned, phone) // opts out by calling the hotline, at a random moment
 		}
 	}
-	r.campaigns = append(r.campaigns, id)
 	r.mu.Unlock()
 	allDay := map[string]any{}
 	for _, d := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
@@ -633,7 +632,9 @@ func (r *Rig) Report() Stats {
 	}
 	r.mu.Unlock()
 	for _, e := range r.dialers {
+		e.proc.mu.Lock()
 		s.DialerStarts += e.proc.starts
+		e.proc.mu.Unlock()
 	}
 	pc := r.proxy.Counts()
 	s.DynamoFaults, s.DynamoRequests = pc.Faults, pc.Requests
