@@ -24,13 +24,14 @@ SCRATCH    := $(CURDIR)/.scratch
 NODE_STAMP := node_modules/.switchboard-installed
 CDK        := node_modules/.bin/cdk
 
-.PHONY: browser deps help build test fuzz-smoke run invoke rehearse synth deploy bench lint clean check-go FORCE
+.PHONY: browser deps help build test fuzz-smoke soak run invoke rehearse synth deploy bench lint clean check-go FORCE
 
 help:
 	@echo "make run     the whole system on loopback (Connect, DynamoDB, S3, Lambda, EventBridge) with a demo campaign [ARGS=-no-demo]"
 	@echo "make invoke  invoke one function with an event file: make invoke FN=contactflow EVENT=events/contactflow/optout.json"
 	@echo "make rehearse  rehearse a campaign against connectsim: make rehearse CAMPAIGN=file.json [RECIPIENTS=file.csv]"
 	@echo "make test    lint and run every test (installs the npm tools first)"
+	@echo "make soak    the reliability suite's long run: faults, kills, lost events [SOAK_DURATION=10m] [SOAK_SEED=n replays a run]"
 	@echo "make build   build one linux/arm64 bootstrap per function under build/<fn>/"
 	@echo "make synth   synthesize the CloudFormation template (example settings) into cdk.out/"
 	@echo "make deploy  deploy with INSTANCE_ARN=arn:aws:connect:<region>:<account>:instance/<id> [CHAT_ORIGIN=https://chat.example.com]"
@@ -99,6 +100,15 @@ fuzz-smoke: check-go
 	  echo "fuzz $${t##*:} in ./$${t%%:*} for $(FUZZ_TIME)"; \
 	  TMPDIR=$(SCRATCH) $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} || exit 1; \
 	done
+
+# The reliability suite's long run (docs/reliability.md): campaigns back to back for SOAK_DURATION
+# with 20% faults on Connect and DynamoDB, the dialer killed at random and contact events lost;
+# the run prints its seed, and SOAK_SEED=<n> replays it. The run bounds itself (SOAK_DURATION
+# plus the last campaign's timeout), hence no go test timeout.
+SOAK_DURATION ?= 10m
+soak: check-go $(NODE_STAMP)
+	@mkdir -p $(SCRATCH)
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_SEED=$(SOAK_SEED) TMPDIR=$(SCRATCH) $(GO) test -run '^TestSoak$$' -v -count=1 -timeout 0 ./local/soak/
 
 # The whole system on loopback with a demo campaign (docs/devstack.md); ARGS passes flags, for
 # example ARGS="-no-demo" or ARGS="-time-scale 300 -seed 7".

@@ -1,0 +1,311 @@
+// Package faultproxy is an HTTP proxy for DynamoDB (dynalite in tests) that fails a share of the
+// requests it passes on the way DynamoDB itself fails: throttling and internal errors with
+// DynamoDB's own error shapes, and connections dropped without an answer. Some faults strike
+// after the request was forwarded, so the write happened but the caller never learns it: the
+// case a retry must survive without doing the work twice.
+//
+// Error shapes (JSON 1.0: "__type" and "message" in the body, HTTP 400 for client errors and 500
+// for InternalServerError) are those of the DynamoDB Developer Guide, "Error handling with
+// DynamoDB" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html),
+// with the type names the AWS SDKs deserialize (aws-sdk-js-v3 client-dynamodb:
+// com.amazonaws.dynamodb.v20120810#InternalServerError) and that dynalite's own test suite
+// retries against real DynamoDB (com.amazon.coral.availability#ThrottlingException).
+package faultproxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is one way a request fails.
+type Kind string
+
+// Fault kinds. "After" kinds forward the request first: the target did the work.
+const (
+	// ThroughputExceeded answers 400 ProvisionedThroughputExceededException without forwarding.
+	ThroughputExceeded Kind = "throughput-exceeded"
+	// Throttling answers 400 ThrottlingException without forwarding.
+	Throttling Kind = "throttling"
+	// Internal answers 500 InternalServerError without forwarding.
+	Internal Kind = "internal"
+	// Drop closes the connection without forwarding or answering.
+	Drop Kind = "drop"
+	// InternalAfter forwards the request, then answers 500 InternalServerError instead of the
+	// target's answer.
+	InternalAfter Kind = "internal-after"
+	// DropAfter forwards the request, then closes the connection instead of answering.
+	DropAfter Kind = "drop-after"
+)
+
+// AllKinds is every kind, the default mix.
+var AllKinds = []Kind{ThroughputExceeded, Throttling, Internal, Drop, InternalAfter, DropAfter}
+
+// forwards reports whether the kind lets the request reach the target.
+func (k Kind) forwards() bool { return k == InternalAfter || k == DropAfter }
+
+// Error types DynamoDB answers with, and their HTTP status.
+const (
+	typeThroughput = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+	typeThrottling = "com.amazon.coral.availability#ThrottlingException"
+	typeInternal   = "com.amazonaws.dynamodb.v20120810#InternalServerError"
+)
+
+// Config sets up a Proxy.
+type Config struct {
+	// Target is the base URL requests are forwarded to (dynalite's URL).
+	Target string
+	// Probability that a request is failed, in [0, 1].
+	Probability float64
+	// Kinds are drawn uniformly for each failed request (default AllKinds).
+	Kinds []Kind
+	// Seed makes the choice of failed requests and kinds reproducible for a given request order.
+	Seed uint64
+	// Observe, when set, is called for every request the target answered, before that answer
+	// (or the fault replacing it) goes back to the caller. It must not keep the slices.
+	Observe func(Exchange)
+	// Clock stamps exchanges (default time.Now): tests pass the clock their other parts read,
+	// so that the stamps can be ordered against theirs.
+	Clock func() time.Time
+}
+
+// Exchange is one request the target answered.
+type Exchange struct {
+	// Operation is the DynamoDB operation (GetItem, PutItem, ...) from X-Amz-Target.
+	Operation string
+	Request   []byte
+	Status    int
+	Response  []byte
+	// Delivered is false when an "after" fault kept the target's answer from the caller.
+	Delivered bool
+	// SentAt is when the request left for the target; AnsweredAt is when its answer came back,
+	// before the caller receives it.
+	SentAt, AnsweredAt time.Time
+}
+
+// Proxy forwards requests to the target and fails some of them. It is an http.Handler.
+type Proxy struct {
+	cfg    Config
+	target *url.URL
+	client *http.Client
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	p        float64
+	requests int
+	faults   map[Kind]int
+}
+
+// New checks the configuration and returns a proxy; serve it with Start or an http.Server.
+func New(cfg Config) (*Proxy, error) {
+	u, err := url.Parse(cfg.Target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("faultproxy: target %q is not an http(s) URL", cfg.Target)
+	}
+	if err := validProbability(cfg.Probability); err != nil {
+		return nil, err
+	}
+	if len(cfg.Kinds) == 0 {
+		cfg.Kinds = AllKinds
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	for _, k := range cfg.Kinds {
+		if !slices.Contains(AllKinds, k) {
+			return nil, fmt.Errorf("faultproxy: unknown fault kind %q", k)
+		}
+	}
+	return &Proxy{
+		cfg: cfg, target: u, p: cfg.Probability, faults: map[Kind]int{},
+		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}},
+	}, nil
+}
+
+func validProbability(p float64) error {
+	if !(p >= 0 && p <= 1) {
+		return fmt.Errorf("faultproxy: probability %v must be within [0, 1]", p)
+	}
+	return nil
+}
+
+// SetProbability changes the share of failed requests from now on.
+func (p *Proxy) SetProbability(prob float64) error {
+	if err := validProbability(prob); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.p = prob
+	p.mu.Unlock()
+	return nil
+}
+
+// Counts are what the proxy did so far.
+type Counts struct {
+	Requests int
+	Faults   map[Kind]int
+}
+
+// Counts returns the number of requests and of faults by kind.
+func (p *Proxy) Counts() Counts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Counts{Requests: p.requests, Faults: maps.Clone(p.faults)}
+}
+
+// pick decides the fate of one request: "" is no fault.
+func (p *Proxy) pick() Kind {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.requests++
+	if p.p == 0 || p.rng.Float64() >= p.p {
+		return ""
+	}
+	k := p.cfg.Kinds[p.rng.IntN(len(p.cfg.Kinds))]
+	p.faults[k]++
+	return k
+}
+
+// maxBody bounds a request body; DynamoDB's own limit is 16 MB per request.
+const maxBody = 16 << 20
+
+// ServeHTTP forwards one request, or fails it.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "com.amazon.coral.service#SerializationException", "request body unreadable or over 16 MB")
+		return
+	}
+	fault := p.pick()
+	switch fault {
+	case ThroughputExceeded:
+		writeError(w, http.StatusBadRequest, typeThroughput, "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API. (injected fault)")
+		return
+	case Throttling:
+		writeError(w, http.StatusBadRequest, typeThrottling, "Rate of requests exceeds the allowed throughput. (injected fault)")
+		return
+	case Internal:
+		writeError(w, http.StatusInternalServerError, typeInternal, "Internal server error (injected fault)")
+		return
+	case Drop:
+		drop(w)
+		return
+	}
+	sent := p.cfg.Clock()
+	status, header, resp, err := p.forward(r, body)
+	answered := p.cfg.Clock()
+	if err != nil {
+		// The target itself is unreachable: the caller sees a dropped connection, as it would.
+		drop(w)
+		return
+	}
+	if p.cfg.Observe != nil {
+		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		p.cfg.Observe(Exchange{Operation: op, Request: body, Status: status, Response: resp, Delivered: !fault.forwards(), SentAt: sent, AnsweredAt: answered})
+	}
+	switch fault {
+	case InternalAfter:
+		writeError(w, http.StatusInternalServerError, typeInternal, "Internal server error (injected fault, after the request was processed)")
+		return
+	case DropAfter:
+		drop(w)
+		return
+	}
+	maps.Copy(w.Header(), header)
+	w.WriteHeader(status)
+	_, _ = w.Write(resp)
+}
+
+func (p *Proxy) forward(r *http.Request, body []byte) (int, http.Header, []byte, error) {
+	u := *p.target
+	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
+	u.RawQuery = r.URL.RawQuery
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	for k, v := range r.Header {
+		if k != "Connection" && k != "Content-Length" {
+			req.Header[k] = v
+		}
+	}
+	res, err := p.client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer res.Body.Close()
+	resp, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	h := res.Header.Clone()
+	h.Del("Content-Length")
+	h.Del("Connection")
+	return res.StatusCode, h, resp, nil
+}
+
+// writeError answers an error as DynamoDB does: JSON 1.0 with __type and message, and the
+// x-amz-crc32 checksum of the body that the SDKs check.
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	b, _ := json.Marshal(map[string]string{"__type": typ, "message": msg})
+	h := w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// drop closes the connection without an answer.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// Server is a Proxy listening on a loopback port.
+type Server struct {
+	*Proxy
+	// URL is http://127.0.0.1:<port>.
+	URL string
+	srv *http.Server
+}
+
+// Start serves a new Proxy on a free loopback port.
+func Start(cfg Config) (*Server, error) {
+	p, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("faultproxy: listen: %w", err)
+	}
+	s := &Server{Proxy: p, URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = s.srv.Serve(ln) }() // returns when Close closes the listener
+	return s, nil
+}
+
+// Close stops the server and its connections to the target.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	s.client.CloseIdleConnections()
+	return err
+}
