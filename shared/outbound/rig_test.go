@@ -52,6 +52,8 @@ type rigOptions struct {
 	throttle bool
 	drop     func(connectsim.Event) bool
 	seed     int64
+	// wrapDB, when set, stands between the store and dynalite (to inject faults).
+	wrapDB func(campaignstore.API) campaignstore.API
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -81,7 +83,11 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		},
 	})
 	r.db = &countingDB{Client: db.Client()}
-	r.store = campaignstore.New(r.db, "campaigns")
+	var api campaignstore.API = r.db
+	if o.wrapDB != nil {
+		api = o.wrapDB(api)
+	}
+	r.store = campaignstore.New(api, "campaigns")
 	r.dnc = donotcall.NewTable(db.Client(), "dnc")
 	if o.pacing.CallsPerSecond == 0 {
 		o.pacing = pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}

@@ -346,14 +346,20 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		}
 		if now.Sub(leaseAt) > d.cfg.LeaseTTL/3 {
 			held, err := d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL)
-			if err != nil {
+			switch {
+			case err != nil && now.Sub(leaseAt) < d.cfg.LeaseTTL*2/3:
+				// The lease taken at leaseAt still holds for a third of its time at least: one
+				// failed renewal (a throttle or a 5xx past the SDK's retries) does not end the
+				// tick; the next turn of the loop tries again.
+				d.log.Warn("tick lease renewal failed; the lease still holds", "error", err.Error())
+			case err != nil:
 				return err
-			}
-			if !held {
+			case !held:
 				d.log.Warn("tick lease lost: another dialer took over")
 				return nil
+			default:
+				leaseAt = now
 			}
-			leaseAt = now
 		}
 		demands := make([]pacing.Demand, 0, len(runs))
 		capBound := false
