@@ -34,9 +34,8 @@ func TestCrashesNeverDuplicateNorLose(t *testing.T) {
 		t.Skip("process crash test")
 	}
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	if err := lambdaruntime.Build("./functions/dialer", bin); err != nil {
+		t.Fatal(err)
 	}
 	db := dynalitetest.Start(t)
 	db.CreateTable(t, campaignstore.CreateTableInput("campaigns"))

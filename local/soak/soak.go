@@ -226,37 +226,14 @@ func (e *environment) crash() {
 // dialerEnvironments is how many dialer invocations run at once.
 const dialerEnvironments = 2
 
-// build compiles a function's bootstrap as the deployed one (lambda.norpc), for this machine.
+// build compiles a function's bootstrap as the deployed one (make build's tags), for this machine.
 func build(t testing.TB, fn string) string {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
+	bin := filepath.Join(t.TempDir(), fn, "bootstrap")
+	if err := lambdaruntime.Build("./functions/"+fn, bin); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), fn, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./functions/"+fn)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", fn, err, out)
-	}
 	return bin
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Start builds both bootstraps and starts the whole system with its faults.

@@ -10,13 +10,13 @@
 package linkcheck
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-connect/switchboard/local/lambdaruntime"
 )
 
 // Bootstrap is a linked bootstrap: the linker's dependency graph and the binary's symbols.
@@ -41,7 +41,7 @@ func Link(t testing.TB, dir string) Bootstrap {
 	if err != nil {
 		t.Fatalf("go env GOMOD: %v", err)
 	}
-	tags, err := makefileTags(filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "Makefile"))
+	tags, err := lambdaruntime.MakefileTags(filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,21 +62,6 @@ func Link(t testing.TB, dir string) Bootstrap {
 		t.Fatalf("the linker's graph or the symbol table lacks main.main: the checks would see nothing\n%s", tail(b.deps))
 	}
 	return b
-}
-
-var tagsLine = regexp.MustCompile(`(?m)^LAMBDA_TAGS := ([A-Za-z0-9_.,]+)$`)
-
-// makefileTags reads the build tags of the bootstraps from the Makefile.
-func makefileTags(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("the build tags of make build: %w", err)
-	}
-	m := tagsLine.FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("%s has no LAMBDA_TAGS := line: the bootstrap's build tags are unknown", path)
-	}
-	return string(m[1]), nil
 }
 
 var reflectMethodMark = regexp.MustCompile(`(?m)^(.+?) <ReflectMethod> -> `)
