@@ -99,7 +99,7 @@ func Decode(raw []byte) (Event, error) {
 			ID string `json:"id"`
 		}
 		if json.Unmarshal(raw, &id) == nil {
-			re.EventID = ScrubDigits(truncate(id.ID, 64))
+			re.EventID = ScrubDigits(Truncate(id.ID, 64))
 		}
 	}
 	return ev, err
@@ -117,7 +117,7 @@ func decode(raw []byte) (Event, error) {
 	switch env.Source {
 	case SourceConnect:
 		if env.DetailType != TypeContactEvent {
-			return Event{}, refuse(ReasonUnknownDetailType, "source %q with detail-type %q: the dialer takes only %q from Amazon Connect", SourceConnect, truncate(env.DetailType, 64), TypeContactEvent)
+			return Event{}, refuse(ReasonUnknownDetailType, "source %q with detail-type %q: the dialer takes only %q from Amazon Connect", SourceConnect, Truncate(env.DetailType, 64), TypeContactEvent)
 		}
 		var d ContactEvent
 		if err := json.Unmarshal(detailOrEmpty(env.Detail), &d); err != nil {
@@ -132,7 +132,7 @@ func decode(raw []byte) (Event, error) {
 	case "":
 		return Event{}, refuse(ReasonUnknownSource, "no source: the dialer takes EventBridge events from %q and %q", Source, SourceConnect)
 	default:
-		return Event{}, refuse(ReasonUnknownSource, "source %q: the dialer takes events from %q and %q", truncate(env.Source, 64), Source, SourceConnect)
+		return Event{}, refuse(ReasonUnknownSource, "source %q: the dialer takes events from %q and %q", Truncate(env.Source, 64), Source, SourceConnect)
 	}
 	var d interface{ Validate() error }
 	switch env.DetailType {
@@ -153,7 +153,7 @@ func decode(raw []byte) (Event, error) {
 	case TypeTick:
 		d = &Tick{}
 	default:
-		return Event{}, refuse(ReasonUnknownDetailType, "detail-type %q from %q: one of %s", truncate(env.DetailType, 64), Source, strings.Join(DetailTypes, ", "))
+		return Event{}, refuse(ReasonUnknownDetailType, "detail-type %q from %q: one of %s", Truncate(env.DetailType, 64), Source, strings.Join(DetailTypes, ", "))
 	}
 	if err := checkNames(detailOrEmpty(env.Detail), reflect.TypeOf(d)); err != nil {
 		return Event{}, refuse(ReasonMalformedDetail, "%s detail: %v", env.DetailType, jsonProblem(err))
@@ -194,15 +194,15 @@ func jsonProblem(err error) string {
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "json: unknown field ") {
-		return "unknown field " + truncate(strings.TrimPrefix(msg, "json: unknown field "), 80)
+		return "unknown field " + Truncate(strings.TrimPrefix(msg, "json: unknown field "), 80)
 	}
 	if strings.Contains(msg, "duration") {
-		return truncate(msg, 160)
+		return Truncate(msg, 160)
 	}
 	if strings.Contains(msg, "parsing time") {
 		return "a time must be RFC 3339, such as \"2026-12-01T09:00:00Z\""
 	}
-	return truncate(msg, 160)
+	return Truncate(msg, 160)
 }
 
 const maxReason = 256

@@ -91,7 +91,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: %v", truncate(s, 40), err)
+		return fmt.Errorf("duration %q: %v", Truncate(s, 40), err)
 	}
 	*d = Duration(v)
 	return nil
@@ -303,7 +303,9 @@ type ContactEvent struct {
 	Tags map[string]string `json:"tags"`
 }
 
-func truncate(s string, n int) string {
+// Truncate shortens s to its first n bytes, cut on a rune boundary, with "…" after a cut (the
+// messages of the dialer's refusals and import reports quote values this way).
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

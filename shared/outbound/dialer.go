@@ -143,7 +143,7 @@ func (d *Dialer) Handle(ctx context.Context, raw []byte) error {
 		}
 		return err
 	}
-	log := d.log.With("event_id", truncate(ev.Envelope.ID, 64), "detail_type", ev.Envelope.DetailType)
+	log := d.log.With("event_id", dialerevents.Truncate(ev.Envelope.ID, 64), "detail_type", ev.Envelope.DetailType)
 	defer d.flushMetrics(ctx)
 	switch det := ev.Detail.(type) {
 	case *dialerevents.CampaignLaunched:

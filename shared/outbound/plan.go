@@ -65,10 +65,10 @@ func NewPlan(def dialerevents.Campaign) (*Plan, error) {
 			bad("mode progressive needs queueId (its agents pace the calls)")
 		}
 	default:
-		bad("mode %q: want agentless or progressive", truncate(def.Mode, 40))
+		bad("mode %q: want agentless or progressive", dialerevents.Truncate(def.Mode, 40))
 	}
 	if def.DefaultRegion != "" && !donotcall.IsValidRegion(def.DefaultRegion) {
-		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", truncate(def.DefaultRegion, 8))
+		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", dialerevents.Truncate(def.DefaultRegion, 8))
 	}
 	if cal, err := calendarOf(def.CallingWindows); err != nil {
 		bad("callingWindows: %v", err)
@@ -184,7 +184,7 @@ func calendarOf(w *dialerevents.CallingWindows) (*callwindow.Calendar, error) {
 			for name, ivs := range w.Weekly {
 				day, ok := weekdays[name]
 				if !ok {
-					return nil, fmt.Errorf("weekly: %q is not a lower-case English weekday", truncate(name, 20))
+					return nil, fmt.Errorf("weekly: %q is not a lower-case English weekday", dialerevents.Truncate(name, 20))
 				}
 				for _, iv := range ivs {
 					parsed, err := callwindow.ParseInterval(iv.Start + "-" + iv.End)
@@ -212,7 +212,7 @@ func checkAttributes(campaign, recipient map[string]string) error {
 	size := 0
 	for k, v := range mergeAttributes(campaign, recipient) {
 		if !dialerevents.ValidAttributeKey(k) {
-			return fmt.Errorf("key %q: letters, digits, _ and - only, 1-128", truncate(k, 40))
+			return fmt.Errorf("key %q: letters, digits, _ and - only, 1-128", dialerevents.Truncate(k, 40))
 		}
 		size += len(k) + len(v)
 	}
@@ -247,14 +247,4 @@ func planFromStored(def []byte) (*Plan, error) {
 		return nil, fmt.Errorf("stored campaign definition: %w", err)
 	}
 	return NewPlan(c)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

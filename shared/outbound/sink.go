@@ -54,7 +54,7 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 	}
 	if row.TimeZone != "" {
 		if _, err := time.LoadLocation(row.TimeZone); err != nil || row.TimeZone == "Local" {
-			return invalid("time zone " + truncate(row.TimeZone, 40) + " is not an IANA zone")
+			return invalid("time zone " + dialerevents.Truncate(row.TimeZone, 40) + " is not an IANA zone")
 		}
 	}
 	r.Phone = phone

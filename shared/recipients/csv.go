@@ -72,7 +72,7 @@ func ParseHeader(fields []string) (Header, error) {
 			h.zone = i
 		default:
 			if !dialerevents.ValidAttributeKey(name) {
-				return h, fmt.Errorf("header column %d: %q is not an attribute name (letters, digits, _ and -, at most 128)", i+1, truncate(name, 40))
+				return h, fmt.Errorf("header column %d: %q is not an attribute name (letters, digits, _ and -, at most 128)", i+1, dialerevents.Truncate(name, 40))
 			}
 		}
 	}
@@ -139,14 +139,4 @@ func (h Header) Build(number int64, fields []string) Row {
 		r.Problem = "no phone number"
 	}
 	return r
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }
