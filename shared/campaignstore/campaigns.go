@@ -266,57 +266,51 @@ func (s *Store) Count(ctx context.Context, id string, deltas map[string]int64) e
 // ActiveCampaigns lists the IDs of running and paused campaigns.
 func (s *Store) ActiveCampaigns(ctx context.Context) ([]string, error) {
 	var ids []string
-	var start map[string]types.AttributeValue
-	for {
-		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-			TableName: aws.String(s.table), IndexName: aws.String(IndexActive),
-			KeyConditionExpression:    aws.String("#ap = :ap"),
-			ExpressionAttributeNames:  map[string]string{"#ap": attrActivePK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":ap": str(activePartKey)},
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list active campaigns: %w", err)
-		}
-		for _, it := range out.Items {
+	err := s.queryPages(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(IndexActive),
+		KeyConditionExpression:    aws.String("#ap = :ap"),
+		ExpressionAttributeNames:  map[string]string{"#ap": attrActivePK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ap": str(activePartKey)},
+	}, func(items []map[string]types.AttributeValue) (bool, error) {
+		for _, it := range items {
 			ids = append(ids, getS(it, attrPK)[2:])
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return ids, nil
-		}
-		start = out.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list active campaigns: %w", err)
 	}
+	return ids, nil
 }
 
 // Recipients pages through every recipient of a campaign, shard by shard (for the final report
 // and the end-of-campaign sweep). fn returning an error stops the walk.
 func (s *Store) Recipients(ctx context.Context, campaignID string, shards int, fn func(Recipient) error) error {
 	for shard := 0; shard < shards; shard++ {
-		var start map[string]types.AttributeValue
-		for {
-			out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-				TableName:                 aws.String(s.table),
-				KeyConditionExpression:    aws.String("pk = :pk"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(recipientPK(campaignID, shard))},
-				ExclusiveStartKey:         start,
-				ConsistentRead:            aws.Bool(true),
-			})
-			if err != nil {
-				return fmt.Errorf("list recipients of campaign %s shard %d: %w", campaignID, shard, err)
-			}
-			for _, it := range out.Items {
+		var stop error // fn's or the decoding's, returned as it is
+		err := s.queryPages(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(recipientPK(campaignID, shard))},
+			ConsistentRead:            aws.Bool(true),
+		}, func(items []map[string]types.AttributeValue) (bool, error) {
+			for _, it := range items {
 				r, err := recipientFrom(it, shards)
+				if err == nil {
+					err = fn(r)
+				}
 				if err != nil {
-					return err
-				}
-				if err := fn(r); err != nil {
-					return err
+					stop = err
+					return false, nil
 				}
 			}
-			if len(out.LastEvaluatedKey) == 0 {
-				break
-			}
-			start = out.LastEvaluatedKey
+			return true, nil
+		})
+		if stop != nil {
+			return stop
+		}
+		if err != nil {
+			return fmt.Errorf("list recipients of campaign %s shard %d: %w", campaignID, shard, err)
 		}
 	}
 	return nil

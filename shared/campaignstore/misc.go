@@ -190,25 +190,20 @@ func (s *Store) AddReportEntry(ctx context.Context, e ReportEntry) error {
 // Report lists a campaign's import report, by row.
 func (s *Store) Report(ctx context.Context, campaignID string) ([]ReportEntry, error) {
 	var out []ReportEntry
-	var start map[string]types.AttributeValue
-	for {
-		res, err := s.api.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.table),
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("I#" + campaignID)},
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("import report of campaign %s: %w", campaignID, err)
-		}
-		for _, it := range res.Items {
+	err := s.queryPages(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("I#" + campaignID)},
+	}, func(items []map[string]types.AttributeValue) (bool, error) {
+		for _, it := range items {
 			var row int64
 			fmt.Sscan(getS(it, attrSK), &row)
 			out = append(out, ReportEntry{CampaignID: campaignID, Row: row, RecipientID: getS(it, attrRecipient), Reason: getS(it, attrReason), At: getTime(it, attrUpdatedAt)})
 		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		start = res.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import report of campaign %s: %w", campaignID, err)
 	}
+	return out, nil
 }

@@ -333,56 +333,47 @@ func (s *Store) Due(ctx context.Context, campaignID string, shard, shards int, n
 		limit = maxBatchClaims
 	}
 	var keys []RecipientKey
-	var start map[string]types.AttributeValue
-	for {
-		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.table),
-			IndexName:                 aws.String(IndexDue),
-			KeyConditionExpression:    aws.String("#dp = :dp AND #da < :after"),
-			ExpressionAttributeNames:  map[string]string{"#dp": attrDuePK, "#da": attrDueAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":after": indexTimeBound(now)},
-			Limit:                     aws.Int32(int32(limit - len(keys))),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("query due recipients of campaign %s shard %d: %w", campaignID, shard, err)
-		}
-		for _, it := range out.Items {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexDue),
+		KeyConditionExpression:    aws.String("#dp = :dp AND #da < :after"),
+		ExpressionAttributeNames:  map[string]string{"#dp": attrDuePK, "#da": attrDueAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":dp": str(campaignID + "#" + strconv.Itoa(shard)), ":after": indexTimeBound(now)},
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		for _, it := range items {
 			keys = append(keys, RecipientKey{CampaignID: campaignID, RecipientID: getS(it, attrSK), Shard: shard})
 		}
-		if len(keys) >= limit || len(out.LastEvaluatedKey) == 0 {
-			return keys, nil
-		}
-		start = out.LastEvaluatedKey
+		in.Limit = aws.Int32(int32(limit - len(keys)))
+		return len(keys) < limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query due recipients of campaign %s shard %d: %w", campaignID, shard, err)
 	}
+	return keys, nil
 }
 
 // InFlight lists the recipients of a campaign that are dialling or in a call, oldest first, with
 // the time their attempt started. It pages through the whole (small) set.
 func (s *Store) InFlight(ctx context.Context, campaignID string, shards int) ([]InFlightEntry, error) {
 	var entries []InFlightEntry
-	var start map[string]types.AttributeValue
-	for {
-		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.table),
-			IndexName:                 aws.String(IndexInFlight),
-			KeyConditionExpression:    aws.String("#fp = :fp"),
-			ExpressionAttributeNames:  map[string]string{"#fp": attrFlightPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":fp": str(campaignID)},
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("query calls in flight of campaign %s: %w", campaignID, err)
+	err := s.queryPages(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexInFlight),
+		KeyConditionExpression:    aws.String("#fp = :fp"),
+		ExpressionAttributeNames:  map[string]string{"#fp": attrFlightPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":fp": str(campaignID)},
+	}, func(items []map[string]types.AttributeValue) (bool, error) {
+		for _, it := range items {
+			entries = append(entries, InFlightEntry{Key: Key(campaignID, getS(it, attrSK), shards), Since: indexTime(it, attrFlightAt)})
 		}
-		for _, it := range out.Items {
-			rid := getS(it, attrSK)
-			entries = append(entries, InFlightEntry{Key: Key(campaignID, rid, shards), Since: indexTime(it, attrFlightAt)})
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return entries, nil
-		}
-		start = out.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query calls in flight of campaign %s: %w", campaignID, err)
 	}
+	return entries, nil
 }
 
 // InFlightEntry is a recipient whose attempt is dialling or in a call.

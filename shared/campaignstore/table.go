@@ -126,3 +126,20 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
 }
+
+// queryPages runs in page by page, following LastEvaluatedKey, and hands each page's items to
+// page, until the query has no more pages or page says to stop. page may change in (its Limit)
+// for the next page.
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, page func(items []map[string]types.AttributeValue) (more bool, err error)) error {
+	for {
+		out, err := s.api.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		more, err := page(out.Items)
+		if err != nil || !more || len(out.LastEvaluatedKey) == 0 {
+			return err
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
