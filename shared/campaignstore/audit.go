@@ -133,11 +133,5 @@ func (s *Store) Reindex(ctx context.Context, r Recipient, at time.Time) error {
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
-	if isConditionFailed(err) {
-		return fmt.Errorf("reindex recipient %s: %w", r.RecipientID, ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("reindex recipient %s: %w", r.RecipientID, err)
-	}
-	return nil
+	return writeErr(err, "reindex recipient %s", r.RecipientID)
 }

@@ -182,11 +182,8 @@ func (s *Store) SetStatus(ctx context.Context, id string, version int64, to Stat
 		ConditionExpression:      aws.String("#v = :v"),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	})
-	if isConditionFailed(err) {
-		return 0, fmt.Errorf("campaign %s status -> %s: %w", id, to, ErrConflict)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("campaign %s status -> %s: %w", id, to, err)
+	if err := writeErr(err, "campaign %s status -> %s", id, to); err != nil {
+		return 0, err
 	}
 	return version + 1, nil
 }
@@ -202,11 +199,8 @@ func (s *Store) SetDefinition(ctx context.Context, id string, version int64, def
 			":d": str(string(def)), ":up": ms(at), ":v": num(version), ":one": num(1),
 		},
 	})
-	if isConditionFailed(err) {
-		return 0, fmt.Errorf("update campaign %s: %w", id, ErrConflict)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("update campaign %s: %w", id, err)
+	if err := writeErr(err, "update campaign %s", id); err != nil {
+		return 0, err
 	}
 	return version + 1, nil
 }
@@ -223,13 +217,7 @@ func (s *Store) Checkpoint(ctx context.Context, id string, fromOffset, offset, r
 			":from": num(fromOffset), ":false": &types.AttributeValueMemberBOOL{Value: false},
 		},
 	})
-	if isConditionFailed(err) {
-		return fmt.Errorf("import checkpoint of campaign %s: %w", id, ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("import checkpoint of campaign %s: %w", id, err)
-	}
-	return nil
+	return writeErr(err, "import checkpoint of campaign %s", id)
 }
 
 // Count adds deltas to the campaign's counters. Counters are for dashboards: they are added after

@@ -45,13 +45,7 @@ func (s *Store) MapContact(ctx context.Context, ref ContactRef) error {
 			":c": str(ref.Key.CampaignID), ":r": str(ref.Key.RecipientID), ":a": num(int64(ref.Attempt)),
 		},
 	})
-	if isConditionFailed(err) {
-		return fmt.Errorf("map contact %s: %w", ref.ContactID, ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("map contact %s: %w", ref.ContactID, err)
-	}
-	return nil
+	return writeErr(err, "map contact %s", ref.ContactID)
 }
 
 // LookupContact finds the attempt that placed a contact; ErrNotFound for a contact the dialer
@@ -156,13 +150,7 @@ func (s *Store) SaveLedger(ctx context.Context, l Ledger, dials []time.Time) err
 		in.ExpressionAttributeNames, in.ExpressionAttributeValues = names, values
 	}
 	_, err := s.api.PutItem(ctx, in)
-	if isConditionFailed(err) {
-		return fmt.Errorf("save dial ledger: %w", ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("save dial ledger: %w", err)
-	}
-	return nil
+	return writeErr(err, "save dial ledger")
 }
 
 // ReportEntry is a row of an import that did not become a recipient of its own (its recipient ID

@@ -303,11 +303,8 @@ func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change)
 		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueAllNew,
 	})
-	if isConditionFailed(err) {
-		return Recipient{}, fmt.Errorf("move recipient %s %s->%s: %w", k.RecipientID, c.From, c.To, ErrConflict)
-	}
-	if err != nil {
-		return Recipient{}, fmt.Errorf("move recipient %s %s->%s: %w", k.RecipientID, c.From, c.To, err)
+	if err := writeErr(err, "move recipient %s %s->%s", k.RecipientID, c.From, c.To); err != nil {
+		return Recipient{}, err
 	}
 	return recipientFrom(out.Attributes, shards)
 }

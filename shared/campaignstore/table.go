@@ -35,6 +35,7 @@ package campaignstore
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -142,4 +143,16 @@ func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, page fu
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// writeErr names a conditional write's failure: ErrConflict when its condition failed, the
+// error itself otherwise; nil when it succeeded.
+func writeErr(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if isConditionFailed(err) {
+		err = ErrConflict
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
