@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,11 +24,8 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fn := fs.String("fn", "", "`function`: contactflow, dialer or authredirect")
 	event := fs.String("event", "", "event `file` (JSON), for example events/contactflow/get-keys.json")
 	endpoint := fs.String("endpoint", fmt.Sprintf("http://127.0.0.1:%d", devstack.DefaultPorts.Lambda), "Lambda Invoke API `URL` of a running devstack")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseSubcommandFlags(fs, args); err != nil {
+		return err
 	}
 	if *fn == "" || *event == "" || fs.NArg() > 0 {
 		return fmt.Errorf("%w: want -fn <function> -event <file> (make invoke FN=contactflow EVENT=events/contactflow/get-keys.json)", errUsage)

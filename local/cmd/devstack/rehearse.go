@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,11 +23,8 @@ func runRehearse(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	maxDuration := fs.Duration("max-duration", 14*24*time.Hour, "simulated `duration` after which the rehearsal gives up")
 	seed := fs.Int64("seed", 1, "seed of connectsim's call outcomes")
 	logFile := fs.String("log", "", "`file` for the dialer's and connectsim's JSON log lines (default: none)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseSubcommandFlags(fs, args); err != nil {
+		return err
 	}
 	if *campaign == "" || fs.NArg() > 0 {
 		return fmt.Errorf("%w: want -campaign <file> [-recipients <file.csv>] (make rehearse CAMPAIGN=file.json [RECIPIENTS=file.csv])", errUsage)

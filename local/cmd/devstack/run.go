@@ -22,6 +22,15 @@ import (
 // errUsage marks a command-line mistake: exit status 2, as the flag package does.
 var errUsage = errors.New("usage")
 
+// parseSubcommandFlags parses a command's flags: -h as flag.ErrHelp, anything else wrong as errUsage.
+func parseSubcommandFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return err
+}
+
 func exitCode(err error) int {
 	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
 		return 2
@@ -59,11 +68,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.demo.Duration, "demo-duration", 2*time.Hour, "simulated `duration` of the demo campaign: recipients not reached by then end expired")
 	fs.StringVar(&c.logFile, "log", filepath.Join(".scratch", "devstack.log"), "`file` that receives the functions' and servers' JSON log lines (- for stderr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseSubcommandFlags(fs, args); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
