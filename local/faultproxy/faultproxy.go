@@ -186,22 +186,22 @@ const maxBody = 16 << 20
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "com.amazon.coral.service#SerializationException", "request body unreadable or over 16 MB")
+		WriteError(w, http.StatusRequestEntityTooLarge, "com.amazon.coral.service#SerializationException", "request body unreadable or over 16 MB")
 		return
 	}
 	fault := p.pick()
 	switch fault {
 	case ThroughputExceeded:
-		writeError(w, http.StatusBadRequest, typeThroughput, "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API. (injected fault)")
+		WriteError(w, http.StatusBadRequest, typeThroughput, "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API. (injected fault)")
 		return
 	case Throttling:
-		writeError(w, http.StatusBadRequest, typeThrottling, "Rate of requests exceeds the allowed throughput. (injected fault)")
+		WriteError(w, http.StatusBadRequest, typeThrottling, "Rate of requests exceeds the allowed throughput. (injected fault)")
 		return
 	case Internal:
-		writeError(w, http.StatusInternalServerError, typeInternal, "Internal server error (injected fault)")
+		WriteError(w, http.StatusInternalServerError, typeInternal, "Internal server error (injected fault)")
 		return
 	case Drop:
-		drop(w)
+		HangUp(w)
 		return
 	}
 	sent := p.cfg.Clock()
@@ -209,7 +209,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	answered := p.cfg.Clock()
 	if err != nil {
 		// The target itself is unreachable: the caller sees a dropped connection, as it would.
-		drop(w)
+		HangUp(w)
 		return
 	}
 	if p.cfg.Observe != nil {
@@ -218,10 +218,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch fault {
 	case InternalAfter:
-		writeError(w, http.StatusInternalServerError, typeInternal, "Internal server error (injected fault, after the request was processed)")
+		WriteError(w, http.StatusInternalServerError, typeInternal, "Internal server error (injected fault, after the request was processed)")
 		return
 	case DropAfter:
-		drop(w)
+		HangUp(w)
 		return
 	}
 	maps.Copy(w.Header(), header)
@@ -257,9 +257,10 @@ func (p *Proxy) forward(r *http.Request, body []byte) (int, http.Header, []byte,
 	return res.StatusCode, h, resp, nil
 }
 
-// writeError answers an error as DynamoDB does: JSON 1.0 with __type and message, and the
-// x-amz-crc32 checksum of the body that the SDKs check.
-func writeError(w http.ResponseWriter, status int, typ, msg string) {
+// WriteError answers an error as DynamoDB does: JSON 1.0 with __type (the full type name, as
+// "com.amazonaws.dynamodb.v20120810#InternalServerError") and message, and the x-amz-crc32
+// checksum of the body that the SDKs check.
+func WriteError(w http.ResponseWriter, status int, typ, msg string) {
 	b, _ := json.Marshal(map[string]string{"__type": typ, "message": msg})
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")
@@ -269,8 +270,8 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 	_, _ = w.Write(b)
 }
 
-// drop closes the connection without an answer.
-func drop(w http.ResponseWriter) {
+// HangUp closes the client's connection without an answer.
+func HangUp(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			_ = conn.Close()

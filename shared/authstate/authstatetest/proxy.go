@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/local/faultproxy"
 )
 
 // Operation names as they appear in the X-Amz-Target header (DynamoDB_20120810.<Operation>).
@@ -151,9 +153,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		relay(w, resp)
 	case NotApplied500:
-		writeError(w, http.StatusInternalServerError, "InternalServerError", "injected: not applied")
+		faultproxy.WriteError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "injected: not applied")
 	case Throttle:
-		writeError(w, http.StatusBadRequest, "ThrottlingException", "injected: rate exceeded")
+		faultproxy.WriteError(w, http.StatusBadRequest, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "injected: rate exceeded")
 	case AppliedThen500, AppliedThenHangUp:
 		resp, err := p.forward(r)
 		if err != nil {
@@ -162,10 +164,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Body.Close() // the reply that gets lost
 		if fault == AppliedThen500 {
-			writeError(w, http.StatusInternalServerError, "InternalServerError", "injected: reply lost")
+			faultproxy.WriteError(w, http.StatusInternalServerError, "com.amazonaws.dynamodb.v20120810#InternalServerError", "injected: reply lost")
 			return
 		}
-		hangUp(w)
+		faultproxy.HangUp(w)
 	default:
 		resp, err := p.forward(r)
 		if err != nil {
@@ -211,23 +213,6 @@ func relay(w http.ResponseWriter, resp *http.Response) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#`+code+`","message":"`+message+`"}`)
-}
-
-// hangUp closes the client's connection without writing a reply.
-func hangUp(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
 }
 
 func (f Fault) String() string {
