@@ -89,7 +89,7 @@ test: lint $(NODE_STAMP) browser
 
 # Each fuzz target runs briefly (its seed corpus always runs in `go test`): package:target.
 FUZZ_TARGETS := shared/contactflow:FuzzDecodeEvent shared/contactflow:FuzzHandle \
-	shared/contactflow:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode \
+	shared/connectspec:FuzzIDChecksMatchThePatterns events/dialer:FuzzDecode \
 	shared/authredirect:FuzzCallbackQuery shared/authredirect:FuzzCompletionBody \
 	shared/authredirect:FuzzStartBody shared/outbound:FuzzPlan \
 	shared/authredirect:FuzzPageIsWhatHTMLTemplateRenders events/dialer:FuzzIDChecksMatchThePatterns

@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
+	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // MaxEventBytes is the largest event Decode reads: EventBridge refuses a PutEvents entry of
@@ -54,40 +58,7 @@ func (e *RefusedError) Error() string { return "event refused (" + e.Reason + ")
 func (e *RefusedError) Unwrap() error { return ErrRefused }
 
 func refuse(reason, format string, args ...any) error {
-	return &RefusedError{Reason: reason, Message: ScrubDigits(fmt.Sprintf(format, args...))}
-}
-
-// ScrubDigits masks every run of 7 or more digits (spaces, dashes, dots and brackets between
-// them count as part of the run) but its last two: a phone number that turns up where a source,
-// a field name or a duration belongs never reaches a log in clear.
-func ScrubDigits(s string) string {
-	b := []byte(s)
-	for i := 0; i < len(b); {
-		if b[i] < '0' || b[i] > '9' {
-			i++
-			continue
-		}
-		j, digits := i, 0
-		for j < len(b) && (b[j] >= '0' && b[j] <= '9' || (digits > 0 && strings.IndexByte(" -.()", b[j]) >= 0 && j+1 < len(b) && b[j+1] >= '0' && b[j+1] <= '9')) {
-			if b[j] >= '0' && b[j] <= '9' {
-				digits++
-			}
-			j++
-		}
-		if digits >= 7 {
-			seen := 0
-			for k := i; k < j; k++ {
-				if b[k] >= '0' && b[k] <= '9' {
-					seen++
-					if seen <= digits-2 {
-						b[k] = '*'
-					}
-				}
-			}
-		}
-		i = j
-	}
-	return string(b)
+	return &RefusedError{Reason: reason, Message: phone.Scrub(fmt.Sprintf(format, args...))}
 }
 
 // Decode reads one event as the dialer's Lambda receives it.
@@ -99,7 +70,7 @@ func Decode(raw []byte) (Event, error) {
 			ID string `json:"id"`
 		}
 		if json.Unmarshal(raw, &id) == nil {
-			re.EventID = ScrubDigits(Truncate(id.ID, 64))
+			re.EventID = phone.Scrub(safetext.Truncate(id.ID, 64))
 		}
 	}
 	return ev, err
@@ -117,7 +88,7 @@ func decode(raw []byte) (Event, error) {
 	switch env.Source {
 	case SourceConnect:
 		if env.DetailType != TypeContactEvent {
-			return Event{}, refuse(ReasonUnknownDetailType, "source %q with detail-type %q: the dialer takes only %q from Amazon Connect", SourceConnect, Truncate(env.DetailType, 64), TypeContactEvent)
+			return Event{}, refuse(ReasonUnknownDetailType, "source %q with detail-type %q: the dialer takes only %q from Amazon Connect", SourceConnect, safetext.Truncate(env.DetailType, 64), TypeContactEvent)
 		}
 		var d ContactEvent
 		if err := json.Unmarshal(detailOrEmpty(env.Detail), &d); err != nil {
@@ -132,7 +103,7 @@ func decode(raw []byte) (Event, error) {
 	case "":
 		return Event{}, refuse(ReasonUnknownSource, "no source: the dialer takes EventBridge events from %q and %q", Source, SourceConnect)
 	default:
-		return Event{}, refuse(ReasonUnknownSource, "source %q: the dialer takes events from %q and %q", Truncate(env.Source, 64), Source, SourceConnect)
+		return Event{}, refuse(ReasonUnknownSource, "source %q: the dialer takes events from %q and %q", safetext.Truncate(env.Source, 64), Source, SourceConnect)
 	}
 	var d interface{ Validate() error }
 	switch env.DetailType {
@@ -153,7 +124,7 @@ func decode(raw []byte) (Event, error) {
 	case TypeTick:
 		d = &Tick{}
 	default:
-		return Event{}, refuse(ReasonUnknownDetailType, "detail-type %q from %q: one of %s", Truncate(env.DetailType, 64), Source, strings.Join(DetailTypes, ", "))
+		return Event{}, refuse(ReasonUnknownDetailType, "detail-type %q from %q: one of %s", safetext.Truncate(env.DetailType, 64), Source, strings.Join(DetailTypes, ", "))
 	}
 	if err := checkNames(detailOrEmpty(env.Detail), reflect.TypeOf(d)); err != nil {
 		return Event{}, refuse(ReasonMalformedDetail, "%s detail: %v", env.DetailType, jsonProblem(err))
@@ -194,15 +165,15 @@ func jsonProblem(err error) string {
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "json: unknown field ") {
-		return "unknown field " + Truncate(strings.TrimPrefix(msg, "json: unknown field "), 80)
+		return "unknown field " + safetext.Truncate(strings.TrimPrefix(msg, "json: unknown field "), 80)
 	}
 	if strings.Contains(msg, "duration") {
-		return Truncate(msg, 160)
+		return safetext.Truncate(msg, 160)
 	}
 	if strings.Contains(msg, "parsing time") {
 		return "a time must be RFC 3339, such as \"2026-12-01T09:00:00Z\""
 	}
-	return Truncate(msg, 160)
+	return safetext.Truncate(msg, 160)
 }
 
 const maxReason = 256
@@ -332,7 +303,7 @@ func (s *CallStopRequested) Validate() error {
 	if (s.ContactID == "") == (s.RecipientID == "") {
 		return errors.New("give exactly one of contactId and recipientId")
 	}
-	if s.ContactID != "" && !validContactID(s.ContactID) {
+	if s.ContactID != "" && !connectspec.ValidContactID(s.ContactID) {
 		return errors.New("contactId must be 1-256 letters, digits and dashes")
 	}
 	if s.RecipientID != "" {
@@ -356,7 +327,7 @@ func (c *ContactEvent) Validate() error {
 	if c.EventType == "" {
 		return errors.New("eventType is missing")
 	}
-	if !validContactID(c.ContactID) {
+	if !connectspec.ValidContactID(c.ContactID) {
 		return errors.New("contactId is missing or not 1-256 letters, digits and dashes")
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 )
 
 // The patterns the written-out checks stand for (compiled here, in the test, not at init).
@@ -18,7 +20,7 @@ func checkIDsAgainstPatterns(t *testing.T, s string) {
 	if got, want := ValidID(s), idPattern.MatchString(s); got != want {
 		t.Errorf("ValidID(%q) = %v, the pattern says %v", s, got, want)
 	}
-	if got, want := validContactID(s), contactIDPattern.MatchString(s); got != want {
+	if got, want := connectspec.ValidContactID(s), contactIDPattern.MatchString(s); got != want {
 		t.Errorf("validContactID(%q) = %v, the pattern says %v", s, got, want)
 	}
 	if got, want := ValidAttributeKey(s), attributeKeyPattern.MatchString(s); got != want {
@@ -38,7 +40,7 @@ func TestIDChecksMatchThePatterns(t *testing.T) {
 		checkIDsAgainstPatterns(t, s)
 	}
 	// The seeds reach both answers of every check.
-	for name, check := range map[string]func(string) bool{"ValidID": ValidID, "validContactID": validContactID, "ValidAttributeKey": ValidAttributeKey} {
+	for name, check := range map[string]func(string) bool{"ValidID": ValidID, "validContactID": connectspec.ValidContactID, "ValidAttributeKey": ValidAttributeKey} {
 		var yes, no bool
 		for _, s := range idCheckSeeds {
 			yes, no = yes || check(s), no || !check(s)

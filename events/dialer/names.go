@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // checkNames walks a detail's JSON alongside the Go type it decodes into and refuses what
@@ -57,7 +59,7 @@ func walkNames(dec *json.Decoder, t reflect.Type, path string) error {
 			case t != nil && t.Kind() == reflect.Struct:
 				f, exact := field(t, name)
 				if f != nil && !exact {
-					return fmt.Errorf("field %s: names are case-sensitive: %q", join(path, Truncate(name, 64)), jsonName(*f))
+					return fmt.Errorf("field %s: names are case-sensitive: %q", join(path, safetext.Truncate(name, 64)), jsonName(*f))
 				}
 				if f != nil {
 					next = f.Type
@@ -67,10 +69,10 @@ func walkNames(dec *json.Decoder, t reflect.Type, path string) error {
 				next = t.Elem()
 			}
 			if seen[key] {
-				return fmt.Errorf("field %s is given twice", join(path, Truncate(name, 64)))
+				return fmt.Errorf("field %s is given twice", join(path, safetext.Truncate(name, 64)))
 			}
 			seen[key] = true
-			if err := walkNames(dec, next, join(path, Truncate(name, 64))); err != nil {
+			if err := walkNames(dec, next, join(path, safetext.Truncate(name, 64))); err != nil {
 				return err
 			}
 		}

@@ -17,8 +17,9 @@ package dialer
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Source of Switchboard's own events (control events and the scheduler's tick).
@@ -91,7 +92,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: %v", Truncate(s, 40), err)
+		return fmt.Errorf("duration %q: %v", safetext.Truncate(s, 40), err)
 	}
 	*d = Duration(v)
 	return nil
@@ -302,18 +303,3 @@ type ContactEvent struct {
 	} `json:"agentInfo"`
 	Tags map[string]string `json:"tags"`
 }
-
-// Truncate shortens s to its first n bytes, cut on a rune boundary, with "…" after a cut (the
-// messages of the dialer's refusals and import reports quote values this way).
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(s[:cut], "") + "…"
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // TestCrashesNeverDuplicateNorLose runs the dialer's real bootstrap under a Lambda Runtime API,
@@ -202,7 +203,7 @@ func TestCrashesNeverDuplicateNorLose(t *testing.T) {
 	}
 	for number, n := range perNumber {
 		if n > attempts[number] {
-			t.Errorf("%s: %d calls for %d attempts", donotcall.Mask(number), n, attempts[number])
+			t.Errorf("%s: %d calls for %d attempts", phone.Mask(number), n, attempts[number])
 		}
 	}
 	t.Logf("%d process starts, %d invocations redelivered, %d calls, states %v", starts, retried, len(tokens), states)

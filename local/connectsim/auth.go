@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 )
 
 // Authentication session statuses.
@@ -365,7 +367,7 @@ func (s *Sim) updateParticipantAuthentication(c *call) (any, *apiError) {
 	ck.required("State", in.State != nil)
 	ck.required("InstanceId", in.InstanceId != nil)
 	ck.length("State", in.State, 1, 1000)
-	ck.length("InstanceId", in.InstanceId, 1, 100)
+	ck.length("InstanceId", in.InstanceId, 1, connectspec.MaxInstanceIDLength)
 	ck.length("Code", in.Code, 1, 2048)
 	ck.length("Error", in.Error, 1, 2048)
 	ck.pattern("Error", in.Error, noQuoteBackslash)

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // Disconnect reasons the simulation reports: values of DisconnectReason in the contact records
@@ -86,13 +87,13 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	ck.required("DestinationPhoneNumber", in.DestinationPhoneNumber != nil)
 	ck.required("ContactFlowId", in.ContactFlowId != nil)
 	ck.required("InstanceId", in.InstanceId != nil)
-	ck.length("ContactFlowId", in.ContactFlowId, 0, 500)
-	ck.length("InstanceId", in.InstanceId, 1, 100)
-	ck.length("ClientToken", in.ClientToken, 0, 500)
-	ck.length("CampaignId", in.CampaignId, 1, 100)
-	ck.length("Name", in.Name, 0, 512)
-	ck.length("Description", in.Description, 0, 4096)
-	ck.length("RelatedContactId", in.RelatedContactId, 1, 256)
+	ck.length("ContactFlowId", in.ContactFlowId, 0, connectspec.MaxContactFlowIDLength)
+	ck.length("InstanceId", in.InstanceId, 1, connectspec.MaxInstanceIDLength)
+	ck.length("ClientToken", in.ClientToken, 0, connectspec.MaxClientTokenLength)
+	ck.length("CampaignId", in.CampaignId, 1, connectspec.MaxCampaignIDLength)
+	ck.length("Name", in.Name, 0, connectspec.MaxNameLength)
+	ck.length("Description", in.Description, 0, connectspec.MaxDescriptionLength)
+	ck.length("RelatedContactId", in.RelatedContactId, 1, connectspec.MaxContactIDLength)
 	ck.enum("TrafficType", in.TrafficType, "GENERAL", "CAMPAIGN")
 	ck.intRange("RingTimeoutInSeconds", in.RingTimeoutInSeconds, 15, 60)
 	checkAttributeShapes(&ck, "attributes", in.Attributes)
@@ -131,7 +132,7 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	switch {
 	case in.SourcePhoneNumber != nil:
 		if !inst.hasNumber(*in.SourcePhoneNumber) {
-			return nil, newErr(errResourceNotFound, "Phone number %s is not claimed by instance %s", donotcall.Mask(*in.SourcePhoneNumber), inst.ID)
+			return nil, newErr(errResourceNotFound, "Phone number %s is not claimed by instance %s", phone.Mask(*in.SourcePhoneNumber), inst.ID)
 		}
 		source = *in.SourcePhoneNumber
 	case in.QueueId != nil:
@@ -167,7 +168,7 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	}
 	for _, p := range inst.BlockedPrefixes {
 		if strings.HasPrefix(dest, p) {
-			return nil, newErr(errDestinationNotAllowd, "Outbound calls to %s are not allowed", donotcall.Mask(dest))
+			return nil, newErr(errDestinationNotAllowd, "Outbound calls to %s are not allowed", phone.Mask(dest))
 		}
 	}
 	if n := s.activeCallsLocked(inst.ID); n >= inst.MaxConcurrentCalls {
@@ -210,10 +211,10 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 		s.tokens[tokenKey] = tokenEntry{contactID: id, created: now}
 	}
 	s.trackActiveLocked(inst.ID)
-	s.noteLocked(ct, EventInitiated, fmt.Sprintf("to=%s outcome=%s", donotcall.Mask(dest), ct.outcome))
+	s.noteLocked(ct, EventInitiated, fmt.Sprintf("to=%s outcome=%s", phone.Mask(dest), ct.outcome))
 	s.emitLocked(ct, EventInitiated)
 	s.planCallLocked(ct)
-	s.log.Info("outbound call placed", "contact_id", id, "to", donotcall.Mask(dest), "outcome", ct.outcome)
+	s.log.Info("outbound call placed", "contact_id", id, "to", phone.Mask(dest), "outcome", ct.outcome)
 	return map[string]string{"ContactId": id}, nil
 }
 
@@ -558,8 +559,8 @@ func (s *Sim) stopContact(c *call) (any, *apiError) {
 	var ck check
 	ck.required("ContactId", in.ContactId != nil)
 	ck.required("InstanceId", in.InstanceId != nil)
-	ck.length("ContactId", in.ContactId, 1, 256)
-	ck.length("InstanceId", in.InstanceId, 1, 100)
+	ck.length("ContactId", in.ContactId, 1, connectspec.MaxContactIDLength)
+	ck.length("InstanceId", in.InstanceId, 1, connectspec.MaxInstanceIDLength)
 	if in.DisconnectReason != nil {
 		ck.length("DisconnectReason.Code", in.DisconnectReason.Code, 1, 256)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 )
 
 // metricUnits are the current metrics connectsim answers, with their unit.
@@ -74,7 +76,7 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 		return nil, e
 	}
 	var ck check
-	ck.length("InstanceId", &instID, 1, 100)
+	ck.length("InstanceId", &instID, 1, connectspec.MaxInstanceIDLength)
 	ck.required("Filters", in.Filters != nil)
 	ck.required("CurrentMetrics", in.CurrentMetrics != nil)
 	ck.intRange("MaxResults", in.MaxResults, 1, 100)

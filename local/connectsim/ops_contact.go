@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 )
 
 // epoch renders a timestamp the way REST-JSON Connect does: epoch seconds
@@ -71,8 +73,8 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 	ck.required("InitialContactId", in.InitialContactId != nil)
 	ck.required("InstanceId", in.InstanceId != nil)
 	ck.required("Attributes", in.Attributes != nil)
-	ck.length("InitialContactId", in.InitialContactId, 1, 256)
-	ck.length("InstanceId", in.InstanceId, 1, 100)
+	ck.length("InitialContactId", in.InitialContactId, 1, connectspec.MaxContactIDLength)
+	ck.length("InstanceId", in.InstanceId, 1, connectspec.MaxInstanceIDLength)
 	checkAttributeShapes(&ck, "attributes", in.Attributes)
 	if e := ck.err(); e != nil {
 		return nil, e
@@ -108,8 +110,8 @@ func (s *Sim) updateContactAttributes(c *call) (any, *apiError) {
 func (s *Sim) withPathContact(c *call, idParam string, f func(*contact) any) (any, *apiError) {
 	inst, id := c.params["InstanceId"], c.params[idParam]
 	var ck check
-	ck.length("InstanceId", &inst, 1, 100)
-	ck.length(idParam, &id, 1, 256)
+	ck.length("InstanceId", &inst, 1, connectspec.MaxInstanceIDLength)
+	ck.length(idParam, &id, 1, connectspec.MaxContactIDLength)
 	if e := ck.err(); e != nil {
 		return nil, e
 	}

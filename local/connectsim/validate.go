@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 )
 
 // Operation names, as the SDKs name them. They key throttling limits,
@@ -59,13 +61,8 @@ func DefaultRateLimit(op string) (RateLimit, bool) {
 
 var (
 	e164             = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
-	attributeKey     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	noQuoteBackslash = regexp.MustCompile(`^[\x20-\x21\x23-\x5B\x5D-\x7E]*$`)
 )
-
-// maxAttributeBytes is the total size of a contact's attribute keys and
-// values.
-const maxAttributeBytes = 32768
 
 // check collects the first validation failure of a request in the message
 // format of AWS's Smithy-based front door ("1 validation error detected:
@@ -170,25 +167,13 @@ func (c *check) errAs(typ string) *apiError {
 // are the service's, not the model's.
 func checkAttributes(existing, update map[string]string) *apiError {
 	for k := range update {
-		if !attributeKey.MatchString(k) {
+		if !connectspec.ValidAttributeKey(k) {
 			return newErr(errInvalidParameter, "Attribute key %s is invalid: keys may contain only letters, digits, '-' and '_'", quoteValue(k))
 		}
 	}
-	total := 0
-	for k, v := range existing {
-		if _, ok := update[k]; ok {
-			continue
-		}
-		total += len(k) + len(v)
-	}
-	for k, v := range update {
-		if v == "" {
-			continue // an empty value removes the attribute
-		}
-		total += len(k) + len(v)
-	}
-	if total > maxAttributeBytes {
-		return newErr(errInvalidParameter, "Contact attributes total %d bytes, over the limit of %d bytes for all keys and values", total, maxAttributeBytes)
+	total := connectspec.MergedAttributeBytes(existing, update)
+	if total > connectspec.MaxAttributeBytes {
+		return newErr(errInvalidParameter, "Contact attributes total %d bytes, over the limit of %d bytes for all keys and values", total, connectspec.MaxAttributeBytes)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // Identifiers of the default world. They are fixed so that configuration,
@@ -622,7 +622,7 @@ func (w World) Validate() error {
 	}
 	for n, o := range c.NumberOutcomes {
 		if !slices.Contains(AllOutcomes, o) {
-			bad("calls.numberOutcomes[%s]: %q must be one of %s", donotcall.Mask(n), o, strings.Join(AllOutcomes, ", "))
+			bad("calls.numberOutcomes[%s]: %q must be one of %s", phone.Mask(n), o, strings.Join(AllOutcomes, ", "))
 		}
 	}
 	if w.ClientTokenAfterEnd != TokenNewContact && w.ClientTokenAfterEnd != TokenSameContact {

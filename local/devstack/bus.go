@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // PutEvents limits (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html):
@@ -92,7 +93,7 @@ func (e *EventBridge) publish(bus string, envelope []byte) error {
 	for _, r := range rules {
 		if r.Pattern.Match(ev) {
 			matched++
-			e.fns.InvokeAsync(r.Target, envelope, fmt.Sprintf("%s %s", r.Name, truncate(id, 64)))
+			e.fns.InvokeAsync(r.Target, envelope, fmt.Sprintf("%s %s", r.Name, safetext.Prefix(id, 64)))
 			e.mu.Lock()
 			e.delivered[r.Name]++
 			e.mu.Unlock()
@@ -106,7 +107,7 @@ func (e *EventBridge) publish(bus string, envelope []byte) error {
 	e.mu.Unlock()
 	if matched == 0 {
 		dt, _ := ev["detail-type"].(string)
-		e.log.Debug("event matched no rule", "bus", bus, "detail_type", truncate(dt, 128), "event_id", truncate(id, 64))
+		e.log.Debug("event matched no rule", "bus", bus, "detail_type", safetext.Prefix(dt, 128), "event_id", safetext.Prefix(id, 64))
 	}
 	return nil
 }
@@ -177,7 +178,7 @@ func (e *EventBridge) putOne(en Entry) ResultEntry {
 	}
 	bus = strings.TrimPrefix(bus, e.busARN(""))
 	if _, ok := e.buses[bus]; !ok {
-		return ResultEntry{ErrorCode: "ResourceNotFoundException", ErrorMessage: fmt.Sprintf("Event bus %s does not exist (devstack has %s).", truncate(bus, 256), strings.Join(e.busNames(), ", "))}
+		return ResultEntry{ErrorCode: "ResourceNotFoundException", ErrorMessage: fmt.Sprintf("Event bus %s does not exist (devstack has %s).", safetext.Prefix(bus, 256), strings.Join(e.busNames(), ", "))}
 	}
 	at := e.clock.Now()
 	if en.Time != 0 {
@@ -221,7 +222,7 @@ func (e *EventBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "AWSEvents.PutEvents" {
-		jsonError(w, http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("operation %q is not supported: devstack's EventBridge serves only AWSEvents.PutEvents", truncate(target, 80)))
+		jsonError(w, http.StatusBadRequest, "UnknownOperationException", fmt.Sprintf("operation %q is not supported: devstack's EventBridge serves only AWSEvents.PutEvents", safetext.Prefix(target, 80)))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 2*maxEntryBytes+1))
@@ -237,7 +238,7 @@ func (e *EventBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Entries []Entry `json:"Entries"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		jsonError(w, http.StatusBadRequest, "SerializationException", "the request body is not a PutEvents request: "+truncate(err.Error(), 200))
+		jsonError(w, http.StatusBadRequest, "SerializationException", "the request body is not a PutEvents request: "+safetext.Prefix(err.Error(), 200))
 		return
 	}
 	if len(in.Entries) < 1 || len(in.Entries) > maxEntries {

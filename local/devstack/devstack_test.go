@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // zoneOf is the test's own table of the demo numbers' zones, from the numbering plans (not from
@@ -45,7 +46,7 @@ func insideDefaultWindow(t *testing.T, number string, at time.Time) bool {
 			return l.Weekday() != time.Sunday && mins >= 9*60 && mins < 20*60
 		}
 	}
-	t.Fatalf("no zone for %s", donotcall.Mask(number))
+	t.Fatalf("no zone for %s", phone.Mask(number))
 	return false
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Payload limits of the Lambda Invoke API: 6 MB for a synchronous invocation, 256 KB for an
@@ -224,7 +225,7 @@ func (f *Functions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	default:
-		lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", fmt.Sprintf("X-Amz-Invocation-Type %q: want RequestResponse, Event or DryRun", truncate(kind, 40)))
+		lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", fmt.Sprintf("X-Amz-Invocation-Type %q: want RequestResponse, Event or DryRun", safetext.Prefix(kind, 40)))
 		return
 	}
 	payload, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
@@ -275,13 +276,6 @@ func lambdaError(w http.ResponseWriter, status int, code, msg string) {
 func orDefault(s, d string) string {
 	if s == "" {
 		return d
-	}
-	return s
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
 	}
 	return s
 }

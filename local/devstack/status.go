@@ -14,7 +14,7 @@ import (
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // chartMinutes is how many simulated minutes the calls-per-minute chart shows.
@@ -169,7 +169,7 @@ func (st *Stack) Status(ctx context.Context) Status {
 		if ct.Outcome != "" {
 			outcomes[ct.Outcome]++
 		}
-		calls = append(calls, CallStatus{Started: ct.InitiationTimestamp.UTC(), Number: donotcall.Mask(ct.CustomerNumber), Status: ct.Status,
+		calls = append(calls, CallStatus{Started: ct.InitiationTimestamp.UTC(), Number: phone.Mask(ct.CustomerNumber), Status: ct.Status,
 			Outcome: ct.Outcome, Reason: ct.DisconnectReason})
 	}
 	for k, v := range outcomes {

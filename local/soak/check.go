@@ -10,7 +10,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // check is the end of one campaign: every recipient final with a reason, at most one call per
@@ -77,14 +77,14 @@ func (r *Rig) callProblems(campaignID string, byPhone map[string]recip) []string
 		problems = append(problems, r.lookupProblems(campaignID, rec.id, phone, cts)...)
 	}
 	// An opt-out acknowledged is seen by every lookup that starts after it.
-	for phone := range byPhone {
-		at, ok := r.optOuts[phone]
+	for number := range byPhone {
+		at, ok := r.optOuts[number]
 		if !ok {
 			continue
 		}
-		for _, l := range r.lookups[phone] {
+		for _, l := range r.lookups[number] {
 			if l.sent.After(at) && !l.listed {
-				problems = append(problems, fmt.Sprintf("%s: a do-not-call lookup of %s sent %v after its opt-out was acknowledged said not listed", campaignID, donotcall.Mask(phone), l.sent.Sub(at).Round(time.Millisecond)))
+				problems = append(problems, fmt.Sprintf("%s: a do-not-call lookup of %s sent %v after its opt-out was acknowledged said not listed", campaignID, phone.Mask(number), l.sent.Sub(at).Round(time.Millisecond)))
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // TimeOfDay is a local wall-clock time in minutes after midnight, 0 (00:00) to 1440 (24:00).
@@ -19,7 +21,7 @@ const EndOfDay TimeOfDay = 24 * 60
 // ParseTimeOfDay reads "HH:MM" (24-hour, two digits each; "24:00" is accepted).
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	if len(s) != 5 || s[2] != ':' {
-		return 0, fmt.Errorf("time of day %q: want HH:MM", truncate(s))
+		return 0, fmt.Errorf("time of day %q: want HH:MM", safetext.Truncate(s, 32))
 	}
 	h, err1 := strconv.Atoi(s[:2])
 	m, err2 := strconv.Atoi(s[3:])
@@ -43,7 +45,7 @@ type Interval struct {
 func ParseInterval(s string) (Interval, error) {
 	a, b, ok := strings.Cut(s, "-")
 	if !ok {
-		return Interval{}, fmt.Errorf("interval %q: want HH:MM-HH:MM", truncate(s))
+		return Interval{}, fmt.Errorf("interval %q: want HH:MM-HH:MM", safetext.Truncate(s, 32))
 	}
 	start, err := ParseTimeOfDay(a)
 	if err != nil {
@@ -78,7 +80,7 @@ func ParseWeekday(s string) (time.Weekday, error) {
 			return d, nil
 		}
 	}
-	return 0, fmt.Errorf("weekday %q: want monday to sunday", truncate(s))
+	return 0, fmt.Errorf("weekday %q: want monday to sunday", safetext.Truncate(s, 32))
 }
 
 // Date is a calendar date in the callee's local time.
@@ -92,7 +94,7 @@ type Date struct {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("date %q: want YYYY-MM-DD", truncate(s))
+		return Date{}, fmt.Errorf("date %q: want YYYY-MM-DD", safetext.Truncate(s, 32))
 	}
 	return Date{t.Year(), t.Month(), t.Day()}, nil
 }
@@ -204,11 +206,4 @@ func (p Policy) CheckWithin(limit Interval) error {
 		}
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }

@@ -4,16 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
 	// Embedded zone data: the calendar must not depend on whether the image has
 	// /usr/share/zoneinfo (a static bootstrap on provided.al2023 may run without it) and must
 	// know every name phonenumbers returns. The system's data is still preferred when present.
 	_ "time/tzdata"
 
 	"github.com/nyaruka/phonenumbers"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // ErrUnknownZone is returned for a zone name the time zone database does not know.
@@ -47,8 +48,6 @@ type Zones struct {
 	// the number's zones) and says why, for the caller to record. It never holds the number.
 	Reason string
 }
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 func loadZone(name string) (*time.Location, error) {
 	switch name {
@@ -85,7 +84,7 @@ func resolve(number, explicitZone, fallbackZone string) (Zones, []*time.Location
 		}
 		return Zones{Names: []string{explicitZone}, Source: SourceExplicit}, []*time.Location{loc}, nil
 	}
-	if !e164.MatchString(number) {
+	if !phone.IsE164(number) {
 		return Zones{}, nil, ErrInvalidNumber
 	}
 	fallback, err := loadZone(fallbackZone)

@@ -41,6 +41,9 @@ func loadHostileEvents(t testing.TB) []hostileEvent {
 // once UUIDs (contact and instance IDs, logged on purpose) are taken out.
 var longDigitRuns = regexp.MustCompile(`[0-9]{7,}`)
 
+// uuidLike matches the shape of Connect's contact and instance IDs.
+var uuidLike = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
+
 func phoneLikeRuns(s string) []string {
 	return longDigitRuns.FindAllString(uuidLike.ReplaceAllString(s, ""), -1)
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/flowbudget"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // Environment variables the function reads. The CDK construct sets them.
@@ -63,7 +63,7 @@ func (c Config) Validate() error {
 	if c.ErrorMode != ErrorModeResult && c.ErrorMode != ErrorModeFail {
 		errs = append(errs, fmt.Errorf("%s: %q must be %q or %q", EnvErrorMode, c.ErrorMode, ErrorModeResult, ErrorModeFail))
 	}
-	if !donotcall.IsValidRegion(c.DefaultCountry) {
+	if !phone.IsValidRegion(c.DefaultCountry) {
 		errs = append(errs, fmt.Errorf("%s: %q is not a region code such as US, GB or DE", EnvDefaultCountry, c.DefaultCountry))
 	}
 	return errors.Join(errs...)

@@ -5,12 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
-	"strings"
 
 	"github.com/aws/smithy-go"
-
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
 
 // Code is a stable error code answered in the response's error_code. Flows branch on these
@@ -178,66 +174,4 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// digitRun matches a number as people write it: digits with the separators of phone numbers
-// between them (spaces, dots, dashes, brackets), and an optional leading + or (.
-var digitRun = regexp.MustCompile(`[+(]?[0-9][0-9 ().-]*[0-9]`)
-
-// uuidLike matches a UUID, the shape of Connect's contact and instance IDs, which scrub leaves
-// readable although they are full of digits.
-var uuidLike = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
-
-// minPhoneDigits is the fewest digits scrub masks: a local number without its area code has 7.
-const minPhoneDigits = 7
-
-// scrub masks phone numbers in text that reaches a log line or error_message from elsewhere (an
-// SDK error that quotes a request, a caller-supplied name): every run of at least seven digits,
-// with or without + and separators ("(202) 555-0123" as well as "+12025550123"), and every
-// +number as before. Standalone UUIDs are kept. It masks more than phone numbers (an account ID,
-// a long duration): that only costs some detail in a message.
-func scrub(s string) string {
-	var b strings.Builder
-	last := 0
-	for _, l := range uuidLike.FindAllStringIndex(s, -1) {
-		if l[0] > 0 && isAlnum(s[l[0]-1]) || l[1] < len(s) && isAlnum(s[l[1]]) {
-			continue // part of something longer: not an ID
-		}
-		maskNumbers(&b, s[last:l[0]])
-		b.WriteString(s[l[0]:l[1]])
-		last = l[1]
-	}
-	maskNumbers(&b, s[last:])
-	return b.String()
-}
-
-// maskNumbers writes s to b with every phone-like digit run masked.
-func maskNumbers(b *strings.Builder, s string) {
-	last := 0
-	for _, l := range digitRun.FindAllStringIndex(s, -1) {
-		run := s[l[0]:l[1]]
-		if !phoneLike(run) {
-			continue
-		}
-		b.WriteString(s[last:l[0]])
-		b.WriteString(donotcall.Mask(run))
-		last = l[1]
-	}
-	b.WriteString(s[last:])
-}
-
-// phoneLike reports whether a digit run could be (part of) a phone number: seven digits or
-// more, or a + followed by at least seven digits and separators.
-func phoneLike(run string) bool {
-	digits := 0
-	for i := 0; i < len(run); i++ {
-		if '0' <= run[i] && run[i] <= '9' {
-			digits++
-		}
-	}
-	return digits >= minPhoneDigits || run[0] == '+' && len(run) >= 8
-}
-
-func isAlnum(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Event is the payload of Amazon Connect's "Invoke AWS Lambda function" block. Only the fields
@@ -104,7 +105,7 @@ func ValueText(raw json.RawMessage) (string, error) {
 		return s, nil
 	}
 	if !json.Valid(raw) {
-		return "", fmt.Errorf("invalid JSON value %s", strconv.Quote(truncate(string(raw), 40)))
+		return "", fmt.Errorf("invalid JSON value %s", strconv.Quote(safetext.Fit(string(raw), 40)))
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw))
@@ -124,28 +125,4 @@ func DecodeEvent(payload []byte) (Event, error) {
 		return Event{}, fmt.Errorf("decode contact-flow event: %w", err)
 	}
 	return ev, nil
-}
-
-// ellipsis marks a truncated text; it is three bytes of UTF-8.
-const ellipsis = "…"
-
-// truncate shortens s to at most n bytes, the ellipsis included, cutting on a rune boundary so
-// that the result stays valid UTF-8.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	if n < len(ellipsis) {
-		return cutRunes(s, max(n, 0))
-	}
-	return cutRunes(s, n-len(ellipsis)) + ellipsis
-}
-
-// cutRunes returns the longest prefix of s of at most n bytes (n < len(s)) that ends on a rune
-// boundary.
-func cutRunes(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -26,7 +26,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // AttributeReader reads a contact's attributes (Connect's GetContactAttributes).
@@ -105,7 +108,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if err != nil {
 		// The invocation's line is written already; this one says why its answer changed.
 		h.log.LogAttrs(ctx, slog.LevelError, "contact-flow response not encodable", append(requestID(ctx),
-			slog.String("outcome", ResultError), slog.String("error_code", string(Internal)), slog.String("error", scrub(err.Error())))...)
+			slog.String("outcome", ResultError), slog.String("error_code", string(Internal)), slog.String("error", phone.Scrub(err.Error())))...)
 		return internalResponse, nil
 	}
 	return out, nil
@@ -127,7 +130,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (map[string]string
 	if f == nil {
 		return resp, nil
 	}
-	msg := truncate(scrub(f.Message), maxMessageLength)
+	msg := safetext.Fit(phone.Scrub(f.Message), maxMessageLength)
 	if h.cfg.ErrorMode == ErrorModeFail && f.Transient {
 		return nil, &FlowError{Code: f.Code, Message: msg}
 	}
@@ -160,7 +163,7 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		return nil, &Failure{Code: BadRequest, Message: "the event is not a contact-flow event in JSON", Err: err}
 	}
 	cd := &ev.Details.ContactData
-	if id, ok := instanceIDFromARN(string(cd.InstanceARN)); ok {
+	if id, ok := connectspec.InstanceIDFromARN(string(cd.InstanceARN)); ok {
 		inv.instanceID = id
 	}
 	// The event's contact IDs reach the log line, Connect and the do-not-call table: only
@@ -169,7 +172,7 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 		field string
 		value Text
 	}{{"ContactId", cd.ContactID}, {"InitialContactId", cd.InitialContactID}} {
-		if id.value != "" && !validContactID(string(id.value)) {
+		if id.value != "" && !connectspec.ValidContactID(string(id.value)) {
 			return nil, fail(BadRequest, "%s %s is not a Connect contact ID", id.field, quoteKey(string(id.value)))
 		}
 	}
@@ -193,49 +196,6 @@ func (h *Handler) run(ctx context.Context, payload []byte, inv *invocation) (map
 	}
 }
 
-// instanceIDFromARN returns the ID of a Connect instance ARN,
-// arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/[-a-zA-Z0-9]{1,100}. It is written out
-// rather than a regexp: the bounded repetitions compile to hundreds of instructions at package
-// init, a cost every cold start paid (GODEBUG=inittrace=1).
-func instanceIDFromARN(arn string) (string, bool) {
-	f := strings.SplitN(arn, ":", 6)
-	if len(f) != 6 || f[0] != "arn" || f[2] != "connect" {
-		return "", false
-	}
-	partition, ok := strings.CutPrefix(f[1], "aws")
-	if !ok || !onlyBytes(partition, isLowerOrDash) || f[3] == "" || !onlyBytes(f[3], isLowerDigitOrDash) ||
-		len(f[4]) != 12 || !onlyBytes(f[4], isDigit) {
-		return "", false
-	}
-	id, ok := strings.CutPrefix(f[5], "instance/")
-	if !ok || len(id) > 100 || !validID(id) {
-		return "", false
-	}
-	return id, true
-}
-
-// validContactID reports whether s is what Connect accepts as a contact ID (UUIDs in
-// practice): 1 to 256 letters, digits and dashes.
-func validContactID(s string) bool { return len(s) <= 256 && validID(s) }
-
-// validID reports whether s is one or more letters, digits and dashes.
-func validID(s string) bool {
-	return s != "" && onlyBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
-}
-
-func onlyBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isDigit(c byte) bool            { return '0' <= c && c <= '9' }
-func isLowerOrDash(c byte) bool      { return 'a' <= c && c <= 'z' || c == '-' }
-func isLowerDigitOrDash(c byte) bool { return isLowerOrDash(c) || isDigit(c) }
-
 // target returns the instance and the contact whose attributes an operation reads or writes:
 // the contact_id parameter, else the initial contact (attributes belong to it), else the contact.
 func target(ev *Event, p params, inv *invocation) (instanceID, contactID string, f *Failure) {
@@ -243,7 +203,7 @@ func target(ev *Event, p params, inv *invocation) (instanceID, contactID string,
 	if arn == "" {
 		return "", "", fail(BadRequest, "the event has no Details.ContactData.InstanceARN")
 	}
-	id, ok := instanceIDFromARN(arn)
+	id, ok := connectspec.InstanceIDFromARN(arn)
 	if !ok {
 		return "", "", fail(BadRequest, "InstanceARN %s is not an Amazon Connect instance ARN", quoteKey(arn))
 	}
@@ -253,7 +213,7 @@ func target(ev *Event, p params, inv *invocation) (instanceID, contactID string,
 	if contactID == "" {
 		return "", "", fail(BadRequest, "the event has no InitialContactId or ContactId")
 	}
-	if !validContactID(contactID) {
+	if !connectspec.ValidContactID(contactID) {
 		return "", "", fail(BadRequest, "contact ID %s is not a Connect contact ID", quoteKey(contactID))
 	}
 	inv.contactID = contactID
@@ -268,12 +228,12 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 	keys := slices.Sorted(maps.Keys(updates))
 	inv.attrs = append(inv.attrs, slog.Int("keys", len(keys)))
 	for _, k := range keys {
-		if !ValidKey(k) {
+		if !connectspec.ValidAttributeKey(k) {
 			return nil, fail(InvalidKey, "attribute key %s may only have letters, digits, _ and -", quoteKey(k))
 		}
 	}
-	if n := MergedBytes(nil, updates); n > MaxAttributeBytes {
-		return nil, fail(AttributesTooLarge, "the attributes to write are %d bytes, over Connect's %d per contact", n, MaxAttributeBytes)
+	if n := connectspec.MergedAttributeBytes(nil, updates); n > connectspec.MaxAttributeBytes {
+		return nil, fail(AttributesTooLarge, "the attributes to write are %d bytes, over Connect's %d per contact", n, connectspec.MaxAttributeBytes)
 	}
 	instanceID, contactID, f := target(ev, p, inv)
 	if f != nil {
@@ -293,7 +253,7 @@ func (h *Handler) update(ctx context.Context, ev *Event, p params, inv *invocati
 			return nil, f
 		}
 	}
-	if MergedBytes(existing, updates) > MaxAttributeBytes && fromEvent {
+	if connectspec.MergedAttributeBytes(existing, updates) > connectspec.MaxAttributeBytes && fromEvent {
 		if existing, f = h.readAttributes(ctx, instanceID, contactID); f != nil {
 			return nil, f
 		}
@@ -349,8 +309,8 @@ func (h *Handler) readAttributes(ctx context.Context, instanceID, contactID stri
 
 // tooLarge refuses an update that would take the contact's attributes over Connect's limit.
 func tooLarge(existing, updates map[string]string) *Failure {
-	if n := MergedBytes(existing, updates); n > MaxAttributeBytes {
-		return fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, MaxAttributeBytes)
+	if n := connectspec.MergedAttributeBytes(existing, updates); n > connectspec.MaxAttributeBytes {
+		return fail(AttributesTooLarge, "the contact's attributes would be %d bytes, over Connect's %d", n, connectspec.MaxAttributeBytes)
 	}
 	return nil
 }
@@ -368,7 +328,7 @@ func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation)
 			return nil, f
 		}
 		for _, k := range keys {
-			if !ValidKey(k) {
+			if !connectspec.ValidAttributeKey(k) {
 				return nil, fail(InvalidKey, "attribute key %s may only have letters, digits, _ and -", quoteKey(k))
 			}
 			if isResponseKey(k) {
@@ -377,7 +337,7 @@ func (h *Handler) get(ctx context.Context, ev *Event, p params, inv *invocation)
 		}
 	case hasPrefix:
 		prefix = strings.TrimSpace(prefix)
-		if !ValidKey(prefix) {
+		if !connectspec.ValidAttributeKey(prefix) {
 			return nil, fail(InvalidKey, "prefix %s may only have letters, digits, _ and -", quoteKey(prefix))
 		}
 	default:
@@ -424,15 +384,15 @@ func (h *Handler) optOut(ctx context.Context, ev *Event, p params, inv *invocati
 	if raw == "" {
 		return nil, fail(InvalidPhoneNumber, "no phone number: the contact has no telephone customer endpoint and the block no phone_number parameter")
 	}
-	inv.attrs = append(inv.attrs, slog.String("phone", donotcall.Mask(raw)))
-	number, err := donotcall.Normalize(raw, h.cfg.DefaultCountry)
+	inv.attrs = append(inv.attrs, slog.String("phone", phone.Mask(raw)))
+	number, err := phone.Normalize(raw, h.cfg.DefaultCountry)
 	switch {
-	case errors.Is(err, donotcall.ErrLocalOnlyNumber):
+	case errors.Is(err, phone.ErrLocalOnlyNumber):
 		return nil, &Failure{Code: IncompletePhoneNumber, Message: fmt.Sprintf("the number is a local number without its area code (default country %s): ask for the whole number", h.cfg.DefaultCountry), Err: err}
 	case err != nil:
 		return nil, &Failure{Code: InvalidPhoneNumber, Message: fmt.Sprintf("the number is not a phone number (default country %s)", h.cfg.DefaultCountry), Err: err}
 	}
-	inv.attrs[len(inv.attrs)-1] = slog.String("phone", donotcall.Mask(number))
+	inv.attrs[len(inv.attrs)-1] = slog.String("phone", phone.Mask(number))
 	added, err := h.optouts.Record(ctx, donotcall.Entry{
 		PhoneNumber: number,
 		Source:      donotcall.SourceContactFlow,
@@ -470,12 +430,12 @@ func (h *Handler) logInvocation(ctx context.Context, inv *invocation, f *Failure
 		}
 		attrs = append(attrs, slog.String("outcome", ResultError), slog.String("error_code", string(f.Code)))
 		if f.Err != nil {
-			attrs = append(attrs, slog.String("error", scrub(f.Err.Error())))
+			attrs = append(attrs, slog.String("error", phone.Scrub(f.Err.Error())))
 		} else {
-			attrs = append(attrs, slog.String("error", scrub(f.Message)))
+			attrs = append(attrs, slog.String("error", phone.Scrub(f.Message)))
 		}
 		if f.Stack != "" {
-			attrs = append(attrs, slog.String("stack", scrub(f.Stack)))
+			attrs = append(attrs, slog.String("stack", phone.Scrub(f.Stack)))
 		}
 	}
 	attrs = append(attrs, slog.Int64("duration_ms", took.Milliseconds()))

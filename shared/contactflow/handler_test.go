@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/flowbudget"
 )
@@ -80,7 +81,7 @@ func (f *fakeConnect) UpdateContactAttributes(_ context.Context, in *connect.Upd
 		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Contact not found", Fault: smithy.FaultClient}
 	}
 	// Connect enforces its limit itself (connectsim answers InvalidParameterException).
-	if MergedBytes(attrs, in.Attributes) > MaxAttributeBytes {
+	if connectspec.MergedAttributeBytes(attrs, in.Attributes) > connectspec.MaxAttributeBytes {
 		return nil, &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "attributes over the limit", Fault: smithy.FaultClient}
 	}
 	for k, v := range in.Attributes {
@@ -277,7 +278,7 @@ func TestUpdateAddressesTheInitialContact(t *testing.T) {
 }
 
 func TestUpdateChecksBeforeCallingConnect(t *testing.T) {
-	big := strings.Repeat("x", MaxAttributeBytes)
+	big := strings.Repeat("x", connectspec.MaxAttributeBytes)
 	tests := []struct {
 		name     string
 		params   map[string]any
@@ -290,10 +291,10 @@ func TestUpdateChecksBeforeCallingConnect(t *testing.T) {
 		{"key with a dot", map[string]any{"a.b": "1"}, nil, nil, InvalidKey, false},
 		{"non-ASCII key", map[string]any{"clé": "1"}, nil, nil, InvalidKey, false},
 		{"update alone too large", map[string]any{"k": big}, nil, nil, AttributesTooLarge, false},
-		{"update alone at the limit", map[string]any{"k": big[:MaxAttributeBytes-1]}, nil, map[string]string{}, "", true},
-		{"merged too large", map[string]any{"k": big[:MaxAttributeBytes-10]}, nil, map[string]string{"other": "12345"}, AttributesTooLarge, true},
-		{"replacing a large value fits", map[string]any{"k": big[:MaxAttributeBytes-10]}, nil, map[string]string{"k": big[:MaxAttributeBytes-1]}, "", true},
-		{"multi-byte values counted in bytes", map[string]any{"k": strings.Repeat("é", MaxAttributeBytes/2)}, nil, map[string]string{}, AttributesTooLarge, false},
+		{"update alone at the limit", map[string]any{"k": big[:connectspec.MaxAttributeBytes-1]}, nil, map[string]string{}, "", true},
+		{"merged too large", map[string]any{"k": big[:connectspec.MaxAttributeBytes-10]}, nil, map[string]string{"other": "12345"}, AttributesTooLarge, true},
+		{"replacing a large value fits", map[string]any{"k": big[:connectspec.MaxAttributeBytes-10]}, nil, map[string]string{"k": big[:connectspec.MaxAttributeBytes-1]}, "", true},
+		{"multi-byte values counted in bytes", map[string]any{"k": strings.Repeat("é", connectspec.MaxAttributeBytes/2)}, nil, map[string]string{}, AttributesTooLarge, false},
 		{"nothing to write", map[string]any{"operation": "update", "reason": "x"}, nil, nil, BadRequest, false},
 		{"no parameters at all", nil, nil, nil, BadRequest, false},
 		{"no instance ARN", map[string]any{"a": "1"}, func(cd map[string]any) { delete(cd, "InstanceARN") }, nil, BadRequest, false},
@@ -757,7 +758,7 @@ func httpAPIErr(status int, code string) error {
 // used-up quota would be hit four times, and a timeout would keep the caller waiting past the
 // budget. Those are answered as result=error, as in ErrorModeResult.
 func TestErrorModeFailFailsOnlyTransientFailures(t *testing.T) {
-	big := strings.Repeat("x", MaxAttributeBytes)
+	big := strings.Repeat("x", connectspec.MaxAttributeBytes)
 	tests := []struct {
 		name       string
 		params     map[string]any

@@ -6,6 +6,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Parameters of the block that control the function; they are never written as attributes.
@@ -148,5 +151,5 @@ func keyList(s string) ([]string, *Failure) {
 // quoteKey quotes a caller-supplied name for a message: phone numbers masked (before it is
 // shortened, so that a number cut at the end is still masked whole), then shortened.
 func quoteKey(k string) string {
-	return fmt.Sprintf("%q", truncate(scrub(k), 64))
+	return fmt.Sprintf("%q", safetext.Fit(phone.Scrub(k), 64))
 }

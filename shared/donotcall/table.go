@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Attribute names of a do-not-call item. The dialer and list imports use the same names.
@@ -38,7 +40,7 @@ const MaxReasonLength = 256
 
 // Entry is one number on the list.
 type Entry struct {
-	// PhoneNumber in E.164 (see Normalize).
+	// PhoneNumber in E.164 (see phone.Normalize).
 	PhoneNumber string
 	Source      string
 	// Reason is optional free text from the flow or the import.
@@ -71,7 +73,7 @@ func (t *Table) Name() string { return t.name }
 // Record adds e to the list unless its number is already there. It reports whether this call
 // added it; a number already on the list is not an error, and its first record is kept.
 func (t *Table) Record(ctx context.Context, e Entry) (added bool, err error) {
-	if !IsE164(e.PhoneNumber) {
+	if !phone.IsE164(e.PhoneNumber) {
 		return false, errors.New("record opt-out: number is not in E.164 form")
 	}
 	if e.Source == "" {
@@ -87,7 +89,7 @@ func (t *Table) Record(ctx context.Context, e Entry) (added bool, err error) {
 	}
 	// DynamoDB refuses empty strings in key attributes only, but absent reads better than empty.
 	if e.Reason != "" {
-		item[AttrReason] = &types.AttributeValueMemberS{Value: truncateRunes(e.Reason, MaxReasonLength)}
+		item[AttrReason] = &types.AttributeValueMemberS{Value: safetext.PrefixRunes(e.Reason, MaxReasonLength)}
 	}
 	if e.ContactID != "" {
 		item[AttrContactID] = &types.AttributeValueMemberS{Value: e.ContactID}
@@ -112,7 +114,7 @@ func (t *Table) Record(ctx context.Context, e Entry) (added bool, err error) {
 // Lookup returns the entry of number (E.164), and whether the number is on the list. It reads
 // consistently: a dial must never miss an opt-out recorded a moment before.
 func (t *Table) Lookup(ctx context.Context, number string) (Entry, bool, error) {
-	if !IsE164(number) {
+	if !phone.IsE164(number) {
 		return Entry{}, false, errors.New("look up do-not-call entry: number is not in E.164 form")
 	}
 	out, err := t.api.GetItem(ctx, &dynamodb.GetItemInput{
@@ -156,15 +158,4 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 		return v.Value
 	}
 	return ""
-}
-
-func truncateRunes(s string, n int) string {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos]
-		}
-		i++
-	}
-	return s
 }

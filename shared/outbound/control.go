@@ -13,6 +13,7 @@ import (
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/recipients"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.Campaign) error {
@@ -27,14 +28,14 @@ func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.
 			return refuse("invalid_campaign", "recipientsObject: this dialer has no recipients bucket (%s)", EnvRecipientsBucket)
 		}
 		if o.Bucket != d.cfg.RecipientsBucket {
-			return refuse("invalid_campaign", "recipientsObject: bucket %q is not the dialer's recipients bucket %q", dialerevents.Truncate(o.Bucket, 64), d.cfg.RecipientsBucket)
+			return refuse("invalid_campaign", "recipientsObject: bucket %q is not the dialer's recipients bucket %q", safetext.Truncate(o.Bucket, 64), d.cfg.RecipientsBucket)
 		}
 		// A campaign whose object is missing would run with nothing to dial: refuse it now. (Any
 		// other S3 failure fails the invocation, and EventBridge delivers the launch again.)
 		err := (&recipients.Importer{S3: d.cfg.S3, Bucket: o.Bucket, Key: o.Key}).Check(ctx)
 		var missing *recipients.ImportError
 		if errors.As(err, &missing) {
-			return refuse("invalid_campaign", "recipientsObject: s3://%s/%s: %s", o.Bucket, dialerevents.Truncate(o.Key, 128), missing.Reason)
+			return refuse("invalid_campaign", "recipientsObject: s3://%s/%s: %s", o.Bucket, safetext.Truncate(o.Key, 128), missing.Reason)
 		}
 		if err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // dialOne places the next attempt of one due recipient, or moves it on without a call (outside
@@ -129,7 +129,7 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		return true, err
 	}
 	d.count(ctx, r.c.ID, "dialed", 1)
-	r.log.Info("dial", "recipient_id", k.RecipientID, "attempt", attempt, "contact_id", contactID, "number", donotcall.Mask(rec.Phone))
+	r.log.Info("dial", "recipient_id", k.RecipientID, "attempt", attempt, "contact_id", contactID, "number", phone.Mask(rec.Phone))
 	return true, nil
 }
 

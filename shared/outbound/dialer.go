@@ -19,7 +19,9 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 	"github.com/switchboard-connect/switchboard/shared/recipients"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // ConnectAPI is the part of the Connect client the dialer uses.
@@ -143,7 +145,7 @@ func (d *Dialer) Handle(ctx context.Context, raw []byte) error {
 		}
 		return err
 	}
-	log := d.log.With("event_id", dialerevents.Truncate(ev.Envelope.ID, 64), "detail_type", ev.Envelope.DetailType)
+	log := d.log.With("event_id", safetext.Truncate(ev.Envelope.ID, 64), "detail_type", ev.Envelope.DetailType)
 	defer d.flushMetrics(ctx)
 	switch det := ev.Detail.(type) {
 	case *dialerevents.CampaignLaunched:
@@ -183,7 +185,7 @@ func (r *refusal) Error() string { return r.reason + ": " + r.msg }
 func refuse(reason, format string, args ...any) error {
 	// Definition values and IDs are quoted as given: a phone number where another value belongs
 	// must not reach the log in clear.
-	return &refusal{reason: reason, msg: dialerevents.ScrubDigits(fmt.Sprintf(format, args...))}
+	return &refusal{reason: reason, msg: phone.Scrub(fmt.Sprintf(format, args...))}
 }
 
 func reasonOr(r, def string) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // zoneOf is the test's own table of the zones of its numbers, written from the numbering plans
@@ -51,7 +52,7 @@ func localOK(t *testing.T, number string, at time.Time) bool {
 			return l.Weekday() != time.Sunday && mins >= 9*60 && mins < 20*60
 		}
 	}
-	t.Fatalf("no zone for %s", donotcall.Mask(number))
+	t.Fatalf("no zone for %s", phone.Mask(number))
 	return false
 }
 
@@ -200,13 +201,13 @@ func TestCampaignEndToEnd(t *testing.T) {
 		tokens[ct.ClientToken] = ct.ID
 		calls = append(calls, call{ct, ct.CustomerNumber})
 		if !localOK(t, ct.CustomerNumber, ct.InitiationTimestamp) {
-			t.Errorf("call to %s at %v: outside 09:00-20:00 Mon-Sat local", donotcall.Mask(ct.CustomerNumber), ct.InitiationTimestamp)
+			t.Errorf("call to %s at %v: outside 09:00-20:00 Mon-Sat local", phone.Mask(ct.CustomerNumber), ct.InitiationTimestamp)
 		}
 		if dncBefore[ct.CustomerNumber] {
-			t.Errorf("call to a number on the do-not-call list: %s", donotcall.Mask(ct.CustomerNumber))
+			t.Errorf("call to a number on the do-not-call list: %s", phone.Mask(ct.CustomerNumber))
 		}
 		if at, ok := optedOut[ct.CustomerNumber]; ok && !ct.InitiationTimestamp.Before(at) {
-			t.Errorf("call to %s at %v, after its opt-out at %v", donotcall.Mask(ct.CustomerNumber), ct.InitiationTimestamp, at)
+			t.Errorf("call to %s at %v, after its opt-out at %v", phone.Mask(ct.CustomerNumber), ct.InitiationTimestamp, at)
 		}
 		if ct.DisconnectTimestamp.IsZero() {
 			t.Errorf("contact %s never ended", ct.ID)

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 const (
@@ -110,7 +111,7 @@ func TestCampaignOutcomesWindowsAndDoNotCall(t *testing.T) {
 	}
 	for number, n := range map[string]int{"+12025550101": 1, "+12025550102": 2, "+12025550103": 2, "+12025550104": 0, "+14155550106": 1} {
 		if len(calls[number]) != n {
-			t.Errorf("%s: %d calls in connectsim, want %d", donotcall.Mask(number), len(calls[number]), n)
+			t.Errorf("%s: %d calls in connectsim, want %d", phone.Mask(number), len(calls[number]), n)
 		}
 	}
 	if p := calls["+14155550106"]; len(p) == 1 && p[0].InitiationTimestamp.Before(time.Date(2027, 3, 10, 17, 0, 0, 0, time.UTC)) {

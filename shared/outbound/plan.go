@@ -8,9 +8,11 @@ import (
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/callwindow"
+	"github.com/switchboard-connect/switchboard/shared/connectspec"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
+	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Defaults of a campaign that leaves a setting out (docs/dialer.md).
@@ -20,8 +22,6 @@ const (
 	DefaultWeight          = 1
 	DefaultMaxCallDuration = 30 * time.Minute
 	DefaultFallbackZone    = "America/New_York"
-	// MaxAttributeBytes is Connect's limit for a contact's attributes (keys and values, UTF-8).
-	MaxAttributeBytes = 32768
 )
 
 // Plan is a validated campaign: the definition with its defaults applied and its rules built.
@@ -65,10 +65,10 @@ func NewPlan(def dialerevents.Campaign) (*Plan, error) {
 			bad("mode progressive needs queueId (its agents pace the calls)")
 		}
 	default:
-		bad("mode %q: want agentless or progressive", dialerevents.Truncate(def.Mode, 40))
+		bad("mode %q: want agentless or progressive", safetext.Truncate(def.Mode, 40))
 	}
-	if def.DefaultRegion != "" && !donotcall.IsValidRegion(def.DefaultRegion) {
-		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", dialerevents.Truncate(def.DefaultRegion, 8))
+	if def.DefaultRegion != "" && !phone.IsValidRegion(def.DefaultRegion) {
+		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", safetext.Truncate(def.DefaultRegion, 8))
 	}
 	if cal, err := calendarOf(def.CallingWindows); err != nil {
 		bad("callingWindows: %v", err)
@@ -184,7 +184,7 @@ func calendarOf(w *dialerevents.CallingWindows) (*callwindow.Calendar, error) {
 			for name, ivs := range w.Weekly {
 				day, ok := weekdays[name]
 				if !ok {
-					return nil, fmt.Errorf("weekly: %q is not a lower-case English weekday", dialerevents.Truncate(name, 20))
+					return nil, fmt.Errorf("weekly: %q is not a lower-case English weekday", safetext.Truncate(name, 20))
 				}
 				for _, iv := range ivs {
 					parsed, err := callwindow.ParseInterval(iv.Start + "-" + iv.End)
@@ -212,12 +212,12 @@ func checkAttributes(campaign, recipient map[string]string) error {
 	size := 0
 	for k, v := range mergeAttributes(campaign, recipient) {
 		if !dialerevents.ValidAttributeKey(k) {
-			return fmt.Errorf("key %q: letters, digits, _ and - only, 1-128", dialerevents.Truncate(k, 40))
+			return fmt.Errorf("key %q: letters, digits, _ and - only, 1-128", safetext.Truncate(k, 40))
 		}
 		size += len(k) + len(v)
 	}
-	if size > MaxAttributeBytes {
-		return fmt.Errorf("%d bytes of attributes, Connect allows %d", size, MaxAttributeBytes)
+	if size > connectspec.MaxAttributeBytes {
+		return fmt.Errorf("%d bytes of attributes, Connect allows %d", size, connectspec.MaxAttributeBytes)
 	}
 	return nil
 }

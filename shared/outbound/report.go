@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
 // ReportHeader is the header row of WriteReport's CSV.
@@ -35,7 +35,7 @@ func WriteReport(ctx context.Context, store *campaignstore.Store, campaignID str
 		}
 		number := ""
 		if r.Phone != "" {
-			number = donotcall.Mask(r.Phone)
+			number = phone.Mask(r.Phone)
 		}
 		rows++
 		return out.Write([]string{r.RecipientID, number, string(r.State), r.Reason, strconv.Itoa(r.Attempt),

@@ -7,8 +7,9 @@ import (
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/phone"
 	"github.com/switchboard-connect/switchboard/shared/recipients"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // recipientSink writes imported rows as recipients of one campaign: a dialable row becomes a
@@ -45,7 +46,7 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 	if !dialerevents.ValidID(row.RecipientID) {
 		return invalid("recipientId must be 1-128 of letters, digits and _ . : -")
 	}
-	phone, err := donotcall.Normalize(row.Phone, s.plan.Def.DefaultRegion)
+	phone, err := phone.Normalize(row.Phone, s.plan.Def.DefaultRegion)
 	if err != nil {
 		return invalid("not a dialable number: " + err.Error())
 	}
@@ -54,7 +55,7 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 	}
 	if row.TimeZone != "" {
 		if _, err := time.LoadLocation(row.TimeZone); err != nil || row.TimeZone == "Local" {
-			return invalid("time zone " + dialerevents.Truncate(row.TimeZone, 40) + " is not an IANA zone")
+			return invalid("time zone " + safetext.Truncate(row.TimeZone, 40) + " is not an IANA zone")
 		}
 	}
 	r.Phone = phone

@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
+	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
 // Column names with a meaning of their own.
@@ -72,7 +73,7 @@ func ParseHeader(fields []string) (Header, error) {
 			h.zone = i
 		default:
 			if !dialerevents.ValidAttributeKey(name) {
-				return h, fmt.Errorf("header column %d: %q is not an attribute name (letters, digits, _ and -, at most 128)", i+1, dialerevents.Truncate(name, 40))
+				return h, fmt.Errorf("header column %d: %q is not an attribute name (letters, digits, _ and -, at most 128)", i+1, safetext.Truncate(name, 40))
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package donotcall
+package phone
 
 import (
 	"errors"
@@ -143,5 +143,75 @@ func TestMask(t *testing.T) {
 				t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// Moved with the scrubber from shared/contactflow (TestScrubMasksPhoneNumbers): the assertions
+// are the ones it had there.
+func TestScrubMasksPhoneNumbers(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"number +15555550100 refused", "number +1******0100 refused"},
+		{"+44 20 7946 0958", "+44******0958"},
+		// Without a +: national numbers, with or without separators.
+		{"call (202) 555-0123 now", "call (***) ***-**23 now"},
+		{"202-555-0123", "***-***-**23"},
+		{"202.555.0123", "***.***.**23"},
+		{"2025550123", "********23"},
+		{"tel:2025550123", "tel:********23"},
+		{"555-0123", "***-**23"},
+		{"took 1234567 ms", "took *****67 ms"},
+		// Fewer than seven digits, and standalone UUIDs (contact and instance IDs), stay.
+		{"took 123456 ms", "took 123456 ms"},
+		{"555-012", "555-012"},
+		{"contact 11111111-2222-4333-8444-555555555555 not found", "contact 11111111-2222-4333-8444-555555555555 not found"},
+		{"contact aaaaaaaa-0000-4000-8000-000000000001 not found", "contact aaaaaaaa-0000-4000-8000-000000000001 not found"},
+		{"StatusCode: 500, RequestID: 5f1b2c3d-4e5f-4a6b-8c7d-000000000001", "StatusCode: 500, RequestID: 5f1b2c3d-4e5f-4a6b-8c7d-000000000001"},
+		{"2025550123 11111111-2222-4333-8444-555555555555", "********23 11111111-2222-4333-8444-555555555555"},
+		{"11111111-2222-4333-8444-555555555555/2025550123", "11111111-2222-4333-8444-555555555555/********23"},
+		// A UUID shape inside a longer token is not an ID.
+		{"x11111111-2222-4333-8444-555555555555", "x********-****-****-****-**********55"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := Scrub(tt.in); got != tt.want {
+			t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Moved from events/dialer (TestScrubDigits), where the dialer's refusals had their own
+// scrubber. The two disagreed on a +number: the dialer's kept only the last two digits
+// ("+*********62"); the one scrubber masks it as Mask does, country code and last four kept.
+func TestScrubAsTheDialersRefusalsDid(t *testing.T) {
+	for in, want := range map[string]string{
+		"mode \"+14155550162\"": "mode \"+1******0162\"",
+		"call 415-555-0162 now": "call ***-***-**62 now",
+		"123456 stays":          "123456 stays",
+		"":                      "",
+	} {
+		if got := Scrub(in); got != want {
+			t.Errorf("Scrub(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Scrub never lets seven consecutive digits of a number through, whatever the separators.
+func TestScrubLeavesNoSevenDigitRun(t *testing.T) {
+	for _, in := range []string{
+		"+1 (202) 555-0123", "tel:+12025550123;ext=1", "a2025550123b", "+442079460958+442079460958",
+		"20 25 55 01 23", "x+33612345678", "ID 123456789012",
+	} {
+		got := Scrub(in)
+		run := 0
+		for i := 0; i < len(got); i++ {
+			if got[i] >= '0' && got[i] <= '9' {
+				if run++; run >= MinScrubDigits {
+					t.Errorf("Scrub(%q) = %q: %d digits in a row", in, got, run)
+					break
+				}
+			} else if got[i] != ' ' {
+				run = 0
+			}
+		}
 	}
 }
