@@ -2,6 +2,11 @@ module github.com/switchboard-connect/switchboard
 
 go 1.26.8
 
+// npm packages ship Go template files (aws-cdk's init templates, %name%.template.go): every
+// node_modules folder, the root's and the benchmark baselines', is left out of ./... whatever npm
+// command made it (Go 1.25+; a name without ./ matches at any depth).
+ignore node_modules
+
 require (
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.220.0
 	github.com/aws/aws-lambda-go v1.55.1
