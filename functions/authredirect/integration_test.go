@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/faultproxy"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
-	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 )
 
 // These tests run the function's real wiring (build: SDK clients, retryer, DynamoDB store)
@@ -220,20 +220,20 @@ func TestUnavailableBeyondTheBudgetThenTheSameLinkWorks(t *testing.T) {
 // again", the attempted claim is released, and the same link works once DynamoDB is back.
 func TestLostStateClaimReplyThenTheSameLinkWorks(t *testing.T) {
 	for _, tt := range []struct {
-		fault authstatetest.Fault
+		fault faultproxy.Kind
 		count int // 0: every PutItem
 		first authredirect.Outcome
 	}{
-		{authstatetest.AppliedThen500, 1, authredirect.OutcomeSuccess},
-		{authstatetest.AppliedThenHangUp, 1, authredirect.OutcomeSuccess},
-		{authstatetest.AppliedThen500, 0, authredirect.OutcomeRetry},
-		{authstatetest.AppliedThenHangUp, 0, authredirect.OutcomeRetry},
+		{faultproxy.InternalAfter, 1, authredirect.OutcomeSuccess},
+		{faultproxy.DropAfter, 1, authredirect.OutcomeSuccess},
+		{faultproxy.InternalAfter, 0, authredirect.OutcomeRetry},
+		{faultproxy.DropAfter, 0, authredirect.OutcomeRetry},
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tt.fault, tt.count), func(t *testing.T) {
 			r := newRig(t, rigOptions{})
 			ca := r.startChat(t)
 			cb := r.signIn(t, ca)
-			r.Store.Set(authstatetest.OpPutItem, tt.fault, tt.count)
+			r.Store.Set(faultproxy.OpPutItem, tt.fault, tt.count)
 			if _, outcome := r.visit(t, cb); outcome != tt.first {
 				t.Fatalf("first visit: %s, want %s", outcome, tt.first)
 			}
@@ -266,12 +266,12 @@ func TestReplayDuringAStoreOutageAsksForANewSignIn(t *testing.T) {
 	if _, outcome := r.visit(t, cb); outcome != authredirect.OutcomeSuccess {
 		t.Fatalf("first visit: %s", outcome)
 	}
-	r.Store.Set(authstatetest.OpPutItem, authstatetest.NotApplied500, 0)
+	r.Store.Set(faultproxy.OpPutItem, faultproxy.Internal, 0)
 	if status, outcome := r.visit(t, cb); status != http.StatusServiceUnavailable || outcome != authredirect.OutcomeError {
 		t.Fatalf("reload during the outage: %d %s, want 503 error", status, outcome)
 	}
-	if r.Store.Requests(authstatetest.OpDeleteItem) != 1 {
-		t.Fatalf("%d DeleteItem requests, want the release attempt", r.Store.Requests(authstatetest.OpDeleteItem))
+	if r.Store.Requests(faultproxy.OpDeleteItem) != 1 {
+		t.Fatalf("%d DeleteItem requests, want the release attempt", r.Store.Requests(faultproxy.OpDeleteItem))
 	}
 	r.Store.Clear()
 	if status, outcome := r.visit(t, cb); status != http.StatusConflict || outcome != authredirect.OutcomeAlreadyUsed {
@@ -288,11 +288,11 @@ func TestThrottledClaimLeavesTimeForConnect(t *testing.T) {
 	r := newRig(t, rigOptions{budget: "1s", env: map[string]string{"DYNAMODB_MAX_BACKOFF": "1s"}})
 	ca := r.startChat(t)
 	cb := r.signIn(t, ca)
-	r.Store.Set(authstatetest.OpPutItem, authstatetest.Throttle, 1)
+	r.Store.Set(faultproxy.OpPutItem, faultproxy.Throttling, 1)
 	if status, outcome := r.visit(t, cb); status != http.StatusOK || outcome != authredirect.OutcomeSuccess {
 		t.Fatalf("got %d %s, want 200 success", status, outcome)
 	}
-	if n := r.Store.Requests(authstatetest.OpPutItem); n != 3 {
+	if n := r.Store.Requests(faultproxy.OpPutItem); n != 3 {
 		t.Fatalf("%d PutItem requests, want the throttled claim, its retry and the extension", n)
 	}
 	if c := r.calls(); c["ok"] != 1 || total(c) != 1 {
@@ -337,13 +337,13 @@ func TestLateClaimWriteDoesNotLockTheLink(t *testing.T) {
 	r := newRig(t, rigOptions{budget: "1s"})
 	ca := r.startChat(t)
 	cb := r.signIn(t, ca)
-	r.Store.Delay(authstatetest.OpPutItem, 1500*time.Millisecond, 1)
+	r.Store.Delay(faultproxy.OpPutItem, 1500*time.Millisecond, 1)
 	if status, outcome := r.visit(t, cb); status != http.StatusServiceUnavailable || outcome != authredirect.OutcomeRetry {
 		t.Fatalf("first visit: %d %s, want 503 retry", status, outcome)
 	}
 	r.Store.WaitDelayed()
-	if r.Store.Requests(authstatetest.OpDeleteItem) != 1 {
-		t.Fatalf("%d DeleteItem requests, want the release", r.Store.Requests(authstatetest.OpDeleteItem))
+	if r.Store.Requests(faultproxy.OpDeleteItem) != 1 {
+		t.Fatalf("%d DeleteItem requests, want the release", r.Store.Requests(faultproxy.OpDeleteItem))
 	}
 	// The lease ends 3s after the first claim; a wall-clock bound far beyond it keeps this test
 	// from depending on the machine's speed, while a link locked for AUTH_STATE_TTL (15m) fails.

@@ -18,10 +18,10 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/local/faultproxy"
 	"github.com/switchboard-connect/switchboard/local/logcapture"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
-	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 )
 
 const stateTable = "switchboard-auth-state"
@@ -32,7 +32,7 @@ const stateTable = "switchboard-auth-state"
 type rig struct {
 	Sim *simtest.Server
 	// Store is the proxy between the function and dynalite: set faults on it.
-	Store *authstatetest.Proxy
+	Store *faultproxy.Server
 	// Callback is the redirect URI registered with the Cognito stand-in.
 	Callback string
 	logs     *logcapture.Buffer
@@ -57,7 +57,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	sim := simtest.Start(t, o.sim)
 	ddb := dynalitetest.Start(t)
 	ddb.CreateTable(t, authstate.CreateTableInput(stateTable))
-	store := authstatetest.Start(t, ddb.URL)
+	store := startFaultProxy(t, ddb.URL)
 
 	if o.chatOrigin == "" {
 		o.chatOrigin = "https://chat.example.com"
@@ -291,4 +291,15 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// startFaultProxy puts a DynamoDB fault proxy in front of target until the test ends.
+func startFaultProxy(t *testing.T, target string) *faultproxy.Server {
+	t.Helper()
+	p, err := faultproxy.Start(faultproxy.Config{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }

@@ -1,8 +1,12 @@
-// Package faultproxy is an HTTP proxy for DynamoDB (dynalite in tests) that fails a share of the
-// requests it passes on the way DynamoDB itself fails: throttling and internal errors with
-// DynamoDB's own error shapes, and connections dropped without an answer. Some faults strike
+// Package faultproxy is an HTTP proxy for DynamoDB (dynalite in tests) that fails requests the
+// way DynamoDB itself fails: throttling and internal errors with DynamoDB's own error shapes,
+// connections dropped without an answer, and writes that reach DynamoDB late. Some faults strike
 // after the request was forwarded, so the write happened but the caller never learns it: the
 // case a retry must survive without doing the work twice.
+//
+// Faults come two ways: a random share of every request (Config.Probability, seeded: the
+// reliability suite), and rules for one operation (Set, Delay: the next N PutItem requests fail
+// this way), which take precedence and suit tests of one exact failure.
 //
 // Error shapes (JSON 1.0: "__type" and "message" in the body, HTTP 400 for client errors and 500
 // for InternalServerError) are those of the DynamoDB Developer Guide, "Error handling with
@@ -14,6 +18,7 @@ package faultproxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -48,6 +53,10 @@ const (
 	InternalAfter Kind = "internal-after"
 	// DropAfter forwards the request, then closes the connection instead of answering.
 	DropAfter Kind = "drop-after"
+	// DelayedApply holds the request for the rule's delay, then forwards it even if the caller
+	// gave up meanwhile (DynamoDB applies it late), then answers if the caller is still there.
+	// Only a rule (Delay) applies it; it is not part of the random mix.
+	DelayedApply Kind = "delayed-apply"
 )
 
 // AllKinds is every kind, the default mix.
@@ -55,6 +64,15 @@ var AllKinds = []Kind{ThroughputExceeded, Throttling, Internal, Drop, InternalAf
 
 // forwards reports whether the kind lets the request reach the target.
 func (k Kind) forwards() bool { return k == InternalAfter || k == DropAfter }
+
+// DynamoDB operations, as X-Amz-Target names them, for Set and Delay.
+const (
+	OpPutItem    = "PutItem"
+	OpGetItem    = "GetItem"
+	OpDeleteItem = "DeleteItem"
+	OpUpdateItem = "UpdateItem"
+	OpQuery      = "Query"
+)
 
 // Error types DynamoDB answers with, and their HTTP status.
 const (
@@ -101,11 +119,21 @@ type Proxy struct {
 	target *url.URL
 	client *http.Client
 
-	mu       sync.Mutex
-	rng      *rand.Rand
-	p        float64
-	requests int
-	faults   map[Kind]int
+	mu         sync.Mutex
+	rng        *rand.Rand
+	p          float64
+	requests   int
+	faults     map[Kind]int
+	rules      map[string]*rule // by operation
+	opRequests map[string]int
+	late       sync.WaitGroup // delayed requests not yet forwarded
+}
+
+// rule fails the next requests of one operation.
+type rule struct {
+	kind  Kind
+	left  int // requests still to fail; negative: every request until Clear
+	delay time.Duration
 }
 
 // New checks the configuration and returns a proxy; serve it with Start or an http.Server.
@@ -129,7 +157,7 @@ func New(cfg Config) (*Proxy, error) {
 		}
 	}
 	return &Proxy{
-		cfg: cfg, target: u, p: cfg.Probability, faults: map[Kind]int{},
+		cfg: cfg, target: u, p: cfg.Probability, faults: map[Kind]int{}, rules: map[string]*rule{}, opRequests: map[string]int{},
 		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}},
 	}, nil
@@ -166,17 +194,72 @@ func (p *Proxy) Counts() Counts {
 	return Counts{Requests: p.requests, Faults: maps.Clone(p.faults)}
 }
 
-// pick decides the fate of one request: "" is no fault.
-func (p *Proxy) pick() Kind {
+// Set makes the next count requests of the DynamoDB operation op ("PutItem", as in
+// X-Amz-Target) fail with kind; count 0 means every request until Clear. A rule takes precedence
+// over the random share.
+func (p *Proxy) Set(op string, kind Kind, count int) error {
+	if kind != DelayedApply && !slices.Contains(AllKinds, kind) {
+		return fmt.Errorf("faultproxy: unknown fault kind %q", kind)
+	}
+	p.setRule(op, &rule{kind: kind, left: count}, count)
+	return nil
+}
+
+// Delay makes the next count requests of op wait d before they are forwarded, and forwards them
+// even when the caller has given up (DelayedApply); count 0 means every request until Clear.
+func (p *Proxy) Delay(op string, d time.Duration, count int) {
+	p.setRule(op, &rule{kind: DelayedApply, delay: d}, count)
+}
+
+func (p *Proxy) setRule(op string, r *rule, count int) {
+	r.left = count
+	if count <= 0 {
+		r.left = -1
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules[op] = r
+}
+
+// Clear removes every rule (the random share stays).
+func (p *Proxy) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = map[string]*rule{}
+}
+
+// Requests returns how many requests of op reached the proxy.
+func (p *Proxy) Requests(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.opRequests[op]
+}
+
+// WaitDelayed waits until every delayed request so far has been forwarded and answered.
+func (p *Proxy) WaitDelayed() { p.late.Wait() }
+
+// pick decides the fate of one request of op: "" is no fault.
+func (p *Proxy) pick(op string) (Kind, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
+	p.opRequests[op]++
+	if r := p.rules[op]; r != nil && r.left != 0 {
+		if r.left > 0 {
+			r.left--
+		}
+		p.faults[r.kind]++
+		if r.kind == DelayedApply {
+			p.late.Add(1)
+		}
+		return r.kind, r.delay
+	}
 	if p.p == 0 || p.rng.Float64() >= p.p {
-		return ""
+		return "", 0
 	}
 	k := p.cfg.Kinds[p.rng.IntN(len(p.cfg.Kinds))]
 	p.faults[k]++
-	return k
+	return k, 0
 }
 
 // maxBody bounds a request body; DynamoDB's own limit is 16 MB per request.
@@ -189,7 +272,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusRequestEntityTooLarge, "com.amazon.coral.service#SerializationException", "request body unreadable or over 16 MB")
 		return
 	}
-	fault := p.pick()
+	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	fault, delay := p.pick(op)
 	switch fault {
 	case ThroughputExceeded:
 		WriteError(w, http.StatusBadRequest, typeThroughput, "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API. (injected fault)")
@@ -204,8 +288,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		HangUp(w)
 		return
 	}
+	ctx := r.Context()
+	if fault == DelayedApply {
+		time.Sleep(delay)
+		// Forward even if the caller hung up meanwhile: the write was on its way.
+		ctx = context.WithoutCancel(ctx)
+		defer p.late.Done()
+	}
 	sent := p.cfg.Clock()
-	status, header, resp, err := p.forward(r, body)
+	status, header, resp, err := p.forward(r.WithContext(ctx), body)
 	answered := p.cfg.Clock()
 	if err != nil {
 		// The target itself is unreachable: the caller sees a dropped connection, as it would.
@@ -213,7 +304,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.cfg.Observe != nil {
-		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 		p.cfg.Observe(Exchange{Operation: op, Request: body, Status: status, Response: resp, Delivered: !fault.forwards(), SentAt: sent, AnsweredAt: answered})
 	}
 	switch fault {

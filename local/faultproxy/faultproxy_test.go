@@ -199,3 +199,49 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A rule fails exactly the next N requests of its operation, ahead of the random share, and
+// leaves other operations alone.
+func TestARuleFailsTheNextRequestsOfItsOperation(t *testing.T) {
+	p, client, direct := setup(t, faultproxy.Config{})
+	ctx := context.Background()
+	if err := p.Set(faultproxy.OpPutItem, faultproxy.InternalAfter, 2); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"a", "b", "c"} {
+		err := put(ctx, client, id)
+		if failed := err != nil; failed != (i < 2) {
+			t.Errorf("put %d: %v", i, err)
+		}
+		if !exists(t, direct, id) {
+			t.Errorf("put %d: not written (an after kind forwards the write)", i)
+		}
+	}
+	if _, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "a"}}}); err != nil {
+		t.Errorf("GetItem under a PutItem rule: %v", err)
+	}
+	if got := p.Requests(faultproxy.OpPutItem); got != 3 {
+		t.Errorf("Requests(PutItem) = %d, want 3", got)
+	}
+	if err := p.Set(faultproxy.OpPutItem, faultproxy.Kind("nonsense"), 1); err == nil {
+		t.Error("an unknown kind was accepted")
+	}
+}
+
+// A delayed write is applied after the caller gave up.
+func TestADelayedWriteIsAppliedAfterTheCallerGaveUp(t *testing.T) {
+	p, client, direct := setup(t, faultproxy.Config{})
+	p.Delay(faultproxy.OpPutItem, 300*time.Millisecond, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := put(ctx, client, "late"); err == nil {
+		t.Fatal("the put returned before its delay")
+	}
+	if exists(t, direct, "late") {
+		t.Fatal("written before the delay ran out")
+	}
+	p.WaitDelayed()
+	if !exists(t, direct, "late") {
+		t.Error("the delayed write never reached DynamoDB")
+	}
+}

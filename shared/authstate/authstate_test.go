@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/local/faultproxy"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
-	"github.com/switchboard-connect/switchboard/shared/authstate/authstatetest"
 )
 
 const table = "auth-state"
@@ -47,11 +47,11 @@ func newStore(t *testing.T, ttl time.Duration) (*authstate.Store, *clock, *dynam
 
 // newProxiedStore is a store whose client reaches dynalite through a fault proxy, with the SDK's
 // standard retries (3 attempts) and short backoffs; direct is a client without the proxy.
-func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *authstatetest.Proxy, direct *authstate.Store, clk *clock) {
+func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *faultproxy.Server, direct *authstate.Store, clk *clock) {
 	t.Helper()
 	srv := dynalitetest.Start(t)
 	srv.CreateTable(t, authstate.CreateTableInput(table))
-	p = authstatetest.Start(t, srv.URL)
+	p = startFaultProxy(t, srv.URL)
 	cfg := srv.AWSConfig()
 	cfg.BaseEndpoint = aws.String(p.URL)
 	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
@@ -195,14 +195,14 @@ func TestReleaseTwice(t *testing.T) {
 // A PutItem that DynamoDB applied but whose reply was lost is retried by the SDK: the retry
 // finds the item holding this very claim, and that is a successful claim, not a replay.
 func TestClaimWhoseReplyWasLostIsRetriedIntoSuccess(t *testing.T) {
-	for _, f := range []authstatetest.Fault{authstatetest.AppliedThen500, authstatetest.AppliedThenHangUp} {
-		t.Run(f.String(), func(t *testing.T) {
+	for _, f := range []faultproxy.Kind{faultproxy.InternalAfter, faultproxy.DropAfter} {
+		t.Run(string(f), func(t *testing.T) {
 			s, p, _, _ := newProxiedStore(t, 15*time.Minute)
-			p.Set(authstatetest.OpPutItem, f, 1)
+			p.Set(faultproxy.OpPutItem, f, 1)
 			if _, err := s.Claim(ctx(t), "s", lease); err != nil {
 				t.Fatalf("claim with a lost first reply: %v", err)
 			}
-			if n := p.Requests(authstatetest.OpPutItem); n != 2 {
+			if n := p.Requests(faultproxy.OpPutItem); n != 2 {
 				t.Fatalf("%d PutItem requests, want the lost one and its retry", n)
 			}
 			if _, err := s.Claim(ctx(t), "s", lease); !errors.Is(err, authstate.ErrPending) {
@@ -215,10 +215,10 @@ func TestClaimWhoseReplyWasLostIsRetriedIntoSuccess(t *testing.T) {
 // Every reply lost: the claim fails, yet DynamoDB holds it. Claim returns the attempted claim
 // with the error, and releasing it makes the state usable again.
 func TestFailedClaimReturnsTheAttemptForRelease(t *testing.T) {
-	for _, f := range []authstatetest.Fault{authstatetest.AppliedThen500, authstatetest.AppliedThenHangUp} {
-		t.Run(f.String(), func(t *testing.T) {
+	for _, f := range []faultproxy.Kind{faultproxy.InternalAfter, faultproxy.DropAfter} {
+		t.Run(string(f), func(t *testing.T) {
 			s, p, direct, _ := newProxiedStore(t, 15*time.Minute)
-			p.Set(authstatetest.OpPutItem, f, 0)
+			p.Set(faultproxy.OpPutItem, f, 0)
 			c, err := s.Claim(ctx(t), "s", lease)
 			if err == nil || errors.Is(err, authstate.ErrAlreadyUsed) {
 				t.Fatalf("claim with every reply lost: %v, want a store error", err)
@@ -243,7 +243,7 @@ func TestFailedClaimReturnsTheAttemptForRelease(t *testing.T) {
 // A claim whose write never happened holds nothing: releasing it frees (and is) nothing.
 func TestReleaseOfAClaimNeverWritten(t *testing.T) {
 	s, p, _, _ := newProxiedStore(t, 15*time.Minute)
-	p.Set(authstatetest.OpPutItem, authstatetest.NotApplied500, 0)
+	p.Set(faultproxy.OpPutItem, faultproxy.Internal, 0)
 	c, err := s.Claim(ctx(t), "s", lease)
 	if err == nil {
 		t.Fatal("claim succeeded through a failing store")
@@ -339,7 +339,7 @@ func TestLateClaimWriteHoldsTheStateOnlyForItsLease(t *testing.T) {
 	const ttl = 15 * time.Minute
 	const shortLease = 4 * time.Second
 	s, p, direct, clk := newProxiedStore(t, ttl)
-	p.Delay(authstatetest.OpPutItem, 500*time.Millisecond, 0)
+	p.Delay(faultproxy.OpPutItem, 500*time.Millisecond, 0)
 
 	cctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	c, err := s.Claim(cctx, "s", shortLease)
@@ -397,4 +397,15 @@ func TestExtendNeedsTheClaim(t *testing.T) {
 	if _, err := s.Claim(ctx(t), "other", 20*time.Minute); err == nil {
 		t.Fatal("accepted a lease longer than the lifetime")
 	}
+}
+
+// startFaultProxy puts a DynamoDB fault proxy in front of target until the test ends.
+func startFaultProxy(t *testing.T, target string) *faultproxy.Server {
+	t.Helper()
+	p, err := faultproxy.Start(faultproxy.Config{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }

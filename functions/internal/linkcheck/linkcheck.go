@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard-connect/switchboard/local/lambdaruntime"
+	"github.com/switchboard-connect/switchboard/functions/buildtags"
 )
 
 // Bootstrap is a linked bootstrap: the linker's dependency graph and the binary's symbols.
@@ -41,7 +41,7 @@ func Link(t testing.TB, dir string) Bootstrap {
 	if err != nil {
 		t.Fatalf("go env GOMOD: %v", err)
 	}
-	tags, err := lambdaruntime.MakefileTags(filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "Makefile"))
+	tags, err := buildtags.MakefileTags(filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
