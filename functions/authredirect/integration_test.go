@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/faultproxy"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
 )
 
 // These tests run the function's real wiring (build: SDK clients, retryer, DynamoDB store)
@@ -324,7 +326,7 @@ func TestBuildRefusesABadEnvironment(t *testing.T) {
 	t.Setenv(authredirect.EnvInstanceID, "")
 	t.Setenv(authredirect.EnvChatOrigin, "*")
 	t.Setenv(authredirect.EnvStateTable, "t")
-	if _, err := build(t.Context(), nil); err == nil || !strings.Contains(err.Error(), authredirect.EnvInstanceID) || !strings.Contains(err.Error(), authredirect.EnvChatOrigin) {
+	if _, err := awsclient.Build(authredirect.FromEnv, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), authredirect.EnvInstanceID) || !strings.Contains(err.Error(), authredirect.EnvChatOrigin) {
 		t.Fatalf("build = %v, want an error naming %s and %s", err, authredirect.EnvInstanceID, authredirect.EnvChatOrigin)
 	}
 }

@@ -22,11 +22,12 @@ import (
 	"github.com/switchboard-connect/switchboard/local/logcapture"
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/authstate"
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
 )
 
 const stateTable = "switchboard-auth-state"
 
-// rig is the function as Lambda would run it (build() with its environment), with Connect
+// rig is the function as Lambda would run it (awsclient.Build, as main does, with its environment), with Connect
 // played by connectsim and DynamoDB by dynalite behind a fault proxy, served over HTTP at
 // Callback.
 type rig struct {
@@ -50,7 +51,7 @@ type rigOptions struct {
 	env map[string]string
 }
 
-// newRig wires the function through build(), from the same environment variables Lambda gives
+// newRig wires the function through awsclient.Build (what main calls), from the same environment variables Lambda gives
 // it, so these tests cover the composition root too. t.Setenv: such tests cannot be parallel.
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
@@ -91,7 +92,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Setenv(k, v)
 	}
 	r := &rig{Sim: sim, Store: store, logs: &logcapture.Buffer{}}
-	h, err := build(t.Context(), slog.New(slog.NewJSONHandler(r.logs, nil)))
+	h, err := awsclient.Build(authredirect.FromEnv, slog.New(slog.NewJSONHandler(r.logs, nil)))
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}

@@ -1,6 +1,8 @@
 package authredirect
 
 import (
+	"errors"
+
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -14,7 +16,7 @@ import (
 // the state claim too: its retries must leave time for the Connect call.
 func FromEnv(w awsclient.Wiring) (*Handler, error) {
 	cfg, err := ConfigFromEnv(w.Getenv)
-	if err != nil {
+	if err := errors.Join(err, w.Check()); err != nil {
 		return nil, err
 	}
 	cc, db, err := w.Clients(

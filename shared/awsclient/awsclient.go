@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -161,17 +162,51 @@ type Wiring struct {
 	Log      *slog.Logger
 	Connect  []func(*connect.Options)
 	DynamoDB []func(*dynamodb.Options)
+	// awsErr is what was wrong with the AWS environment AWS was read from (Build).
+	awsErr error
+}
+
+// Check returns every problem of the wiring's environment at once: the AWS environment's (when
+// Build read it) and the CONNECT_ and DYNAMODB_ client settings'. A builder joins it with its own
+// settings' problems before it builds any client.
+func (w Wiring) Check() error {
+	_, cerr := SettingsFromEnv("CONNECT_", w.Getenv)
+	_, derr := SettingsFromEnv("DYNAMODB_", w.Getenv)
+	return errors.Join(w.awsErr, cerr, derr)
+}
+
+// Build builds a function as its Lambda runs it: build (the function's FromEnv) over the
+// process's environment, the AWS configuration read from it (FromEnvironment) and log. A problem
+// with the AWS environment does not stop the reading: build reports it with its own (Check).
+func Build[T any](build func(Wiring) (T, error), log *slog.Logger) (T, error) {
+	cfg, err := FromEnvironment(os.Getenv)
+	return build(Wiring{Getenv: os.Getenv, AWS: cfg, Log: log, awsErr: err})
+}
+
+// Main is what every function's main does before lambda.Start: a JSON logger on standard output,
+// then Build; on failure it logs one line per problem, so that the first invocation's log says
+// what to fix, and exits 1.
+func Main[T any](name string, build func(Wiring) (T, error)) (T, *slog.Logger) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	fn, err := Build(build, log)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			log.Error(name+": cannot start", "error", line)
+		}
+		os.Exit(1)
+	}
+	return fn, log
 }
 
 // Clients builds the Connect and DynamoDB clients from the CONNECT_ and DYNAMODB_ settings of
 // the environment, with first applied before the wiring's own options (a function's retry budget,
 // for example).
 func (w Wiring) Clients(connectFirst func(*connect.Options), dynamoFirst func(*dynamodb.Options)) (*connect.Client, *dynamodb.Client, error) {
-	cs, cerr := SettingsFromEnv("CONNECT_", w.Getenv)
-	ds, derr := SettingsFromEnv("DYNAMODB_", w.Getenv)
-	if err := errors.Join(cerr, derr); err != nil {
+	if err := w.Check(); err != nil {
 		return nil, nil, err
 	}
+	cs, _ := SettingsFromEnv("CONNECT_", w.Getenv)
+	ds, _ := SettingsFromEnv("DYNAMODB_", w.Getenv)
 	copts, dopts := w.Connect, w.DynamoDB
 	if connectFirst != nil {
 		copts = append([]func(*connect.Options){connectFirst}, copts...)

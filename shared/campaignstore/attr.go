@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -47,71 +48,65 @@ func getBool(item map[string]types.AttributeValue, name string) bool {
 	return false
 }
 
+// The lists and maps of an item (a recipient's outcomes, the ledger's dial times, attributes) go
+// through the SDK's attributevalue package. A nil slice or map is written as an empty list or map,
+// never as NULL: updates append to the lists with list_append, which refuses a NULL.
+
 func strMap(m map[string]string) types.AttributeValue {
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		out[k] = str(v)
+	if m == nil {
+		m = map[string]string{}
 	}
-	return &types.AttributeValueMemberM{Value: out}
+	return marshal(m)
 }
 
 func getStrMap(item map[string]types.AttributeValue, name string) map[string]string {
-	m, ok := item[name].(*types.AttributeValueMemberM)
-	if !ok || len(m.Value) == 0 {
-		return nil
+	var out map[string]string
+	if unmarshal(item, name, &out) && len(out) > 0 {
+		return out
 	}
-	out := make(map[string]string, len(m.Value))
-	for k, v := range m.Value {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			out[k] = s.Value
-		}
-	}
-	return out
+	return nil
 }
 
-func strList(ss []string) types.AttributeValue {
-	l := make([]types.AttributeValue, len(ss))
-	for i, s := range ss {
-		l[i] = str(s)
-	}
-	return &types.AttributeValueMemberL{Value: l}
-}
+func strList(ss []string) types.AttributeValue { return list(ss) }
 
 func getStrList(item map[string]types.AttributeValue, name string) []string {
-	l, ok := item[name].(*types.AttributeValueMemberL)
-	if !ok {
-		return nil
-	}
-	out := make([]string, 0, len(l.Value))
-	for _, v := range l.Value {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			out = append(out, s.Value)
-		}
-	}
-	return out
+	return getList[string](item, name)
 }
 
-func numList(ns []int64) types.AttributeValue {
-	l := make([]types.AttributeValue, len(ns))
-	for i, n := range ns {
-		l[i] = num(n)
-	}
-	return &types.AttributeValueMemberL{Value: l}
-}
+func numList(ns []int64) types.AttributeValue { return list(ns) }
 
 func getNumList(item map[string]types.AttributeValue, name string) []int64 {
-	l, ok := item[name].(*types.AttributeValueMemberL)
-	if !ok {
+	return getList[int64](item, name)
+}
+
+func list[T string | int64](v []T) types.AttributeValue {
+	if v == nil {
+		v = []T{}
+	}
+	return marshal(v)
+}
+
+func getList[T string | int64](item map[string]types.AttributeValue, name string) []T {
+	var out []T
+	if !unmarshal(item, name, &out) {
 		return nil
 	}
-	out := make([]int64, 0, len(l.Value))
-	for _, v := range l.Value {
-		if s, ok := v.(*types.AttributeValueMemberN); ok {
-			n, _ := strconv.ParseInt(s.Value, 10, 64)
-			out = append(out, n)
-		}
-	}
 	return out
+}
+
+// marshal cannot fail for the strings, numbers and their lists and maps the store writes.
+func marshal(v any) types.AttributeValue {
+	av, err := attributevalue.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("campaignstore: marshal %T: %v", v, err))
+	}
+	return av
+}
+
+// unmarshal reads the attribute name into out; false when it is missing or of another shape.
+func unmarshal(item map[string]types.AttributeValue, name string, out any) bool {
+	av, ok := item[name]
+	return ok && attributevalue.Unmarshal(av, out) == nil
 }
 
 // indexTimeKey is the sort key of an entry of the due and inflight indexes: the instant in epoch

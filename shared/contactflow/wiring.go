@@ -24,10 +24,7 @@ func FromEnv(w awsclient.Wiring) (*Handler, error) {
 	if table == "" {
 		errs = append(errs, fmt.Errorf("%s is required: the DynamoDB table of the do-not-call list", EnvDoNotCallTable))
 	}
-	_, err = awsclient.SettingsFromEnv("CONNECT_", w.Getenv)
-	errs = append(errs, err)
-	_, err = awsclient.SettingsFromEnv("DYNAMODB_", w.Getenv)
-	errs = append(errs, err)
+	errs = append(errs, w.Check())
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

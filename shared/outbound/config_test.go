@@ -1,10 +1,12 @@
 package outbound_test
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
@@ -29,6 +31,23 @@ func TestSettingsFromEnv(t *testing.T) {
 	}
 	_, err = outbound.SettingsFromEnv(env(map[string]string{"DIAL_CALLS_PER_SECOND": "fast", "DIAL_BURST": "0", "TICK_BUDGET": "1h", "DIALER_LEASE_TTL": "1s"}))
 	for _, want := range []string{"CAMPAIGNS_TABLE is required", "DO_NOT_CALL_TABLE is required", `DIAL_CALLS_PER_SECOND: "fast"`, "DIAL_BURST", `TICK_BUDGET: "1h"`, `DIALER_LEASE_TTL: "1s"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
+
+// What main does (awsclient.Build over FromLambdaEnv) names the AWS environment's problems, the
+// clients' settings' and the dialer's own at once, before any client is built.
+func TestBuildNamesEveryProblemAtOnce(t *testing.T) {
+	for k, v := range map[string]string{
+		"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+		"CAMPAIGNS_TABLE": "", "DO_NOT_CALL_TABLE": "d", "DIAL_BURST": "0", "CONNECT_MAX_ATTEMPTS": "many",
+	} {
+		t.Setenv(k, v)
+	}
+	_, err := awsclient.Build(outbound.FromLambdaEnv, slog.New(slog.DiscardHandler))
+	for _, want := range []string{"AWS_REGION is not set", "AWS_ACCESS_KEY_ID", "CAMPAIGNS_TABLE is required", "DIAL_BURST", "CONNECT_MAX_ATTEMPTS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}

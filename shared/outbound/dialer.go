@@ -8,6 +8,7 @@ package outbound
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,12 +131,12 @@ func New(cfg Config) (*Dialer, error) {
 	return &Dialer{cfg: cfg, log: cfg.Log, pacer: p}, nil
 }
 
-// Handle takes one event as the Lambda receives it. An event that can never succeed (refused,
+// Handle takes one event as the Lambda receives it (lambda.Start takes it as it is). An event that can never succeed (refused,
 // or naming a campaign that does not exist) is logged with its reason and answered with nil, so
 // that EventBridge does not retry it forever; a transient failure (the store or Connect
 // unavailable) is returned, so the event is retried and, after the rule's retries, kept in the
 // dead-letter queue.
-func (d *Dialer) Handle(ctx context.Context, raw []byte) error {
+func (d *Dialer) Handle(ctx context.Context, raw json.RawMessage) error {
 	ev, err := dialerevents.Decode(raw)
 	if err != nil {
 		var re *dialerevents.RefusedError

@@ -1,6 +1,10 @@
 package outbound
 
 import (
+	"errors"
+	"fmt"
+	"os"
+
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
@@ -14,7 +18,7 @@ import (
 // recipients bucket. owner names this process in the tick lease.
 func FromEnv(w awsclient.Wiring, clock Clock, owner string, s3Opts ...func(*s3.Options)) (*Dialer, error) {
 	s, err := SettingsFromEnv(w.Getenv)
-	if err != nil {
+	if err := errors.Join(err, w.Check()); err != nil {
 		return nil, err
 	}
 	cc, db, err := w.Clients(nil, nil)
@@ -41,4 +45,14 @@ func FromEnv(w awsclient.Wiring, clock Clock, owner string, s3Opts ...func(*s3.O
 		WatchdogAfter:    s.WatchdogAfter,
 		QuietFor:         s.QuietFor,
 	})
+}
+
+// FromLambdaEnv builds the dialer as its Lambda runs it: FromEnv on the real clock, the process
+// named in the lease by its log stream (one per execution environment).
+func FromLambdaEnv(w awsclient.Wiring) (*Dialer, error) {
+	owner := w.Getenv("AWS_LAMBDA_LOG_STREAM_NAME")
+	if owner == "" {
+		owner = fmt.Sprintf("pid-%d", os.Getpid())
+	}
+	return FromEnv(w, RealClock{}, owner)
 }
