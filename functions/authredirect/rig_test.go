@@ -58,7 +58,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	sim := simtest.Start(t, o.sim)
 	ddb := dynalitetest.Start(t)
 	ddb.CreateTable(t, authstate.CreateTableInput(stateTable))
-	store := startFaultProxy(t, ddb.URL)
+	store := faultproxy.StartTest(t, ddb.URL)
 
 	if o.chatOrigin == "" {
 		o.chatOrigin = "https://chat.example.com"
@@ -292,15 +292,4 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-// startFaultProxy puts a DynamoDB fault proxy in front of target until the test ends.
-func startFaultProxy(t *testing.T, target string) *faultproxy.Server {
-	t.Helper()
-	p, err := faultproxy.Start(faultproxy.Config{Target: target})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
 }

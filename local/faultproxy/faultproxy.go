@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -392,6 +393,18 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{Proxy: p, URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = s.srv.Serve(ln) }() // returns when Close closes the listener
 	return s, nil
+}
+
+// StartTest serves a proxy without random faults in front of target (rules only: Set, Delay)
+// until the test ends.
+func StartTest(t testing.TB, target string) *Server {
+	t.Helper()
+	p, err := Start(Config{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }
 
 // Close stops the server and its connections to the target.

@@ -51,7 +51,7 @@ func newProxiedStore(t *testing.T, ttl time.Duration) (s *authstate.Store, p *fa
 	t.Helper()
 	srv := dynalitetest.Start(t)
 	srv.CreateTable(t, authstate.CreateTableInput(table))
-	p = startFaultProxy(t, srv.URL)
+	p = faultproxy.StartTest(t, srv.URL)
 	cfg := srv.AWSConfig()
 	cfg.BaseEndpoint = aws.String(p.URL)
 	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
@@ -397,15 +397,4 @@ func TestExtendNeedsTheClaim(t *testing.T) {
 	if _, err := s.Claim(ctx(t), "other", 20*time.Minute); err == nil {
 		t.Fatal("accepted a lease longer than the lifetime")
 	}
-}
-
-// startFaultProxy puts a DynamoDB fault proxy in front of target until the test ends.
-func startFaultProxy(t *testing.T, target string) *faultproxy.Server {
-	t.Helper()
-	p, err := faultproxy.Start(faultproxy.Config{Target: target})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
 }
