@@ -182,7 +182,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 			Detail: &map[string]any{
 				"instanceArn":      []string{s.settings.InstanceARN},
 				"initiationMethod": []string{dialerevents.InitiationMethodAPI},
-				"eventType":        dialerevents.EndedEventTypes,
+				"eventType":        dialerevents.ContactEventTypes,
 			},
 		},
 		Targets: &[]awsevents.IRuleTarget{target()},

@@ -64,6 +64,14 @@ func ControlDetailTypes() []string {
 // only those through, and the dialer ignores anything else that reaches it.
 var EndedEventTypes = []string{"DISCONNECTED", "COMPLETED"}
 
+// EventConnectedToAgent is the event of an agent taking a call: progressive pacing stops counting
+// the call against the available agents.
+const EventConnectedToAgent = "CONNECTED_TO_AGENT"
+
+// ContactEventTypes are every contact event type the dialer acts on: the rule that delivers
+// contact events to it matches these.
+var ContactEventTypes = append([]string{EventConnectedToAgent}, EndedEventTypes...)
+
 // InitiationMethodAPI is the initiationMethod of contacts placed by StartOutboundVoiceContact.
 const InitiationMethodAPI = "API"
 
@@ -176,6 +184,9 @@ type RetryPolicy struct {
 	Failed    *RetryRule `json:"failed,omitempty"`
 	// InvalidNumber: a number the network refused as invalid; by default never retried.
 	InvalidNumber *RetryRule `json:"invalidNumber,omitempty"`
+	// Abandoned: a call that connected and no agent took (progressive campaigns); by default
+	// one more try, 72 hours later (Ofcom's rule for a repeat call after an abandoned one).
+	Abandoned *RetryRule `json:"abandoned,omitempty"`
 }
 
 // RetryRule: at most MaxAttempts attempts in all for this outcome, Delay after each.

@@ -28,7 +28,7 @@ func DialerContactPattern(instanceARN string) Pattern {
 		"detail": Pattern{
 			"instanceArn":      []string{instanceARN},
 			"initiationMethod": []string{dialerevents.InitiationMethodAPI},
-			"eventType":        dialerevents.EndedEventTypes,
+			"eventType":        dialerevents.ContactEventTypes,
 		},
 	}
 }

@@ -224,3 +224,13 @@ func (w Wiring) Clients(connectFirst func(*connect.Options), dynamoFirst func(*d
 	}
 	return cc, db, nil
 }
+
+// CallTimeout replaces the client's per-call deadline for one call (a call that must outlast the
+// client's default, such as a dial whose answer must not be mistaken for no answer). Pass it in
+// the call's options: o.APIOptions = append(o.APIOptions, awsclient.CallTimeout(d)).
+func CallTimeout(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		_, _ = stack.Initialize.Remove("SwitchboardCallDeadline") // absent: nothing to replace
+		return callDeadline(d)(stack)
+	}
+}

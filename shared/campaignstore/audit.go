@@ -39,7 +39,7 @@ func (s *Store) Audit(ctx context.Context, campaignID string, shards int, cur Au
 	names := map[string]string{"#st": attrState}
 	values := map[string]types.AttributeValue{}
 	filter := "#st IN ("
-	for i, st := range OpenStates {
+	for i, st := range dialer.OpenStates() {
 		if i > 0 {
 			filter += ", "
 		}
@@ -88,9 +88,6 @@ func (s *Store) Audit(ctx context.Context, campaignID string, shards int, cur Au
 	return cur, true, nil
 }
 
-// OpenStates are the states that are not final: a recipient in one of them still has work to do.
-var OpenStates = []dialer.State{dialer.StatePending, dialer.StateWaitingRetry, dialer.StateDialing, dialer.StateInCall}
-
 // SaveAudit keeps where the campaign's audit resumes on the next tick.
 func (s *Store) SaveAudit(ctx context.Context, id string, cur AuditCursor) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -120,7 +117,7 @@ func (s *Store) Reindex(ctx context.Context, r Recipient, at time.Time) error {
 		set += ", #dp = :dp, #da = :da"
 	case r.inFlight():
 		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
-		values[":fp"], values[":fa"] = str(r.CampaignID), indexTimeKey(r.UpdatedAt, r.RecipientID)
+		values[":fp"], values[":fa"] = str(flightPK(r.CampaignID, !r.AgentAt.IsZero())), indexTimeKey(r.UpdatedAt, r.RecipientID)
 		set += ", #fp = :fp, #fa = if_not_exists(#fa, :fa)"
 	default:
 		return fmt.Errorf("reindex recipient %s: state %s is final", r.RecipientID, r.State)

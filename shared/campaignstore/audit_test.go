@@ -217,7 +217,7 @@ func TestAuditResumesFromItsCursor(t *testing.T) {
 
 func TestOpenStatesAreExactlyTheStatesThatAreNotFinal(t *testing.T) {
 	open := map[dialer.State]bool{}
-	for _, s := range campaignstore.OpenStates {
+	for _, s := range dialer.OpenStates() {
 		open[s] = true
 	}
 	for _, s := range dialer.States {
@@ -225,7 +225,7 @@ func TestOpenStatesAreExactlyTheStatesThatAreNotFinal(t *testing.T) {
 			t.Errorf("%s: final=%v, listed as open=%v", s, s.Final(), open[s])
 		}
 	}
-	if len(open) != len(campaignstore.OpenStates) {
+	if len(open) != len(dialer.OpenStates()) {
 		t.Error("a state is listed twice")
 	}
 }

@@ -325,3 +325,20 @@ func (s *Store) SetQuiet(ctx context.Context, id string, quiet bool, at time.Tim
 	}
 	return nil
 }
+
+// Touch adds one to the campaign's version if it is running or paused (ErrConflict otherwise,
+// also for a campaign that does not exist). A write that adds work to a campaign (a
+// callback's recipient) touches it afterwards: a tick that read the campaign before then and
+// decided it was finished fails its SetStatus on the version, and looks again.
+func (s *Store) Touch(ctx context.Context, id string, at time.Time) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: campaignKey(id),
+		UpdateExpression:         aws.String("SET #up = :up ADD #v :one"),
+		ConditionExpression:      aws.String("#st IN (:running, :paused)"),
+		ExpressionAttributeNames: map[string]string{"#up": attrUpdatedAt, "#v": attrVersion, "#st": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":up": ms(at), ":one": num(1), ":running": str(string(StatusRunning)), ":paused": str(string(StatusPaused)),
+		},
+	})
+	return writeErr(err, "touch campaign %s", id)
+}

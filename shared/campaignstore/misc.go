@@ -2,7 +2,9 @@ package campaignstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,4 +196,59 @@ func (s *Store) Report(ctx context.Context, campaignID string) ([]ReportEntry, e
 		return nil, fmt.Errorf("import report of campaign %s: %w", campaignID, err)
 	}
 	return out, nil
+}
+
+// attemptPK is the key of an attempt's map item: the contact an attempt placed, found from the
+// attempt alone (a dial whose contact ID never reached the recipient: a crash or a failed write
+// right after Connect answered).
+func attemptPK(k RecipientKey, attempt int) string {
+	return fmt.Sprintf("A#%s#%s#%d", k.CampaignID, k.RecipientID, attempt)
+}
+
+// MapAttempt records the contact an attempt placed, keyed by the attempt. Writing the same
+// contact again is fine; another contact for the same attempt is ErrConflict (an attempt places
+// at most one call).
+func (s *Store) MapAttempt(ctx context.Context, k RecipientKey, attempt int, contactID string, placedAt time.Time) error {
+	item := key(attemptPK(k, attempt), "A")
+	item[attrContactID] = str(contactID)
+	item[attrPlaced] = ms(placedAt)
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #c = :c"),
+		ExpressionAttributeNames:  map[string]string{"#c": attrContactID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(contactID)},
+	})
+	return writeErr(err, "map attempt %d of recipient %s", attempt, k.RecipientID)
+}
+
+// LookupAttempt returns the contact an attempt placed; ErrNotFound when none was recorded.
+func (s *Store) LookupAttempt(ctx context.Context, k RecipientKey, attempt int) (string, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(attemptPK(k, attempt), "A"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("look up attempt %d of recipient %s: %w", attempt, k.RecipientID, err)
+	}
+	if out.Item == nil {
+		return "", fmt.Errorf("attempt %d of recipient %s: %w", attempt, k.RecipientID, ErrNotFound)
+	}
+	return getS(out.Item, attrContactID), nil
+}
+
+// UnrecordDial takes one dial at the instant at out of a number's ledger (a dial Connect refused
+// before placing any call), if it is there: the ledger counts placed calls only. It reads the
+// ledger again and retries when another writer changed it meanwhile.
+func (s *Store) UnrecordDial(ctx context.Context, number string, at time.Time) error {
+	for try := 0; ; try++ {
+		l, err := s.Ledger(ctx, number)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(l.Dials, func(d time.Time) bool { return d.Equal(at.Truncate(time.Millisecond)) })
+		if i < 0 {
+			return nil
+		}
+		err = s.SaveLedger(ctx, l, slices.Delete(slices.Clone(l.Dials), i, i+1))
+		if err == nil || !errors.Is(err, ErrConflict) || try >= 4 {
+			return err
+		}
+	}
 }

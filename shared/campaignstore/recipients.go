@@ -31,6 +31,10 @@ const (
 	attrOutcomes   = "outcomes"
 	attrHistory    = "history"
 	attrRow        = "import_row"
+	attrRefusals   = "refusals"
+	attrAgentAt    = "agent_at"
+	attrStopReq    = "stop_requested"
+	attrOmitted    = "history_omitted"
 )
 
 // RecipientKey addresses a recipient.
@@ -82,14 +86,32 @@ type Recipient struct {
 	// Row is the import row the recipient came from (0 for one requested by an event), so a
 	// repeated write of a row can be told from another row with the same recipient ID.
 	Row int64
+	// Refusals counts the dials of the current attempt Connect refused before placing a call
+	// (throttled, or the instance's concurrent calls all taken): the back-off grows with it.
+	Refusals int
+	// AgentAt is when an agent took the current attempt's call (zero: not yet, or never learnt).
+	AgentAt time.Time
+	// StopRequested: a Call Stop Requested arrived while the attempt was dialling; the call is
+	// ended as soon as it is placed.
+	StopRequested bool
+	// HistoryOmitted counts the transitions dropped from the middle of History to bound the item
+	// (the first and the latest are kept).
+	HistoryOmitted int
 }
 
-func (r Recipient) due() bool {
-	return r.State == dialer.StatePending || r.State == dialer.StateWaitingRetry
-}
+func (r Recipient) due() bool { return r.State.Due() }
 
-func (r Recipient) inFlight() bool {
-	return r.State == dialer.StateDialing || r.State == dialer.StateInCall
+func (r Recipient) inFlight() bool { return r.State.InFlight() }
+
+// flightPK is the inflight index partition of a recipient in flight: calls not yet taken by an
+// agent (dialling, ringing, queued) under the campaign's ID, calls an agent took under
+// "<campaign>#agent". Both count against the concurrency cap; progressive pacing counts only the
+// first against the agents.
+func flightPK(campaignID string, withAgent bool) string {
+	if withAgent {
+		return campaignID + "#agent"
+	}
+	return campaignID
 }
 
 func (r Recipient) item() (map[string]types.AttributeValue, error) {
@@ -118,7 +140,7 @@ func (r Recipient) item() (map[string]types.AttributeValue, error) {
 		item[attrDueAt] = indexTimeKey(r.NextAttemptAt, r.RecipientID)
 	}
 	if r.inFlight() {
-		item[attrFlightPK] = str(r.CampaignID)
+		item[attrFlightPK] = str(flightPK(r.CampaignID, !r.AgentAt.IsZero()))
 		item[attrFlightAt] = indexTimeKey(r.UpdatedAt, r.RecipientID)
 	}
 	hist, err := historyValue(r.History)
@@ -148,16 +170,20 @@ func historyValue(h []dialer.Transition) (types.AttributeValue, error) {
 
 func recipientFrom(item map[string]types.AttributeValue, shards int) (Recipient, error) {
 	r := Recipient{
-		RecipientKey: Key(getS(item, attrCampaign), getS(item, attrRecipient), shards),
-		Phone:        getS(item, attrPhone),
-		TimeZone:     getS(item, attrTimeZone),
-		Attributes:   getStrMap(item, attrAttributes),
-		State:        dialer.State(getS(item, attrState)),
-		Reason:       getS(item, attrReason),
-		UpdatedAt:    getTime(item, attrUpdatedAt),
-		Attempt:      int(getN(item, attrAttempt)),
-		ContactID:    getS(item, attrContactID),
-		Row:          getN(item, attrRow),
+		RecipientKey:   Key(getS(item, attrCampaign), getS(item, attrRecipient), shards),
+		Phone:          getS(item, attrPhone),
+		TimeZone:       getS(item, attrTimeZone),
+		Attributes:     getStrMap(item, attrAttributes),
+		State:          dialer.State(getS(item, attrState)),
+		Reason:         getS(item, attrReason),
+		UpdatedAt:      getTime(item, attrUpdatedAt),
+		Attempt:        int(getN(item, attrAttempt)),
+		ContactID:      getS(item, attrContactID),
+		Row:            getN(item, attrRow),
+		Refusals:       int(getN(item, attrRefusals)),
+		AgentAt:        getTime(item, attrAgentAt),
+		StopRequested:  getBool(item, attrStopReq),
+		HistoryOmitted: int(getN(item, attrOmitted)),
 	}
 	r.NextAttemptAt = getTime(item, attrNextAt)
 	for _, o := range getStrList(item, attrOutcomes) {
@@ -230,6 +256,10 @@ type Change struct {
 	ContactID string
 	// Outcome of the attempt that ended ("" for none).
 	Outcome dialer.Outcome
+	// Refusals, when set, replaces the count of refused dials of the attempt (see
+	// Recipient.Refusals); a move to dialing or in a call keeps it, any other move without it
+	// resets it.
+	Refusals *int
 }
 
 // Apply moves a recipient with one conditional write and returns it as it is now. ErrConflict
@@ -248,7 +278,6 @@ func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change)
 		":from": str(string(c.From)), ":fromAttempt": num(int64(c.FromAttempt)),
 		":to": str(string(c.To)), ":attempt": num(int64(c.Attempt)), ":reason": str(c.Reason),
 		":up": ms(c.At), ":hist": hist, ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
-		":maxHist": num(maxHistory),
 	}
 	set := "#st = :to, #at = :attempt, #rs = :reason, #up = :up, #hi = list_append(if_not_exists(#hi, :empty), :hist)"
 	var remove []string
@@ -265,17 +294,32 @@ func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change)
 		remove = append(remove, "#dp", "#da")
 	}
 	if probe.inFlight() {
-		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
-		values[":fp"], values[":fa"] = str(k.CampaignID), indexTimeKey(c.At, k.RecipientID)
-		// flight_at keeps the time the attempt started dialling: the watchdog ages calls from it.
-		if c.From == dialer.StateDialing || c.From == dialer.StateInCall {
-			set += ", #fp = :fp, #fa = if_not_exists(#fa, :fa)"
+		names["#fa"] = attrFlightAt
+		values[":fa"] = indexTimeKey(c.At, k.RecipientID)
+		// flight_at keeps the time the attempt started dialling: the watchdog ages calls from it;
+		// flight_pk keeps the partition MarkAgent may have moved the call to.
+		if c.From.InFlight() {
+			names["#fp"] = attrFlightPK
+			values[":fp"] = str(flightPK(k.CampaignID, false))
+			set += ", #fp = if_not_exists(#fp, :fp), #fa = if_not_exists(#fa, :fa)"
 		} else {
+			names["#fp"], names["#ag"], names["#sr"] = attrFlightPK, attrAgentAt, attrStopReq
+			values[":fp"] = str(flightPK(k.CampaignID, false))
 			set += ", #fp = :fp, #fa = :fa"
+			remove = append(remove, "#ag", "#sr")
 		}
 	} else {
-		names["#fp"], names["#fa"] = attrFlightPK, attrFlightAt
-		remove = append(remove, "#fp", "#fa")
+		names["#fp"], names["#fa"], names["#ag"], names["#sr"] = attrFlightPK, attrFlightAt, attrAgentAt, attrStopReq
+		remove = append(remove, "#fp", "#fa", "#ag", "#sr")
+	}
+	switch {
+	case c.Refusals != nil:
+		names["#rf"] = attrRefusals
+		values[":rf"] = num(int64(*c.Refusals))
+		set += ", #rf = :rf"
+	case !probe.inFlight():
+		names["#rf"] = attrRefusals
+		remove = append(remove, "#rf")
 	}
 	if c.ContactID != "" {
 		names["#ci"] = attrContactID
@@ -298,7 +342,7 @@ func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change)
 		TableName:                 aws.String(s.table),
 		Key:                       key(k.pk(), k.RecipientID),
 		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("#st = :from AND #at = :fromAttempt AND (attribute_not_exists(#hi) OR size(#hi) < :maxHist)"),
+		ConditionExpression:       aws.String("#st = :from AND #at = :fromAttempt"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueAllNew,
@@ -306,7 +350,54 @@ func (s *Store) Apply(ctx context.Context, k RecipientKey, shards int, c Change)
 	if err := writeErr(err, "move recipient %s %s->%s", k.RecipientID, c.From, c.To); err != nil {
 		return Recipient{}, err
 	}
-	return recipientFrom(out.Attributes, shards)
+	r, err := recipientFrom(out.Attributes, shards)
+	if err != nil {
+		return r, err
+	}
+	if len(r.History) > MaxHistory {
+		// Best effort: a compaction that loses to another write leaves the next one to do it.
+		if cr, err := s.compactHistory(ctx, r); err == nil {
+			r = cr
+		}
+	}
+	return r, nil
+}
+
+// MaxHistory bounds the transitions a recipient keeps. A move is never refused for its history:
+// once the history is longer, the oldest transitions but the first are dropped (counted in
+// HistoryOmitted), so an item stays far below DynamoDB's 400 KB whatever the retries and
+// refusals.
+const MaxHistory = 100
+
+// keepHistory is how many of the latest transitions a compaction keeps (with the first).
+const keepHistory = MaxHistory / 2
+
+// compactHistory drops the middle of a recipient's history, if nobody wrote the recipient since
+// it was read as r (its history has the same length and its state and attempt are the same).
+func (s *Store) compactHistory(ctx context.Context, r Recipient) (Recipient, error) {
+	n := len(r.History)
+	kept := append([]dialer.Transition{r.History[0]}, r.History[n-keepHistory:]...)
+	hist, err := historyValue(kept)
+	if err != nil {
+		return r, err
+	}
+	omitted := n - len(kept)
+	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(r.pk(), r.RecipientID),
+		UpdateExpression:         aws.String("SET #hi = :hist ADD #om :om"),
+		ConditionExpression:      aws.String("size(#hi) = :n AND #st = :st AND #at = :at"),
+		ExpressionAttributeNames: map[string]string{"#hi": attrHistory, "#om": attrOmitted, "#st": attrState, "#at": attrAttempt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":hist": hist, ":om": num(int64(omitted)), ":n": num(int64(n)), ":st": str(string(r.State)), ":at": num(int64(r.Attempt)),
+		},
+	})
+	if err := writeErr(err, "compact the history of recipient %s", r.RecipientID); err != nil {
+		return r, err
+	}
+	r.History = kept
+	r.HistoryOmitted += omitted
+	return r, nil
 }
 
 func join(ss []string) string {
@@ -351,24 +442,27 @@ func (s *Store) Due(ctx context.Context, campaignID string, shard, shards int, n
 	return keys, nil
 }
 
-// InFlight lists the recipients of a campaign that are dialling or in a call, oldest first, with
-// the time their attempt started. It pages through the whole (small) set.
+// InFlight lists the recipients of a campaign that are dialling or in a call, with the time
+// their attempt started: first those no agent has taken yet (oldest first), then those an agent
+// took. It pages through the whole (small) set.
 func (s *Store) InFlight(ctx context.Context, campaignID string, shards int) ([]InFlightEntry, error) {
 	var entries []InFlightEntry
-	err := s.queryPages(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(IndexInFlight),
-		KeyConditionExpression:    aws.String("#fp = :fp"),
-		ExpressionAttributeNames:  map[string]string{"#fp": attrFlightPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":fp": str(campaignID)},
-	}, func(items []map[string]types.AttributeValue) (bool, error) {
-		for _, it := range items {
-			entries = append(entries, InFlightEntry{Key: Key(campaignID, getS(it, attrSK), shards), Since: indexTime(it, attrFlightAt)})
+	for _, withAgent := range []bool{false, true} {
+		err := s.queryPages(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			IndexName:                 aws.String(IndexInFlight),
+			KeyConditionExpression:    aws.String("#fp = :fp"),
+			ExpressionAttributeNames:  map[string]string{"#fp": attrFlightPK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":fp": str(flightPK(campaignID, withAgent))},
+		}, func(items []map[string]types.AttributeValue) (bool, error) {
+			for _, it := range items {
+				entries = append(entries, InFlightEntry{Key: Key(campaignID, getS(it, attrSK), shards), Since: indexTime(it, attrFlightAt), WithAgent: withAgent})
+			}
+			return true, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("query calls in flight of campaign %s: %w", campaignID, err)
 		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query calls in flight of campaign %s: %w", campaignID, err)
 	}
 	return entries, nil
 }
@@ -377,6 +471,44 @@ func (s *Store) InFlight(ctx context.Context, campaignID string, shards int) ([]
 type InFlightEntry struct {
 	Key   RecipientKey
 	Since time.Time
+	// WithAgent: an agent took the call (MarkAgent).
+	WithAgent bool
+}
+
+// MarkAgent records that an agent took the call of the recipient's attempt (a
+// CONNECTED_TO_AGENT contact event): the call moves to the inflight index's agent partition, so
+// that progressive pacing stops counting it against the available agents. ErrConflict when the
+// recipient is not in that attempt's call any more.
+func (s *Store) MarkAgent(ctx context.Context, k RecipientKey, attempt int, at time.Time) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(k.pk(), k.RecipientID),
+		UpdateExpression:         aws.String("SET #ag = if_not_exists(#ag, :ag), #fp = :fp"),
+		ConditionExpression:      aws.String("#st = :st AND #at = :at"),
+		ExpressionAttributeNames: map[string]string{"#ag": attrAgentAt, "#fp": attrFlightPK, "#st": attrState, "#at": attrAttempt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":ag": ms(at), ":fp": str(flightPK(k.CampaignID, true)), ":st": str(string(dialer.StateInCall)), ":at": num(int64(attempt)),
+		},
+	})
+	return writeErr(err, "mark recipient %s with an agent", k.RecipientID)
+}
+
+// RequestStop marks the recipient's attempt, while it dials, to be ended as soon as its call is
+// placed (Call Stop Requested before the contact ID is known): the move to in_call returns the
+// mark. ErrConflict when the recipient is not dialling that attempt any more (in a call, its
+// contact ID is known: stop that contact instead).
+func (s *Store) RequestStop(ctx context.Context, k RecipientKey, attempt int) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(k.pk(), k.RecipientID),
+		UpdateExpression:         aws.String("SET #sr = :t"),
+		ConditionExpression:      aws.String("#st = :dialing AND #at = :at"),
+		ExpressionAttributeNames: map[string]string{"#sr": attrStopReq, "#st": attrState, "#at": attrAttempt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberBOOL{Value: true}, ":dialing": str(string(dialer.StateDialing)), ":at": num(int64(attempt)),
+		},
+	})
+	return writeErr(err, "request a stop of recipient %s", k.RecipientID)
 }
 
 // Unsettled reports whether any recipient of the campaign is not in a final state: one waiting

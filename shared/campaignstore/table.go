@@ -57,7 +57,6 @@ const (
 	activePartKey  = "ACTIVE"
 	DefaultShards  = 16
 	MaxShards      = 256
-	maxHistory     = 100
 	maxBatchClaims = 100
 )
 

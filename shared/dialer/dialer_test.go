@@ -16,7 +16,7 @@ func TestTransitions(t *testing.T) {
 		{"pending", "dialing"}, {"pending", "suppressed_dnc"}, {"pending", "contact_limit"}, {"pending", "invalid_number"},
 		{"pending", "cancelled"}, {"pending", "expired"}, {"pending", "pending"},
 		{"dialing", "in_call"}, {"dialing", "pending"}, {"dialing", "waiting_retry"}, {"dialing", "exhausted"},
-		{"dialing", "invalid_number"}, {"dialing", "completed"}, {"dialing", "cancelled"}, {"dialing", "expired"},
+		{"dialing", "invalid_number"}, {"dialing", "destination_refused"}, {"dialing", "completed"}, {"dialing", "cancelled"}, {"dialing", "expired"},
 		{"in_call", "completed"}, {"in_call", "waiting_retry"}, {"in_call", "exhausted"}, {"in_call", "invalid_number"},
 		{"in_call", "cancelled"}, {"in_call", "expired"},
 		{"waiting_retry", "pending"}, {"waiting_retry", "dialing"}, {"waiting_retry", "suppressed_dnc"},
@@ -24,7 +24,7 @@ func TestTransitions(t *testing.T) {
 	} {
 		allowed[p] = true
 	}
-	if len(dialer.States) != 11 {
+	if len(dialer.States) != 12 {
 		t.Fatalf("%d states", len(dialer.States))
 	}
 	for _, from := range dialer.States {

@@ -13,6 +13,11 @@ const (
 	OutcomeBusy          Outcome = "busy"           // busy line
 	OutcomeInvalidNumber Outcome = "invalid_number" // the network says the number does not exist
 	OutcomeFailed        Outcome = "failed"         // network failure, carrier blocking, fax, anything else
+	// OutcomeAbandoned: media connected (a person, or a machine Connect could not tell from one)
+	// on a campaign that routes answered calls to agents, and no agent ever took the call: the
+	// call was abandoned in the regulators' sense (FTC TSR 16 CFR 310.4(b)(1)(iv); Ofcom's
+	// persistent misuse policy).
+	OutcomeAbandoned Outcome = "abandoned"
 	// OutcomeUnknown: the attempt's result cannot be known (a crash between writing the attempt
 	// and recording Connect's answer, or a lost reply). Never redialled under the same attempt;
 	// the retry policy treats it as failed.
@@ -28,6 +33,12 @@ type Report struct {
 	// AMDStatus: AnsweringMachineDetectionStatus, set only for TrafficType=CAMPAIGN calls with
 	// answering-machine detection.
 	AMDStatus string
+	// ConnectedToAgent: when an agent took the call (DescribeContact AgentInfo, or a
+	// CONNECTED_TO_AGENT event); nil if none did (or the dialer never learnt it).
+	ConnectedToAgent *time.Time
+	// ExpectsAgent: the campaign routes answered calls to agents (progressive pacing with a
+	// queue); a connected call no agent took is then abandoned.
+	ExpectsAgent bool
 }
 
 // Classify turns a report into an outcome.
@@ -55,6 +66,12 @@ func Classify(r Report) Outcome {
 		}
 	}
 	if r.ConnectedToSystem != nil {
+		if r.ExpectsAgent && r.ConnectedToAgent == nil {
+			// Without detection (or when it could not tell) a machine that answered counts too:
+			// Connect cannot tell it from a person, and the regulators' count errs that way
+			// (Ofcom counts detection's false positives as abandoned).
+			return OutcomeAbandoned
+		}
 		return OutcomeHuman
 	}
 	switch r.DisconnectReason {

@@ -22,6 +22,9 @@ func DefaultRetryPolicy() RetryPolicy {
 		OutcomeNoAnswer:  {Delay: 4 * time.Hour, MaxAttempts: 3},
 		OutcomeVoicemail: {Delay: 24 * time.Hour, MaxAttempts: 2},
 		OutcomeFailed:    {Delay: time.Hour, MaxAttempts: 2},
+		// One more try for an abandoned call, not before 72 hours: Ofcom allows a repeat call
+		// within 72 hours of an abandoned one only with a live agent guaranteed.
+		OutcomeAbandoned: {Delay: 72 * time.Hour, MaxAttempts: 2},
 	}
 }
 
@@ -29,7 +32,7 @@ func DefaultRetryPolicy() RetryPolicy {
 func (p RetryPolicy) Validate() error {
 	for o, r := range p {
 		switch o {
-		case OutcomeBusy, OutcomeNoAnswer, OutcomeVoicemail, OutcomeFailed, OutcomeInvalidNumber:
+		case OutcomeBusy, OutcomeNoAnswer, OutcomeVoicemail, OutcomeFailed, OutcomeInvalidNumber, OutcomeAbandoned:
 		default:
 			return fmt.Errorf("retry: %q is not a retryable outcome", o)
 		}

@@ -31,23 +31,50 @@ const (
 	StateSuppressedDNC State = "suppressed_dnc" // on the do-not-call list when it was due
 	StateContactLimit  State = "contact_limit"  // the per-number limit would be passed before the campaign ends
 	StateInvalidNumber State = "invalid_number" // not a dialable number (at import or as the network said)
-	StateCancelled     State = "cancelled"      // the campaign was stopped
-	StateExpired       State = "expired"        // the campaign ended before the recipient could be reached
+	// DestinationRefused: Connect refused the destination for good (DestinationNotAllowedException:
+	// the instance's outbound calling policy, or a prefix Connect blocks by default such as UK
+	// mobiles +447 until a quota increase). The number may be valid: it is not invalid_number.
+	StateDestinationRefused State = "destination_refused"
+	StateCancelled          State = "cancelled" // the campaign was stopped
+	StateExpired            State = "expired"   // the campaign ended before the recipient could be reached
 )
 
 // States lists every state, non-final first.
 var States = []State{
 	StatePending, StateDialing, StateInCall, StateWaitingRetry,
-	StateCompleted, StateExhausted, StateSuppressedDNC, StateContactLimit, StateInvalidNumber, StateCancelled, StateExpired,
+	StateCompleted, StateExhausted, StateSuppressedDNC, StateContactLimit, StateInvalidNumber, StateDestinationRefused, StateCancelled, StateExpired,
 }
 
-// Final reports whether no transition leaves s.
+// Final reports whether no transition leaves s: the recipient is done, with a reason.
 func (s State) Final() bool {
 	switch s {
-	case StateCompleted, StateExhausted, StateSuppressedDNC, StateContactLimit, StateInvalidNumber, StateCancelled, StateExpired:
+	case StateCompleted, StateExhausted, StateSuppressedDNC, StateContactLimit, StateInvalidNumber, StateCancelled, StateExpired, StateDestinationRefused:
 		return true
 	}
 	return false
+}
+
+// Open reports whether the recipient still has work to do: due, or in flight. Every state is
+// either open or final.
+func (s State) Open() bool { return s.Due() || s.InFlight() }
+
+// Due reports whether the recipient waits to be dialled (at its NextAttemptAt): pending or
+// waiting for a retry. The store's "due" index holds exactly these.
+func (s State) Due() bool { return s == StatePending || s == StateWaitingRetry }
+
+// InFlight reports whether an attempt is under way: dialling, or in a call. The store's
+// "inflight" index holds exactly these; each holds one of the instance's concurrent calls.
+func (s State) InFlight() bool { return s == StateDialing || s == StateInCall }
+
+// OpenStates lists the open states (Open), due first.
+func OpenStates() []State {
+	var out []State
+	for _, s := range States {
+		if s.Open() {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Valid reports whether s is one of States.
@@ -66,7 +93,7 @@ var transitions = map[State][]State{
 	StatePending: {StateDialing, StateSuppressedDNC, StateContactLimit, StateInvalidNumber, StateCancelled, StateExpired, StatePending},
 	// The dial: accepted (in call), refused before a call (back to pending, same attempt), or
 	// refused for good; an unknown result (a crash, a lost reply) is settled as a failed attempt.
-	StateDialing: {StateInCall, StatePending, StateWaitingRetry, StateExhausted, StateInvalidNumber, StateCompleted, StateCancelled, StateExpired},
+	StateDialing: {StateInCall, StatePending, StateWaitingRetry, StateExhausted, StateInvalidNumber, StateDestinationRefused, StateCompleted, StateCancelled, StateExpired},
 	// The call ended: by its outcome.
 	StateInCall: {StateCompleted, StateWaitingRetry, StateExhausted, StateInvalidNumber, StateCancelled, StateExpired},
 	// Due again.

@@ -12,6 +12,7 @@ import (
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/recipients"
 	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
@@ -180,6 +181,24 @@ func (d *Dialer) callRequested(ctx context.Context, log *slog.Logger, r *dialere
 	if _, err := s.Write(ctx, []recipients.Row{row}); err != nil {
 		return err
 	}
+	// The new recipient is work for the campaign: touch it, so that a tick that read it before
+	// and is about to end it as finished fails on the version and looks again. A campaign that
+	// ended meanwhile takes no callback: the recipient is finalised with the reason.
+	err = d.cfg.Store.Touch(ctx, c.ID, d.cfg.Clock.Now())
+	if errors.Is(err, campaignstore.ErrConflict) {
+		k := campaignstore.Key(c.ID, row.RecipientID, c.Shards)
+		rec, rerr := d.cfg.Store.Recipient(ctx, k, c.Shards)
+		if rerr == nil && rec.State.Due() {
+			_, rerr = d.cfg.Store.Apply(ctx, k, c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: dialer.StateCancelled, At: d.cfg.Clock.Now(), Reason: "the campaign ended before the requested call", Attempt: rec.Attempt})
+		}
+		if rerr != nil && !errors.Is(rerr, campaignstore.ErrConflict) {
+			return rerr
+		}
+		return refuse("campaign_ended", "campaign %s ended before the call was requested", c.ID)
+	}
+	if err != nil {
+		return err
+	}
 	log.Info("call requested", "campaign_id", r.CampaignID, "recipient_id", row.RecipientID)
 	return nil
 }
@@ -223,8 +242,20 @@ func (d *Dialer) callStopRequested(ctx context.Context, log *slog.Logger, s *dia
 		if err != nil {
 			return err
 		}
-		if r.State != "in_call" || r.ContactID == "" {
+		if !r.State.InFlight() {
 			return refuse("no_call", "recipient %s is %s, not in a call", s.RecipientID, r.State)
+		}
+		if r.ContactID == "" {
+			// Dialling, the contact ID not known yet: the call is ended as soon as it is placed.
+			err := d.cfg.Store.RequestStop(ctx, r.RecipientKey, r.Attempt)
+			if errors.Is(err, campaignstore.ErrConflict) {
+				return d.callStopRequested(ctx, log, s) // it moved meanwhile: look again
+			}
+			if err != nil {
+				return err
+			}
+			log.Info("call stop requested while dialling: the call ends when placed", "campaign_id", c.ID, "recipient_id", s.RecipientID)
+			return nil
 		}
 		contactID = r.ContactID
 	} else {

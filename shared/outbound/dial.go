@@ -10,127 +10,257 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
+	"github.com/switchboard-connect/switchboard/shared/awsclient"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
-// dialOne places the next attempt of one due recipient, or moves it on without a call (outside
-// its window, on the do-not-call list, over its contact limit, past the campaign's end). It
-// reports whether a call was placed.
-func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientKey) (bool, error) {
+// CampaignFreshness is the oldest copy of a campaign a dial may rely on: the dial loop reads the
+// campaign again when its copy is older, so that a pause, a stop, an update (new windows, a new
+// end) or the end itself, handled by another invocation, holds for the next dial. No call starts
+// more than CampaignFreshness, plus the reads of one dial, after such an event was handled.
+const CampaignFreshness = time.Second
+
+// The dial's answer and its replays. A StartOutboundVoiceContact that fails without a clear
+// refusal (a 5xx, a dropped connection, no answer in time) may have placed a call: the same
+// request, with the same ClientToken, is sent again at once, and Connect answers with the contact
+// it started ("if a contact is already started, the contact ID is returned", API reference). Only
+// while that contact can still be live: a call rings at least RingTimeoutInSeconds' minimum of
+// 15 s, so the replays end within ReplayWindow of the first send; after it, a replay could start
+// a second call (older API docs: "if the contact is disconnected, a new contact is started").
+const (
+	// DialTimeout bounds one request: far above the latency of an answer (Connect starts the
+	// call asynchronously and answers with its ID), so that a slow answer is not taken for none.
+	// The client's default of 5 s (awsclient.DefaultSettings) is for the contact flow's budget.
+	DialTimeout  = 6 * time.Second
+	ReplayWindow = 10 * time.Second
+)
+
+// replayDelays are the waits before each replay of an unknown dial result.
+var replayDelays = []time.Duration{250 * time.Millisecond, time.Second, 2 * time.Second}
+
+// dialOne considers one due recipient: the gate decides, with the facts read as it asks for them,
+// and the dial, a wait or a final move is applied. It reports whether a call was placed, and
+// whether Connect refused the dial before placing it (the pacer backs off).
+func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientKey) (placed, refused bool, err error) {
+	if err := d.fresh(ctx, r); err != nil {
+		return false, false, err
+	}
 	now := d.cfg.Clock.Now()
 	rec, err := d.cfg.Store.Recipient(ctx, k, r.c.Shards)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	if (rec.State != dialer.StatePending && rec.State != dialer.StateWaitingRetry) || rec.NextAttemptAt.After(now) {
-		return false, nil // the index was behind: someone moved it already
-	}
-	// move records a move made without a call, counted under counter.
-	move := func(to dialer.State, counter, reason string, next time.Time) error {
-		_, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
-			From: rec.State, FromAttempt: rec.Attempt, To: to, At: now, Reason: reason, Attempt: rec.Attempt, NextAttemptAt: next,
-		})
-		if errors.Is(err, campaignstore.ErrConflict) {
-			return nil
+	f := d.facts(r, rec)
+	var g dialer.GateDecision
+	for {
+		g = dialer.Gate(f, now)
+		if g.Verdict != dialer.Need {
+			break
 		}
-		if err == nil {
-			d.count(ctx, r.c.ID, counter, 1)
+		switch g.Need {
+		case dialer.NeedDoNotCall:
+			_, listed, err := d.cfg.DoNotCall.Lookup(ctx, rec.Phone)
+			if err != nil {
+				return false, false, err
+			}
+			f.DoNotCall = &dialer.DoNotCallFact{Listed: listed, CheckedAt: d.cfg.Clock.Now()}
+		case dialer.NeedLedger:
+			l, err := d.cfg.Store.Ledger(ctx, rec.Phone)
+			if err != nil {
+				return false, false, err
+			}
+			f.Ledger = &l.Dials
+			r.ledger = l
+		default:
+			return false, false, fmt.Errorf("the gate needs %q, which the dialer cannot read", g.Need)
 		}
-		return err
 	}
-	// The campaign's end: nothing is dialled at or after it, whatever the tick's budget says, nor
-	// within CloseGuard of it (a call placed then would ring into the end, as into a closing
-	// window; and the reads below take time between this look at the clock and the dial).
-	if d.tooLate(r.plan, now) {
-		return false, move(dialer.StateExpired, "expired", "campaign ended before the recipient was reached", time.Time{})
+	switch g.Verdict {
+	case dialer.Skip:
+		return false, false, nil
+	case dialer.Wait, dialer.Final:
+		return false, false, d.moveWithoutCall(ctx, r, rec, g, now)
 	}
-	// The callee's window, in all of the number's zones.
+	return d.dial(ctx, r, rec, g.Reason, now)
+}
+
+// facts are what the gate needs of a recipient that costs no read.
+func (d *Dialer) facts(r *run, rec campaignstore.Recipient) dialer.Facts {
+	f := dialer.Facts{
+		State: rec.State, Attempt: rec.Attempt, NextAttemptAt: rec.NextAttemptAt,
+		Running: r.c.Status == campaignstore.StatusRunning, Start: r.plan.Start, End: r.plan.End,
+		CloseGuard: d.cfg.CloseGuard, Limit: r.plan.Limit,
+	}
 	callee, err := r.plan.Calendar.Callee(rec.Phone, rec.TimeZone)
 	if err != nil {
-		return false, move(dialer.StateInvalidNumber, "invalid_number", "no time zone for the number: "+err.Error(), time.Time{})
+		f.WindowErr = err
+	} else {
+		f.Window = callee
 	}
-	if !callee.Allowed(now) || closesSoon(callee, now, d.cfg.CloseGuard) {
-		from := now
-		if until, ok := callee.Until(now); ok && callee.Allowed(now) {
-			from = until
-		}
-		next, err := callee.NextOpening(from)
-		if err != nil {
-			return false, move(dialer.StateExpired, "expired", "no calling window opens: "+err.Error(), time.Time{})
-		}
-		if d.tooLate(r.plan, next) {
-			return false, move(dialer.StateExpired, "expired", "the campaign ends before the callee's next calling window", time.Time{})
-		}
-		return false, move(dialer.StatePending, "deferred_window", "outside the callee's calling window until "+next.UTC().Format(time.RFC3339), next)
-	}
-	// The do-not-call list, read just before the dial.
-	if _, listed, err := d.cfg.DoNotCall.Lookup(ctx, rec.Phone); err != nil {
-		return false, err
-	} else if listed {
-		return false, move(dialer.StateSuppressedDNC, "suppressed", "on the do-not-call list", time.Time{})
-	}
-	// The contact limit across campaigns.
-	var ledger campaignstore.Ledger
-	if r.plan.Limit != nil {
-		if ledger, err = d.cfg.Store.Ledger(ctx, rec.Phone); err != nil {
-			return false, err
-		}
-		if next := r.plan.Limit.NextAllowed(ledger.Dials, now); next.After(now) {
-			if d.tooLate(r.plan, next) {
-				return false, move(dialer.StateContactLimit, "contact_limit", fmt.Sprintf("%d dials in %d days reached; the campaign ends first", r.plan.Limit.MaxDials, r.plan.Limit.Days), time.Time{})
-			}
-			return false, move(dialer.StatePending, "deferred_limit", fmt.Sprintf("%d dials in %d days reached until %s", r.plan.Limit.MaxDials, r.plan.Limit.Days, next.UTC().Format(time.RFC3339)), next)
-		}
-	}
-	// The attempt is written before the dial: whatever happens next, it exists.
-	attempt := rec.Attempt + 1
-	claimed, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
-		From: rec.State, FromAttempt: rec.Attempt, To: dialer.StateDialing, At: now, Reason: fmt.Sprintf("dialing attempt %d", attempt), Attempt: attempt,
+	return f
+}
+
+// moveWithoutCall applies a wait or a final verdict of the gate.
+func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.Recipient, g dialer.GateDecision, now time.Time) error {
+	_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{
+		From: rec.State, FromAttempt: rec.Attempt, To: g.To, At: now, Reason: g.Reason, Attempt: rec.Attempt, NextAttemptAt: g.Until,
 	})
 	if errors.Is(err, campaignstore.ErrConflict) {
-		return false, nil
+		return nil // moved by someone else meanwhile
+	}
+	if err == nil {
+		d.count(context.WithoutCancel(ctx), r.c.ID, g.Counter, 1)
+	}
+	return err
+}
+
+// dial places the attempt the gate let through: the attempt is written first (whatever happens
+// next, it exists), the contact ledger reserves the dial, the campaign is looked at again with a
+// fresh clock, and StartOutboundVoiceContact is sent (and replayed while its result is unknown).
+func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, gate string, now time.Time) (placed, refused bool, err error) {
+	k := rec.RecipientKey
+	attempt := rec.Attempt + 1
+	claimed, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
+		From: rec.State, FromAttempt: rec.Attempt, To: dialer.StateDialing, At: now, Reason: fmt.Sprintf("dialing attempt %d: %s", attempt, gate), Attempt: attempt,
+	})
+	if errors.Is(err, campaignstore.ErrConflict) {
+		return false, false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	back := func(reason string) error {
-		_, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
-			From: dialer.StateDialing, FromAttempt: attempt, To: dialer.StatePending, At: d.cfg.Clock.Now(), Reason: reason, Attempt: rec.Attempt, NextAttemptAt: d.cfg.Clock.Now(),
+	// back undoes the claim of a dial that placed no call: due again at once, or after a back-off.
+	back := func(reason string, refusals *int, at time.Time) error {
+		_, err := d.cfg.Store.Apply(context.WithoutCancel(ctx), k, r.c.Shards, campaignstore.Change{
+			From: dialer.StateDialing, FromAttempt: attempt, To: dialer.StatePending, At: d.cfg.Clock.Now(), Reason: reason, Attempt: rec.Attempt, NextAttemptAt: at, Refusals: refusals,
 		})
 		return err
 	}
 	if r.plan.Limit != nil {
-		if err := d.cfg.Store.SaveLedger(ctx, ledger, r.plan.Limit.Prune(append(ledger.Dials, now), now)); err != nil {
+		if err := d.cfg.Store.SaveLedger(ctx, r.ledger, r.plan.Limit.Prune(append(r.ledger.Dials, now), now)); err != nil {
 			// Another campaign dialled the number meanwhile (or the store failed): no call now.
-			return false, errors.Join(err, back("contact ledger changed before the dial; the recipient is due again"))
+			return false, false, errors.Join(err, back("contact ledger changed before the dial; the recipient is due again", nil, d.cfg.Clock.Now()))
 		}
 	}
-	// Look at the clock again: the reads and writes since the first look took time.
-	if d.tooLate(r.plan, d.cfg.Clock.Now()) {
-		return false, back("the campaign's end came before the dial; the recipient is due again")
+	unreserve := func() {
+		if r.plan.Limit == nil {
+			return
+		}
+		// The ledger counts placed calls: a dial refused before any call gives its count back. If
+		// this fails, the dial stays counted, which only errs on the safe side.
+		if err := d.cfg.Store.UnrecordDial(context.WithoutCancel(ctx), rec.Phone, now); err != nil {
+			r.log.Warn("contact ledger: a refused dial stays counted", "recipient_id", k.RecipientID, "error", err.Error())
+		}
 	}
-	in := r.plan.startInput(claimed, attempt)
-	// No SDK retries for the dial: a retry after a 5xx or a timeout reuses the ClientToken, which
-	// starts a second call if the first one already ended. A refusal is requeued and an unknown
-	// result settled by dialFailed instead.
-	out, err := d.cfg.Connect.StartOutboundVoiceContact(ctx, in, func(o *connect.Options) { o.Retryer = aws.NopRetryer{} })
+	// Look again, with a fresh clock: the reads and writes since the gate took time, and the
+	// campaign may have been paused, stopped or changed meanwhile.
+	if err := d.fresh(ctx, r); err != nil {
+		unreserve()
+		return false, false, errors.Join(err, back("the campaign could not be read again before the dial; due again", nil, d.cfg.Clock.Now()))
+	}
+	if at := d.cfg.Clock.Now(); r.c.Status != campaignstore.StatusRunning || d.tooLate(r.plan, at) {
+		unreserve()
+		return false, false, back(fmt.Sprintf("the campaign became %s before the dial; due again", r.c.Status), nil, at)
+	}
+	contactID, result, why := d.place(ctx, r, claimed, attempt)
+	log := r.log.With("recipient_id", k.RecipientID, "attempt", attempt)
+	if result != placedCall {
+		if result != Unknown {
+			unreserve()
+		}
+		return false, result == NotPlaced, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
+	}
+	d.count(context.WithoutCancel(ctx), r.c.ID, "dialed", 1)
+	log.Info("dial", "contact_id", contactID, "number", phone.Mask(rec.Phone), "gate", gate)
+	inCall, err := d.recordPlaced(ctx, r, claimed, attempt, contactID, now)
 	if err != nil {
-		return false, d.dialFailed(ctx, r, claimed, attempt, err, back)
+		// The attempt map (if it was written) lets the watchdog find the call; nothing replays it.
+		return true, false, err
 	}
-	contactID := aws.ToString(out.ContactId)
-	if err := d.cfg.Store.MapContact(ctx, campaignstore.ContactRef{ContactID: contactID, Key: k, Shards: r.c.Shards, Attempt: attempt, PlacedAt: now}); err != nil {
-		return true, err // the watchdog settles the attempt (it has no contact ID yet)
+	if inCall.StopRequested {
+		if _, err := d.stopContact(ctx, r.plan, contactID); err != nil {
+			log.Warn("stop requested while dialling: stop contact", "contact_id", contactID, "error", err.Error())
+		}
 	}
-	if _, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
-		From: dialer.StateDialing, FromAttempt: attempt, To: dialer.StateInCall, At: d.cfg.Clock.Now(), Reason: "call placed", Attempt: attempt, ContactID: contactID,
-	}); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
-		return true, err
+	return true, false, nil
+}
+
+// placedCall extends DialResult: Connect answered with a contact.
+const placedCall DialResult = -1
+
+// place sends the attempt's StartOutboundVoiceContact, without the SDK's retries (a retry of a
+// request whose call ended would start a second one), with DialTimeout, and replays it with the
+// same ClientToken while its result is unknown and the call it may have placed can still be
+// live (ReplayWindow).
+func (d *Dialer) place(ctx context.Context, r *run, rec campaignstore.Recipient, attempt int) (string, DialResult, string) {
+	in := r.plan.startInput(rec, attempt)
+	opts := func(o *connect.Options) {
+		o.Retryer = aws.NopRetryer{}
+		o.APIOptions = append(o.APIOptions, awsclient.CallTimeout(DialTimeout))
 	}
-	d.count(ctx, r.c.ID, "dialed", 1)
-	r.log.Info("dial", "recipient_id", k.RecipientID, "attempt", attempt, "contact_id", contactID, "number", phone.Mask(rec.Phone))
-	return true, nil
+	first := d.cfg.Clock.Now()
+	result, why := Unknown, ""
+	for i := 0; ; i++ {
+		out, err := d.cfg.Connect.StartOutboundVoiceContact(ctx, in, opts)
+		if err == nil {
+			if i > 0 {
+				d.count(context.WithoutCancel(ctx), r.c.ID, "replayed", 1)
+			}
+			return aws.ToString(out.ContactId), placedCall, ""
+		}
+		res, w := ClassifyDialError(err)
+		switch {
+		case i == 0:
+			result, why = res, w
+		case res != Unknown && res != NotPlaced:
+			// Connect refused the same request for a reason it checks before placing any call:
+			// the first was refused too.
+			result, why = res, w
+		}
+		// A throttled replay says nothing of the first request: it stays unknown.
+		if result != Unknown || i >= len(replayDelays) || d.cfg.Clock.Now().Add(replayDelays[i]).Sub(first) >= ReplayWindow-DialTimeout/2 {
+			return "", result, why
+		}
+		if d.cfg.Clock.Sleep(ctx, replayDelays[i]) != nil {
+			return "", Unknown, why
+		}
+	}
+}
+
+// recordPlaced writes down a placed call: the attempt map (so that the watchdog finds the call
+// from the attempt alone), the contact map (so that contact events find the attempt), and the
+// recipient's move to in_call. Each write is idempotent, and the three are tried again for a
+// while before giving up: a lost write here must not turn a placed call into an unknown one.
+func (d *Dialer) recordPlaced(ctx context.Context, r *run, rec campaignstore.Recipient, attempt int, contactID string, placedAt time.Time) (campaignstore.Recipient, error) {
+	ctx = context.WithoutCancel(ctx) // the call exists: record it even if the tick is ending
+	k := rec.RecipientKey
+	var err error
+	for try, wait := 0, 200*time.Millisecond; try < 5; try, wait = try+1, wait*2 {
+		if try > 0 {
+			if d.cfg.Clock.Sleep(ctx, wait) != nil {
+				break
+			}
+		}
+		if err = d.cfg.Store.MapAttempt(ctx, k, attempt, contactID, placedAt); err != nil {
+			continue
+		}
+		if err = d.cfg.Store.MapContact(ctx, campaignstore.ContactRef{ContactID: contactID, Key: k, Shards: r.c.Shards, Attempt: attempt, PlacedAt: placedAt}); err != nil {
+			continue
+		}
+		var in campaignstore.Recipient
+		in, err = d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
+			From: dialer.StateDialing, FromAttempt: attempt, To: dialer.StateInCall, At: d.cfg.Clock.Now(), Reason: "call placed", Attempt: attempt, ContactID: contactID,
+		})
+		if errors.Is(err, campaignstore.ErrConflict) {
+			return rec, nil // moved on already (the call's end was settled first)
+		}
+		if err == nil {
+			return in, nil
+		}
+	}
+	return rec, fmt.Errorf("record placed call %s: %w", contactID, err)
 }
 
 // tooLate: a dial at t would start at or after the campaign's end, or within CloseGuard of it.
@@ -138,42 +268,36 @@ func (d *Dialer) tooLate(p *Plan, t time.Time) bool {
 	return !p.End.IsZero() && !t.Before(p.End.Add(-d.cfg.CloseGuard))
 }
 
-// closesSoon: the window is open but closes within guard (a call placed now would ring into the
-// closing time).
-func closesSoon(c interface {
-	Until(time.Time) (time.Time, bool)
-}, now time.Time, guard time.Duration) bool {
-	until, ok := c.Until(now)
-	return ok && until.Sub(now) < guard
-}
-
-// dialFailed settles an attempt whose StartOutboundVoiceContact failed.
-func (d *Dialer) dialFailed(ctx context.Context, r *run, rec campaignstore.Recipient, attempt int, dialErr error, back func(string) error) error {
-	result, why := ClassifyDialError(dialErr)
+// dialFailed settles an attempt whose StartOutboundVoiceContact placed no call, or whose result
+// stayed unknown.
+func (d *Dialer) dialFailed(ctx context.Context, r *run, rec campaignstore.Recipient, attempt int, result DialResult, why string, back func(string, *int, time.Time) error) error {
+	ctx = context.WithoutCancel(ctx)
 	now := d.cfg.Clock.Now()
 	log := r.log.With("recipient_id", rec.RecipientID, "attempt", attempt, "result", result.String(), "code", why)
 	switch result {
 	case NotPlaced:
 		d.count(ctx, r.c.ID, "throttled", 1)
-		log.Warn("dial refused before any call; due again")
-		return back("Connect refused the dial before placing a call (" + why + "); due again")
+		n := rec.Refusals + 1
+		at := now.Add(dialer.RefusalBackoff(n, rec.CampaignID+"/"+rec.RecipientID))
+		log.Warn("dial refused before any call; due again after a back-off", "refusals", n, "due_at", at)
+		return back(fmt.Sprintf("Connect refused the dial before placing a call (%s, %d in a row); due again at %s", why, n, at.UTC().Format(time.RFC3339)), &n, at)
 	case CampaignBroken:
 		log.Error("dial refused for the whole campaign: pausing it")
-		if err := back("the campaign was paused: " + why); err != nil {
+		if err := back("the campaign was paused: "+why, nil, now); err != nil {
 			return err
 		}
 		c, err := d.cfg.Store.Campaign(ctx, r.c.ID)
 		if err != nil {
 			return err
 		}
-		if _, err := d.cfg.Store.SetStatus(ctx, r.c.ID, c.Version, "paused", "paused by the dialer: Connect refused every dial ("+why+"); fix the campaign's instance, flow, queue or permissions and resume it", now, false); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+		if _, err := d.cfg.Store.SetStatus(ctx, r.c.ID, c.Version, campaignstore.StatusPaused, "paused by the dialer: Connect refused every dial ("+why+"); fix the campaign's instance, flow, queue or permissions and resume it", now, false); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
 			return err
 		}
 		r.c.Status = campaignstore.StatusPaused
 		r.queue = nil
 		return nil
 	case RecipientRefused, RequestRefused:
-		to, reason := dialer.StateInvalidNumber, "Connect refused the number: "+why
+		to, reason := dialer.StateDestinationRefused, "Connect refused the destination: "+why
 		if result == RequestRefused {
 			to, reason = dialer.StateExhausted, "Connect refused the request: "+why
 		}
@@ -184,10 +308,10 @@ func (d *Dialer) dialFailed(ctx context.Context, r *run, rec campaignstore.Recip
 		}
 		return err
 	default:
-		// A call may have been placed: the attempt is settled as unknown and never replayed.
-		dec := r.plan.Retry.Decide(dialer.OutcomeUnknown, rec.Outcomes, now)
-		dec = r.plan.bound(dec)
-		_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{From: dialer.StateDialing, FromAttempt: attempt, To: dec.State, At: now, Reason: "dial result unknown (" + why + "); " + dec.Reason, Attempt: attempt, NextAttemptAt: dec.NextAttemptAt, Outcome: dialer.OutcomeUnknown})
+		// A call may have been placed and its ID never reached the dialer, even after the
+		// replays: the attempt is settled as unknown and never replayed again.
+		sd := dialer.Settle(d.attemptFacts(r, rec), dialer.Ending{EndedAt: now, Why: "dial result unknown after its replays (" + why + ")"}, r.plan.Retry, now)
+		_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{From: dialer.StateDialing, FromAttempt: attempt, To: sd.State, At: now, Reason: sd.Reason, Attempt: attempt, NextAttemptAt: sd.NextAttemptAt, Outcome: sd.Outcome})
 		log.Warn("dial result unknown: attempt settled, not replayed")
 		if err == nil {
 			d.count(ctx, r.c.ID, "unknown", 1)
@@ -196,12 +320,12 @@ func (d *Dialer) dialFailed(ctx context.Context, r *run, rec campaignstore.Recip
 	}
 }
 
-// bound turns a retry that would fall after the campaign's end into expired.
-func (p *Plan) bound(dec dialer.Decision) dialer.Decision {
-	if dec.State == dialer.StateWaitingRetry && !p.End.IsZero() && !dec.NextAttemptAt.Before(p.End) {
-		return dialer.Decision{State: dialer.StateExpired, Reason: dec.Reason + "; the campaign ends before the retry"}
+// attemptFacts are what the settle needs of a recipient's attempt and its campaign.
+func (d *Dialer) attemptFacts(r *run, rec campaignstore.Recipient) dialer.AttemptFacts {
+	return dialer.AttemptFacts{
+		Outcomes: rec.Outcomes, End: r.plan.End,
+		Stopping: r.c.Status == campaignstore.StatusStopping || r.c.Status == campaignstore.StatusStopped,
 	}
-	return dec
 }
 
 // startInput is the StartOutboundVoiceContact request of one attempt.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/connect"
@@ -51,7 +52,7 @@ type Clock interface {
 
 // Config wires a Dialer.
 type Config struct {
-	Store     *campaignstore.Store
+	Store     Store
 	Connect   ConnectAPI
 	DoNotCall DoNotCall
 	// S3 reads recipients' CSV objects from RecipientsBucket; nil refuses campaigns that name one.
@@ -90,6 +91,39 @@ type Dialer struct {
 	log     *slog.Logger
 	pacer   *pacing.Pacer
 	metrics metrics
+	// drained: the pacer's burst was emptied at this process's first tick.
+	drained bool
+	// rates are the campaigns' own buckets, kept across ticks (a bucket rebuilt every tick would
+	// start every tick with a full burst).
+	ratesMu sync.Mutex
+	rates   map[string]*campaignBucket
+}
+
+type campaignBucket struct {
+	limit  RateLimit
+	bucket *pacing.Bucket
+}
+
+// campaignRate returns the campaign's own bucket (nil when it has no rate of its own), made once
+// and kept while the campaign's rate stays the same.
+func (d *Dialer) campaignRate(r *run) *pacing.Bucket {
+	if r.plan.Rate == nil {
+		return nil
+	}
+	d.ratesMu.Lock()
+	defer d.ratesMu.Unlock()
+	if cb, ok := d.rates[r.c.ID]; ok && cb.limit == *r.plan.Rate {
+		return cb.bucket
+	}
+	b, err := pacing.NewBucket(r.plan.Rate.PerSecond, r.plan.Rate.Burst)
+	if err != nil { // validated by NewPlan
+		return nil
+	}
+	if d.rates == nil {
+		d.rates = map[string]*campaignBucket{}
+	}
+	d.rates[r.c.ID] = &campaignBucket{limit: *r.plan.Rate, bucket: b}
+	return b
 }
 
 // New checks the configuration and returns a dialer.

@@ -173,39 +173,6 @@ func TestCampaignOutcomesWindowsAndDoNotCall(t *testing.T) {
 	}
 }
 
-// TestUnknownDialResultIsNeverReplayed: a 5xx from StartOutboundVoiceContact may hide a placed
-// call, so the dialer neither lets the SDK retry it nor replays the attempt: it settles the attempt
-// as unknown and dials a new attempt after the failed-call delay.
-func TestUnknownDialResultIsNeverReplayed(t *testing.T) {
-	world := connectsim.DefaultWorld()
-	world.Calls.NumberOutcomes = map[string]string{"+12025550101": connectsim.OutcomeAnswered}
-	r := newRig(t, rigOptions{world: world, start: wed})
-	r.sim.SetFault(connectsim.OpStartOutboundVoiceContact, connectsim.Fault{Kind: "internal", Count: 1})
-	if err := r.send("Campaign Launched", campaign("c1", map[string]any{"recipients": []map[string]any{{"recipientId": "a", "phone": "+12025550101"}}})); err != nil {
-		t.Fatal(err)
-	}
-	c := r.runUntil("c1", 3*60)
-	if c.Status != "finished" {
-		t.Fatalf("campaign %s", c.Status)
-	}
-	rec := r.recipientsOf("c1")["a"]
-	if rec.State != dialer.StateCompleted || rec.Attempt != 2 || len(rec.Outcomes) != 2 || rec.Outcomes[0] != dialer.OutcomeUnknown {
-		t.Fatalf("recipient %+v", rec)
-	}
-	if got := r.sim.Stats().Requests[connectsim.OpStartOutboundVoiceContact]; got["InternalServiceException"] != 1 || got["ok"] != 1 {
-		t.Errorf("StartOutboundVoiceContact requests %v: want one 5xx (no SDK retry) and one dial", got)
-	}
-	var placed []time.Time
-	for _, ct := range r.sim.Contacts() {
-		if ct.InitiationMethod == "API" {
-			placed = append(placed, ct.InitiationTimestamp)
-		}
-	}
-	if len(placed) != 1 || placed[0].Sub(wed) < time.Hour {
-		t.Errorf("calls at %v: want one, at least the 1h failed-call delay after the unknown attempt", placed)
-	}
-}
-
 // TestNothingIsDialledAfterTheCampaignEnds: a tick that started before the campaign's end stops
 // dialling CloseGuard (2 minutes by default) before the end, so that no call rings into it; the
 // recipients still waiting expire.

@@ -35,10 +35,17 @@ type Plan struct {
 	MaxConcurrent int
 	AgentsRatio   float64
 	Weight        int
-	// Rate is the campaign's own ceiling (nil: only the instance's rate applies).
-	Rate            *pacing.Bucket
+	// Rate is the campaign's own ceiling (nil: only the instance's rate applies). The dialer
+	// keeps one bucket per campaign across ticks (Dialer.campaignRate), built from it.
+	Rate            *RateLimit
 	MaxCallDuration time.Duration
 	Start, End      time.Time
+}
+
+// RateLimit is a campaign's own call rate.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
 }
 
 // PlanError lists every problem of a definition.
@@ -96,11 +103,10 @@ func NewPlan(def dialerevents.Campaign) (*Plan, error) {
 			if burst == 0 {
 				burst = 1
 			}
-			b, err := pacing.NewBucket(pc.CallsPerSecond, burst)
-			if err != nil {
+			if _, err := pacing.NewBucket(pc.CallsPerSecond, burst); err != nil {
 				bad("pacing: %v", err)
 			} else {
-				p.Rate = b
+				p.Rate = &RateLimit{PerSecond: pc.CallsPerSecond, Burst: burst}
 			}
 		}
 	}
@@ -114,7 +120,7 @@ func NewPlan(def dialerevents.Campaign) (*Plan, error) {
 		p.Retry = dialer.RetryPolicy{}
 		for o, r := range map[dialer.Outcome]*dialerevents.RetryRule{
 			dialer.OutcomeBusy: rp.Busy, dialer.OutcomeNoAnswer: rp.NoAnswer, dialer.OutcomeVoicemail: rp.Voicemail,
-			dialer.OutcomeFailed: rp.Failed, dialer.OutcomeInvalidNumber: rp.InvalidNumber,
+			dialer.OutcomeFailed: rp.Failed, dialer.OutcomeInvalidNumber: rp.InvalidNumber, dialer.OutcomeAbandoned: rp.Abandoned,
 		} {
 			if r != nil {
 				p.Retry[o] = dialer.RetryRule{Delay: r.Delay.Std(), MaxAttempts: r.MaxAttempts}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,34 @@ type rig struct {
 	eventFailures int
 	// drop decides, per contact event, whether the dialer never sees it (best-effort delivery).
 	drop func(connectsim.Event) bool
+	// hooks run once, in order, when the dialer's sleeps move the clock to their instant (an
+	// event handled in the middle of a tick, as another invocation would).
+	hooks []hook
+}
+
+type hook struct {
+	at time.Time
+	fn func()
+}
+
+// at runs fn when the simulated clock reaches t during one of the dialer's sleeps.
+func (r *rig) at(t time.Time, fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hooks = append(r.hooks, hook{t, fn})
+	sort.Slice(r.hooks, func(i, j int) bool { return r.hooks[i].at.Before(r.hooks[j].at) })
+}
+
+// nextHook removes and returns the first hook due at or before t.
+func (r *rig) nextHook(t time.Time) (hook, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.hooks) == 0 || r.hooks[0].at.After(t) {
+		return hook{}, false
+	}
+	h := r.hooks[0]
+	r.hooks = r.hooks[1:]
+	return h, true
 }
 
 type rigOptions struct {
@@ -157,7 +186,22 @@ func (c *steppedClock) Now() time.Time { return c.clock.Now() }
 func (c *steppedClock) Sleep(ctx context.Context, d time.Duration) error {
 	r := (*rig)(c)
 	r.idle()
-	r.clock.Advance(d)
+	end := r.clock.Now().Add(d)
+	for {
+		h, ok := r.nextHook(end)
+		if !ok {
+			break
+		}
+		if step := h.at.Sub(r.clock.Now()); step > 0 {
+			r.clock.Advance(step)
+			r.idle()
+		}
+		h.fn()
+		r.idle()
+	}
+	if step := end.Sub(r.clock.Now()); step > 0 {
+		r.clock.Advance(step)
+	}
 	r.idle()
 	return ctx.Err()
 }

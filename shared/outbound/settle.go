@@ -15,14 +15,17 @@ import (
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
 
-// contactEvent settles the attempt of a contact that ended. Events are best effort, unordered
-// and repeated: a duplicate finds the attempt settled, an early one (DescribeContact does not
-// show the end yet) is left to the watchdog, and an event of a contact the dialer did not place
-// is ignored.
+// contactEvent acts on a contact event of a call the dialer placed: an agent taking the call is
+// noted (progressive pacing counts only calls no agent has taken), an ended call is settled.
+// Events are best effort, unordered and repeated: a duplicate finds the attempt settled, an early
+// one (DescribeContact does not show the end, or not its reason yet) is left to the watchdog, and
+// an event of a contact the dialer did not place is ignored.
 func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialerevents.ContactEvent) error {
-	if !slices.Contains(dialerevents.EndedEventTypes, ev.EventType) {
+	agent := ev.EventType == dialerevents.EventConnectedToAgent
+	if !agent && !slices.Contains(dialerevents.EndedEventTypes, ev.EventType) {
 		return nil // INITIATED, CONNECTED_TO_SYSTEM, QUEUED, ... and types added later
 	}
 	if ev.InitiationMethod != "" && ev.InitiationMethod != dialerevents.InitiationMethodAPI {
@@ -36,11 +39,21 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	if err != nil {
 		return err
 	}
+	if agent {
+		at := d.cfg.Clock.Now()
+		if ev.AgentInfo != nil && ev.AgentInfo.ConnectedToAgentTimestamp != nil {
+			at = *ev.AgentInfo.ConnectedToAgentTimestamp
+		}
+		if err := d.cfg.Store.MarkAgent(ctx, ref.Key, ref.Attempt, at); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+			return err
+		}
+		return nil
+	}
 	rec, err := d.cfg.Store.Recipient(ctx, ref.Key, ref.Shards)
 	if err != nil {
 		return err
 	}
-	if settledAlready(rec, ref.Attempt) {
+	if rec.Attempt != ref.Attempt || !rec.State.InFlight() {
 		return nil // a repeated or late event: the attempt is settled
 	}
 	c, err := d.cfg.Store.Campaign(ctx, ref.Key.CampaignID)
@@ -51,7 +64,8 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	if err != nil {
 		return err
 	}
-	settled, err := d.settle(ctx, c, plan, rec, ev.ContactID, false)
+	r := &run{c: c, plan: plan, log: log.With("campaign_id", c.ID)}
+	settled, err := d.settle(ctx, r, rec, ev.ContactID, ev, false)
 	if err != nil {
 		return err
 	}
@@ -59,51 +73,32 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	return nil
 }
 
-// settledAlready: the recipient has moved past the attempt (a later attempt, or not dialling
-// nor in a call any more).
-func settledAlready(rec campaignstore.Recipient, attempt int) bool {
-	return rec.Attempt != attempt || (rec.State != dialer.StateInCall && rec.State != dialer.StateDialing)
-}
-
-// settle classifies the ended call of the recipient's current attempt and moves the recipient. It reports whether the
-// attempt is settled (now or before). giveUp settles an attempt whose contact Connect no longer
-// knows as unknown.
-func (d *Dialer) settle(ctx context.Context, c campaignstore.Campaign, plan *Plan, rec campaignstore.Recipient, contactID string, giveUp bool) (bool, error) {
-	out, err := d.cfg.Connect.DescribeContact(ctx, &connect.DescribeContactInput{InstanceId: aws.String(plan.Def.InstanceID), ContactId: aws.String(contactID)})
+// settle reads the ended call of the recipient's current attempt and applies dialer.Settle. It
+// reports whether the attempt is settled (now or before). ev, when the settle comes from a
+// contact event, adds what the event itself says; giveUp settles an attempt whose contact
+// Connect no longer knows as unknown.
+func (d *Dialer) settle(ctx context.Context, r *run, rec campaignstore.Recipient, contactID string, ev *dialerevents.ContactEvent, giveUp bool) (bool, error) {
+	now := d.cfg.Clock.Now()
+	out, err := d.cfg.Connect.DescribeContact(ctx, &connect.DescribeContactInput{InstanceId: aws.String(r.plan.Def.InstanceID), ContactId: aws.String(contactID)})
 	var nf *types.ResourceNotFoundException
+	var ending dialer.Ending
 	switch {
 	case errors.As(err, &nf) && giveUp:
-		return d.finish(ctx, c, plan, rec, dialer.OutcomeUnknown, d.cfg.Clock.Now(), "Connect no longer knows the contact", contactID)
+		ending = dialer.Ending{EndedAt: now, Why: "Connect no longer knows the contact"}
 	case err != nil:
 		return false, fmt.Errorf("describe contact %s: %w", contactID, err)
-	}
-	ct := out.Contact
-	if ct == nil || ct.DisconnectTimestamp == nil {
+	case out.Contact == nil || out.Contact.DisconnectTimestamp == nil:
 		return false, nil
+	default:
+		ending = dialer.Ending{Report: d.report(r.plan, rec, out.Contact, ev), EndedAt: out.Contact.DisconnectTimestamp.UTC(), AMD: r.plan.amd()}
 	}
-	report := dialer.Report{ConnectedToSystem: ct.ConnectedToSystemTimestamp, DisconnectReason: aws.ToString(ct.DisconnectReason), AMDStatus: string(ct.AnsweringMachineDetectionStatus)}
-	o := dialer.Classify(report)
-	return d.finish(ctx, c, plan, rec, o, ct.DisconnectTimestamp.UTC(), fmt.Sprintf("disconnect reason %s, AMD %s", orNone(report.DisconnectReason), orNone(report.AMDStatus)), contactID)
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
+	sd := dialer.Settle(d.attemptFacts(r, rec), ending, r.plan.Retry, now)
+	if sd.ReadAgain {
+		return false, nil // the watchdog reads it again
 	}
-	return s
-}
-
-// finish moves an attempt's recipient by the attempt's outcome.
-func (d *Dialer) finish(ctx context.Context, c campaignstore.Campaign, plan *Plan, rec campaignstore.Recipient, o dialer.Outcome, endedAt time.Time, detail, contactID string) (bool, error) {
-	dec := plan.Retry.Decide(o, rec.Outcomes, endedAt)
-	dec = plan.bound(dec)
-	if dec.State == dialer.StateWaitingRetry && (c.Status == campaignstore.StatusStopping || c.Status == campaignstore.StatusStopped) {
-		dec = dialer.Decision{State: dialer.StateCancelled, Reason: dec.Reason + "; the campaign was stopped"}
-	}
-	now := d.cfg.Clock.Now()
-	_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, c.Shards, campaignstore.Change{
-		From: rec.State, FromAttempt: rec.Attempt, To: dec.State, At: now, Reason: dec.Reason + " (" + detail + ")",
-		Attempt: rec.Attempt, NextAttemptAt: dec.NextAttemptAt, Outcome: o, ContactID: contactID,
+	_, err = d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{
+		From: rec.State, FromAttempt: rec.Attempt, To: sd.State, At: now, Reason: sd.Reason,
+		Attempt: rec.Attempt, NextAttemptAt: sd.NextAttemptAt, Outcome: sd.Outcome, ContactID: contactID,
 	})
 	if errors.Is(err, campaignstore.ErrConflict) {
 		return true, nil // another event or the watchdog settled it first
@@ -111,8 +106,43 @@ func (d *Dialer) finish(ctx context.Context, c campaignstore.Campaign, plan *Pla
 	if err != nil {
 		return false, err
 	}
-	d.count(ctx, c.ID, outcomeCounter(o), 1)
+	d.count(ctx, r.c.ID, outcomeCounter(sd.Outcome), 1)
 	return true, nil
+}
+
+// report is what Connect says of an ended contact: DescribeContact, completed with the contact
+// event's own fields (an event can carry what the record does not show yet, and the reverse).
+func (d *Dialer) report(plan *Plan, rec campaignstore.Recipient, ct *types.Contact, ev *dialerevents.ContactEvent) *dialer.Report {
+	r := &dialer.Report{
+		ConnectedToSystem: ct.ConnectedToSystemTimestamp,
+		DisconnectReason:  aws.ToString(ct.DisconnectReason),
+		AMDStatus:         string(ct.AnsweringMachineDetectionStatus),
+		ExpectsAgent:      plan.Mode == pacing.Progressive,
+	}
+	if ct.AgentInfo != nil {
+		r.ConnectedToAgent = ct.AgentInfo.ConnectedToAgentTimestamp
+	}
+	if r.ConnectedToAgent == nil && !rec.AgentAt.IsZero() {
+		at := rec.AgentAt
+		r.ConnectedToAgent = &at
+	}
+	if ev != nil {
+		if r.ConnectedToSystem == nil {
+			r.ConnectedToSystem = ev.ConnectedToSystemTimestamp
+		}
+		if r.DisconnectReason == "" {
+			r.DisconnectReason = ev.DisconnectReason
+		}
+		if r.ConnectedToAgent == nil && ev.AgentInfo != nil {
+			r.ConnectedToAgent = ev.AgentInfo.ConnectedToAgentTimestamp
+		}
+	}
+	return r
+}
+
+// amd reports whether the campaign's calls run answering-machine detection.
+func (p *Plan) amd() bool {
+	return p.Def.AnswerMachineDetection != nil && p.Def.AnswerMachineDetection.Enabled
 }
 
 func outcomeCounter(o dialer.Outcome) string {
@@ -139,36 +169,51 @@ func (d *Dialer) watchdog(ctx context.Context, r *run) error {
 		if err != nil {
 			return err
 		}
-		switch {
-		case rec.State == dialer.StateDialing && rec.ContactID == "":
-			// A dial that never recorded its answer (a crash, a lost reply). Only the lease holder
-			// dials, so once the lease has changed hands (LeaseTTL) the dial is over: its result
-			// is unknown, and it is not replayed.
-			if age < d.cfg.LeaseTTL+d.cfg.WatchdogAfter {
-				continue
-			}
-			if _, err := d.finish(ctx, r.c, r.plan, rec, dialer.OutcomeUnknown, now, "the dial's result was never recorded", ""); err != nil {
-				return err
-			}
-			r.log.Warn("watchdog: dial result unknown, attempt settled", "recipient_id", rec.RecipientID, "attempt", rec.Attempt)
-		case rec.ContactID != "":
-			settled, err := d.settle(ctx, r.c, r.plan, rec, rec.ContactID, age > 24*time.Hour)
-			if err != nil {
-				r.log.Warn("watchdog: describe contact", "contact_id", rec.ContactID, "error", err.Error())
-				continue
-			}
-			if settled {
-				r.log.Info("watchdog: settled an attempt without its contact event", "recipient_id", rec.RecipientID, "contact_id", rec.ContactID)
-				continue
-			}
-			if age > r.plan.MaxCallDuration {
-				gone, err := d.stopContact(ctx, r.plan, rec.ContactID)
-				if err != nil {
-					r.log.Warn("watchdog: stop contact", "contact_id", rec.ContactID, "error", err.Error())
+		contactID := rec.ContactID
+		if rec.State == dialer.StateDialing && contactID == "" {
+			// A dial whose contact ID never reached the recipient (a crash, a lost write): the
+			// attempt map may know the call.
+			contactID, err = d.cfg.Store.LookupAttempt(ctx, rec.RecipientKey, rec.Attempt)
+			switch {
+			case errors.Is(err, campaignstore.ErrNotFound):
+				// Only the lease holder dials, so once the lease has changed hands (LeaseTTL) the
+				// dial is over: its result is unknown, and it is not replayed.
+				if age < d.cfg.LeaseTTL+d.cfg.WatchdogAfter {
 					continue
 				}
-				r.log.Warn("watchdog: call ran past the campaign's maximum, stopped", "contact_id", rec.ContactID, "already_ended", gone)
+				sd := dialer.Settle(d.attemptFacts(r, rec), dialer.Ending{EndedAt: now, Why: "the dial's result was never recorded"}, r.plan.Retry, now)
+				if _, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{
+					From: rec.State, FromAttempt: rec.Attempt, To: sd.State, At: now, Reason: sd.Reason, Attempt: rec.Attempt, NextAttemptAt: sd.NextAttemptAt, Outcome: sd.Outcome,
+				}); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+					return err
+				}
+				d.count(ctx, r.c.ID, "unknown", 1)
+				r.log.Warn("watchdog: dial result unknown, attempt settled", "recipient_id", rec.RecipientID, "attempt", rec.Attempt)
+				continue
+			case err != nil:
+				return err
 			}
+			r.log.Warn("watchdog: a placed call found through its attempt", "recipient_id", rec.RecipientID, "attempt", rec.Attempt, "contact_id", contactID)
+		}
+		if contactID == "" {
+			continue
+		}
+		settled, err := d.settle(ctx, r, rec, contactID, nil, age > 24*time.Hour)
+		if err != nil {
+			r.log.Warn("watchdog: describe contact", "contact_id", contactID, "error", err.Error())
+			continue
+		}
+		if settled {
+			r.log.Info("watchdog: settled an attempt without its contact event", "recipient_id", rec.RecipientID, "contact_id", contactID)
+			continue
+		}
+		if age > r.plan.MaxCallDuration {
+			gone, err := d.stopContact(ctx, r.plan, contactID)
+			if err != nil {
+				r.log.Warn("watchdog: stop contact", "contact_id", contactID, "error", err.Error())
+				continue
+			}
+			r.log.Warn("watchdog: call ran past the campaign's maximum, stopped", "contact_id", contactID, "already_ended", gone)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,7 +29,41 @@ type run struct {
 	agents    pacing.Agents
 	agentsAt  time.Time
 	live      int
+	ringing   int
 	liveAt    time.Time
+	// checkedAt is when c was last read from the store (see CampaignFreshness).
+	checkedAt time.Time
+	// ledger is the contact ledger the gate read for the recipient being dialled.
+	ledger campaignstore.Ledger
+}
+
+// fresh reads the campaign again when the run's copy is older than CampaignFreshness: a new
+// version (a status change, an update of its windows, pacing, retries or end) replaces the
+// copy and the plan, and a campaign no longer running dials nothing more.
+func (d *Dialer) fresh(ctx context.Context, r *run) error {
+	now := d.cfg.Clock.Now()
+	if !r.checkedAt.IsZero() && now.Sub(r.checkedAt) < CampaignFreshness {
+		return nil
+	}
+	c, err := d.cfg.Store.Campaign(ctx, r.c.ID)
+	if err != nil {
+		return err
+	}
+	r.checkedAt = now
+	if c.Version != r.c.Version {
+		plan, err := planFromStored(c.Definition)
+		if err != nil {
+			return err
+		}
+		if c.Status != r.c.Status || !slices.Equal(c.Definition, r.c.Definition) {
+			r.log.Info("campaign changed during the tick", "status", c.Status, "version", c.Version)
+		}
+		r.c, r.plan = c, plan
+	}
+	if r.c.Status != campaignstore.StatusRunning {
+		r.queue = nil
+	}
+	return nil
 }
 
 // liveRefresh is how often a tick re-reads a campaign's live calls from the inflight index.
@@ -59,6 +94,12 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 		d.log.Info("tick skipped: another dialer holds the lease", "scheduled_time", scheduled)
 		return nil
 	}
+	if !d.drained {
+		// A new execution environment cannot know how much of the account's burst the previous
+		// holder of the lease spent: it starts with no tokens, and earns them at the rate.
+		d.pacer.Drain(now)
+		d.drained = true
+	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -82,7 +123,7 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 			d.log.Error("tick: stored campaign no longer valid", "campaign_id", id, "error", err.Error())
 			continue
 		}
-		r := &run{c: c, plan: plan, log: d.log.With("campaign_id", id)}
+		r := &run{c: c, plan: plan, log: d.log.With("campaign_id", id), checkedAt: d.cfg.Clock.Now()}
 		if err := d.maintain(ctx, r); err != nil {
 			r.log.Error("tick: campaign upkeep", "error", err.Error())
 		}
@@ -193,7 +234,7 @@ func (d *Dialer) audit(ctx context.Context, r *run, now time.Time, final dialer.
 	}
 	reopened, moved := 0, 0
 	cur, walked, err := d.cfg.Store.Audit(ctx, r.c.ID, r.c.Shards, r.c.Audit, more, func(rec campaignstore.Recipient) error {
-		if final != "" && rec.State != dialer.StateDialing && rec.State != dialer.StateInCall {
+		if final != "" && rec.State.Due() {
 			_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt})
 			if err == nil {
 				moved++
@@ -281,13 +322,16 @@ func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason s
 				if err != nil {
 					return err
 				}
-				if rec.State.Final() || rec.State == dialer.StateDialing || rec.State == dialer.StateInCall {
+				if !rec.State.Due() {
 					continue
 				}
-				if _, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt}); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
+				_, err = d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt})
+				switch {
+				case err == nil:
+					moved++
+				case !errors.Is(err, campaignstore.ErrConflict):
 					return err
 				}
-				moved++
 				progress = true
 			}
 			if len(keys) < 100 || !progress {
@@ -380,27 +424,34 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		if err != nil {
 			return err
 		}
-		placed := 0
+		placed, refused := 0, false
 		for i, r := range runs {
-			for g := 0; g < grants[i] && len(r.queue) > 0; g++ {
+			for g := 0; g < grants[i] && len(r.queue) > 0 && !refused; g++ {
 				k := r.queue[0]
 				r.queue = r.queue[1:]
-				ok, err := d.dialOne(ctx, r, k)
+				ok, no, err := d.dialOne(ctx, r, k)
 				if err != nil {
 					r.log.Warn("dial", "recipient_id", k.RecipientID, "error", err.Error())
 				}
 				if ok {
 					placed++
 					r.live++
+					r.ringing++
+					if b := d.campaignRate(r); b != nil {
+						b.Take(d.cfg.Clock.Now(), 1)
+					}
 				}
+				// A refusal (throttled, or the instance's calls all taken) ends the round: the
+				// next look waits.
+				refused = refused || no
 			}
 		}
-		if placed == 0 {
+		if placed == 0 || refused {
 			// Wait for the next token; when the cap or the agents are the limit, look again in
 			// 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
 			// polled many times a second).
 			wait := d.pacer.NextToken(now).Sub(now)
-			if capBound || wait <= 0 {
+			if capBound || refused || wait <= 0 {
 				wait = 3 * time.Second
 			}
 			if wait > 5*time.Second {
@@ -431,7 +482,12 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		if err != nil {
 			return 0, false, err
 		}
-		r.live, r.liveAt = len(fl), now
+		r.live, r.ringing, r.liveAt = len(fl), 0, now
+		for _, f := range fl {
+			if !f.WithAgent {
+				r.ringing++
+			}
+		}
 	}
 	if r.c.Status != campaignstore.StatusRunning || now.Before(r.plan.Start) {
 		r.queue = nil
@@ -443,13 +499,15 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		if now.Sub(r.agentsAt) >= time.Second {
 			r.agents, r.agentsAt = d.agents(ctx, r.plan), now
 		}
-		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.live}.AgentHeadroom()
+		// AGENTS_AVAILABLE already leaves out the agents on calls: only the calls no agent has
+		// taken yet (dialling, ringing, queued) stand against it.
+		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.ringing}.AgentHeadroom()
 		if h < room {
 			room, bound = h, true
 		}
 	}
-	if r.plan.Rate != nil {
-		if a := r.plan.Rate.Available(now); a < room {
+	if b := d.campaignRate(r); b != nil {
+		if a := b.Available(now); a < room {
 			room, bound = a, true
 		}
 	}
@@ -464,9 +522,6 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		return 0, true, nil
 	}
 	n := min(room, len(r.queue))
-	if r.plan.Rate != nil && n > 0 {
-		r.plan.Rate.Take(now, n)
-	}
 	if n < room && len(r.queue) == 0 {
 		bound = false
 	}

@@ -101,6 +101,13 @@ func (p *Pacer) Update(now time.Time, cfg Config) error {
 	return nil
 }
 
+// Drain empties the bucket at now (a new process taking over the dialling: see NewBucket).
+func (p *Pacer) Drain(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bucket.Drain(now)
+}
+
 // Config returns the configuration in force.
 func (p *Pacer) Config() Config {
 	p.mu.Lock()
