@@ -87,6 +87,8 @@
 //	PUT    /_connectsim/agents/{instanceId}/staffed  SetStaffedAgents: {"count": 5}
 //	GET    /_connectsim/faults                 faults in force, by operation
 //	PUT    /_connectsim/faults/{operation}     SetFault: {"kind":"latency","latency":"2s","probability":0.5,"count":3}
+//	                                           kinds throttle, internal, latency, drop act before the operation;
+//	                                           drop-after, internal-after, latency-after run it, then lose the answer
 //	DELETE /_connectsim/faults                 ClearFaults
 //	DELETE /_connectsim/faults/{operation}     remove one fault
 //	PUT    /_connectsim/sign-in-outcome        SetSignInOutcome: {"error":"access_denied","errorDescription":"..."} ({} for success)
@@ -105,5 +107,7 @@
 // StartOutboundVoiceContact, StopContact, GetCurrentMetricData,
 // UpdateParticipantAuthentication, GetAuthenticationUrl,
 // CancelParticipantAuthentication, or "*" for a fault on all of them.
-// Outcomes are "ok", the error type answered, "dropped" or "canceled".
+// Outcomes are "ok", the error type answered, "dropped" or "canceled"; a fault of an "-after"
+// kind counts the operation's own outcome, "+" and what the client got ("ok+dropped",
+// "ok+InternalServiceException", "ok+canceled").
 package connectsim

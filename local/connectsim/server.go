@@ -189,10 +189,16 @@ func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params 
 		return
 	}
 
-	// Injected faults.
+	// Injected faults. One of an "-after" kind acts once the operation has run.
 	s.mu.Lock()
 	f, hit := s.pickFaultLocked(rt.op)
 	s.mu.Unlock()
+	if hit && f.after() {
+		out, e := s.runOp(w, r, rt, params)
+		loseAnswer(w, r, f, rt.kind == kindParticipant, out, e, &outcome)
+		s.log.Info("connectsim: answer lost (injected fault)", "operation", rt.op, "fault", f.Kind, "outcome", outcome)
+		return
+	}
 	if hit {
 		if f.Kind == FaultDrop {
 			outcome = outcomeDropped
@@ -205,29 +211,29 @@ func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params 
 		}
 	}
 
-	// Request-rate quota.
-	if !s.opts.DisableThrottling {
-		if ok, typ := s.allow(rt.op); !ok {
-			fail(newErr(typ, "Rate exceeded"))
-			return
-		}
-	}
-
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		fail(newErr(errInvalidRequest, "Cannot read the request body: %v", err))
-		return
-	}
-	if len(body) > maxBody {
-		fail(newErr(errInvalidRequest, "The request body is too large"))
-		return
-	}
-	out, e := rt.h(s, &call{w: w, r: r, op: rt.op, params: params, body: body})
+	out, e := s.runOp(w, r, rt, params)
 	if e != nil {
 		fail(e)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// runOp applies the request-rate quota, reads the body and runs the operation's handler.
+func (s *Sim) runOp(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string) (any, *apiError) {
+	if !s.opts.DisableThrottling {
+		if ok, typ := s.allow(rt.op); !ok {
+			return nil, newErr(typ, "Rate exceeded")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, newErr(errInvalidRequest, "Cannot read the request body: %v", err)
+	}
+	if len(body) > maxBody {
+		return nil, newErr(errInvalidRequest, "The request body is too large")
+	}
+	return rt.h(s, &call{w: w, r: r, op: rt.op, params: params, body: body})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -272,6 +272,9 @@ func (s *Sim) resetLocked() {
 	s.pTokens = map[string]string{}
 	s.buckets = map[string]*bucket{}
 	s.faults = map[string]*faultState{}
+	for op, f := range s.world.Faults {
+		s.faults[op] = &faultState{Fault: f}
+	}
 	s.faultRng = mrand.New(mrand.NewPCG(uint64(s.opts.Seed), 0xfa17))
 	s.signIn = SignInOutcome{}
 	s.stats = statsState{requests: map[string]map[string]int{}, maxActiveCalls: map[string]int{}}
@@ -284,7 +287,8 @@ func (s *Sim) resetLocked() {
 }
 
 // Reset forgets every contact, session, token, counter, fault, agent and delivery
-// change, as if the Sim had just been created. Subscribers stay.
+// change, as if the Sim had just been created (the world's faults are in force again).
+// Subscribers stay.
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.resetLocked()

@@ -85,6 +85,9 @@ type World struct {
 	// "2027-03-13T08:00:00-05:00"), so that a run can begin on a daylight-saving weekend or
 	// just before a calling window opens. Empty: now.
 	Start time.Time `json:"start,omitzero"`
+	// Faults are in force from the start (and again after a reset), by operation or "*", as
+	// SetFault and PUT /_connectsim/faults/{operation} set them.
+	Faults map[string]Fault `json:"faults,omitempty"`
 }
 
 // ThrottleClock values.
@@ -627,6 +630,11 @@ func (w World) Validate() error {
 	}
 	if w.ClientTokenAfterEnd != TokenNewContact && w.ClientTokenAfterEnd != TokenSameContact {
 		bad("clientTokenAfterEnd %q must be %s or %s", w.ClientTokenAfterEnd, TokenNewContact, TokenSameContact)
+	}
+	for op, f := range w.Faults {
+		if err := checkFault(op, f); err != nil {
+			bad("faults.%s: %v", op, err)
+		}
 	}
 	if err := w.Delivery.Validate(); err != nil {
 		errs = append(errs, err)
