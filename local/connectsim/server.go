@@ -64,6 +64,28 @@ var routes = []route{
 	{"POST", []string{"contact", "update-participant-authentication"}, OpUpdateParticipantAuthentication, kindConnect, (*Sim).updateParticipantAuthentication},
 	{"POST", []string{"participant", "authentication-url"}, OpGetAuthenticationURL, kindParticipant, (*Sim).getAuthenticationURL},
 	{"POST", []string{"participant", "cancel-authentication"}, OpCancelParticipantAuthentication, kindParticipant, (*Sim).cancelParticipantAuthentication},
+	// Users, hierarchy, profiles (users.go, hierarchy.go).
+	{"PUT", []string{"users", "{InstanceId}"}, OpCreateUser, kindConnect, (*Sim).createUser},
+	{"GET", []string{"users", "{InstanceId}", "{UserId}"}, OpDescribeUser, kindConnect, (*Sim).describeUser},
+	{"GET", []string{"users-summary", "{InstanceId}"}, OpListUsers, kindConnect, (*Sim).listUsers},
+	{"DELETE", []string{"users", "{InstanceId}", "{UserId}"}, OpDeleteUser, kindConnect, (*Sim).deleteUser},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "identity-info"}, OpUpdateUserIdentityInfo, kindConnect, (*Sim).updateUserIdentityInfo},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "phone-config"}, OpUpdateUserPhoneConfig, kindConnect, (*Sim).updateUserPhoneConfig},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "routing-profile"}, OpUpdateUserRoutingProfile, kindConnect, (*Sim).updateUserRoutingProfile},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "security-profiles"}, OpUpdateUserSecurityProfiles, kindConnect, (*Sim).updateUserSecurityProfiles},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "hierarchy"}, OpUpdateUserHierarchy, kindConnect, (*Sim).updateUserHierarchy},
+	{"GET", []string{"user-hierarchy-structure", "{InstanceId}"}, OpDescribeUserHierarchyStructure, kindConnect, (*Sim).describeUserHierarchyStructure},
+	{"GET", []string{"user-hierarchy-groups", "{InstanceId}", "{HierarchyGroupId}"}, OpDescribeUserHierarchyGroup, kindConnect, (*Sim).describeUserHierarchyGroup},
+	{"GET", []string{"user-hierarchy-groups-summary", "{InstanceId}"}, OpListUserHierarchyGroups, kindConnect, (*Sim).listUserHierarchyGroups},
+	{"GET", []string{"routing-profiles-summary", "{InstanceId}"}, OpListRoutingProfiles, kindConnect, (*Sim).listRoutingProfiles},
+	{"GET", []string{"security-profiles-summary", "{InstanceId}"}, OpListSecurityProfiles, kindConnect, (*Sim).listSecurityProfiles},
+	// Historical metrics, federation (metricdata.go, federation.go).
+	{"POST", []string{"metrics", "historical", "{InstanceId}"}, OpGetMetricData, kindConnect, (*Sim).getMetricData},
+	{"GET", []string{"user", "federate", "{InstanceId}"}, OpGetFederationToken, kindConnect, (*Sim).getFederationToken},
+	// Chat attachments (attachments.go).
+	{"POST", []string{"participant", "start-attachment-upload"}, OpStartAttachmentUpload, kindParticipant, (*Sim).startAttachmentUpload},
+	{"POST", []string{"participant", "complete-attachment-upload"}, OpCompleteAttachmentUpload, kindParticipant, (*Sim).completeAttachmentUpload},
+	{"POST", []string{"participant", "attachment"}, OpGetAttachment, kindParticipant, (*Sim).getAttachment},
 }
 
 // match finds the route of a request. pathOK reports whether the path
@@ -123,6 +145,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/oauth2/authorize":
 		s.serveAuthorize(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, "/attachment-store/"):
+		s.serveAttachmentStore(w, r)
 		return
 	case strings.HasPrefix(r.URL.Path, "/participant/") && r.Header.Get("Origin") != "":
 		// The Participant Service is called from chat widgets in browsers, so it speaks CORS

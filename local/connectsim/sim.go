@@ -141,6 +141,9 @@ type Sim struct {
 	// tokensAfterPrune is len(tokens) after the last pruning.
 	tokensAfterPrune int
 	agents           map[string][]*agentState
+	dirs             map[string]*directory // users of each instance
+	directorySince   time.Time             // LastModifiedTime of the world's profiles and groups
+	chats            chatState
 	sessions         map[string]*authSession // by SessionId
 	states           map[string]*authSession // by OAuth state
 	pTokens          map[string]string       // participant connection token -> contact ID
@@ -279,11 +282,8 @@ func (s *Sim) resetLocked() {
 	s.signIn = SignInOutcome{}
 	s.stats = statsState{requests: map[string]map[string]int{}, maxActiveCalls: map[string]int{}}
 	s.agents = map[string][]*agentState{}
-	for _, in := range s.world.Instances {
-		for _, a := range in.Agents {
-			s.agents[in.ID] = append(s.agents[in.ID], newAgentState(a))
-		}
-	}
+	s.resetDirectoryLocked()
+	s.resetAttachmentsLocked()
 }
 
 // Reset forgets every contact, session, token, counter, fault, agent and delivery
