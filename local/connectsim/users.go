@@ -356,7 +356,9 @@ func checkReferences(in *Instance, routingProfileID *string, securityProfileIDs 
 	return nil
 }
 
-func (s *Sim) userARN(instanceID, userID string) string { return s.InstanceARN(instanceID) + "/agent/" + userID }
+func (s *Sim) userARN(instanceID, userID string) string {
+	return s.InstanceARN(instanceID) + "/agent/" + userID
+}
 
 func (s *Sim) createUser(c *call) (any, *apiError) {
 	instID := c.params["InstanceId"]
