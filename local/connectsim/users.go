@@ -605,39 +605,28 @@ func (s *Sim) updateUserIdentityInfo(c *call) (any, *apiError) {
 	})
 }
 
-// updateUserPhoneConfig merges the given phone settings into the user's (members left out keep
-// their value) and, as "the UpdateUserPhoneConfig API will always set the same ACW timeouts to
-// all channels the user handles", drops the per-channel settings it overrides.
+// updateUserPhoneConfig replaces the user's phone configuration: a member left out takes its
+// zero value (false, 0, no desk number; the SDKs leave false and 0 out of the request), except
+// PhoneType, which keeps its value. As "the UpdateUserPhoneConfig API will always set the same
+// ACW timeouts to all channels the user handles", it drops the per-channel settings it
+// overrides.
 func (s *Sim) updateUserPhoneConfig(c *call) (any, *apiError) {
 	var in struct{ PhoneConfig *phoneConfig }
-	var merged phoneConfig
+	var next phoneConfig
 	return updateUser(s, c, &in, func(ck *check) {
 		ck.required("PhoneConfig", in.PhoneConfig != nil)
 		checkPhoneShapes(ck, in.PhoneConfig)
 	}, func(_ *Instance, u *userRecord) *apiError {
-		merged = u.phone
-		n := in.PhoneConfig
-		if n.PhoneType != nil {
-			merged.PhoneType = n.PhoneType
+		next = *in.PhoneConfig
+		if next.PhoneType == nil {
+			next.PhoneType = u.phone.PhoneType
 		}
-		if n.AutoAccept != nil {
-			merged.AutoAccept = n.AutoAccept
-		}
-		if n.AfterContactWorkTimeLimit != nil {
-			merged.AfterContactWorkTimeLimit = n.AfterContactWorkTimeLimit
-		}
-		if n.DeskPhoneNumber != nil {
-			merged.DeskPhoneNumber = n.DeskPhoneNumber
-		}
-		if n.PersistentConnection != nil {
-			merged.PersistentConnection = n.PersistentConnection
-		}
-		if msg := phoneProblem(&merged, channelConfigs{}); msg != "" {
+		if msg := phoneProblem(&next, channelConfigs{}); msg != "" {
 			return newErr(errInvalidParameter, "%s", msg)
 		}
 		return nil
 	}, func(_ *Instance, u *userRecord) {
-		u.phone = merged
+		u.phone = next
 		u.channels = channelConfigs{VoiceEnhancement: u.channels.VoiceEnhancement}
 	})
 }
