@@ -241,7 +241,10 @@ func TestCreateUserValidation(t *testing.T) {
 		{"SAML: 64-character username", saml, func(in *connect.CreateUserInput) { samlUser(in); in.Username = aws.String(strings.Repeat("m", 64)) }, "", 200},
 		{"SAML: 65-character username", saml, func(in *connect.CreateUserInput) { samlUser(in); in.Username = aws.String(strings.Repeat("m", 65)) }, "InvalidParameterException", 400},
 		{"SAML: a password", saml, nil, "InvalidParameterException", 400},
-		{"SAML: an email", saml, func(in *connect.CreateUserInput) { samlUser(in); in.IdentityInfo.Email = aws.String("mary@example.com") }, "InvalidParameterException", 400},
+		{"SAML: an email", saml, func(in *connect.CreateUserInput) {
+			samlUser(in)
+			in.IdentityInfo.Email = aws.String("mary@example.com")
+		}, "InvalidParameterException", 400},
 		{"SAML: a directory user ID", saml, func(in *connect.CreateUserInput) { samlUser(in); in.DirectoryUserId = aws.String("d-1") }, "InvalidParameterException", 400},
 		{"SAML: no last name", saml, func(in *connect.CreateUserInput) { samlUser(in); in.IdentityInfo.LastName = nil }, "InvalidParameterException", 400},
 		{"directory: no names, no password", directory, func(in *connect.CreateUserInput) { samlUser(in); in.IdentityInfo = nil }, "", 200},
