@@ -115,7 +115,8 @@ func defaultSecurityProfiles() []SecurityProfile {
 // hierarchy and the basic routing profile.
 func defaultDirectory(in *Instance) {
 	in.IdentityManagementType = IdentityConnectManaged
-	in.RoutingProfiles = []RoutingProfile{{ID: DefaultRoutingProfileID, Name: "Basic Routing Profile", Queues: []string{DefaultQueueID}}}
+	// The basic profile serves every queue, as the anonymous agents did before users.
+	in.RoutingProfiles = []RoutingProfile{{ID: DefaultRoutingProfileID, Name: "Basic Routing Profile"}}
 	in.SecurityProfiles = defaultSecurityProfiles()
 	in.Hierarchy = &Hierarchy{
 		Levels: []string{"Company", "Region", "Site", "Department", "Team"},
