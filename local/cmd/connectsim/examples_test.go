@@ -35,8 +35,8 @@ func TestReferenceExamplesWorld(t *testing.T) {
 	}
 
 	created, err := cl.CreateUser(ctx, &connect.CreateUserInput{InstanceId: a, Username: aws.String("Mary"), Password: aws.String("Pass@Word1"),
-		IdentityInfo: &types.UserIdentityInfo{FirstName: aws.String("Mary"), LastName: aws.String("Major")},
-		PhoneConfig:  &types.UserPhoneConfig{PhoneType: types.PhoneTypeDeskPhone, AutoAccept: true, AfterContactWorkTimeLimit: 60, DeskPhoneNumber: aws.String("+15555551212")},
+		IdentityInfo:       &types.UserIdentityInfo{FirstName: aws.String("Mary"), LastName: aws.String("Major")},
+		PhoneConfig:        &types.UserPhoneConfig{PhoneType: types.PhoneTypeDeskPhone, AutoAccept: true, AfterContactWorkTimeLimit: 60, DeskPhoneNumber: aws.String("+15555551212")},
 		SecurityProfileIds: []string{"12345678-1111-2222-aaaa-a1b2c3d4f5g7"}, RoutingProfileId: aws.String("87654321-9999-3434-abcd-x1y2z3a1b2c3")})
 	check("create-user", err, err == nil && strings.HasPrefix(aws.ToString(created.UserArn), arn+"/agent/"))
 
