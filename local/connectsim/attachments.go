@@ -210,23 +210,32 @@ type startAttachmentUploadInput struct {
 	ClientToken           *string
 }
 
-func (s *Sim) startAttachmentUpload(c *call) (any, *apiError) {
-	var in startAttachmentUploadInput
-	if e := c.decode(&in); e != nil {
-		return nil, e
+// participantInput decodes a Participant Service request into in and checks it with shapes and
+// the connection token's length: ValidationException. It returns the connection token.
+func (c *call) participantInput(in any, shapes func(*check)) (string, *apiError) {
+	if e := c.decode(in); e != nil {
+		return "", e
 	}
 	token := c.r.Header.Get("X-Amz-Bearer")
 	var ck check
-	ck.required("ContentType", in.ContentType != nil)
-	ck.length("ContentType", in.ContentType, 1, 255)
-	ck.required("AttachmentSizeInBytes", in.AttachmentSizeInBytes != nil)
-	ck.intRange("AttachmentSizeInBytes", in.AttachmentSizeInBytes, 1, 1<<53)
-	ck.required("AttachmentName", in.AttachmentName != nil)
-	ck.length("AttachmentName", in.AttachmentName, 1, 256)
-	ck.required("ClientToken", in.ClientToken != nil)
-	ck.length("ClientToken", in.ClientToken, 1, 500)
+	shapes(&ck)
 	ck.length("ConnectionToken", &token, 1, 1000)
-	if e := ck.errAs(errValidation); e != nil {
+	return token, ck.errAs(errValidation)
+}
+
+func (s *Sim) startAttachmentUpload(c *call) (any, *apiError) {
+	var in startAttachmentUploadInput
+	token, e := c.participantInput(&in, func(ck *check) {
+		ck.required("ContentType", in.ContentType != nil)
+		ck.length("ContentType", in.ContentType, 1, 255)
+		ck.required("AttachmentSizeInBytes", in.AttachmentSizeInBytes != nil)
+		ck.intRange("AttachmentSizeInBytes", in.AttachmentSizeInBytes, 1, 1<<53)
+		ck.required("AttachmentName", in.AttachmentName != nil)
+		ck.length("AttachmentName", in.AttachmentName, 1, 256)
+		ck.required("ClientToken", in.ClientToken != nil)
+		ck.length("ClientToken", in.ClientToken, 1, 500)
+	})
+	if e != nil {
 		return nil, e
 	}
 	p := s.world.Attachments
@@ -282,21 +291,17 @@ func (s *Sim) completeAttachmentUpload(c *call) (any, *apiError) {
 		AttachmentIds []string
 		ClientToken   *string
 	}
-	if e := c.decode(&in); e != nil {
-		return nil, e
-	}
-	token := c.r.Header.Get("X-Amz-Bearer")
-	var ck check
-	if ck.required("AttachmentIds", in.AttachmentIds != nil) && len(in.AttachmentIds) != 1 {
-		ck.fail("attachmentIds", "", "Member must have length between 1 and 1")
-	}
-	for _, id := range in.AttachmentIds {
-		ck.length("AttachmentIds.member", &id, 1, 256)
-	}
-	ck.required("ClientToken", in.ClientToken != nil)
-	ck.length("ClientToken", in.ClientToken, 1, 500)
-	ck.length("ConnectionToken", &token, 1, 1000)
-	if e := ck.errAs(errValidation); e != nil {
+	token, e := c.participantInput(&in, func(ck *check) {
+		if ck.required("AttachmentIds", in.AttachmentIds != nil) && len(in.AttachmentIds) != 1 {
+			ck.fail("attachmentIds", "", "Member must have length between 1 and 1")
+		}
+		for _, id := range in.AttachmentIds {
+			ck.length("AttachmentIds.member", &id, 1, 256)
+		}
+		ck.required("ClientToken", in.ClientToken != nil)
+		ck.length("ClientToken", in.ClientToken, 1, 500)
+	})
+	if e != nil {
 		return nil, e
 	}
 	s.mu.Lock()
@@ -331,16 +336,12 @@ func (s *Sim) getAttachment(c *call) (any, *apiError) {
 		AttachmentId       *string
 		UrlExpiryInSeconds *int64
 	}
-	if e := c.decode(&in); e != nil {
-		return nil, e
-	}
-	token := c.r.Header.Get("X-Amz-Bearer")
-	var ck check
-	ck.required("AttachmentId", in.AttachmentId != nil)
-	ck.length("AttachmentId", in.AttachmentId, 1, 256)
-	ck.intRange("UrlExpiryInSeconds", in.UrlExpiryInSeconds, 5, 300)
-	ck.length("ConnectionToken", &token, 1, 1000)
-	if e := ck.errAs(errValidation); e != nil {
+	token, e := c.participantInput(&in, func(ck *check) {
+		ck.required("AttachmentId", in.AttachmentId != nil)
+		ck.length("AttachmentId", in.AttachmentId, 1, 256)
+		ck.intRange("UrlExpiryInSeconds", in.UrlExpiryInSeconds, 5, 300)
+	})
+	if e != nil {
 		return nil, e
 	}
 	ttl := attachmentURLTTL
@@ -379,18 +380,8 @@ func storeError(w http.ResponseWriter, status int, code, msg string) {
 // serveAttachmentStore serves the pre-signed URLs: PUT uploads an attachment's bytes, GET
 // downloads a completed attachment. A browser calls them across origins, so they speak CORS.
 func (s *Sim) serveAttachmentStore(w http.ResponseWriter, r *http.Request) {
-	if o := r.Header.Get("Origin"); o != "" {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", o)
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Expose-Headers", "ETag")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, PUT")
-			h.Set("Access-Control-Allow-Headers", "Content-Type")
-			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
+	if r.Header.Get("Origin") != "" && allowCORS(w, r, "GET, PUT", "Content-Type", "ETag") {
+		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, "/attachment-store/")
 	q := r.URL.Query()

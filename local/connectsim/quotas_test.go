@@ -43,6 +43,16 @@ func TestNewOperationsQuotasAndInternalErrors(t *testing.T) {
 			return apiCode(err), httpStatus(err)
 		}
 	}
+	// refusedAs counts an expected refusal as a success of the call.
+	refusedAs := func(typ string, call func() (string, int)) func() (string, int) {
+		return func() (string, int) {
+			got, status := call()
+			if got == typ {
+				return "", 200
+			}
+			return got, status
+		}
+	}
 	start5 := t0.Truncate(5 * time.Minute)
 	ops := []struct {
 		op    string
@@ -120,20 +130,9 @@ func TestNewOperationsQuotasAndInternalErrors(t *testing.T) {
 			return err
 		})},
 		{"StartAttachmentUpload", 5, participant("/participant/start-attachment-upload", map[string]any{"ContentType": "text/plain", "AttachmentSizeInBytes": 3, "AttachmentName": "a.txt", "ClientToken": "same"})},
-		{"CompleteAttachmentUpload", 5, func() (string, int) {
-			typ, status := participant("/participant/complete-attachment-upload", map[string]any{"AttachmentIds": []string{"nope"}, "ClientToken": "c"})()
-			if typ == "ValidationException" {
-				return "", 200
-			}
-			return typ, status
-		}},
-		{"GetAttachment", 12, func() (string, int) {
-			typ, status := participant("/participant/attachment", map[string]any{"AttachmentId": "nope"})()
-			if typ == "ValidationException" {
-				return "", 200
-			}
-			return typ, status
-		}},
+		// An unknown attachment is refused after the quota: the refusal takes a token too.
+		{"CompleteAttachmentUpload", 5, refusedAs("ValidationException", participant("/participant/complete-attachment-upload", map[string]any{"AttachmentIds": []string{"nope"}, "ClientToken": "c"}))},
+		{"GetAttachment", 12, refusedAs("ValidationException", participant("/participant/attachment", map[string]any{"AttachmentId": "nope"}))},
 	}
 	for _, o := range ops {
 		if rl, ok := connectsim.DefaultRateLimit(o.op); !ok || rl.Burst != o.burst || rl.ErrorType != "ThrottlingException" {

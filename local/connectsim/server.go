@@ -152,15 +152,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/participant/") && r.Header.Get("Origin") != "":
 		// The Participant Service is called from chat widgets in browsers, so it speaks CORS
 		// (the Connect API, signed with account credentials, does not).
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Expose-Headers", "X-Amzn-RequestId, X-Amzn-ErrorType")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "POST")
-			h.Set("Access-Control-Allow-Headers", "Content-Type, X-Amz-Bearer, X-Amz-User-Agent, X-Amz-Date, Amz-Sdk-Invocation-Id, Amz-Sdk-Request")
-			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
+		if allowCORS(w, r, "POST", "Content-Type, X-Amz-Bearer, X-Amz-User-Agent, X-Amz-Date, Amz-Sdk-Invocation-Id, Amz-Sdk-Request", "X-Amzn-RequestId, X-Amzn-ErrorType") {
 			return
 		}
 	}
@@ -259,6 +251,23 @@ func (s *Sim) runOp(w http.ResponseWriter, r *http.Request, rt *route, params ma
 		return nil, newErr(errInvalidRequest, "The request body is too large")
 	}
 	return rt.h(s, &call{w: w, r: r, op: rt.op, params: params, body: body})
+}
+
+// allowCORS lets a browser page of any origin call: it answers a preflight (and reports that it
+// did) or adds the headers to the answer to come.
+func allowCORS(w http.ResponseWriter, r *http.Request, methods, headers, expose string) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", expose)
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", methods)
+	h.Set("Access-Control-Allow-Headers", headers)
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -78,6 +78,33 @@ type channelConfigs struct {
 	VoiceEnhancement []voiceEnhancementConfig     `json:"VoiceEnhancementConfigs,omitempty"`
 }
 
+// channelList is the channels one per-channel list names, each once at most.
+type channelList struct {
+	name     string
+	channels []*string
+}
+
+func (cc channelConfigs) channelLists() []channelList {
+	var out [5]channelList
+	out[0].name, out[1].name, out[2].name, out[3].name, out[4].name = "AutoAcceptConfigs", "AfterContactWorkConfigs", "PhoneNumberConfigs", "PersistentConnectionConfigs", "VoiceEnhancementConfigs"
+	for _, c := range cc.AutoAccept {
+		out[0].channels = append(out[0].channels, c.Channel)
+	}
+	for _, c := range cc.ACW {
+		out[1].channels = append(out[1].channels, c.Channel)
+	}
+	for _, c := range cc.PhoneNumber {
+		out[2].channels = append(out[2].channels, c.Channel)
+	}
+	for _, c := range cc.Persistent {
+		out[3].channels = append(out[3].channels, c.Channel)
+	}
+	for _, c := range cc.VoiceEnhancement {
+		out[4].channels = append(out[4].channels, c.Channel)
+	}
+	return out[:]
+}
+
 type createUserInput struct {
 	Username           *string
 	Password           *string
@@ -185,17 +212,17 @@ func checkPhoneShapes(ck *check, p *phoneConfig) {
 // checkChannelShapes applies the model's constraints (required members, enums) to the
 // per-channel configurations.
 func checkChannelShapes(ck *check, cc channelConfigs) {
-	channel := func(member string, p *string) {
-		if ck.required(member+".channel", p != nil) {
-			ck.enum(member+".channel", p, allChannels...)
+	for _, l := range cc.channelLists() {
+		for _, ch := range l.channels {
+			if ck.required(l.name+".member.channel", ch != nil) {
+				ck.enum(l.name+".member.channel", ch, allChannels...)
+			}
 		}
 	}
 	for _, c := range cc.AutoAccept {
-		channel("autoAcceptConfigs.member", c.Channel)
 		ck.required("autoAcceptConfigs.member.autoAccept", c.AutoAccept != nil)
 	}
 	for _, c := range cc.ACW {
-		channel("afterContactWorkConfigs.member", c.Channel)
 		ck.required("afterContactWorkConfigs.member.afterContactWorkConfig", c.AfterContactWorkConfig != nil)
 		for _, a := range []*acwConfig{c.AfterContactWorkConfig, c.AgentFirstCallbackAfterContactWorkConfig} {
 			if a != nil {
@@ -204,18 +231,15 @@ func checkChannelShapes(ck *check, cc channelConfigs) {
 		}
 	}
 	for _, c := range cc.PhoneNumber {
-		channel("phoneNumberConfigs.member", c.Channel)
 		if ck.required("phoneNumberConfigs.member.phoneType", c.PhoneType != nil) {
 			ck.enum("phoneNumberConfigs.member.phoneType", c.PhoneType, allPhoneTypes...)
 		}
 		ck.hiddenLength("phoneNumberConfigs.member.phoneNumber", c.PhoneNumber, 0, 16)
 	}
 	for _, c := range cc.Persistent {
-		channel("persistentConnectionConfigs.member", c.Channel)
 		ck.required("persistentConnectionConfigs.member.persistentConnection", c.PersistentConnection != nil)
 	}
 	for _, c := range cc.VoiceEnhancement {
-		channel("voiceEnhancementConfigs.member", c.Channel)
 		if ck.required("voiceEnhancementConfigs.member.voiceEnhancementMode", c.VoiceEnhancementMode != nil) {
 			ck.enum("voiceEnhancementConfigs.member.voiceEnhancementMode", c.VoiceEnhancementMode, "VOICE_ISOLATION", "NOISE_SUPPRESSION", "NONE")
 		}
@@ -292,23 +316,16 @@ func phoneProblem(p *phoneConfig, cc channelConfigs) string {
 			}
 		}
 	}
-	seen := map[string]bool{}
-	once := func(list string, ch *string) string {
-		if seen[list+*ch] {
-			return list + " names channel " + *ch + " more than once"
-		}
-		seen[list+*ch] = true
-		return ""
-	}
-	for _, c := range cc.AutoAccept {
-		if msg := once("AutoAcceptConfigs", c.Channel); msg != "" {
-			return msg
+	for _, l := range cc.channelLists() {
+		seen := map[string]bool{}
+		for _, ch := range l.channels {
+			if seen[*ch] {
+				return l.name + " names channel " + *ch + " more than once"
+			}
+			seen[*ch] = true
 		}
 	}
 	for _, c := range cc.ACW {
-		if msg := once("AfterContactWorkConfigs", c.Channel); msg != "" {
-			return msg
-		}
 		for _, a := range []*acwConfig{c.AfterContactWorkConfig, c.AgentFirstCallbackAfterContactWorkConfig} {
 			if a != nil && a.AfterContactWorkTimeLimit != nil && *a.AfterContactWorkTimeLimit > maxACWTimeLimit {
 				return "AfterContactWorkTimeLimit must be at most 2000000 seconds"
@@ -316,24 +333,11 @@ func phoneProblem(p *phoneConfig, cc channelConfigs) string {
 		}
 	}
 	for _, c := range cc.PhoneNumber {
-		if msg := once("PhoneNumberConfigs", c.Channel); msg != "" {
-			return msg
-		}
 		if c.PhoneNumber != nil && *c.PhoneNumber != "" && !e164.MatchString(*c.PhoneNumber) {
 			return "PhoneNumberConfigs.PhoneNumber must be in E.164 format"
 		}
 		if *c.PhoneType == PhoneDesk && (c.PhoneNumber == nil || *c.PhoneNumber == "") {
 			return "PhoneNumberConfigs: a DESK_PHONE needs a PhoneNumber"
-		}
-	}
-	for _, c := range cc.Persistent {
-		if msg := once("PersistentConnectionConfigs", c.Channel); msg != "" {
-			return msg
-		}
-	}
-	for _, c := range cc.VoiceEnhancement {
-		if msg := once("VoiceEnhancementConfigs", c.Channel); msg != "" {
-			return msg
 		}
 	}
 	return ""
