@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+
+	"github.com/switchboard-connect/switchboard/local/connectsim"
 )
 
 // TestReferenceExamplesWorld runs the AWS CLI reference's examples of the user, hierarchy and
@@ -91,4 +95,25 @@ func TestReferenceExamplesWorld(t *testing.T) {
 
 	_, err = cl.DeleteUser(ctx, &connect.DeleteUserInput{InstanceId: a, UserId: user})
 	check("delete-user", err, true)
+}
+
+// The directory, campaign, attachment and fault settings of the documented world file decode.
+func TestDocumentedWorldFileDirectory(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "connectsim.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## World file")
+	_, block, _ := strings.Cut(section, "```json\n")
+	block, _, _ = strings.Cut(block, "```")
+	w, err := connectsim.ParseWorld([]byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := w.Instances[0]
+	if !in.RefuseCampaignCalls || len(in.RoutingProfiles) != 2 || len(in.Users) != 2 || in.Users[0].AfterContactWorkTimeLimit != 45 ||
+		len(in.Hierarchy.Groups) != 3 || in.Users[1].SecurityProfileIDs[0] != "sp-agent" || in.Users[1].RoutingProfileID != "rp-basic" ||
+		w.Attachments.PerContact != 35 || w.Faults["StartOutboundVoiceContact"].Kind != connectsim.FaultDropAfter {
+		t.Errorf("documented directory decoded as %+v", in)
+	}
 }
