@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
 
 // The directory of an instance: users, routing and security profiles and the agent hierarchy,
@@ -323,7 +321,7 @@ func (in *Instance) validateDirectory(p string) []error {
 			bad("%s.phoneType %q must be SOFT_PHONE or DESK_PHONE", up, u.PhoneType)
 		}
 		if u.DeskPhoneNumber != "" && !e164.MatchString(u.DeskPhoneNumber) {
-			bad("%s.deskPhoneNumber %s must be E.164", up, donotcall.Mask(u.DeskPhoneNumber))
+			bad("%s.deskPhoneNumber must be E.164", up) // the number itself is never echoed
 		}
 		if u.AfterContactWorkTimeLimit < 0 || u.AfterContactWorkTimeLimit > maxACWTimeLimit {
 			bad("%s.afterContactWorkTimeLimit must be from 0 to %d seconds", up, maxACWTimeLimit)
