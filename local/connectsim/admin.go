@@ -246,5 +246,41 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 	case p[0] == "drain" && len(p) == 1 && m == http.MethodPost:
 		return map[string]bool{"drained": s.Drain(10 * time.Second)}, 0, nil
 	}
+	return s.adminChats(r, p)
+}
+
+// adminChats serves the admin routes of agent status, chats and attachments.
+func (s *Sim) adminChats(r *http.Request, p []string) (any, int, *adminError) {
+	m := r.Method
+	switch {
+	case p[0] == "agents" && len(p) == 4 && p[3] == "status" && m == http.MethodPut:
+		var in struct {
+			Status string `json:"status"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		if s.world.instance(p[1]) == nil {
+			return nil, 0, adminErrorf(404, "no instance %q", p[1])
+		}
+		if err := s.SetAgentStatus(p[1], p[2], in.Status); err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return s.Agents(p[1]), 0, nil
+	case p[0] == "chats" && len(p) == 1 && m == http.MethodPost:
+		var in struct {
+			InstanceID string `json:"instanceId"`
+		}
+		if e := readJSON(r, &in); e != nil {
+			return nil, 0, e
+		}
+		c, err := s.StartChat(in.InstanceID)
+		if err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return c, http.StatusCreated, nil
+	case p[0] == "attachments" && len(p) == 1 && m == http.MethodGet:
+		return s.Attachments(), 0, nil
+	}
 	return nil, 0, adminErrorf(404, "%v: %s %s", errNoAdminRoute, r.Method, r.URL.Path)
 }

@@ -22,6 +22,37 @@ type agentState struct {
 	contactID string
 	since     time.Time
 	epoch     int // bumped on every activity change; stale timers check it
+	// user: the agent is a user of the instance, whose routing profile gives Queues and whose
+	// phone configuration gives acw.
+	user             bool
+	routingProfileID string
+	acw              time.Duration // 0: the world's calls.afterContactWork
+	log              []agentSpan   // what the agent did, for the historical metrics
+}
+
+// agentSpan is a stretch of time from `from` in which an agent had one status and activity.
+type agentSpan struct {
+	from     time.Time
+	status   string
+	activity string
+}
+
+// agentLogKeep is how far back the activity log goes: historical metrics cover 24 hours.
+const agentLogKeep = 25 * time.Hour
+
+// mark records the agent's status and activity from now on, when they changed.
+func (a *agentState) mark(now time.Time) {
+	if n := len(a.log); n > 0 && a.log[n-1].status == a.Status && a.log[n-1].activity == a.activity {
+		return
+	}
+	if len(a.log) > 64 && now.Sub(a.log[0].from) > 2*agentLogKeep {
+		i := 0
+		for i < len(a.log)-1 && now.Sub(a.log[i+1].from) > agentLogKeep {
+			i++
+		}
+		a.log = append(a.log[:0], a.log[i:]...)
+	}
+	a.log = append(a.log, agentSpan{from: now, status: a.Status, activity: a.activity})
 }
 
 func newAgentState(a Agent) *agentState {
@@ -59,6 +90,12 @@ type AgentView struct {
 	Activity  string    `json:"activity,omitempty"`
 	ContactID string    `json:"contactId,omitempty"`
 	Since     time.Time `json:"since,omitzero"`
+	// User: the agent is a user of the instance (its ID is the user ID, its name the username,
+	// its queues those of its routing profile).
+	User             bool   `json:"user,omitempty"`
+	RoutingProfileID string `json:"routingProfileId,omitempty"`
+	// AfterContactWork is the after-contact work after each of its contacts.
+	AfterContactWork Duration `json:"afterContactWork,omitempty"`
 }
 
 // Agents returns the agents of an instance with what they are doing.
@@ -67,7 +104,8 @@ func (s *Sim) Agents(instanceID string) []AgentView {
 	defer s.mu.Unlock()
 	var out []AgentView
 	for _, a := range s.agents[instanceID] {
-		out = append(out, AgentView{Agent: a.Agent, Activity: a.activity, ContactID: a.contactID, Since: a.since})
+		out = append(out, AgentView{Agent: a.Agent, Activity: a.activity, ContactID: a.contactID, Since: a.since,
+			User: a.user, RoutingProfileID: a.routingProfileID, AfterContactWork: Duration(s.acwOf(a))})
 	}
 	return out
 }
@@ -75,7 +113,8 @@ func (s *Sim) Agents(instanceID string) []AgentView {
 // SetAgents replaces the agents of an instance. Agents that keep their ID
 // keep what they are doing (a contact, after-contact work); their new
 // status applies once they are idle. Queued contacts are routed to agents
-// that became available.
+// that became available. An agent whose ID is a user's is that user (its
+// queues come from its routing profile: queues given for it are ignored).
 func (s *Sim) SetAgents(instanceID string, agents []Agent) error {
 	in := s.world.instance(instanceID)
 	if in == nil {
@@ -112,14 +151,16 @@ func (s *Sim) SetAgents(instanceID string, agents []Agent) error {
 		old[a.ID] = a
 	}
 	next := make([]*agentState, 0, len(agents))
+	now := s.clock.Now()
 	for _, a := range agents {
-		st := newAgentState(a)
+		st := s.newAgentLocked(in, a)
 		if o := old[a.ID]; o != nil {
-			st.activity, st.contactID, st.since, st.epoch = o.activity, o.contactID, o.since, o.epoch
+			st.activity, st.contactID, st.since, st.epoch, st.log = o.activity, o.contactID, o.since, o.epoch, o.log
 			// The old record may still be referenced by a pending ACW
 			// timer: make that timer act on the new record.
 			o.epoch = -1
 		}
+		st.mark(now)
 		next = append(next, st)
 	}
 	s.agents[instanceID] = next
@@ -136,27 +177,40 @@ func (s *Sim) agentLocked(instanceID, id string) *agentState {
 	return nil
 }
 
+// acwOf is an agent's after-contact work: its user's limit, else the world's.
+func (s *Sim) acwOf(a *agentState) time.Duration {
+	if a.acw > 0 {
+		return a.acw
+	}
+	return s.world.Calls.AfterContactWork.D()
+}
+
 // releaseAgentLocked puts the agent of an ended contact into after-contact work, then back to
-// idle, and publishes the contact's COMPLETED event when the work ends (at once without ACW).
-func (s *Sim) releaseAgentLocked(c *contact) {
+// idle. It reports whether after-contact work began: the contact's COMPLETED event is then
+// published when the work ends, else the caller publishes it at once.
+func (s *Sim) releaseAgentLocked(c *contact) bool {
 	instanceID, agentID := c.instanceID, c.agentID
 	a := s.agentLocked(instanceID, agentID)
-	acw := s.world.Calls.AfterContactWork.D()
 	now := s.clock.Now()
 	c.acwStart = now
-	if a == nil || acw <= 0 {
-		if a != nil {
-			a.activity, a.contactID, a.since = activityIdle, "", now
-			a.epoch++
-			s.routeQueuedLocked(instanceID)
-		}
-		return
+	if a == nil {
+		return false
+	}
+	acw := s.acwOf(a)
+	if acw <= 0 {
+		a.activity, a.contactID, a.since = activityIdle, "", now
+		a.epoch++
+		a.mark(now)
+		s.routeQueuedLocked(instanceID)
+		return false
 	}
 	a.activity, a.contactID, a.since = activityACW, "", now
 	a.epoch++
+	a.mark(now)
 	epoch := a.epoch
+	c.acwPending = true
 	s.schedule(acw, func() {
-		c.acwEnd = s.clock.Now()
+		c.acwEnd, c.acwPending = s.clock.Now(), false
 		s.emitLocked(c, EventCompleted)
 		cur := s.agentLocked(instanceID, agentID)
 		if cur == nil || cur.epoch != epoch || cur.activity != activityACW {
@@ -164,8 +218,10 @@ func (s *Sim) releaseAgentLocked(c *contact) {
 		}
 		cur.activity, cur.since = activityIdle, s.clock.Now()
 		cur.epoch++
+		cur.mark(cur.since)
 		s.routeQueuedLocked(instanceID)
 	})
+	return true
 }
 
 // routeQueuedLocked hands queued contacts, oldest first, to routable

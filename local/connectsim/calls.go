@@ -166,6 +166,11 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 	if inst.OutboundDisabled {
 		return nil, newErr(errOutboundNotPermitted, "Outbound calls are not enabled for instance %s", inst.ID)
 	}
+	if inst.RefuseCampaignCalls && in.TrafficType != nil && *in.TrafficType == "CAMPAIGN" {
+		// "Campaign calls are not allowed by default. Before you can make a call with
+		// TrafficType = CAMPAIGN, you must submit a service quota increase request."
+		return nil, newErr(errLimitExceeded, "Campaign calls are not allowed by default: TrafficType CAMPAIGN needs a raised Amazon Connect campaigns quota")
+	}
 	for _, p := range inst.BlockedPrefixes {
 		if strings.HasPrefix(dest, p) {
 			return nil, newErr(errDestinationNotAllowd, "Outbound calls to %s are not allowed", phone.Mask(dest))
@@ -451,10 +456,11 @@ func (s *Sim) enqueueLocked(c *contact) {
 func (s *Sim) connectToAgentLocked(c *contact, a *agentState) {
 	s.setStatusLocked(c, StatusConnectedToAgent)
 	now := s.clock.Now()
-	c.agentID = a.ID
+	c.agentID, c.routingProfileID = a.ID, a.routingProfileID
 	c.connectedToAgent = now
 	a.activity, a.contactID, a.since = activityOnContact, c.id, now
 	a.epoch++
+	a.mark(now)
 	s.noteLocked(c, EventConnectedToAgent, "agent="+a.ID)
 	s.emitLocked(c, EventConnectedToAgent)
 	p := s.world.Calls
@@ -482,12 +488,8 @@ func (s *Sim) disconnectLocked(c *contact, reason string) {
 	c.disconnectReason = reason
 	s.noteLocked(c, EventDisconnected, "reason="+reason)
 	s.emitLocked(c, EventDisconnected)
-	if wasWithAgent && c.agentID != "" && s.world.Calls.AfterContactWork > 0 {
-		s.releaseAgentLocked(c)
-		return
-	}
-	if wasWithAgent && c.agentID != "" {
-		s.releaseAgentLocked(c)
+	if wasWithAgent && c.agentID != "" && s.releaseAgentLocked(c) {
+		return // COMPLETED follows the agent's after-contact work
 	}
 	// No after-contact work: "the COMPLETED event is published immediately after the
 	// DISCONNECT event with the same data."

@@ -38,7 +38,7 @@ type contact struct {
 	amdStatus                 string // set once detection has a result
 	simulated                 bool   // placed by StartOutboundVoiceContact: emits events
 	outcome                   string
-	agentID                   string
+	agentID, routingProfileID string // the agent who took it, and the agent's routing profile
 	ringTimeout               time.Duration
 	agentless                 bool          // the flow plays a message and hangs up
 	messageDuration           time.Duration // of an agentless flow; 0: flowDelay plus a talk time
@@ -46,6 +46,7 @@ type contact struct {
 	initiated, connectedToSystem, enqueued, connectedToAgent, disconnected, lastUpdate time.Time
 	disconnectReason                                                                   string
 	acwStart, acwEnd                                                                   time.Time
+	acwPending                                                                         bool // the agent's after-contact work has not ended
 
 	timer       int // pending lifecycle timer, 0 when none
 	hangupTimer int // a voicemail's own hang-up, 0 when none

@@ -25,11 +25,46 @@
 //	POST /contact/stop                                 StopContact
 //	POST /metrics/current/{InstanceId}                 GetCurrentMetricData
 //	POST /contact/update-participant-authentication    UpdateParticipantAuthentication
+//	PUT  /users/{InstanceId}                           CreateUser
+//	GET  /users/{InstanceId}/{UserId}                  DescribeUser
+//	GET  /users-summary/{InstanceId}                   ListUsers (?maxResults=&nextToken=)
+//	DELETE /users/{InstanceId}/{UserId}                DeleteUser
+//	POST /users/{InstanceId}/{UserId}/identity-info    UpdateUserIdentityInfo
+//	POST /users/{InstanceId}/{UserId}/phone-config     UpdateUserPhoneConfig
+//	POST /users/{InstanceId}/{UserId}/routing-profile  UpdateUserRoutingProfile
+//	POST /users/{InstanceId}/{UserId}/security-profiles UpdateUserSecurityProfiles
+//	POST /users/{InstanceId}/{UserId}/hierarchy        UpdateUserHierarchy
+//	GET  /user-hierarchy-structure/{InstanceId}        DescribeUserHierarchyStructure
+//	GET  /user-hierarchy-groups/{InstanceId}/{HierarchyGroupId}  DescribeUserHierarchyGroup
+//	GET  /user-hierarchy-groups-summary/{InstanceId}   ListUserHierarchyGroups
+//	GET  /routing-profiles-summary/{InstanceId}        ListRoutingProfiles
+//	GET  /security-profiles-summary/{InstanceId}       ListSecurityProfiles
+//	POST /metrics/historical/{InstanceId}              GetMetricData
+//	GET  /user/federate/{InstanceId}                   GetFederationToken (the access key ID names the user)
 //
 // Connect Participant Service (X-Amz-Bearer connection token required):
 //
 //	POST /participant/authentication-url      GetAuthenticationUrl {SessionId, RedirectUri} -> {AuthenticationUrl}
 //	POST /participant/cancel-authentication   CancelParticipantAuthentication {SessionId} -> {}
+//	POST /participant/start-attachment-upload StartAttachmentUpload -> {AttachmentId, UploadMetadata}
+//	POST /participant/complete-attachment-upload  CompleteAttachmentUpload {AttachmentIds, ClientToken} -> {}
+//	POST /participant/attachment              GetAttachment {AttachmentId, UrlExpiryInSeconds} -> {Url, UrlExpiry, AttachmentSizeInBytes}
+//
+// The pre-signed attachment URLs are served by connectsim itself, S3's way (XML errors):
+//
+//	PUT /attachment-store/{AttachmentId}?X-Amz-...   upload, with the HeadersToInclude (Content-Type)
+//	GET /attachment-store/{AttachmentId}?X-Amz-...   download a completed attachment
+//
+// # Users are the agents
+//
+// The world's instances have users, routing and security profiles and an agent hierarchy of up
+// to five levels; the user operations change them. The agents of an instance are the roster:
+// the world's agents (an agent whose ID is a user's is that user) and the users the admin API
+// staffs (SetAgentStatus, PUT /_connectsim/agents/{instanceId}/{userId}/status). A user serves
+// the queues of its routing profile, and its after-contact work is its phone configuration's
+// AfterContactWorkTimeLimit (0, "no limit": the world's calls.afterContactWork). Anonymous
+// agents (SetAgents, SetStaffedAgents) serve their own queues, in the instance's first routing
+// profile.
 //
 // Cognito hosted sign-in stand-in:
 //
@@ -49,7 +84,14 @@
 // ResourceNotFoundException, answers InvalidParameterException for an unknown
 // instance, InvalidRequestException for an unknown or expired state and
 // ConflictException for a completed session. The Participant Service answers
-// ValidationException (400) and InternalServerException (500).
+// ValidationException (400) and InternalServerException (500). The user operations answer
+// model violations with InvalidRequestException (never echoing a sensitive value), the
+// reference's rules for the instance's identity management type (username, password, names,
+// email), E.164 numbers, the phone configuration and invalid NextTokens with
+// InvalidParameterException, unknown users, profiles and groups with ResourceNotFoundException,
+// a taken username with DuplicateResourceException (409) and the users quota with
+// LimitExceededException. StartOutboundVoiceContact with TrafficType=CAMPAIGN answers
+// LimitExceededException where the world refuses campaign calls (refuseCampaignCalls).
 //
 // # Calls
 //
@@ -85,8 +127,13 @@
 //	GET    /_connectsim/agents/{instanceId}    agents with what they are doing
 //	PUT    /_connectsim/agents/{instanceId}    SetAgents: [Agent, ...]
 //	PUT    /_connectsim/agents/{instanceId}/staffed  SetStaffedAgents: {"count": 5}
+//	PUT    /_connectsim/agents/{instanceId}/{agentId}/status  SetAgentStatus: {"status": "AVAILABLE"} (a user joins the roster)
+//	POST   /_connectsim/chats                  StartChat: {"instanceId":"..."} -> 201 {contactId, participantToken}
+//	GET    /_connectsim/attachments            Attachments: every chat attachment and its status
 //	GET    /_connectsim/faults                 faults in force, by operation
 //	PUT    /_connectsim/faults/{operation}     SetFault: {"kind":"latency","latency":"2s","probability":0.5,"count":3}
+//	                                           kinds throttle, internal, latency, drop act before the operation;
+//	                                           drop-after, internal-after, latency-after run it, then lose the answer
 //	DELETE /_connectsim/faults                 ClearFaults
 //	DELETE /_connectsim/faults/{operation}     remove one fault
 //	PUT    /_connectsim/sign-in-outcome        SetSignInOutcome: {"error":"access_denied","errorDescription":"..."} ({} for success)
@@ -104,6 +151,10 @@
 // UpdateContactAttributes, GetContactAttributes, DescribeContact,
 // StartOutboundVoiceContact, StopContact, GetCurrentMetricData,
 // UpdateParticipantAuthentication, GetAuthenticationUrl,
-// CancelParticipantAuthentication, or "*" for a fault on all of them.
-// Outcomes are "ok", the error type answered, "dropped" or "canceled".
+// CancelParticipantAuthentication, the user, hierarchy and profile operations above,
+// GetMetricData, GetFederationToken, StartAttachmentUpload, CompleteAttachmentUpload,
+// GetAttachment, or "*" for a fault on all of them.
+// Outcomes are "ok", the error type answered, "dropped" or "canceled"; a fault of an "-after"
+// kind counts the operation's own outcome, "+" and what the client got ("ok+dropped",
+// "ok+InternalServiceException", "ok+canceled").
 package connectsim

@@ -27,6 +27,8 @@ const (
 	errConflict             = "ConflictException"                    // 409
 	errContactNotFound      = "ContactNotFoundException"             // 410
 	errDestinationNotAllowd = "DestinationNotAllowedException"       // 403
+	errDuplicateResource    = "DuplicateResourceException"           // 409
+	errUserNotFound         = "UserNotFoundException"                // 404
 	errInternalService      = "InternalServiceException"             // 500
 	errInvalidParameter     = "InvalidParameterException"            // 400
 	errInvalidRequest       = "InvalidRequestException"              // 400
@@ -37,8 +39,9 @@ const (
 	errTooManyRequests      = "TooManyRequestsException"             // 429
 	errSerialization        = "SerializationException"               // 400
 	// Connect Participant Service types.
-	errValidation     = "ValidationException"     // 400
-	errInternalServer = "InternalServerException" // 500
+	errValidation           = "ValidationException"           // 400
+	errInternalServer       = "InternalServerException"       // 500
+	errServiceQuotaExceeded = "ServiceQuotaExceededException" // 402
 	// Front-door types, common to every AWS REST service.
 	errMissingAuth      = "MissingAuthenticationTokenException" // 403
 	errIncompleteSig    = "IncompleteSignatureException"        // 403
@@ -52,6 +55,7 @@ var statusOf = map[string]int{
 	errOutboundNotPermitted: 403, errResourceNotFound: 404, errThrottling: 429, errTooManyRequests: 429,
 	errValidation: 400, errInternalServer: 500, errMissingAuth: 403, errIncompleteSig: 403,
 	errInvalidSignature: 403, errUnknownOperation: 404,
+	errDuplicateResource: 409, errUserNotFound: 404, errServiceQuotaExceeded: 402,
 }
 
 func newErr(typ, format string, a ...any) *apiError {

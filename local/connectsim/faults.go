@@ -21,7 +21,31 @@ const (
 	FaultLatency = "latency"
 	// FaultDrop closes the connection without answering.
 	FaultDrop = "drop"
+
+	// The "-after" kinds run the operation first and then lose its answer: the contact is
+	// placed, the attributes written, but the caller gets an error, a dropped connection or
+	// an answer later than its timeout, and cannot tell whether the operation took effect.
+	// This is the unknown result a retry must survive without doing the work twice (faultproxy
+	// does the same for DynamoDB).
+
+	// FaultDropAfter runs the operation, then closes the connection without answering.
+	FaultDropAfter = "drop-after"
+	// FaultInternalAfter runs the operation, then answers InternalServiceException (500), or
+	// InternalServerException for Participant Service operations, instead of its answer.
+	FaultInternalAfter = "internal-after"
+	// FaultLatencyAfter runs the operation, then holds its answer for Latency of wall time: a
+	// client whose timeout is shorter gives up although the operation took effect.
+	FaultLatencyAfter = "latency-after"
 )
+
+// after reports whether the fault acts once the operation has run.
+func (f Fault) after() bool {
+	switch f.Kind {
+	case FaultDropAfter, FaultInternalAfter, FaultLatencyAfter:
+		return true
+	}
+	return false
+}
 
 // Fault is an injected failure of an operation.
 type Fault struct {
@@ -41,13 +65,13 @@ type Fault struct {
 // Validate reports whether the fault can be applied.
 func (f Fault) Validate() error {
 	switch f.Kind {
-	case FaultThrottle, FaultInternal, FaultDrop:
-	case FaultLatency:
+	case FaultThrottle, FaultInternal, FaultDrop, FaultDropAfter, FaultInternalAfter:
+	case FaultLatency, FaultLatencyAfter:
 		if f.Latency <= 0 {
-			return fmt.Errorf("latency fault needs a positive latency")
+			return fmt.Errorf("%s fault needs a positive latency", f.Kind)
 		}
 	default:
-		return fmt.Errorf("fault kind %q must be throttle, internal, latency or drop", f.Kind)
+		return fmt.Errorf("fault kind %q must be throttle, internal, latency, drop, internal-after, latency-after or drop-after", f.Kind)
 	}
 	if f.Probability < 0 || f.Probability > 1 {
 		return fmt.Errorf("fault probability must be within [0, 1]")
@@ -76,12 +100,20 @@ func (s *Sim) SetFault(operation string, f Fault) {
 	}
 }
 
-func (s *Sim) setFault(operation string, f Fault) error {
+// checkFault reports whether f can be set on operation.
+func checkFault(operation string, f Fault) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
 	if _, ok := knownOps[operation]; !ok && operation != "*" {
 		return fmt.Errorf("unknown operation %q", operation)
+	}
+	return nil
+}
+
+func (s *Sim) setFault(operation string, f Fault) error {
+	if err := checkFault(operation, f); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.faults[operation] = &faultState{Fault: f}
@@ -163,6 +195,37 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault, participant boo
 }
 
 const outcomeDropped = "dropped"
+
+// loseAnswer acts out a fault of an "-after" kind once the operation has answered out or e, and
+// sets the outcome to count: the operation's own outcome, "+", and what the client got
+// ("ok+dropped", "ok+InternalServiceException", "ok+canceled"; a latency fault the client waited
+// out counts as the operation's own outcome). The outcome is set before the connection is
+// dropped, which may end the handler.
+func loseAnswer(w http.ResponseWriter, r *http.Request, f Fault, participant bool, out any, e *apiError, outcome *string) {
+	own := "ok"
+	if e != nil {
+		own = e.Type
+	}
+	switch f.Kind {
+	case FaultDropAfter:
+		*outcome = own + "+" + outcomeDropped
+		dropConnection(w)
+	case FaultInternalAfter:
+		_, typ := applyFault(w, r, Fault{Kind: FaultInternal}, participant)
+		*outcome = own + "+" + typ
+	case FaultLatencyAfter:
+		if err := sleepCtx(r.Context(), f.Latency); err != nil {
+			*outcome = own + "+canceled"
+			return
+		}
+		*outcome = own
+		if e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
 
 // dropConnection closes the client's connection without an answer. Where
 // the connection cannot be taken over (HTTP/2), it aborts the response.

@@ -51,8 +51,9 @@ type metricQueue struct {
 }
 
 type metricDimensions struct {
-	Queue   *metricQueue `json:"Queue,omitempty"`
-	Channel string       `json:"Channel,omitempty"`
+	Queue          *metricQueue `json:"Queue,omitempty"`
+	Channel        string       `json:"Channel,omitempty"`
+	RoutingProfile *metricQueue `json:"RoutingProfile,omitempty"` // the same Id and Arn shape
 }
 
 // metricData is one metric of a result. A nil Value is JSON null: "The calculation cannot be
@@ -133,46 +134,43 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 			return nil, newErr(errInvalidParameter, "ESTIMATED_WAIT_TIME needs the QUEUE grouping")
 		}
 	}
-	var queues []*Queue
-	for _, q := range f.Queues {
-		id := q
-		if i := strings.LastIndex(q, "/queue/"); strings.HasPrefix(q, "arn:") && i >= 0 {
-			if !strings.HasPrefix(q, s.InstanceARN(inst.ID)+"/") {
-				return nil, newErr(errInvalidParameter, "Queue %s does not belong to instance %s", q, inst.ID)
-			}
-			id = q[i+len("/queue/"):]
-		}
-		qq := inst.queue(id)
-		if qq == nil {
-			return nil, newErr(errResourceNotFound, "Queue %s not found in instance %s", q, inst.ID)
-		}
-		queues = append(queues, qq)
+	queues, e := s.resolveQueues(inst, f.Queues)
+	if e != nil {
+		return nil, e
 	}
+	// Agents count in the routing profiles of the filter; the queue metrics cover the queues of
+	// those profiles (assumed: the reference says only that "Metric data is retrieved only for
+	// the resources associated with the queues or routing profiles").
+	var profiles []*RoutingProfile
 	for _, rp := range f.RoutingProfiles {
 		id := rp
 		if i := strings.LastIndex(rp, "/routing-profile/"); i >= 0 {
 			id = rp[i+len("/routing-profile/"):]
 		}
-		if id != DefaultRoutingProfileID {
+		p := inst.routingProfile(id)
+		if p == nil {
 			return nil, newErr(errResourceNotFound, "Routing profile %s not found in instance %s", rp, inst.ID)
 		}
-		// The one routing profile serves every queue.
-		if len(f.Queues) == 0 {
-			for i := range inst.Queues {
-				queues = append(queues, &inst.Queues[i])
-			}
-		}
+		profiles = append(profiles, p)
+		queues = appendProfileQueues(queues, inst, p)
 	}
 	channels := f.Channels
-	var byQueue, byChannel bool
+	var byQueue, byChannel, byProfile bool
 	for _, g := range in.Groupings {
 		switch g {
 		case "QUEUE":
 			byQueue = true
 		case "CHANNEL":
 			byChannel = true
+		case "ROUTING_PROFILE":
+			// "If you group by ROUTING_PROFILE, you must include either a queue or routing
+			// profile filter"; connectsim groups the profiles of a routing profile filter only.
+			if len(profiles) == 0 {
+				return nil, newErr(errInvalidParameter, "Grouping ROUTING_PROFILE with a Queues filter is not supported by connectsim: filter by RoutingProfiles")
+			}
+			byProfile = true
 		default:
-			return nil, newErr(errInvalidParameter, "Grouping %s is not supported by connectsim (QUEUE and CHANNEL are)", g)
+			return nil, newErr(errInvalidParameter, "Grouping %s is not supported by connectsim (QUEUE, CHANNEL and ROUTING_PROFILE are)", g)
 		}
 	}
 	if byChannel && len(channels) == 0 {
@@ -180,23 +178,37 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 	}
 
 	type group struct {
-		queues  []*Queue
-		channel string
+		queues   []*Queue
+		channel  string
+		profiles []*RoutingProfile // the agents' profiles; nil: any
 	}
 	var groups []group
 	chans := []string{""}
 	if byChannel {
 		chans = channels
 	}
-	if byQueue {
-		for _, q := range queues {
-			for _, ch := range chans {
-				groups = append(groups, group{queues: []*Queue{q}, channel: ch})
-			}
+	byProfiles := [][]*RoutingProfile{profiles}
+	if byProfile {
+		byProfiles = nil
+		for _, p := range profiles {
+			byProfiles = append(byProfiles, []*RoutingProfile{p})
 		}
-	} else {
+	}
+	for _, ps := range byProfiles {
+		qs := queues
+		if byProfile {
+			qs = appendProfileQueues(nil, inst, ps[0])
+		}
+		if byQueue {
+			for _, q := range qs {
+				for _, ch := range chans {
+					groups = append(groups, group{queues: []*Queue{q}, channel: ch, profiles: ps})
+				}
+			}
+			continue
+		}
 		for _, ch := range chans {
-			groups = append(groups, group{queues: queues, channel: ch})
+			groups = append(groups, group{queues: qs, channel: ch, profiles: ps})
 		}
 	}
 
@@ -215,7 +227,14 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 				want[ch] = true
 			}
 		}
-		vals, hasData := s.metricValuesLocked(inst.ID, g.queues, want, now)
+		var inRP map[string]bool
+		if g.profiles != nil {
+			inRP = map[string]bool{}
+			for _, p := range g.profiles {
+				inRP[p.ID] = true
+			}
+		}
+		vals, hasData := s.metricValuesLocked(inst.ID, g.queues, want, inRP, now)
 		if !hasData {
 			// "MetricResult list is empty: The request cannot find any data in the system."
 			continue
@@ -226,10 +245,13 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 			*v *= 1000
 		}
 		r := metricResult{Collections: []metricData{}}
-		if byQueue || byChannel {
+		if byQueue || byChannel || byProfile {
 			r.Dimensions = &metricDimensions{Channel: g.channel}
 			if byQueue {
 				r.Dimensions.Queue = &metricQueue{Id: g.queues[0].ID, Arn: s.queueARN(inst.ID, g.queues[0].ID)}
+			}
+			if byProfile {
+				r.Dimensions.RoutingProfile = &metricQueue{Id: g.profiles[0].ID, Arn: s.routingProfileARN(inst.ID, g.profiles[0].ID)}
 			}
 		}
 		for _, m := range in.CurrentMetrics {
@@ -265,12 +287,12 @@ func (s *Sim) getCurrentMetricData(c *call) (any, *apiError) {
 	return out, nil
 }
 
-// metricValuesLocked computes every metric for a set of queues and channels (empty: all).
-// Agents count once however many of the queues they serve; they take contacts of every
-// channel. It reports whether there is any data: an online agent or a queued contact. Counts
-// are never null; OLDEST_CONTACT_AGE is null with no contact queued and ESTIMATED_WAIT_TIME with
-// no agent staffed (insufficient data, assumed).
-func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels map[string]bool, now time.Time) (map[string]*float64, bool) {
+// metricValuesLocked computes every metric for a set of queues and channels (empty: all), and
+// of routing profiles (nil: all). Agents count once however many of the queues they serve; they
+// take contacts of every channel. It reports whether there is any data: an online agent or a
+// queued contact. Counts are never null; OLDEST_CONTACT_AGE is null with no contact queued and
+// ESTIMATED_WAIT_TIME with no agent staffed (insufficient data, assumed).
+func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels, profiles map[string]bool, now time.Time) (map[string]*float64, bool) {
 	inQ := map[string]bool{}
 	for _, q := range queues {
 		inQ[q.ID] = true
@@ -284,7 +306,7 @@ func (s *Sim) metricValuesLocked(instanceID string, queues []*Queue, channels ma
 				break
 			}
 		}
-		if !serves || !a.online() {
+		if !serves || !a.online() || (profiles != nil && !profiles[a.routingProfileID]) {
 			continue
 		}
 		v["AGENTS_ONLINE"]++
@@ -350,4 +372,15 @@ func (s *Sim) estimatedWaitLocked(v map[string]float64) *float64 {
 		w = float64(int64((v["CONTACTS_IN_QUEUE"] + 1) * handle.Seconds() / v["AGENTS_STAFFED"]))
 	}
 	return &w
+}
+
+// appendProfileQueues adds the queues of a routing profile (every queue when it lists none).
+func appendProfileQueues(qs []*Queue, inst *Instance, p *RoutingProfile) []*Queue {
+	for i := range inst.Queues {
+		q := &inst.Queues[i]
+		if (len(p.Queues) == 0 || slices.Contains(p.Queues, q.ID)) && !slices.Contains(qs, q) {
+			qs = append(qs, q)
+		}
+	}
+	return qs
 }

@@ -64,6 +64,28 @@ var routes = []route{
 	{"POST", []string{"contact", "update-participant-authentication"}, OpUpdateParticipantAuthentication, kindConnect, (*Sim).updateParticipantAuthentication},
 	{"POST", []string{"participant", "authentication-url"}, OpGetAuthenticationURL, kindParticipant, (*Sim).getAuthenticationURL},
 	{"POST", []string{"participant", "cancel-authentication"}, OpCancelParticipantAuthentication, kindParticipant, (*Sim).cancelParticipantAuthentication},
+	// Users, hierarchy, profiles (users.go, hierarchy.go).
+	{"PUT", []string{"users", "{InstanceId}"}, OpCreateUser, kindConnect, (*Sim).createUser},
+	{"GET", []string{"users", "{InstanceId}", "{UserId}"}, OpDescribeUser, kindConnect, (*Sim).describeUser},
+	{"GET", []string{"users-summary", "{InstanceId}"}, OpListUsers, kindConnect, (*Sim).listUsers},
+	{"DELETE", []string{"users", "{InstanceId}", "{UserId}"}, OpDeleteUser, kindConnect, (*Sim).deleteUser},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "identity-info"}, OpUpdateUserIdentityInfo, kindConnect, (*Sim).updateUserIdentityInfo},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "phone-config"}, OpUpdateUserPhoneConfig, kindConnect, (*Sim).updateUserPhoneConfig},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "routing-profile"}, OpUpdateUserRoutingProfile, kindConnect, (*Sim).updateUserRoutingProfile},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "security-profiles"}, OpUpdateUserSecurityProfiles, kindConnect, (*Sim).updateUserSecurityProfiles},
+	{"POST", []string{"users", "{InstanceId}", "{UserId}", "hierarchy"}, OpUpdateUserHierarchy, kindConnect, (*Sim).updateUserHierarchy},
+	{"GET", []string{"user-hierarchy-structure", "{InstanceId}"}, OpDescribeUserHierarchyStructure, kindConnect, (*Sim).describeUserHierarchyStructure},
+	{"GET", []string{"user-hierarchy-groups", "{InstanceId}", "{HierarchyGroupId}"}, OpDescribeUserHierarchyGroup, kindConnect, (*Sim).describeUserHierarchyGroup},
+	{"GET", []string{"user-hierarchy-groups-summary", "{InstanceId}"}, OpListUserHierarchyGroups, kindConnect, (*Sim).listUserHierarchyGroups},
+	{"GET", []string{"routing-profiles-summary", "{InstanceId}"}, OpListRoutingProfiles, kindConnect, (*Sim).listRoutingProfiles},
+	{"GET", []string{"security-profiles-summary", "{InstanceId}"}, OpListSecurityProfiles, kindConnect, (*Sim).listSecurityProfiles},
+	// Historical metrics, federation (metricdata.go, federation.go).
+	{"POST", []string{"metrics", "historical", "{InstanceId}"}, OpGetMetricData, kindConnect, (*Sim).getMetricData},
+	{"GET", []string{"user", "federate", "{InstanceId}"}, OpGetFederationToken, kindConnect, (*Sim).getFederationToken},
+	// Chat attachments (attachments.go).
+	{"POST", []string{"participant", "start-attachment-upload"}, OpStartAttachmentUpload, kindParticipant, (*Sim).startAttachmentUpload},
+	{"POST", []string{"participant", "complete-attachment-upload"}, OpCompleteAttachmentUpload, kindParticipant, (*Sim).completeAttachmentUpload},
+	{"POST", []string{"participant", "attachment"}, OpGetAttachment, kindParticipant, (*Sim).getAttachment},
 }
 
 // match finds the route of a request. pathOK reports whether the path
@@ -124,18 +146,13 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/oauth2/authorize":
 		s.serveAuthorize(w, r)
 		return
+	case strings.HasPrefix(r.URL.Path, "/attachment-store/"):
+		s.serveAttachmentStore(w, r)
+		return
 	case strings.HasPrefix(r.URL.Path, "/participant/") && r.Header.Get("Origin") != "":
 		// The Participant Service is called from chat widgets in browsers, so it speaks CORS
 		// (the Connect API, signed with account credentials, does not).
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Expose-Headers", "X-Amzn-RequestId, X-Amzn-ErrorType")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "POST")
-			h.Set("Access-Control-Allow-Headers", "Content-Type, X-Amz-Bearer, X-Amz-User-Agent, X-Amz-Date, Amz-Sdk-Invocation-Id, Amz-Sdk-Request")
-			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
+		if allowCORS(w, r, "POST", "Content-Type, X-Amz-Bearer, X-Amz-User-Agent, X-Amz-Date, Amz-Sdk-Invocation-Id, Amz-Sdk-Request", "X-Amzn-RequestId, X-Amzn-ErrorType") {
 			return
 		}
 	}
@@ -189,10 +206,16 @@ func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params 
 		return
 	}
 
-	// Injected faults.
+	// Injected faults. One of an "-after" kind acts once the operation has run.
 	s.mu.Lock()
 	f, hit := s.pickFaultLocked(rt.op)
 	s.mu.Unlock()
+	if hit && f.after() {
+		out, e := s.runOp(w, r, rt, params)
+		loseAnswer(w, r, f, rt.kind == kindParticipant, out, e, &outcome)
+		s.log.Info("connectsim: answer lost (injected fault)", "operation", rt.op, "fault", f.Kind, "outcome", outcome)
+		return
+	}
 	if hit {
 		if f.Kind == FaultDrop {
 			outcome = outcomeDropped
@@ -205,29 +228,46 @@ func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params 
 		}
 	}
 
-	// Request-rate quota.
-	if !s.opts.DisableThrottling {
-		if ok, typ := s.allow(rt.op); !ok {
-			fail(newErr(typ, "Rate exceeded"))
-			return
-		}
-	}
-
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		fail(newErr(errInvalidRequest, "Cannot read the request body: %v", err))
-		return
-	}
-	if len(body) > maxBody {
-		fail(newErr(errInvalidRequest, "The request body is too large"))
-		return
-	}
-	out, e := rt.h(s, &call{w: w, r: r, op: rt.op, params: params, body: body})
+	out, e := s.runOp(w, r, rt, params)
 	if e != nil {
 		fail(e)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// runOp applies the request-rate quota, reads the body and runs the operation's handler.
+func (s *Sim) runOp(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string) (any, *apiError) {
+	if !s.opts.DisableThrottling {
+		if ok, typ := s.allow(rt.op); !ok {
+			return nil, newErr(typ, "Rate exceeded")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, newErr(errInvalidRequest, "Cannot read the request body: %v", err)
+	}
+	if len(body) > maxBody {
+		return nil, newErr(errInvalidRequest, "The request body is too large")
+	}
+	return rt.h(s, &call{w: w, r: r, op: rt.op, params: params, body: body})
+}
+
+// allowCORS lets a browser page of any origin call: it answers a preflight (and reports that it
+// did) or adds the headers to the answer to come.
+func allowCORS(w http.ResponseWriter, r *http.Request, methods, headers, expose string) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", expose)
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", methods)
+	h.Set("Access-Control-Allow-Headers", headers)
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -141,6 +141,9 @@ type Sim struct {
 	// tokensAfterPrune is len(tokens) after the last pruning.
 	tokensAfterPrune int
 	agents           map[string][]*agentState
+	dirs             map[string]*directory // users of each instance
+	directorySince   time.Time             // LastModifiedTime of the world's profiles and groups
+	chats            chatState
 	sessions         map[string]*authSession // by SessionId
 	states           map[string]*authSession // by OAuth state
 	pTokens          map[string]string       // participant connection token -> contact ID
@@ -272,19 +275,20 @@ func (s *Sim) resetLocked() {
 	s.pTokens = map[string]string{}
 	s.buckets = map[string]*bucket{}
 	s.faults = map[string]*faultState{}
+	for op, f := range s.world.Faults {
+		s.faults[op] = &faultState{Fault: f}
+	}
 	s.faultRng = mrand.New(mrand.NewPCG(uint64(s.opts.Seed), 0xfa17))
 	s.signIn = SignInOutcome{}
 	s.stats = statsState{requests: map[string]map[string]int{}, maxActiveCalls: map[string]int{}}
 	s.agents = map[string][]*agentState{}
-	for _, in := range s.world.Instances {
-		for _, a := range in.Agents {
-			s.agents[in.ID] = append(s.agents[in.ID], newAgentState(a))
-		}
-	}
+	s.resetDirectoryLocked()
+	s.resetAttachmentsLocked()
 }
 
 // Reset forgets every contact, session, token, counter, fault, agent and delivery
-// change, as if the Sim had just been created. Subscribers stay.
+// change, as if the Sim had just been created (the world's faults are in force again).
+// Subscribers stay.
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.resetLocked()

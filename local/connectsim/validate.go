@@ -22,6 +22,29 @@ const (
 	// Connect Participant Service operations.
 	OpGetAuthenticationURL            = "GetAuthenticationUrl"
 	OpCancelParticipantAuthentication = "CancelParticipantAuthentication"
+
+	// Users, hierarchy and profiles.
+	OpCreateUser                     = "CreateUser"
+	OpDescribeUser                   = "DescribeUser"
+	OpListUsers                      = "ListUsers"
+	OpDeleteUser                     = "DeleteUser"
+	OpUpdateUserIdentityInfo         = "UpdateUserIdentityInfo"
+	OpUpdateUserPhoneConfig          = "UpdateUserPhoneConfig"
+	OpUpdateUserRoutingProfile       = "UpdateUserRoutingProfile"
+	OpUpdateUserSecurityProfiles     = "UpdateUserSecurityProfiles"
+	OpUpdateUserHierarchy            = "UpdateUserHierarchy"
+	OpDescribeUserHierarchyStructure = "DescribeUserHierarchyStructure"
+	OpDescribeUserHierarchyGroup     = "DescribeUserHierarchyGroup"
+	OpListUserHierarchyGroups        = "ListUserHierarchyGroups"
+	OpListRoutingProfiles            = "ListRoutingProfiles"
+	OpListSecurityProfiles           = "ListSecurityProfiles"
+	// Historical metrics and federation.
+	OpGetMetricData      = "GetMetricData"
+	OpGetFederationToken = "GetFederationToken"
+	// Chat attachments (Connect Participant Service).
+	OpStartAttachmentUpload    = "StartAttachmentUpload"
+	OpCompleteAttachmentUpload = "CompleteAttachmentUpload"
+	OpGetAttachment            = "GetAttachment"
 )
 
 // knownOps maps every emulated operation to its default request-rate quota (per account and
@@ -47,6 +70,20 @@ var knownOps = map[string]RateLimit{
 	OpDescribeContact:                 {Rate: 10, Burst: 15, ErrorType: errThrottling},
 	OpGetAuthenticationURL:            {Rate: 2, Burst: 5, ErrorType: errThrottling},
 	OpCancelParticipantAuthentication: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	// The admin guide's API throttling quotas: "For all other operations, a RateLimit of 2
+	// requests per second, and a BurstLimit of 5"; GetMetricData 5 and 8; the Participant
+	// Service's StartAttachmentUpload and CompleteAttachmentUpload 2 and 5, GetAttachment 8 and
+	// 12. Every one of them lists ThrottlingException.
+	OpCreateUser: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpDescribeUser: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpListUsers: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpDeleteUser: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpUpdateUserIdentityInfo: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpUpdateUserPhoneConfig: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpUpdateUserRoutingProfile: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpUpdateUserSecurityProfiles: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpUpdateUserHierarchy: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpDescribeUserHierarchyStructure: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpDescribeUserHierarchyGroup: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpListUserHierarchyGroups: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpListRoutingProfiles: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpListSecurityProfiles: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpGetMetricData: {Rate: 5, Burst: 8, ErrorType: errThrottling}, OpGetFederationToken: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpStartAttachmentUpload: {Rate: 2, Burst: 5, ErrorType: errThrottling}, OpCompleteAttachmentUpload: {Rate: 2, Burst: 5, ErrorType: errThrottling},
+	OpGetAttachment: {Rate: 8, Burst: 12, ErrorType: errThrottling},
 }
 
 // throttleErrorTypes are the error types a quota may answer with.

@@ -85,6 +85,12 @@ type World struct {
 	// "2027-03-13T08:00:00-05:00"), so that a run can begin on a daylight-saving weekend or
 	// just before a calling window opens. Empty: now.
 	Start time.Time `json:"start,omitzero"`
+	// Attachments are the limits of chat attachments (default: 20 MB, 35 a chat, the documented
+	// file types).
+	Attachments AttachmentProfile `json:"attachments,omitzero"`
+	// Faults are in force from the start (and again after a reset), by operation or "*", as
+	// SetFault and PUT /_connectsim/faults/{operation} set them.
+	Faults map[string]Fault `json:"faults,omitempty"`
 }
 
 // ThrottleClock values.
@@ -115,7 +121,23 @@ type Instance struct {
 	ContactFlows    []ContactFlow `json:"contactFlows"`
 	Queues          []Queue       `json:"queues"`
 	PhoneNumbers    []string      `json:"phoneNumbers"`
-	Agents          []Agent       `json:"agents"`
+	// Agents are who is staffed at the start: anonymous agents, or users named by their ID.
+	Agents []Agent `json:"agents"`
+	// RefuseCampaignCalls answers StartOutboundVoiceContact with TrafficType=CAMPAIGN with
+	// LimitExceededException, as Connect does until the account's "Amazon Connect campaigns"
+	// quota is raised ("Campaign calls are not allowed by default"). Off in the default world.
+	RefuseCampaignCalls bool `json:"refuseCampaignCalls,omitempty"`
+	// The directory (directory.go): users, routing and security profiles, the agent hierarchy.
+	// IdentityManagementType is CONNECT_MANAGED (default), SAML or EXISTING_DIRECTORY; MaxUsers
+	// the "Users per instance" quota (default 500). An instance without routing or security
+	// profiles gets Connect's defaults (Basic Routing Profile; Admin, Agent, CallCenterManager,
+	// QualityAnalyst).
+	IdentityManagementType string            `json:"identityManagementType,omitempty"`
+	MaxUsers               int               `json:"maxUsers,omitempty"`
+	Users                  []User            `json:"users,omitempty"`
+	RoutingProfiles        []RoutingProfile  `json:"routingProfiles,omitempty"`
+	SecurityProfiles       []SecurityProfile `json:"securityProfiles,omitempty"`
+	Hierarchy              *Hierarchy        `json:"hierarchy,omitempty"`
 }
 
 // ContactFlow is a flow that StartOutboundVoiceContact can name. QueueID is
@@ -309,10 +331,11 @@ type AuthProfile struct {
 }
 
 // DefaultWorld is one instance in us-east-1 with a flow, a queue, an
-// outbound caller ID, three available agents and a Cognito client that
+// outbound caller ID, three available agents (users agent1 to agent3 of the
+// basic routing profile, in a five-level hierarchy) and a Cognito client that
 // accepts loopback redirect URIs on any port.
 func DefaultWorld() World {
-	return World{
+	w := World{
 		Region:    DefaultRegion,
 		AccountID: DefaultAccountID,
 		Instances: []Instance{{
@@ -337,6 +360,8 @@ func DefaultWorld() World {
 		Calls: DefaultCallProfile(),
 		Auth:  AuthProfile{SessionTTL: Duration(10 * time.Minute), URLWindow: Duration(time.Minute)},
 	}
+	defaultDirectory(&w.Instances[0])
+	return w
 }
 
 // DefaultCallProfile has the DefaultOutcomes, picks up after 5–20 s of ringing, talks for
@@ -413,6 +438,7 @@ func (w World) withDefaults() World {
 				w.Instances[i].Agents[j].Status = AgentAvailable
 			}
 		}
+		w.Instances[i].directoryDefaults()
 	}
 	c := &w.Calls
 	legacy := c.AnswerWeight + c.NoAnswerWeight + c.BusyWeight + c.FailWeight
@@ -456,6 +482,7 @@ func (w World) withDefaults() World {
 	if w.Auth.URLWindow == 0 {
 		w.Auth.URLWindow = def.Auth.URLWindow
 	}
+	w.Attachments = w.Attachments.withDefaults()
 	return w
 }
 
@@ -520,6 +547,7 @@ func (w World) Validate() error {
 				bad("%s.phoneNumbers[%d] must be E.164", p, j)
 			}
 		}
+		errs = append(errs, in.validateDirectory(p)...)
 		for j, a := range in.Agents {
 			if a.ID == "" {
 				bad("%s.agents[%d].id is empty", p, j)
@@ -627,6 +655,14 @@ func (w World) Validate() error {
 	}
 	if w.ClientTokenAfterEnd != TokenNewContact && w.ClientTokenAfterEnd != TokenSameContact {
 		bad("clientTokenAfterEnd %q must be %s or %s", w.ClientTokenAfterEnd, TokenNewContact, TokenSameContact)
+	}
+	if err := w.Attachments.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for op, f := range w.Faults {
+		if err := checkFault(op, f); err != nil {
+			bad("faults.%s: %v", op, err)
+		}
 	}
 	if err := w.Delivery.Validate(); err != nil {
 		errs = append(errs, err)

@@ -178,7 +178,8 @@ var banner = template.Must(template.New("banner").Parse(`connectsim: local Amazo
 {{- range .PhoneNumbers}}
     number      {{.}}
 {{- end}}
-    agents      {{len .Agents}}, at most {{.MaxConcurrentCalls}} concurrent calls
+    agents      {{len .Agents}}, at most {{.MaxConcurrentCalls}} concurrent calls{{if .RefuseCampaignCalls}}, campaign calls refused{{end}}
+    users       {{len .Users}} ({{.IdentityManagementType}}), {{len .RoutingProfiles}} routing and {{len .SecurityProfiles}} security profiles
 {{- end}}
   admin API     {{.URL}}/_connectsim/contacts  {{.URL}}/_connectsim/stats
 {{- if .Manual}}
