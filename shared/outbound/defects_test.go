@@ -164,25 +164,38 @@ func TestAThrottledDialDoesNotUseAContactLimitDial(t *testing.T) {
 // at once with the same ClientToken, so a call that was placed is found, and one that was not is
 // placed, under the same attempt. One call, from connectsim's record.
 func TestAnUnknownDialResultIsReplayedNotRedialled(t *testing.T) {
-	r := newRig(t, rigOptions{world: answeredWorld("+12025550101"), start: wed})
-	r.sim.SetFault(connectsim.OpStartOutboundVoiceContact, connectsim.Fault{Kind: connectsim.FaultInternal, Count: 1})
-	if err := r.send("Campaign Launched", campaign("c1", map[string]any{"recipients": []map[string]any{{"recipientId": "a", "phone": "+12025550101"}}})); err != nil {
-		t.Fatal(err)
-	}
-	c := r.runUntil("c1", 3*60)
-	if c.Status != "finished" {
-		t.Fatalf("campaign %s", c.Status)
-	}
-	rec := r.recipientsOf("c1")["a"]
-	if rec.State != dialer.StateCompleted || rec.Attempt != 1 || len(rec.Outcomes) != 1 {
-		t.Fatalf("recipient %s attempt %d outcomes %v: want completed at its first attempt", rec.State, rec.Attempt, rec.Outcomes)
-	}
-	if got := r.sim.Stats().Requests[connectsim.OpStartOutboundVoiceContact]; got["InternalServiceException"] != 1 || got["ok"] != 1 {
-		t.Errorf("StartOutboundVoiceContact requests %v: want one 5xx (no SDK retry) and one replay", got)
-	}
-	calls := apiCalls(r)
-	if len(calls) != 1 || calls[0].ClientToken != dialer.ClientToken("c1", "a", 1) || calls[0].InitiationTimestamp.Sub(wed) > time.Minute {
-		t.Errorf("calls %d: want one, within a minute, under attempt 1's ClientToken", len(calls))
+	for _, tc := range []struct {
+		kind   string
+		placed bool   // the failed request placed the call
+		code   string // how connectsim counts the failed request
+	}{
+		{connectsim.FaultInternal, false, "InternalServiceException"},
+		// The call is placed and its answer lost: a 500, or a dropped connection.
+		{connectsim.FaultInternalAfter, true, "ok+InternalServiceException"},
+		{connectsim.FaultDropAfter, true, "ok+dropped"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			r := newRig(t, rigOptions{world: answeredWorld("+12025550101"), start: wed})
+			r.sim.SetFault(connectsim.OpStartOutboundVoiceContact, connectsim.Fault{Kind: tc.kind, Count: 1})
+			if err := r.send("Campaign Launched", campaign("c1", map[string]any{"recipients": []map[string]any{{"recipientId": "a", "phone": "+12025550101"}}})); err != nil {
+				t.Fatal(err)
+			}
+			c := r.runUntil("c1", 3*60)
+			if c.Status != "finished" {
+				t.Fatalf("campaign %s", c.Status)
+			}
+			rec := r.recipientsOf("c1")["a"]
+			if rec.State != dialer.StateCompleted || rec.Attempt != 1 || len(rec.Outcomes) != 1 {
+				t.Fatalf("recipient %s attempt %d outcomes %v: want completed at its first attempt", rec.State, rec.Attempt, rec.Outcomes)
+			}
+			if got := r.sim.Stats().Requests[connectsim.OpStartOutboundVoiceContact]; got[tc.code] != 1 || got["ok"] != 1 {
+				t.Errorf("StartOutboundVoiceContact requests %v: want one %s (no SDK retry) and one replay", got, tc.code)
+			}
+			calls := apiCalls(r)
+			if len(calls) != 1 || calls[0].ClientToken != dialer.ClientToken("c1", "a", 1) || calls[0].InitiationTimestamp.Sub(wed) > time.Minute {
+				t.Errorf("%d calls: want one, within a minute, under attempt 1's ClientToken", len(calls))
+			}
+		})
 	}
 }
 
