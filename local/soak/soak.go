@@ -360,12 +360,15 @@ func (r *Rig) observeDynamo(e faultproxy.Exchange) {
 // connectFaultKinds are the faults connectsim injects in turn: throttling as the SDK sees it
 // from Connect (429 TooManyRequestsException, distinct from the quotas' ThrottlingException so
 // that the two are counted apart), internal errors (500), dropped connections and latency past
-// the flow budget.
+// the flow budget; and the same after the operation ran (the call is placed, or the attributes
+// written, and the answer is lost), the case a dial's replay must survive without a second call.
 var connectFaultKinds = []connectsim.Fault{
 	{Kind: connectsim.FaultThrottle, ErrorType: "TooManyRequestsException"},
 	{Kind: connectsim.FaultInternal},
 	{Kind: connectsim.FaultDrop},
 	{Kind: connectsim.FaultLatency, Latency: 3 * time.Second},
+	{Kind: connectsim.FaultInternalAfter},
+	{Kind: connectsim.FaultDropAfter},
 }
 
 func (r *Rig) faultConnect(rate float64) {
