@@ -182,3 +182,12 @@ func TestIssue17TimeZoneDatabaseChanges(t *testing.T) {
 		}
 	}
 }
+
+func legalOff(t *testing.T) LegalRules {
+	t.Helper()
+	l, err := ParseLegalHours(LegalHoursOff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
