@@ -67,7 +67,7 @@ func ParseLegalHours(s string) (LegalRules, error) {
 		return LegalRules{}, fmt.Errorf("%w: %q cannot turn legal hours off (a deployment that does not call people says %q)", ErrInvalidLegalHours, s, LegalHoursOff)
 	}
 	items := strings.Split(s, ";")
-	if strings.TrimSpace(items[0]) != DefaultLegalHours {
+	if !strings.EqualFold(strings.TrimSpace(items[0]), DefaultLegalHours) {
 		return LegalRules{}, fmt.Errorf("%w: %q: a spec starts with %q (the built-in table cannot be left out)", ErrInvalidLegalHours, safetext.Truncate(s, 64), DefaultLegalHours)
 	}
 	l := LegalRules{rules: slices.Clone(builtinRules(DefaultLegalHours))}
@@ -365,8 +365,8 @@ var legalTable = []legalRow{
 		"recorded-message calls only; unconfirmed; the weekend rule was not read"},
 	{"CA mon-fri 09:30-20:00", RecordedMessageHours, "CRTC consumer brochure on ADAD calls (undated; rules then under review)", false,
 		"recorded-message calls that do not solicit (soliciting by ADAD is prohibited); unconfirmed as current"},
-	{"CA sat 10:30-17:00", RecordedMessageHours, "same CRTC brochure", false, "as above"},
-	{"CA sun 12:00-17:00", RecordedMessageHours, "same CRTC brochure", false, "as above"},
+	{"CA sat 10:30-17:00", RecordedMessageHours, "same CRTC brochure", false, "recorded-message calls that do not solicit; unconfirmed as current"},
+	{"CA sun 12:00-17:00", RecordedMessageHours, "same CRTC brochure", false, "recorded-message calls that do not solicit; unconfirmed as current"},
 	// Left out, and why.
 	{"US-MS mon-sat 08:00-21:00 UTC-06:00", "", "Miss. Code Ann. 77-3-603(a) (unsolicited telephonic sales calls)", false,
 		"wider than 77-3-723, which the table applies"},
