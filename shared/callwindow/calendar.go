@@ -70,13 +70,13 @@ func (c *Calendar) Callee(number, recordZone string) (Callee, error) {
 	k := Callee{cal: c, zones: z, readings: make([]reading, 0, len(locs)+1)}
 	for i, loc := range locs {
 		k.readings = append(k.readings, reading{loc: loc, week: week, restricted: c.restricted})
-		for _, ch := range changesOf(z.Names[i]) {
-			clock, err := ch.clock()
-			if err != nil {
-				return Callee{}, fmt.Errorf("callee zones: %s: %w", ch.describe(z.Names[i]), err)
-			}
-			k.readings = append(k.readings, reading{loc: clock, from: ch.from, week: week, restricted: c.restricted})
-			k.zones.ExtraClocks = append(k.zones.ExtraClocks, ch.describe(z.Names[i]))
+		changes, err := changeClocksOf(z.Names[i])
+		if err != nil {
+			return Callee{}, fmt.Errorf("callee zones: %w", err)
+		}
+		for _, ch := range changes {
+			k.readings = append(k.readings, reading{loc: ch.loc, from: ch.from, week: week, restricted: c.restricted})
+			k.zones.ExtraClocks = append(k.zones.ExtraClocks, ch.desc)
 		}
 	}
 	for _, r := range c.legal {

@@ -2,6 +2,7 @@ package callwindow
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -90,4 +91,30 @@ func (c tzChange) label() string {
 // describe says, for Zones.ExtraClocks, which clock is read besides the database's and why.
 func (c tzChange) describe(zone string) string {
 	return fmt.Sprintf("%s also on %s from %s (tz %s)", zone, c.label(), c.from.UTC().Format(time.RFC3339), c.release)
+}
+
+// changeClock is a change ready to read: its clock, its instant, and its description.
+type changeClock struct {
+	loc  *time.Location
+	from time.Time
+	desc string
+}
+
+var changeClocks sync.Map // zone name -> []changeClock
+
+// changeClocksOf returns the changes of a zone ready to read, built once per name.
+func changeClocksOf(name string) ([]changeClock, error) {
+	if cc, ok := changeClocks.Load(name); ok {
+		return cc.([]changeClock), nil
+	}
+	var out []changeClock
+	for _, ch := range changesOf(name) {
+		loc, err := ch.clock()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ch.describe(name), err)
+		}
+		out = append(out, changeClock{loc: loc, from: ch.from, desc: ch.describe(name)})
+	}
+	changeClocks.Store(name, out)
+	return out, nil
 }

@@ -14,6 +14,7 @@ func withZoneDatabase(t *testing.T, db map[string]*time.Location) {
 	t.Helper()
 	clear := func() {
 		zoneCache.Range(func(k, _ any) bool { zoneCache.Delete(k); return true })
+		changeClocks.Range(func(k, _ any) bool { changeClocks.Delete(k); return true })
 	}
 	clear()
 	loadLocation = func(name string) (*time.Location, error) {
