@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,15 +14,16 @@ const Horizon = 14 * 24 * time.Hour
 
 // ErrNoOpening is returned by NextOpening when the callee has no common open instant in all
 // of their zones within Horizon (every day closed or restricted, or zones too far apart for
-// their windows to overlap, as for a toll-free number that phonenumbers places in every
-// North American zone from Guam to St John's).
+// their windows to overlap, as for a mobile of a country that spans eleven hours).
 var ErrNoOpening = errors.New("no calling window open in all of the callee's zones within the horizon")
 
 // Calendar is a validated Policy, ready to answer for many callees.
 type Calendar struct {
 	week       [7][]Interval
 	restricted map[Date]bool
-	fallback   string
+	resolution resolution
+	legal      []legalRule
+	weeks      sync.Map // jurisdictions joined by "," -> *[7][]Interval, the week under their rules
 }
 
 // NewCalendar validates p and returns its calendar.
@@ -28,10 +31,9 @@ func NewCalendar(p Policy) (*Calendar, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Calendar{restricted: make(map[Date]bool, len(p.Restricted)), fallback: p.FallbackZone}
+	c := &Calendar{restricted: make(map[Date]bool, len(p.Restricted)), resolution: resolutionOf(p), legal: p.Legal.active()}
 	for d, ivs := range p.Week {
-		c.week[d] = slices.Clone(ivs)
-		slices.SortFunc(c.week[d], func(a, b Interval) int { return int(a.Start - b.Start) })
+		c.week[d] = normalise(ivs)
 	}
 	for _, d := range p.Restricted {
 		c.restricted[d] = true
@@ -39,27 +41,75 @@ func NewCalendar(p Policy) (*Calendar, error) {
 	return c, nil
 }
 
-// Callee is one number (or explicit zone) under a calendar.
+// Callee is one number (or record zone) under a calendar.
 type Callee struct {
-	cal   *Calendar
-	zones Zones
-	locs  []*time.Location
+	cal      *Calendar
+	zones    Zones
+	readings []reading
 }
 
-// Callee resolves the zones of number (E.164) or of explicitZone, which wins when non-empty;
-// see ResolveZones.
-func (c *Calendar) Callee(number, explicitZone string) (Callee, error) {
-	z, locs, err := resolve(number, explicitZone, c.fallback)
+// reading is one clock a callee's window is checked on: a zone's (as the database has it), a
+// zone's newer clock from an instant on (tzChanges), or a statute's own clock.
+type reading struct {
+	loc        *time.Location
+	from       time.Time // zero: always; else the reading holds from this instant on
+	week       *[7][]Interval
+	restricted map[Date]bool // the campaign's restricted dates; nil on a statute's clock
+}
+
+// Callee resolves the zones of number (E.164) and of the recipient record's zone (may be
+// empty), under the policy's TrustRecordZone and UnknownZone (see ResolveZones), and applies
+// the legal hours of the callee's jurisdictions. The error wraps ErrInvalidNumber,
+// ErrUnknownZone (a record zone the database does not know) or ErrNoZoneForNumber.
+func (c *Calendar) Callee(number, recordZone string) (Callee, error) {
+	z, locs, err := resolve(number, recordZone, c.resolution)
 	if err != nil {
 		return Callee{}, fmt.Errorf("callee zones: %w", err)
 	}
-	return Callee{cal: c, zones: z, locs: locs}, nil
+	week := c.weekOf(z.Jurisdictions)
+	k := Callee{cal: c, zones: z, readings: make([]reading, 0, len(locs)+1)}
+	for i, loc := range locs {
+		k.readings = append(k.readings, reading{loc: loc, week: week, restricted: c.restricted})
+		changes, err := changeClocksOf(z.Names[i])
+		if err != nil {
+			return Callee{}, fmt.Errorf("callee zones: %w", err)
+		}
+		for _, ch := range changes {
+			k.readings = append(k.readings, reading{loc: ch.loc, from: ch.from, week: week, restricted: c.restricted})
+			k.zones.ExtraClocks = append(k.zones.ExtraClocks, ch.desc)
+		}
+	}
+	for _, r := range c.legal {
+		if r.clock != nil && slices.Contains(z.Jurisdictions, r.jurisdiction) {
+			k.readings = append(k.readings, reading{loc: r.clock, week: r.ownWeek()})
+			k.zones.ExtraClocks = append(k.zones.ExtraClocks, r.jurisdiction+" hours also on "+r.clock.String())
+		}
+	}
+	return k, nil
+}
+
+// weekOf returns the campaign's week narrowed by every legal rule of the jurisdictions (on the
+// callee's clock), computed once per set of jurisdictions.
+func (c *Calendar) weekOf(jurisdictions []string) *[7][]Interval {
+	key := strings.Join(jurisdictions, ",")
+	if w, ok := c.weeks.Load(key); ok {
+		return w.(*[7][]Interval)
+	}
+	w := c.week
+	for _, r := range c.legal {
+		if slices.Contains(jurisdictions, r.jurisdiction) {
+			r.restrict(&w)
+		}
+	}
+	actual, _ := c.weeks.LoadOrStore(key, &w)
+	return actual.(*[7][]Interval)
 }
 
 // Zones reports the zones the decisions are made in, and why.
 func (k Callee) Zones() Zones { return k.zones }
 
-// Allowed reports whether t is inside an open window in every one of the callee's zones.
+// Allowed reports whether t is inside an open window in every one of the callee's zones, on
+// every clock it is read on, with the legal hours of every jurisdiction of the callee applied.
 //
 // A window holds the instants whose local wall-clock reading lies in [start, end) on an open,
 // unrestricted local date. So on a spring-forward day a window starting inside the skipped
@@ -94,11 +144,11 @@ func (k Callee) Until(t time.Time) (time.Time, bool) {
 // span is a half-open interval of instants [start, end).
 type span struct{ start, end time.Time }
 
-// spans returns the instants of [from, to) allowed in all zones, sorted and merged.
+// spans returns the instants of [from, to) allowed on every reading, sorted and merged.
 func (k Callee) spans(from, to time.Time) []span {
 	var all []span
-	for i, loc := range k.locs {
-		s := k.cal.zoneSpans(loc, from, to)
+	for i, r := range k.readings {
+		s := r.spans(from, to)
 		if i == 0 {
 			all = s
 		} else {
@@ -111,11 +161,23 @@ func (k Callee) spans(from, to time.Time) []span {
 	return all
 }
 
+// spans returns the instants of [from, to) the reading allows: before its start instant it
+// allows everything.
+func (r reading) spans(from, to time.Time) []span {
+	if r.from.IsZero() || !r.from.After(from) {
+		return zoneSpans(r.loc, r.week, r.restricted, from, to)
+	}
+	if !r.from.Before(to) {
+		return []span{{from, to}}
+	}
+	return merge(append([]span{{from, r.from}}, zoneSpans(r.loc, r.week, r.restricted, r.from, to)...))
+}
+
 // zoneSpans returns the instants of [from, to) whose wall-clock reading in loc falls in an
-// open window. Between two offset changes the reading is the instant plus a constant offset,
-// so each such segment maps a window of naive local time back to instants exactly; gaps and
-// repeated hours fall out of the segment boundaries.
-func (c *Calendar) zoneSpans(loc *time.Location, from, to time.Time) []span {
+// open window of week on a date not restricted. Between two offset changes the reading is the
+// instant plus a constant offset, so each such segment maps a window of naive local time back
+// to instants exactly; gaps and repeated hours fall out of the segment boundaries.
+func zoneSpans(loc *time.Location, week *[7][]Interval, restricted map[Date]bool, from, to time.Time) []span {
 	var out []span
 	for t := from; t.Before(to); {
 		lt := t.In(loc)
@@ -128,10 +190,10 @@ func (c *Calendar) zoneSpans(loc *time.Location, from, to time.Time) []span {
 		// The segment [t, segEnd) reads as naive local times [na, nb).
 		na, nb := naive(t, off), naive(segEnd, off)
 		for day := midnight(na); day.Before(nb); day = day.AddDate(0, 0, 1) {
-			if c.restricted[Date{day.Year(), day.Month(), day.Day()}] {
+			if restricted[Date{day.Year(), day.Month(), day.Day()}] {
 				continue
 			}
-			for _, iv := range c.week[day.Weekday()] {
+			for _, iv := range week[day.Weekday()] {
 				s := day.Add(time.Duration(iv.Start) * time.Minute)
 				e := day.Add(time.Duration(iv.End) * time.Minute)
 				s, e = later(s, na), earlier(e, nb)

@@ -113,13 +113,37 @@ type Policy struct {
 	Week [7][]Interval
 	// Restricted dates (holidays) are closed all day, in each zone's own local date.
 	Restricted []Date
-	// FallbackZone is the IANA zone used when a number's zone is unknown.
+	// FallbackZone is the IANA zone used when a number's zone is unknown and UnknownZone is
+	// UnknownZoneFallback. It must load whatever UnknownZone says.
 	FallbackZone string
 	// USCallingHours, when set, makes Validate refuse any interval outside 08:00–21:00,
 	// the hours of the US Telemarketing Sales Rule (16 CFR 310.4(c)) and the FCC's
 	// 47 CFR 64.1200(c)(1). It is a check, not a clamp: a policy that breaks it is refused.
 	USCallingHours bool
+	// TrustRecordZone, a campaign setting, lets a recipient record's own zone decide alone. By
+	// default (false) the record's zone is checked with the number's zones: a 212 number whose
+	// record says Los Angeles is called only when the window is open in New York and in Los
+	// Angeles. A mobile abroad has every zone of its country as the number's zones, so only this
+	// setting lets a record zone narrow them.
+	TrustRecordZone bool
+	// UnknownZone says what a number that gives no zone, with no record zone, gets:
+	// UnknownZoneRefuse (the default, also for ""): Callee fails with ErrNoZoneForNumber, for the
+	// caller to finalise the recipient with the reason; UnknownZoneFallback: FallbackZone.
+	UnknownZone UnknownZone
+	// Legal are the legal calling hours applied on top of Week: a deployment setting
+	// (ParseLegalHours), never a campaign's. The zero value is the built-in table.
+	Legal LegalRules
 }
+
+// UnknownZone is the policy for a number whose zones are unknown.
+type UnknownZone string
+
+const (
+	// UnknownZoneRefuse refuses to guess: ErrNoZoneForNumber.
+	UnknownZoneRefuse UnknownZone = "refuse"
+	// UnknownZoneFallback uses the policy's FallbackZone and says so in Zones.Reason.
+	UnknownZoneFallback UnknownZone = "fallback"
+)
 
 // USHours is the 08:00–21:00 callee-local span of the US rules (TSR and FCC).
 var USHours = Interval{Start: 8 * 60, End: 21 * 60}
@@ -145,7 +169,8 @@ var ErrInvalidPolicy = errors.New("invalid calling-window policy")
 
 // Validate checks the policy: each interval in range and non-empty, no overlapping intervals
 // on a day, at least one open interval in the week, real restricted dates, a loadable
-// fallback zone, and, when USCallingHours is set, every interval inside 08:00–21:00.
+// fallback zone, a known UnknownZone, and, when USCallingHours is set, every interval inside
+// 08:00–21:00. Legal hours that leave no opening are not an error here: NextOpening says so.
 func (p Policy) Validate() error {
 	if err := p.validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
@@ -156,6 +181,11 @@ func (p Policy) Validate() error {
 func (p Policy) validate() error {
 	if _, err := loadZone(p.FallbackZone); err != nil {
 		return fmt.Errorf("fallback zone: %w", err)
+	}
+	switch p.UnknownZone {
+	case "", UnknownZoneRefuse, UnknownZoneFallback:
+	default:
+		return fmt.Errorf("unknown-zone policy %q: want %q or %q", safetext.Truncate(string(p.UnknownZone), 32), UnknownZoneRefuse, UnknownZoneFallback)
 	}
 	open := false
 	for d := time.Sunday; d <= time.Saturday; d++ {
