@@ -24,8 +24,10 @@ import (
 // Issue 17, the defect itself: a Campaign Stopped that meets DynamoDB throttles on all three of
 // Lambda's attempts. Before, devstack (like the deployed stack) dropped it with an error line
 // and the campaign kept running. Now it is in the dead-letter list with the event as sent, and
-// the replay recipe of docs/devstack.md puts it through: the campaign stops. Replaying it a
-// second time changes nothing (docs/dialer.md, "Replaying is safe").
+// the replay recipe of docs/devstack.md puts it through: the campaign stops. A Campaign Paused
+// that failed beside it is held, not replayed (order-sensitive), and stays in the list. Replaying
+// the stop a second time changes nothing, and the held pause replayed by hand is refused
+// (docs/dialer.md, "Replaying is safe, and where it is not").
 //
 // The real dialer (outbound.FromEnv, as devstack builds it) on dynalite behind faultproxy, the
 // bus with the CDK's control rule, Lambda's retries on a manual clock.
@@ -95,19 +97,27 @@ func TestACampaignStoppedThatMeetsDynamoDBThrottlesIsDeadLetteredAndReplayed(t *
 	if err := proxy.Set(faultproxy.OpGetItem, faultproxy.Throttling, 0); err != nil {
 		t.Fatal(err)
 	}
+	put("campaign-paused.json")
 	put("campaign-stopped.json")
-	waitUntil(t, "the first attempt", func() bool { return dialer().Errors == 1 && clock.Pending() == 1 })
+	waitUntil(t, "the first attempts", func() bool { return dialer().Errors == 2 && clock.Pending() == 2 })
 	clock.Advance(time.Minute)
-	waitUntil(t, "the first retry", func() bool { return dialer().Errors == 2 && clock.Pending() == 1 })
+	waitUntil(t, "the first retries", func() bool { return dialer().Errors == 4 && clock.Pending() == 2 })
 	clock.Advance(2 * time.Minute)
-	waitUntil(t, "the dead letter", func() bool { return len(fns.DeadLetters()) == 1 })
+	waitUntil(t, "the dead letters", func() bool { return len(fns.DeadLetters()) == 2 })
 	if c := status(); c.Status != campaignstore.StatusRunning {
 		t.Fatalf("campaign %s while every read was throttled", c.Status)
 	}
-	if n := proxy.Requests(faultproxy.OpGetItem); n < 3 {
+	if n := proxy.Requests(faultproxy.OpGetItem); n < 6 {
 		t.Errorf("%d GetItem requests reached DynamoDB, want at least one per attempt", n)
 	}
-	rec := fns.DeadLetters()[0]
+	var rec, paused InvocationRecord
+	for _, r := range fns.DeadLetters() {
+		if strings.Contains(string(r.RequestPayload), `"Campaign Stopped"`) {
+			rec = r
+		} else {
+			paused = r
+		}
+	}
 	var env2 struct {
 		DetailType string `json:"detail-type"`
 		Detail     struct {
@@ -122,7 +132,7 @@ func TestACampaignStoppedThatMeetsDynamoDBThrottlesIsDeadLetteredAndReplayed(t *
 		!strings.Contains(string(rec.ResponsePayload), "Throttling") {
 		t.Errorf("record %+v %s", rec.RequestContext, rec.ResponsePayload)
 	}
-	if st := dialer(); st.Failed != 1 || st.Dropped != 0 {
+	if st := dialer(); st.Failed != 2 || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 
@@ -135,19 +145,20 @@ func TestACampaignStoppedThatMeetsDynamoDBThrottlesIsDeadLetteredAndReplayed(t *
 	runReplayRecipe(t, srv.URL, fns)
 	waitUntil(t, "the replay", func() bool { return dialer().Invocations == before+1 })
 	c := status()
-	if c.Status != campaignstore.StatusStopping || dialer().Errors != 3 {
+	if c.Status != campaignstore.StatusStopping || dialer().Errors != 6 {
 		t.Fatalf("after the replay: campaign %s, stats %+v; want stopping and no new error", c.Status, dialer())
 	}
-	if got := fns.DeadLetters(); len(got) != 0 {
-		t.Errorf("dead letters after the replay: %+v, want none (the recipe deletes what it replayed)", got)
+	if got := fns.DeadLetters(); len(got) != 1 || got[0].RequestContext.RequestID != paused.RequestContext.RequestID {
+		t.Errorf("dead letters after the replay: %+v, want the held Campaign Paused only (the recipe deletes what it replayed)", got)
 	}
 
 	// A second replay of the same event (a record received twice, a recipe run twice) finds
 	// the campaign stopping and writes nothing.
 	invokeAsyncHTTP(t, srv.URL, rec.RequestPayload)
-	waitUntil(t, "the second replay", func() bool { return dialer().Invocations == before+2 })
-	if again := status(); again.Status != campaignstore.StatusStopping || again.Version != c.Version || dialer().Errors != 3 {
-		t.Errorf("second replay: campaign %s version %d (was %d), stats %+v", again.Status, again.Version, c.Version, dialer())
+	invokeAsyncHTTP(t, srv.URL, paused.RequestPayload)
+	waitUntil(t, "the second replay", func() bool { return dialer().Invocations == before+3 })
+	if again := status(); again.Status != campaignstore.StatusStopping || again.Version != c.Version || dialer().Errors != 6 {
+		t.Errorf("second replay and the held pause: campaign %s version %d (was %d), stats %+v", again.Status, again.Version, c.Version, dialer())
 	}
 }
 
@@ -173,8 +184,10 @@ func runReplayRecipe(t *testing.T, lambdaURL string, fns *Functions) {
 	if len(missing) > 0 {
 		t.Logf("no %s on PATH: replaying over HTTP instead of running the recipe of docs/devstack.md", strings.Join(missing, ", "))
 		for _, r := range fns.DeadLetters() {
-			invokeAsyncHTTP(t, lambdaURL, r.RequestPayload)
-			fns.removeDeadLetter(r.RequestContext.RequestID)
+			if strings.Contains(string(r.RequestPayload), `"Campaign Stopped"`) {
+				invokeAsyncHTTP(t, lambdaURL, r.RequestPayload)
+				fns.removeDeadLetter(r.RequestContext.RequestID)
+			}
 		}
 		return
 	}
