@@ -6,8 +6,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -304,4 +307,39 @@ func referencesOf(res map[string]any) []string {
 	}
 	walk(res["Properties"])
 	return out
+}
+
+// GoFunctionProps.Async takes Lambda's ranges (PutFunctionEventInvokeConfig: MaximumRetryAttempts
+// 0-2, MaximumEventAgeInSeconds 60-21600) and a queue that needs no key grant; anything else is
+// a programming error and panics, as NewGoFunction's other checks do.
+func TestAsyncInvokeIsValidated(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	probe := awscdk.NewStack(app, jsii.String("Probe"), nil)
+	assets := fakeAssets(t)
+	plain := awssqs.NewQueue(probe, jsii.String("Plain"), &awssqs.QueueProps{Encryption: awssqs.QueueEncryption_SQS_MANAGED})
+	kms := awssqs.NewQueue(probe, jsii.String("Kms"), &awssqs.QueueProps{Encryption: awssqs.QueueEncryption_KMS})
+	for i, tc := range []struct {
+		async AsyncInvoke
+		ok    bool
+	}{
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: 0, MaxEventAge: time.Minute}, true},
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: 2, MaxEventAge: 6 * time.Hour}, true},
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: 3, MaxEventAge: time.Hour}, false},
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: -1, MaxEventAge: time.Hour}, false},
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: 2, MaxEventAge: 59 * time.Second}, false},
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: 2, MaxEventAge: 6*time.Hour + time.Second}, false},
+		{AsyncInvoke{OnFailure: plain, RetryAttempts: 2, MaxEventAge: 90500 * time.Millisecond}, false},
+		{AsyncInvoke{RetryAttempts: 2, MaxEventAge: time.Hour}, false},
+		{AsyncInvoke{OnFailure: kms, RetryAttempts: 2, MaxEventAge: time.Hour}, false},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); (r == nil) != tc.ok {
+					t.Errorf("%+v: panic %v, want ok=%v", tc.async, r, tc.ok)
+				}
+			}()
+			a := tc.async
+			NewGoFunction(probe, fmt.Sprintf("Fn%d", i), &GoFunctionProps{AssetsDir: assets, Name: "dialer", Timeout: 3 * time.Second, MemoryMB: 128, Async: &a})
+		}()
+	}
 }
