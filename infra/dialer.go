@@ -29,6 +29,18 @@ const (
 	dialerTimeout  = 75 * time.Second
 	dialerMemoryMB = 256
 	dialerBudget   = "57s"
+	// dialerAsyncRetries is Lambda's default, said out loud: every handler of the dialer may run
+	// again (docs/dialer.md, "Replaying is safe"), and its failures are transient (a DynamoDB
+	// throttle, a Connect 5xx), so two more tries a minute and then two minutes apart
+	// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html) are worth it.
+	dialerAsyncRetries = 2
+	// dialerMaxEventAge is how long Lambda keeps trying an event (60 s to 6 h; default 6 h): as
+	// long as the EventBridge rules keep trying to deliver one (their MaxEventAge below). It
+	// covers the retries of a function error (about 3 minutes plus three 75 s timeouts) and
+	// Lambda's own retries of a throttled function. An older event goes to the on-failure queue
+	// with its alarm instead of being applied late: a Campaign Paused that a later Campaign
+	// Resumed overtook should be seen by an operator, not replayed hours later by Lambda.
+	dialerMaxEventAge = 2 * time.Hour
 	// recipientsAccessLogDays keeps the recipients bucket's access logs a year: beyond the
 	// 90 days its lists live, as long as a question about who read one can come in.
 	recipientsAccessLogDays = 365
@@ -41,13 +53,14 @@ type dialerResources struct {
 	Bus             awsevents.EventBus
 	Bucket          awss3.Bucket
 	DeadLetterQueue awssqs.Queue
+	OnFailureQueue  awssqs.Queue
 }
 
 // createDialer adds the outbound dialer: its function, campaigns table (with the due, inflight
 // and active indexes), the recipients bucket, the custom event bus with a rule for Switchboard's
 // control events, a rule for this instance's API-initiated contact events on the default bus,
-// the one-minute schedule, a dead-letter queue for every event that could not be delivered,
-// alarms and a dashboard. IAM is scoped to the instance, the two tables and the bucket.
+// the one-minute schedule, a dead-letter queue for every event that could not be delivered, an
+// on-failure queue for every event the function failed on, alarms and a dashboard. IAM is scoped to the instance, the two tables and the bucket.
 func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources {
 	gsi := func(name, hash string, hashType awsdynamodb.AttributeType, rng string, rngType awsdynamodb.AttributeType) *awsdynamodb.GlobalSecondaryIndexProps {
 		return &awsdynamodb.GlobalSecondaryIndexProps{
@@ -94,6 +107,16 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(90)), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))}},
 	})
 
+	// Every event the function itself failed on (after Lambda's retries, or too old to try
+	// again) lands here as an invocation record; the events EventBridge and Scheduler could not
+	// deliver to Lambda land in DialerDeadLetterQueue below. docs/dialer.md, "When an event
+	// fails", says how to read and replay both.
+	onFailure := awssqs.NewQueue(s.Stack, jsii.String("DialerOnFailureQueue"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), // SQS's longest
+		EnforceSSL:      jsii.Bool(true),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+	})
+	suppressNag(onFailure, "AwsSolutions-SQS3", "This queue is itself where failed events end: the on-failure destination of the dialer function's asynchronous invocations (its EventInvokeConfig); cdk-nag only recognises queues named in another queue's RedrivePolicy")
 	fn := NewGoFunction(s.Stack, "DialerFunction", &GoFunctionProps{
 		AssetsDir:   s.settings.AssetsDir,
 		Name:        "dialer",
@@ -109,6 +132,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		},
 		Timeout:  dialerTimeout,
 		MemoryMB: dialerMemoryMB,
+		Async:    &AsyncInvoke{OnFailure: onFailure, RetryAttempts: dialerAsyncRetries, MaxEventAge: dialerMaxEventAge},
 	})
 	// Dialling, ending and describing contacts of this instance only; the agent metrics of its
 	// queues for progressive pacing.
@@ -234,9 +258,16 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		})
 	}
 	five := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
-	dlqDepth := dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")})
-	alarm("DialerDeadLettersAlarm", "Dialer events that could not be delivered or handled are waiting in the dead-letter queue", dlqDepth)
-	alarm("DialerErrorsAlarm", "The dialer function failed (the event is retried, then dead-lettered)", fn.MetricErrors(five))
+	depth := func(q awssqs.Queue) awscloudwatch.Metric {
+		return q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")})
+	}
+	dlqDepth, onFailureDepth := depth(dlq), depth(onFailure)
+	alarm("DialerDeadLettersAlarm", "Dialer events that EventBridge or Scheduler could not deliver to the function are waiting in DialerDeadLetterQueue (docs/dialer.md, When an event fails)", dlqDepth)
+	alarm("DialerOnFailureQueueAlarm", "Dialer events the function failed on, after Lambda's retries, are waiting in DialerOnFailureQueue: replay them (docs/dialer.md, When an event fails)", onFailureDepth)
+	// Lambda counts a record it could not send to the destination: that event is lost
+	// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
+	alarm("DialerDestinationDeliveryFailuresAlarm", "Lambda could not put a failed dialer event into DialerOnFailureQueue: the event is lost", fn.Metric(jsii.String("DestinationDeliveryFailures"), five))
+	alarm("DialerErrorsAlarm", "The dialer function failed (Lambda retries the event twice, then keeps it in DialerOnFailureQueue)", fn.MetricErrors(five))
 	alarm("DialerThrottlesAlarm", "Lambda throttled the dialer function", fn.MetricThrottles(five))
 
 	awscloudwatch.NewDashboard(s.Stack, jsii.String("DialerDashboard"), &awscloudwatch.DashboardProps{
@@ -246,7 +277,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 				Left: &[]awscloudwatch.IMetric{fn.MetricInvocations(five), fn.MetricErrors(five), fn.MetricThrottles(five)}}),
 			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Dialer duration"),
 				Left: &[]awscloudwatch.IMetric{fn.MetricDuration(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("p99")})}}),
-			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Dead letters"), Left: &[]awscloudwatch.IMetric{dlqDepth}}),
+			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Dead letters"), Left: &[]awscloudwatch.IMetric{dlqDepth, onFailureDepth}}),
 		}},
 	})
 
@@ -254,9 +285,10 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		"DialerEventBusName":       {bus.EventBusName(), jsii.String("Event bus for Campaign Launched/Updated/Paused/Resumed/Stopped, Call Requested and Call Stop Requested")},
 		"RecipientsBucketName":     {bucket.BucketName(), jsii.String("S3 bucket for campaigns' recipient CSV files")},
 		"CampaignsTableName":       {table.TableName(), jsii.String("DynamoDB table of campaigns and recipients")},
-		"DialerDeadLetterQueueUrl": {dlq.QueueUrl(), jsii.String("SQS queue of dialer events that could not be handled")},
+		"DialerDeadLetterQueueUrl": {dlq.QueueUrl(), jsii.String("SQS queue of dialer events EventBridge or Scheduler could not deliver (the events themselves)")},
+		"DialerOnFailureQueueUrl":  {onFailure.QueueUrl(), jsii.String("SQS queue of dialer events the function failed on after Lambda's retries (invocation records: the event is requestPayload)")},
 	} {
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: o[0], Description: o[1]})
 	}
-	return dialerResources{Function: fn, Table: table, Bus: bus, Bucket: bucket, DeadLetterQueue: dlq}
+	return dialerResources{Function: fn, Table: table, Bus: bus, Bucket: bucket, DeadLetterQueue: dlq, OnFailureQueue: onFailure}
 }

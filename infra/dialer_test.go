@@ -262,7 +262,7 @@ func TestDialerEventsAndSchedule(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	if strings.Join(names, ",") != "DialerDeadLetters,DialerErrors,DialerThrottles" {
+	if strings.Join(names, ",") != "DialerDeadLetters,DialerDestinationDeliveryFailures,DialerErrors,DialerOnFailureQueue,DialerThrottles" {
 		t.Errorf("dialer alarms %v", names)
 	}
 	if len(s.resourcesOfType("AWS::CloudWatch::Dashboard")) != 1 {

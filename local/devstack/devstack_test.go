@@ -298,6 +298,17 @@ func checkStatusPage(t *testing.T, st *Stack, total, completed, calls int) {
 	if len(s.CallsPerMinute) != chartMinutes || len(s.Agents) != 3 || len(s.RecentCalls) == 0 {
 		t.Errorf("status.json: %d minutes, %d agents, %d recent calls", len(s.CallsPerMinute), len(s.Agents), len(s.RecentCalls))
 	}
+	// Every asynchronous event a function gave up on is listed (the demo may have some: a tick
+	// can meet dynalite's latency at 120x); none was dropped while the stack runs.
+	listed := map[string]int{}
+	for _, d := range s.DeadLetters {
+		listed[d.Function]++
+	}
+	for name, f := range s.Functions {
+		if f.Failed != listed[name] || f.Dropped != 0 {
+			t.Errorf("status.json: %s gave up %d events, %d listed as dead letters, %d dropped", name, f.Failed, listed[name], f.Dropped)
+		}
+	}
 
 	ctx := browsertest.Start(t)
 	browsertest.Run(t, ctx, chromedp.Navigate(st.URLs.Status+"/"))

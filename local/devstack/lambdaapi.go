@@ -29,9 +29,13 @@ const (
 	maxAsyncPayload = 256 * 1024
 )
 
-// asyncRetryDelays are Lambda's for an asynchronous invocation that fails: two retries, one
-// minute then two minutes later (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html),
-// on the simulated clock.
+// asyncRetryDelays are Lambda's for an asynchronous invocation that fails: "If the function
+// returns an error, Lambda attempts to run it two more times, with a one-minute wait between the
+// first two attempts, and two minutes between the second and third attempts"
+// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html). They run on the
+// simulated clock: at -time-scale 60 a retry comes one and then two real seconds later. The
+// dialer's EventInvokeConfig keeps Lambda's two retries (infra/dialer.go, MaximumRetryAttempts 2).
+// Its maximum event age (2 h) is not modelled: three attempts end within minutes.
 var asyncRetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
 
 // Functions runs the stack's functions as Lambda would: synchronously for the Invoke API, and
@@ -50,6 +54,9 @@ type Functions struct {
 	mu     sync.Mutex
 	stats  map[string]*FunctionStats
 	closed bool // no asynchronous invocation starts once set
+	// deadLetters are the asynchronous events given up after every retry, oldest first: the
+	// on-failure destination of every function (GET /_devstack/dead-letters).
+	deadLetters []InvocationRecord
 }
 
 // FunctionStats counts one function's invocations.
@@ -57,9 +64,12 @@ type FunctionStats struct {
 	Invocations int `json:"invocations"`
 	// Errors counts failed invocations, retries included.
 	Errors int `json:"errors"`
-	// Failed counts asynchronous events given up after every retry (a real deployment keeps
-	// them in the dead-letter queue).
+	// Failed counts asynchronous events given up after every retry: each is in the dead-letter
+	// list (a deployed dialer keeps them in DialerOnFailureQueue).
 	Failed int `json:"failed"`
+	// Dropped counts asynchronous events the stack abandoned because it was stopping (before
+	// their first attempt or between two): each is logged as an error with its event.
+	Dropped int `json:"dropped"`
 }
 
 func newFunctions(clock connectsim.Clock, log *slog.Logger, region, account string) *Functions {
@@ -114,11 +124,17 @@ func (f *Functions) resolve(ref string) (string, bool) {
 // invoke runs one invocation. A function error comes back as err; the error of a missing
 // function is errNoFunction.
 func (f *Functions) invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
+	return f.invokeAs(ctx, name, newUUID(), payload)
+}
+
+// invokeAs runs one invocation with the given request ID: an asynchronous event keeps one
+// through its retries, as its invocation record names one requestId for all its attempts.
+func (f *Functions) invokeAs(ctx context.Context, name, requestID string, payload []byte) ([]byte, error) {
 	h, ok := f.fns[name]
 	if !ok {
 		return nil, errNoFunction
 	}
-	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: newUUID(), InvokedFunctionArn: f.arn(name)})
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: f.arn(name)})
 	out, err := safeInvoke(ctx, h, payload)
 	f.mu.Lock()
 	f.stats[name].Invocations++
@@ -141,44 +157,68 @@ func safeInvoke(ctx context.Context, h lambda.Handler, payload []byte) (out []by
 	return h.Invoke(ctx, payload)
 }
 
-// InvokeAsync queues an asynchronous invocation (the event bus's and the scheduler's): on a
-// function error it is retried after one and then two simulated minutes, then given up with an
-// error line, as Lambda does without a destination.
+// InvokeAsync queues an asynchronous invocation (the event bus's and the scheduler's), as Lambda
+// does for a function with an on-failure destination: on a function error it is retried after
+// one and then two simulated minutes, and an event whose three attempts all failed goes to the
+// dead-letter list as Lambda's invocation record. Every event ends one of three ways: handled,
+// in the dead-letter list, or (only while the stack stops) dropped with an error line and
+// counted; none disappears without a trace.
 func (f *Functions) InvokeAsync(name string, payload []byte, what string) {
+	requestID := newUUID()
 	f.mu.Lock()
-	if f.closed {
+	if _, ok := f.fns[name]; !ok {
 		f.mu.Unlock()
-		f.log.Warn("asynchronous invocation dropped: the stack is stopping", "function", name, "event", what)
+		f.log.Error("asynchronous invocation of a function devstack does not have", "function", name, "event", what)
+		return
+	}
+	if f.closed {
+		f.stats[name].Dropped++
+		f.mu.Unlock()
+		f.log.Error("asynchronous invocation dropped: the stack is stopping", "function", name, "event", what, "request_id", requestID)
 		return
 	}
 	f.wg.Add(1)
 	f.mu.Unlock()
 	go func() {
 		defer f.wg.Done()
-		for attempt := 0; ; attempt++ {
+		for attempt := 1; ; attempt++ {
 			if f.ctx.Err() != nil {
+				f.drop(name, what, requestID, attempt-1)
 				return
 			}
-			_, err := f.invoke(f.ctx, name, payload)
+			_, err := f.invokeAs(f.ctx, name, requestID, payload)
 			if err == nil {
 				return
 			}
 			if f.ctx.Err() != nil {
+				f.drop(name, what, requestID, attempt)
 				return
 			}
-			if attempt == len(asyncRetryDelays) {
+			if attempt > len(asyncRetryDelays) {
+				rec := f.newInvocationRecord(name, requestID, payload, attempt, err)
 				f.mu.Lock()
 				f.stats[name].Failed++
+				f.deadLetters = append(f.deadLetters, rec)
 				f.mu.Unlock()
-				f.log.Error("asynchronous invocation failed after every retry", "function", name, "event", what, "attempts", attempt+1, "error", err)
+				f.log.Error("asynchronous invocation failed after every retry: kept in the dead-letter list", "function", name, "event", what,
+					"request_id", requestID, "attempts", attempt, "error", err)
 				return
 			}
-			f.log.Warn("asynchronous invocation failed, retrying", "function", name, "event", what, "attempt", attempt+1, "error", err)
-			if sleepSim(f.ctx, f.clock, asyncRetryDelays[attempt]) != nil {
+			f.log.Warn("asynchronous invocation failed, retrying", "function", name, "event", what, "request_id", requestID, "attempt", attempt, "error", err)
+			if sleepSim(f.ctx, f.clock, asyncRetryDelays[attempt-1]) != nil {
+				f.drop(name, what, requestID, attempt)
 				return
 			}
 		}
 	}()
+}
+
+// drop counts and logs an asynchronous event the stopping stack abandons after attempts.
+func (f *Functions) drop(name, what, requestID string, attempts int) {
+	f.mu.Lock()
+	f.stats[name].Dropped++
+	f.mu.Unlock()
+	f.log.Error("asynchronous invocation dropped: the stack is stopping", "function", name, "event", what, "request_id", requestID, "attempts", attempts)
 }
 
 // close stops retries and waits for the invocations in progress.
@@ -196,6 +236,10 @@ func (f *Functions) close() {
 // Lambda's retries) and DryRun (204). A function error answers 200 with X-Amz-Function-Error
 // and the runtime's {"errorMessage","errorType"} body.
 func (f *Functions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == deadLettersPath || strings.HasPrefix(r.URL.Path, deadLettersPath+"/") {
+		f.serveDeadLetters(w, r)
+		return
+	}
 	const prefix, suffix = "/2015-03-31/functions/", "/invocations"
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, suffix) {
 		lambdaError(w, http.StatusNotFound, "UnknownOperationException", "devstack serves only Invoke: POST /2015-03-31/functions/{name}/invocations")
@@ -251,7 +295,7 @@ func (f *Functions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 	if err != nil {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
-		out, _ = json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": errorType(err)})
+		out = errorDocument(err)
 	}
 	_, _ = w.Write(out)
 }

@@ -32,9 +32,12 @@ type Status struct {
 	Agents         []AgentStatus            `json:"agents"`
 	RecentCalls    []CallStatus             `json:"recentCalls"`
 	Functions      map[string]FunctionStats `json:"functions"`
-	Bus            BusStats                 `json:"bus"`
-	Ticks          int                      `json:"ticks"`
-	states         map[string]map[dialer.State]int
+	// DeadLetters are the asynchronous events given up after every retry, newest first (their
+	// records, payload included, at GET /_devstack/dead-letters on the Lambda API).
+	DeadLetters []DeadLetterStatus `json:"deadLetters"`
+	Bus         BusStats           `json:"bus"`
+	Ticks       int                `json:"ticks"`
+	states      map[string]map[dialer.State]int
 }
 
 // CampaignStatus is one campaign's progress.
@@ -123,7 +126,11 @@ func (w launchWatcher) Invoke(ctx context.Context, payload []byte) ([]byte, erro
 func (st *Stack) Status(ctx context.Context) Status {
 	now := st.Clock.Now()
 	s := Status{Now: now.UTC(), TimeScale: st.timeScale, Functions: st.Functions.Stats(), Bus: st.Bus.Stats(), Ticks: st.Ticks(),
-		states: map[string]map[dialer.State]int{}}
+		DeadLetters: []DeadLetterStatus{}, states: map[string]map[dialer.State]int{}}
+	letters := st.Functions.DeadLetters()
+	for i := len(letters) - 1; i >= 0; i-- {
+		s.DeadLetters = append(s.DeadLetters, deadLetterStatus(letters[i]))
+	}
 	store := campaignstore.New(st.DynamoDB, CampaignsTable)
 	for _, id := range st.campaigns.list() {
 		cs := CampaignStatus{ID: id}
@@ -206,7 +213,7 @@ func (st *Stack) statusHandler() http.Handler {
 		}
 		secure(w)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := statusPage.Execute(w, map[string]any{"S": s, "Max": max, "ChartH": 100, "BarW": 12}); err != nil {
+		if err := statusPage.Execute(w, map[string]any{"S": s, "Max": max, "ChartH": 100, "BarW": 12, "Lambda": st.URLs.Lambda + deadLettersPath}); err != nil {
 			st.log.Warn("status page", "error", err)
 		}
 	})
@@ -283,9 +290,16 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 </table>
 
 <h2>Functions</h2>
-<table id="functions"><tr><th>function</th><th>invocations</th><th>errors</th><th>given up</th></tr>
-{{range $name, $f := .S.Functions}}<tr><td>{{$name}}</td><td>{{$f.Invocations}}</td><td>{{$f.Errors}}</td><td>{{$f.Failed}}</td></tr>{{end}}
+<table id="functions"><tr><th>function</th><th>invocations</th><th>errors</th><th>dead letters</th><th>dropped at stop</th></tr>
+{{range $name, $f := .S.Functions}}<tr><td>{{$name}}</td><td>{{$f.Invocations}}</td><td>{{$f.Errors}}</td><td>{{$f.Failed}}</td><td>{{$f.Dropped}}</td></tr>{{end}}
 </table>
+
+<h2>Dead letters</h2>
+<p>Asynchronous events a function failed on three times (Lambda's first attempt and two retries), newest first. The records, payload included, are at <code>GET {{.Lambda}}</code>; replay one as docs/dialer.md says (When an event fails).</p>
+{{if not .S.DeadLetters}}<p id="no-dead-letters">None.</p>{{else}}
+<table id="dead-letters"><tr><th>given up</th><th>function</th><th>event</th><th>attempts</th><th>request</th><th>error</th></tr>
+{{range .S.DeadLetters}}<tr class="dead-letter" data-request-id="{{.RequestID}}"><td>{{hhmm .At}}</td><td>{{.Function}}</td><td>{{.DetailType}}{{if .EventID}} <small>{{.EventID}}</small>{{end}}</td><td>{{.Attempts}}</td><td><small>{{.RequestID}}</small></td><td>{{.Error}}</td></tr>{{end}}
+</table>{{end}}
 <p>Bus: {{.S.Bus.Published}} events published, {{.S.Bus.Unmatched}} matched no rule.</p>
 </body>
 </html>

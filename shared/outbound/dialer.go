@@ -167,9 +167,10 @@ func New(cfg Config) (*Dialer, error) {
 
 // Handle takes one event as the Lambda receives it (lambda.Start takes it as it is). An event that can never succeed (refused,
 // or naming a campaign that does not exist) is logged with its reason and answered with nil, so
-// that EventBridge does not retry it forever; a transient failure (the store or Connect
-// unavailable) is returned, so the event is retried and, after the rule's retries, kept in the
-// dead-letter queue.
+// that it is not retried; a transient failure (the store or Connect unavailable) is returned, so
+// Lambda retries the event twice and then keeps it in the function's on-failure queue
+// (infra/dialer.go), from which an operator replays it: every handler must take an event it has
+// seen before (docs/dialer.md, "When an event fails", says which replays are order-sensitive).
 func (d *Dialer) Handle(ctx context.Context, raw json.RawMessage) error {
 	ev, err := dialerevents.Decode(raw)
 	if err != nil {
