@@ -6,9 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
@@ -34,6 +41,8 @@ type rig struct {
 	db    *countingDB
 	// logs holds the dialer's JSON log lines.
 	logs logcapture.Buffer
+	// s3 is the real S3 client on gofakes3 when rigOptions.bucket is set.
+	s3 *s3.Client
 
 	events  chan []byte
 	pending sync.WaitGroup
@@ -54,6 +63,10 @@ type rigOptions struct {
 	seed     int64
 	// wrapDB, when set, stands between the store and dynalite (to inject faults).
 	wrapDB func(campaignstore.API) campaignstore.API
+	// bucket, when set, serves it from gofakes3 (rig.s3) as the dialer's recipients bucket.
+	bucket string
+	// importRowsPerTick bounds each tick's import (the dialer's default when 0).
+	importRowsPerTick int64
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -92,10 +105,22 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.pacing.CallsPerSecond == 0 {
 		o.pacing = pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}
 	}
-	d, err := outbound.New(outbound.Config{
+	cfg := outbound.Config{
 		Store: r.store, Connect: r.sim.ConnectClient(t), DoNotCall: r.dnc, Clock: (*steppedClock)(r),
 		Log: slog.New(slog.NewJSONHandler(&r.logs, nil)), Pacing: o.pacing, Owner: "test", Shards: 4,
-	})
+		ImportRowsPerTick: o.importRowsPerTick,
+	}
+	if o.bucket != "" {
+		srv := httptest.NewServer(gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+		t.Cleanup(srv.Close)
+		r.s3 = s3.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local", "")},
+			func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true })
+		if _, err := r.s3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(o.bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.S3, cfg.RecipientsBucket = r.s3, o.bucket
+	}
+	d, err := outbound.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
