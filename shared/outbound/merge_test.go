@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -57,14 +59,7 @@ func (r *rig) report(campaignID string) map[string]campaignstore.ReportEntry {
 	return out
 }
 
-func keysOf[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func keysOf[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // noNumberInClear fails for any of the numbers' subscriber digits in the logs or the report.
 func (r *rig) noNumberInClear(campaignID string, digits ...string) {

@@ -6,21 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/local/logcapture"
+	"github.com/switchboard-connect/switchboard/local/s3test"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
@@ -63,7 +59,8 @@ type rigOptions struct {
 	seed     int64
 	// wrapDB, when set, stands between the store and dynalite (to inject faults).
 	wrapDB func(campaignstore.API) campaignstore.API
-	// bucket, when set, serves it from gofakes3 (rig.s3) as the dialer's recipients bucket.
+	// bucket, when set, serves it from gofakes3 (local/s3test; rig.s3) as the dialer's
+	// recipients bucket, unversioned.
 	bucket string
 	// importRowsPerTick bounds each tick's import (the dialer's default when 0).
 	importRowsPerTick int64
@@ -111,13 +108,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		ImportRowsPerTick: o.importRowsPerTick,
 	}
 	if o.bucket != "" {
-		srv := httptest.NewServer(gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
-		t.Cleanup(srv.Close)
-		r.s3 = s3.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local", "")},
-			func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true })
-		if _, err := r.s3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(o.bucket)}); err != nil {
-			t.Fatal(err)
-		}
+		r.s3 = s3test.Start(t, s3test.Options{}).Bucket(t, o.bucket, false)
 		cfg.S3, cfg.RecipientsBucket = r.s3, o.bucket
 	}
 	d, err := outbound.New(cfg)
