@@ -3,6 +3,7 @@ package outbound_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -441,5 +442,65 @@ func TestACrashBetweenTheClaimAndTheRecipientKeepsTheNumberForItsRow(t *testing.
 	}
 	if e, ok := r.report("crash")["row-2"]; !ok || !strings.Contains(e.Reason, "recipient row-1 ") {
 		t.Errorf("row-2's report entry %+v", e)
+	}
+}
+
+// storedVersion reads the version the campaign keeps for its recipients object.
+func (r *rig) storedVersion(id string) (campaignstore.Campaign, string) {
+	r.t.Helper()
+	c, err := r.store.Campaign(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var def struct {
+		RecipientsObject map[string]string `json:"recipientsObject"`
+	}
+	if err := json.Unmarshal(c.Definition, &def); err != nil {
+		r.t.Fatal(err)
+	}
+	return c, def.RecipientsObject["versionId"]
+}
+
+// TestALaunchDeliveredAgainKeepsTheVersionItPinned: EventBridge may deliver a launch again after
+// the object was re-uploaded; the second delivery is the same launch (not refused as another
+// definition), and the campaign keeps the version the first one found. A launch that names a
+// version itself is refused: the version is the dialer's to find.
+func TestALaunchDeliveredAgainKeepsTheVersionItPinned(t *testing.T) {
+	r := newRig(t, rigOptions{start: wed, bucket: mergeBucket})
+	if _, err := r.s3.PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{
+		Bucket: aws.String(mergeBucket), VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := r.putCSV("again.csv", reuploadV1)
+	launch := campaign("again", map[string]any{"recipientsObject": map[string]string{"bucket": mergeBucket, "key": "again.csv"}})
+	if err := r.send("Campaign Launched", launch); err != nil {
+		t.Fatal(err)
+	}
+	first, pinned := r.storedVersion("again")
+	if pinned != v1 {
+		t.Fatalf("pinned %q, want v1 %q", pinned, v1)
+	}
+	r.putCSV("again.csv", reuploadV2)
+	if err := r.send("Campaign Launched", launch); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.logs.String(), "event refused") {
+		t.Errorf("the launch delivered again was refused:\n%s", r.logs.String())
+	}
+	again, pinned := r.storedVersion("again")
+	if pinned != v1 || again.Version != first.Version || string(again.Definition) != string(first.Definition) {
+		t.Errorf("after the second delivery: version %q (want v1 %q), campaign version %d (was %d)", pinned, v1, again.Version, first.Version)
+	}
+
+	named := campaign("named", map[string]any{"recipientsObject": map[string]string{"bucket": mergeBucket, "key": "again.csv", "versionId": v1}})
+	if err := r.send("Campaign Launched", named); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Campaign(context.Background(), "named"); !errors.Is(err, campaignstore.ErrNotFound) {
+		t.Errorf("a launch naming its version: %v, want it refused", err)
+	}
+	if !strings.Contains(r.logs.String(), `"reason":"invalid_campaign"`) || !strings.Contains(r.logs.String(), "versionId and etag are the dialer's own") {
+		t.Errorf("no refusal naming versionId in the logs:\n%s", r.logs.String())
 	}
 }
