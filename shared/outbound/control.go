@@ -65,11 +65,21 @@ func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.
 	// Inline recipients are written on every delivery of the launch: the writes are
 	// conditional, so a redelivery after a crash completes the list and changes nothing else.
 	sink := d.sink(c, plan)
-	if _, err := sink.Write(ctx, rows); err != nil {
+	out, err := sink.Write(ctx, rows)
+	if err != nil {
 		return err
 	}
-	log.Info("campaign launched", "created", created, "recipients", len(inline), "recipients_object", def.RecipientsObject != nil, "mode", plan.Mode)
+	log.Info("campaign launched", "created", created, "recipients", len(inline), "merged", countOutcome(out, recipients.Merged), "recipients_object", def.RecipientsObject != nil, "mode", plan.Mode)
 	return nil
+}
+
+func countOutcome(out []recipients.Outcome, o recipients.Outcome) (n int) {
+	for _, x := range out {
+		if x == o {
+			n++
+		}
+	}
+	return n
 }
 
 // pinRecipientsObject returns o with the version of the object every import step of the

@@ -504,3 +504,35 @@ func TestALaunchDeliveredAgainKeepsTheVersionItPinned(t *testing.T) {
 		t.Errorf("no refusal naming versionId in the logs:\n%s", r.logs.String())
 	}
 }
+
+// TestARowRepeatingAnIDAndItsNumberIsARepeatedID: a row with both the recipient ID and the
+// number of an earlier row is reported as a repeated recipient_id, whether the earlier row is
+// in its chunk or was imported a tick before.
+func TestARowRepeatingAnIDAndItsNumberIsARepeatedID(t *testing.T) {
+	r := newRig(t, rigOptions{start: wed, bucket: mergeBucket, importRowsPerTick: 1})
+	r.putCSV("ids.csv", "phone,recipient_id\n+12025559999,p1\n(202) 555-9999,p1\n")
+	r.importToTheEndOf(t, "ids", "ids.csv")
+	r2 := newRig(t, rigOptions{start: wed, bucket: mergeBucket})
+	r2.putCSV("ids.csv", "phone,recipient_id\n+12025559999,p1\n(202) 555-9999,p1\n")
+	r2.importToTheEndOf(t, "ids", "ids.csv")
+	for name, r := range map[string]*rig{"a tick apart": r, "one chunk": r2} {
+		rep := r.report("ids")
+		if e, ok := rep["p1"]; len(rep) != 1 || !ok || e.Row != 2 || e.Reason != "recipient_id repeats an earlier row: this row was not imported" {
+			t.Errorf("%s: report %v", name, rep)
+		}
+		if got := keysOf(r.recipientsOf("ids")); fmt.Sprint(got) != "[p1]" {
+			t.Errorf("%s: recipients %v", name, got)
+		}
+	}
+}
+
+func (r *rig) importToTheEndOf(t *testing.T, id, key string) {
+	t.Helper()
+	if err := r.send("Campaign Launched", campaign(id, map[string]any{
+		"recipientsObject": map[string]string{"bucket": mergeBucket, "key": key},
+		"startTime":        wed.Add(2 * time.Hour).Format(time.RFC3339),
+	})); err != nil {
+		t.Fatal(err)
+	}
+	r.importToTheEnd(id)
+}

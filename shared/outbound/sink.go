@@ -242,6 +242,11 @@ func (s *recipientSink) place(ctx context.Context, r campaignstore.Recipient, no
 		}
 		switch decideHolder(held, rec, found, now, s.callbacks) {
 		case mergeInto:
+			if held.RecipientID == r.RecipientID {
+				// The row repeats the holder's ID as well as its number: a repeated ID, as
+				// inside a chunk (planChunk).
+				return recipients.RepeatedID, held, nil
+			}
 			return recipients.Merged, held, nil
 		case waitForHolder:
 			return 0, held, fmt.Errorf("recipient %s: its number is claimed by recipient %s, not written yet: try again", r.RecipientID, held.RecipientID)
