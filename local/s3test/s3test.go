@@ -2,10 +2,12 @@
 // backend) on loopback for tests of code that reads S3 objects by version, with the two answers
 // where gofakes3 differs from S3 put right:
 //
-//   - HeadObject in a bucket that is not versioned names no version ID. S3 sends x-amz-version-id
-//     only for versioned objects ("When versioning is enabled, the x-amz-version-id identifies the
-//     version of the object", Common Response Headers, S3 API reference); s3mem's HeadObject
-//     sends the ID it keeps internally for every object (its GetObject hides it).
+//   - HeadObject in a bucket that was never versioned names no version ID. S3 makes version IDs
+//     once versioning is on ("When you enable versioning, Amazon S3 generates a random number for
+//     objects added to a bucket", x-amz-version-id in Common Response Headers, S3 API
+//     reference; "null" where it is suspended), so such objects have none to name; s3mem's
+//     HeadObject sends the ID it keeps internally for every object (its GetObject hides it).
+//     shared/recipients copes with either answer, no ID or "null".
 //   - GetObject and HeadObject with If-Match answer 412 PreconditionFailed when the object's ETag
 //     is another ("Return the object only if its entity tag (ETag) is the same as the one
 //     specified in this header; otherwise, return a 412 Precondition Failed error", GetObject,
