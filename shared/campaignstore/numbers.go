@@ -17,9 +17,10 @@ import (
 //	P#<campaign>#<E.164>   P   the recipient (ID and import row) that holds the number
 //
 // is written with a single-item conditional put before the recipient it names, so a second row
-// with the number finds it taken, whatever the order in which writers run: DynamoDB applies
-// conditional writes to one item one at a time ("ConditionExpression ... the operation succeeds
-// only if the condition is met", PutItem in the DynamoDB API reference), and dynalite does too.
+// with the number finds it taken, whatever the order in which writers run ("If the condition
+// expression evaluates to true, the operation succeeds; otherwise, the operation fails",
+// Condition expressions, DynamoDB Developer Guide; the put of one item is checked against the
+// item as it is then, and TestConcurrentClaimsHaveOneHolder shows dynalite does the same).
 // The claim names its holder's row as well as its ID, so the same row written again (a chunk
 // repeated after a crash) finds its own claim, and a row that only repeats the ID finds another's.
 
