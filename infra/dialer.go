@@ -160,12 +160,16 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 	}))
 	// The do-not-call list is read just before every dial, never written by the dialer.
 	cf.DoNotCallTable.Grant(fn, jsii.String("dynamodb:GetItem"))
-	// An import only reads the object a campaign names, in ranges (shared/recipients). ListBucket
-	// lets S3 answer 404 rather than 403 for a key that is not there, so that the campaign's error
-	// says the file is missing (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
-	// bucket.GrantRead would add s3:GetObject*, s3:GetBucket* and s3:List*.
+	// An import only reads the object a campaign names, in ranges (shared/recipients), and only
+	// the version it found at the launch: a GetObject with a versionId needs s3:GetObjectVersion
+	// ("If you include a versionId in your request header, you must have the
+	// s3:GetObjectVersion permission", API_GetObject.html), HeadObject at the launch
+	// s3:GetObject. ListBucket lets S3 answer 404 rather than 403 for a key that is not there, so
+	// that the campaign's error says the file is missing
+	// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html). bucket.GrantRead
+	// would add s3:GetObject*, s3:GetBucket* and s3:List*.
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("s3:GetObject"),
+		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
 		Resources: &[]*string{bucket.ArnForObjects(jsii.String("*"))},
 	}))
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -175,7 +179,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 	suppressNag(fn.Role(), "AwsSolutions-IAM5", connectContactsReason, "Resource::"+s.settings.InstanceResourceARN("contact/*"))
 	suppressNag(fn.Role(), "AwsSolutions-IAM5", "GetCurrentMetricData reads the agents available on the queues each campaign names at run time (its queueId, or the deployer's default): queue/* below this one instance ARN is the narrowest resource that covers any campaign's queue",
 		"Resource::"+s.settings.InstanceResourceARN("queue/*"))
-	suppressNag(fn.Role(), "AwsSolutions-IAM5", "Each campaign names its recipients CSV by key at run time; s3:GetObject is granted on the objects of the stack's own recipients bucket only, and no other S3 action on them",
+	suppressNag(fn.Role(), "AwsSolutions-IAM5", "Each campaign names its recipients CSV by key at run time; s3:GetObject and s3:GetObjectVersion are granted on the objects of the stack's own recipients bucket only, and no other S3 action on them",
 		regexp.MustCompile(`^Resource::`+logicalIDArn("RecipientsBucket")+`/\*$`))
 
 	dlq := awssqs.NewQueue(s.Stack, jsii.String("DialerDeadLetterQueue"), &awssqs.QueueProps{

@@ -147,7 +147,8 @@ func TestDialerRoleIsLeastPrivilege(t *testing.T) {
 	}
 
 	// Issue 12 (cdk-nag IAM5): the campaigns table's indexes by name, never index/*; the
-	// recipients bucket read as GetObject on its objects plus ListBucket (404 for a missing key).
+	// recipients bucket read as GetObject (and GetObjectVersion) on its objects plus ListBucket
+	// (404 for a missing key).
 	tableID, _ := onlyResource(t, s, "AWS::DynamoDB::Table", "CampaignsTable")
 	tableArn := `{"Fn::GetAtt":["` + tableID + `","Arn"]}`
 	index := func(name string) string { return `{"Fn::Join":["",[` + tableArn + `,"/index/` + name + `"]]}` }
@@ -168,11 +169,14 @@ func TestDialerRoleIsLeastPrivilege(t *testing.T) {
 		}
 	}
 	sort.Strings(s3Actions)
-	if !reflect.DeepEqual(s3Actions, []string{"s3:GetObject", "s3:ListBucket"}) {
-		t.Errorf("S3 actions %v, want s3:GetObject and s3:ListBucket", s3Actions)
+	// s3:GetObjectVersion: every import step reads the version pinned at the launch.
+	if !reflect.DeepEqual(s3Actions, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}) {
+		t.Errorf("S3 actions %v, want s3:GetObject, s3:GetObjectVersion and s3:ListBucket", s3Actions)
 	}
-	if got, want := asJSON(actions["s3:GetObject"]), `[{"Fn::Join":["",[`+bucketArn+`,"/*"]]}]`; got != want {
-		t.Errorf("s3:GetObject on %s, want %s", got, want)
+	for _, a := range []string{"s3:GetObject", "s3:GetObjectVersion"} {
+		if got, want := asJSON(actions[a]), `[{"Fn::Join":["",[`+bucketArn+`,"/*"]]}]`; got != want {
+			t.Errorf("%s on %s, want %s", a, got, want)
+		}
 	}
 	if got, want := asJSON(actions["s3:ListBucket"]), "["+bucketArn+"]"; got != want {
 		t.Errorf("s3:ListBucket on %s, want %s", got, want)

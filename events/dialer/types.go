@@ -211,6 +211,12 @@ type AnswerMachineDetection struct {
 type S3Object struct {
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
+	// VersionID and ETag are stored-only: the dialer sets them at the launch to the version of
+	// the object it found then (HeadObject), keeps them in the stored definition, and reads
+	// exactly that version at every import step (docs/dialer.md, "The CSV format"). A launch
+	// event that sets them is refused.
+	VersionID string `json:"versionId,omitempty"`
+	ETag      string `json:"etag,omitempty"`
 }
 
 // Recipient is one person to call.

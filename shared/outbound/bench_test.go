@@ -143,7 +143,7 @@ func TestProgressivePacingKeepsTheAgentsBusy(t *testing.T) {
 }
 
 type progressiveRun struct {
-	calls, lost, maxRinging, maxInFlight int
+	calls, lost, maxRinging, maxInFlight  int
 	occupancy, abandonedShare, simMinutes float64
 	wall                                  time.Duration
 }

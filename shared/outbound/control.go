@@ -31,16 +31,14 @@ func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.
 		if o.Bucket != d.cfg.RecipientsBucket {
 			return refuse("invalid_campaign", "recipientsObject: bucket %q is not the dialer's recipients bucket %q", safetext.Truncate(o.Bucket, 64), d.cfg.RecipientsBucket)
 		}
-		// A campaign whose object is missing would run with nothing to dial: refuse it now. (Any
-		// other S3 failure fails the invocation, and EventBridge delivers the launch again.)
-		err := (&recipients.Importer{S3: d.cfg.S3, Bucket: o.Bucket, Key: o.Key}).Check(ctx)
-		var missing *recipients.ImportError
-		if errors.As(err, &missing) {
-			return refuse("invalid_campaign", "recipientsObject: s3://%s/%s: %s", o.Bucket, safetext.Truncate(o.Key, 128), missing.Reason)
+		if o.VersionID != "" || o.ETag != "" {
+			return refuse("invalid_campaign", "recipientsObject: versionId and etag are the dialer's own (the version it finds at the launch): leave them out")
 		}
+		pinned, err := d.pinRecipientsObject(ctx, def.CampaignID, *o)
 		if err != nil {
 			return err
 		}
+		plan.Def.RecipientsObject = &pinned
 	}
 	stored, err := plan.definitionJSON()
 	if err != nil {
@@ -68,11 +66,51 @@ func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.
 	// Inline recipients are written on every delivery of the launch: the writes are
 	// conditional, so a redelivery after a crash completes the list and changes nothing else.
 	sink := d.sink(c, plan)
-	if _, err := sink.Write(ctx, rows); err != nil {
+	out, err := sink.Write(ctx, rows)
+	if err != nil {
 		return err
 	}
-	log.Info("campaign launched", "created", created, "recipients", len(inline), "recipients_object", def.RecipientsObject != nil, "mode", plan.Mode)
+	log.Info("campaign launched", "created", created, "recipients", len(inline), "merged", countOutcome(out, recipients.Merged), "recipients_object", def.RecipientsObject != nil, "mode", plan.Mode)
 	return nil
+}
+
+func countOutcome(out []recipients.Outcome, o recipients.Outcome) (n int) {
+	for _, x := range out {
+		if x == o {
+			n++
+		}
+	}
+	return n
+}
+
+// pinRecipientsObject returns o with the version of the object every import step of the
+// campaign will read: the version the key holds now (HeadObject), or, for a launch delivered
+// again, the one its first delivery kept, so that the two definitions are the same one. An
+// object that does not exist refuses the launch: the campaign would have nothing to dial. (Any
+// other S3 failure fails the invocation, and EventBridge delivers the launch again.)
+func (d *Dialer) pinRecipientsObject(ctx context.Context, campaignID string, o dialerevents.S3Object) (dialerevents.S3Object, error) {
+	prev, err := d.cfg.Store.Campaign(ctx, campaignID)
+	if err == nil {
+		var def dialerevents.Campaign
+		if json.Unmarshal(prev.Definition, &def) == nil && def.RecipientsObject != nil &&
+			def.RecipientsObject.Bucket == o.Bucket && def.RecipientsObject.Key == o.Key {
+			return *def.RecipientsObject, nil
+		}
+		return o, nil // another object: CreateCampaign refuses the other definition
+	}
+	if !errors.Is(err, campaignstore.ErrNotFound) {
+		return o, err
+	}
+	ver, err := (&recipients.Importer{S3: d.cfg.S3, Bucket: o.Bucket, Key: o.Key}).Current(ctx)
+	var missing *recipients.ImportError
+	if errors.As(err, &missing) {
+		return o, refuse("invalid_campaign", "recipientsObject: s3://%s/%s: %s", o.Bucket, safetext.Truncate(o.Key, 128), missing.Reason)
+	}
+	if err != nil {
+		return o, err
+	}
+	o.VersionID, o.ETag = ver.VersionID, ver.ETag
+	return o, nil
 }
 
 func (d *Dialer) update(ctx context.Context, log *slog.Logger, u *dialerevents.CampaignUpdated) error {
@@ -175,10 +213,12 @@ func (d *Dialer) callRequested(ctx context.Context, log *slog.Logger, r *dialere
 	}
 	row := recipients.Row{Number: 0, RecipientID: dialerevents.RequestRecipientPrefix + r.RequestID, Phone: r.Phone, TimeZone: r.TimeZone, Attributes: r.Attributes}
 	s := d.sink(c, plan)
+	s.callbacks = true
 	if r.NotBefore != nil {
 		s.notBefore = r.NotBefore.UTC()
 	}
-	if _, err := s.Write(ctx, []recipients.Row{row}); err != nil {
+	out, err := s.Write(ctx, []recipients.Row{row})
+	if err != nil {
 		return err
 	}
 	// The new recipient is work for the campaign: touch it, so that a tick that read it before
@@ -199,7 +239,9 @@ func (d *Dialer) callRequested(ctx context.Context, log *slog.Logger, r *dialere
 	if err != nil {
 		return err
 	}
-	log.Info("call requested", "campaign_id", r.CampaignID, "recipient_id", row.RecipientID)
+	// A callback for a number the campaign still has to call, or is calling, is merged into that
+	// recipient (the import report says so): never two calls at once to one number.
+	log.Info("call requested", "campaign_id", r.CampaignID, "recipient_id", row.RecipientID, "merged", out[0] == recipients.Merged)
 	return nil
 }
 

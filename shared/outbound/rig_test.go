@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/local/logcapture"
+	"github.com/switchboard-connect/switchboard/local/s3test"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
@@ -35,6 +38,8 @@ type rig struct {
 	db    *countingDB
 	// logs holds the dialer's JSON log lines.
 	logs logcapture.Buffer
+	// s3 is the real S3 client on gofakes3 when rigOptions.bucket is set.
+	s3 *s3.Client
 
 	events  chan []byte
 	pending sync.WaitGroup
@@ -83,6 +88,11 @@ type rigOptions struct {
 	seed     int64
 	// wrapDB, when set, stands between the store and dynalite (to inject faults).
 	wrapDB func(campaignstore.API) campaignstore.API
+	// bucket, when set, serves it from gofakes3 (local/s3test; rig.s3) as the dialer's
+	// recipients bucket, unversioned.
+	bucket string
+	// importRowsPerTick bounds each tick's import (the dialer's default when 0).
+	importRowsPerTick int64
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -121,10 +131,16 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.pacing.CallsPerSecond == 0 {
 		o.pacing = pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}
 	}
-	d, err := outbound.New(outbound.Config{
+	cfg := outbound.Config{
 		Store: r.store, Connect: r.sim.ConnectClient(t), DoNotCall: r.dnc, Clock: (*steppedClock)(r),
 		Log: slog.New(slog.NewJSONHandler(&r.logs, nil)), Pacing: o.pacing, Owner: "test", Shards: 4,
-	})
+		ImportRowsPerTick: o.importRowsPerTick,
+	}
+	if o.bucket != "" {
+		r.s3 = s3test.Start(t, s3test.Options{}).Bucket(t, o.bucket, false)
+		cfg.S3, cfg.RecipientsBucket = r.s3, o.bucket
+	}
+	d, err := outbound.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

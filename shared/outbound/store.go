@@ -14,6 +14,7 @@ import (
 type Store interface {
 	campaigns
 	recipientStore
+	numberClaims
 	callMaps
 	ledgerStore
 	AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
@@ -45,6 +46,14 @@ type recipientStore interface {
 	Reindex(ctx context.Context, r campaignstore.Recipient, at time.Time) error
 	MarkAgent(ctx context.Context, k campaignstore.RecipientKey, attempt int, at time.Time) error
 	RequestStop(ctx context.Context, k campaignstore.RecipientKey, attempt int) error
+}
+
+// numberClaims keep one recipient per number in a campaign (an import's repeated numbers merge).
+type numberClaims interface {
+	ClaimNumber(ctx context.Context, c campaignstore.NumberClaim) (campaignstore.NumberClaim, error)
+	ReplaceNumberClaim(ctx context.Context, prev, next campaignstore.NumberClaim) error
+	ReleaseNumber(ctx context.Context, c campaignstore.NumberClaim) error
+	AddCallbackReportEntry(ctx context.Context, e campaignstore.ReportEntry) error
 }
 
 type callMaps interface {

@@ -270,7 +270,9 @@ func (d *Dialer) audit(ctx context.Context, r *run, now time.Time, final dialer.
 // importStep imports the next rows of the campaign's CSV object.
 func (d *Dialer) importStep(ctx context.Context, r *run) error {
 	obj := r.plan.Def.RecipientsObject
-	im := &recipients.Importer{S3: d.cfg.S3, Bucket: obj.Bucket, Key: obj.Key}
+	// The version pinned at the launch, so that the checkpoint's offset and row numbers mean the
+	// same rows to every step (a campaign launched before pins has none: it reads the current one).
+	im := &recipients.Importer{S3: d.cfg.S3, Bucket: obj.Bucket, Key: obj.Key, Version: recipients.ObjectVersion{VersionID: obj.VersionID, ETag: obj.ETag}}
 	cp := recipients.Checkpoint{Offset: r.c.ImportOffset, Rows: r.c.ImportRow}
 	prog, err := im.Run(ctx, cp, d.cfg.ImportRowsPerTick, d.sink(r.c, r.plan), func(next recipients.Checkpoint) error {
 		if err := d.cfg.Store.Checkpoint(ctx, r.c.ID, cp.Offset, next.Offset, next.Rows, next.Done); err != nil {
@@ -300,7 +302,7 @@ func (d *Dialer) importStep(ctx context.Context, r *run) error {
 		return nil
 	}
 	r.c.ImportOffset, r.c.ImportRow, r.c.ImportDone = cp.Offset, cp.Rows, cp.Done
-	r.log.Info("recipients import", "rows_read", prog.Read, "rows_total", cp.Rows, "done", cp.Done, "duplicates", prog.Duplicates, "problems", prog.Problems)
+	r.log.Info("recipients import", "rows_read", prog.Read, "rows_total", cp.Rows, "done", cp.Done, "duplicates", prog.Duplicates, "merged", prog.Merged, "problems", prog.Problems)
 	return err
 }
 

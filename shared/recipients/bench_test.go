@@ -15,15 +15,10 @@ import (
 // countSink counts rows and keeps nothing: the benchmark measures the importer's own streaming.
 type countSink struct{ rows atomic.Int64 }
 
-func (c *countSink) Write(_ context.Context, rows []recipients.Row) ([]bool, error) {
+func (c *countSink) Write(_ context.Context, rows []recipients.Row) ([]recipients.Outcome, error) {
 	c.rows.Add(int64(len(rows)))
-	fresh := make([]bool, len(rows))
-	for i := range fresh {
-		fresh[i] = true
-	}
-	return fresh, nil
+	return make([]recipients.Outcome, len(rows)), nil
 }
-func (c *countSink) Duplicate(context.Context, recipients.Row) error { return nil }
 
 // BenchmarkImportMillionRows streams a 1,000,000-row CSV from gofakes3 through the real S3
 // client in runs of 100,000 rows (one invocation each, resumed from the checkpoint), and reports

@@ -4,7 +4,10 @@
 // where the last one stopped, and a chunk repeated after a crash writes nothing twice (the sink's
 // writes are conditional). Every row ends up somewhere with a reason: as a recipient, as a
 // recipient that is not dialable (a malformed row, a number that is not one), or in the import
-// report (a repeated recipient ID).
+// report (a repeated recipient ID, or a number an earlier row's recipient holds: the Sink's
+// Outcome). Every read asks for one version of the object (ObjectVersion, read at the campaign's
+// launch with Importer.Current), so that a checkpoint's byte offset means the same row to every
+// invocation; an object replaced where S3 keeps no earlier version stops the import.
 //
 // # CSV format
 //

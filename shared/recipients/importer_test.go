@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +46,7 @@ func put(t testing.TB, c *s3.Client, key, body string) {
 	}
 }
 
-// memSink keeps rows by recipient ID; a second row with a taken ID is not fresh.
+// memSink keeps rows by recipient ID; a second row with a taken ID is a repeat, kept in dups.
 type memSink struct {
 	mu     sync.Mutex
 	rows   map[string]recipients.Row
@@ -54,7 +55,7 @@ type memSink struct {
 	failAt int // fail the failAt-th Write call (1-based), once
 }
 
-func (m *memSink) Write(_ context.Context, rows []recipients.Row) ([]bool, error) {
+func (m *memSink) Write(_ context.Context, rows []recipients.Row) ([]recipients.Outcome, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.writes++
@@ -65,22 +66,20 @@ func (m *memSink) Write(_ context.Context, rows []recipients.Row) ([]bool, error
 	if m.rows == nil {
 		m.rows = map[string]recipients.Row{}
 	}
-	fresh := make([]bool, len(rows))
+	out := make([]recipients.Outcome, len(rows))
 	for i, r := range rows {
 		prev, taken := m.rows[r.RecipientID]
-		fresh[i] = !taken || prev.Number == r.Number // the same row again (a replayed chunk) is not a duplicate
+		if taken && prev.Number != r.Number { // the same row again (a replayed chunk) is no repeat
+			out[i] = recipients.RepeatedID
+			if !slices.Contains(m.dups, r.Number) {
+				m.dups = append(m.dups, r.Number)
+			}
+		}
 		if !taken {
 			m.rows[r.RecipientID] = r
 		}
 	}
-	return fresh, nil
-}
-
-func (m *memSink) Duplicate(_ context.Context, r recipients.Row) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.dups = append(m.dups, r.Number)
-	return nil
+	return out, nil
 }
 
 const sample = "\ufeffphone,recipient_id,time_zone,first_name,appointment\n" +
