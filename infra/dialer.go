@@ -18,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
 )
@@ -129,6 +130,7 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 			outbound.EnvBurst:            orDefault(s.settings.DialBurst, "5"),
 			outbound.EnvMaxLive:          orDefault(s.settings.DialMaxConcurrentCalls, "10"),
 			outbound.EnvTickBudget:       dialerBudget,
+			outbound.EnvLegalHours:       orDefault(s.settings.DialLegalHours, callwindow.DefaultLegalHours),
 		},
 		Timeout:  dialerTimeout,
 		MemoryMB: dialerMemoryMB,

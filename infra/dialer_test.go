@@ -226,7 +226,7 @@ func TestDialerEventsAndSchedule(t *testing.T) {
 			"detail": map[string]any{
 				"instanceArn":      []any{testInstanceARN},
 				"initiationMethod": []any{"API"},
-				"eventType":        []any{"DISCONNECTED", "COMPLETED"},
+				"eventType":        []any{"CONNECTED_TO_AGENT", "DISCONNECTED", "COMPLETED"},
 			},
 		},
 		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{

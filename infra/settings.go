@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
 )
@@ -30,6 +31,9 @@ const (
 	keyDialCallsPerSecond     = "dialCallsPerSecond"
 	keyDialBurst              = "dialBurst"
 	keyDialMaxConcurrentCalls = "dialMaxConcurrentCalls"
+	// The deployment's legal calling hours (DIALER_LEGAL_HOURS, callwindow.ParseLegalHours):
+	// empty means the built-in table; no campaign can weaken them.
+	keyDialLegalHours = "dialLegalHours"
 )
 
 // Defaults for the optional settings.
@@ -80,6 +84,8 @@ type Settings struct {
 	DialCallsPerSecond     string
 	DialBurst              string
 	DialMaxConcurrentCalls string
+	// DialLegalHours sets the dialer's DIALER_LEGAL_HOURS; empty keeps the built-in table.
+	DialLegalHours string
 }
 
 // InstanceResourceARN returns the ARN of a resource inside the Connect instance, for IAM
@@ -110,7 +116,7 @@ var partitionRegionPrefix = map[string]string{
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
 	keyAuthCognito, keyAuthCognitoDomain, keyAuthWafRateLimit, keyAuthWafWebACLArn, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
-	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls}
+	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialLegalHours}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
 // app's context: cdk.json, -c flags, feature flags). Every problem is reported, one per line,
@@ -154,6 +160,7 @@ func LoadSettings(context map[string]any) (Settings, error) {
 		DialCallsPerSecond:     strings.TrimSpace(str(keyDialCallsPerSecond)),
 		DialBurst:              strings.TrimSpace(str(keyDialBurst)),
 		DialMaxConcurrentCalls: strings.TrimSpace(str(keyDialMaxConcurrentCalls)),
+		DialLegalHours:         strings.TrimSpace(str(keyDialLegalHours)),
 	}
 	if s.StackName == "" {
 		s.StackName = DefaultStackName
@@ -229,6 +236,9 @@ func (s Settings) checkDialer() []error {
 	if _, err := outbound.SettingsFromEnv(func(k string) string { return env[k] }); err != nil {
 		return []error{fmt.Errorf("context %q/%q/%q: %v, e.g. -c %s=5 -c %s=10 -c %s=40", keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls,
 			err, keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls)}
+	}
+	if _, err := callwindow.ParseLegalHours(s.DialLegalHours); err != nil {
+		return []error{fmt.Errorf("context %q: %v, e.g. -c %s='default;US-NY mon-fri 09:00-20:00'", keyDialLegalHours, err, keyDialLegalHours)}
 	}
 	return nil
 }

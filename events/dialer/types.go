@@ -155,6 +155,13 @@ type CallingWindows struct {
 	// EnforceUSCallingHours (default true) refuses windows outside 08:00-21:00 local time, the
 	// hours of the US Telemarketing Sales Rule; set false only for campaigns outside its reach.
 	EnforceUSCallingHours *bool `json:"enforceUSCallingHours,omitempty"`
+	// TrustRecordZone: a recipient's own time_zone decides alone. By default (false) it is
+	// checked with the zones of the number: every zone must be open.
+	TrustRecordZone bool `json:"trustRecordZone,omitempty"`
+	// UnknownZone is what a number whose zones are unknown gets (an area code in no table, a
+	// toll-free number, without a time_zone of its own): "refuse" (default: invalid_number with
+	// the reason, at import) or "fallback" (FallbackTimeZone).
+	UnknownZone string `json:"unknownZone,omitempty"`
 }
 
 // Interval is a local-time interval "HH:MM"–"HH:MM" (end exclusive).

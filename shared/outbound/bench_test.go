@@ -134,8 +134,12 @@ func TestProgressivePacingKeepsTheAgentsBusy(t *testing.T) {
 	if p.maxRinging > 10 {
 		t.Errorf("%d calls ringing or queued at once, more than 10 agents × 1.0", p.maxRinging)
 	}
-	if p.occupancy < 0.7 {
-		t.Errorf("agent occupancy %.3f, want at least 0.7 with one call per free agent", p.occupancy)
+	// One call per free agent cannot keep an agent busy while the next call rings: with
+	// connectsim's default world (talk 30 s-3 min, 105 s on average; 30 s of after-contact work;
+	// a few seconds of ringing and flow) the ceiling is about 105/150 = 0.7. The old pacing,
+	// counting calls with agents against the free agents, reached 0.43 here.
+	if p.occupancy < 0.6 {
+		t.Errorf("agent occupancy %.3f, want at least 0.6 with one call per free agent", p.occupancy)
 	}
 	if p.lost > 0 {
 		t.Errorf("%d recipients not final", p.lost)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
 
@@ -25,6 +26,10 @@ const (
 	EnvLeaseTTL      = "DIALER_LEASE_TTL"
 	EnvWatchdogAfter = "DIALER_WATCHDOG_AFTER"
 	EnvQuietFor      = "DIALER_QUIET_FOR"
+	// EnvLegalHours is the deployment's legal calling hours (callwindow.ParseLegalHours): empty
+	// or "default" is the built-in table of federal and state or provincial hours; no campaign
+	// can weaken them.
+	EnvLegalHours = "DIALER_LEGAL_HOURS"
 )
 
 // Settings is the dialer function's configuration from its environment.
@@ -37,6 +42,7 @@ type Settings struct {
 	LeaseTTL         time.Duration
 	WatchdogAfter    time.Duration
 	QuietFor         time.Duration
+	Legal            callwindow.LegalRules
 }
 
 // DefaultPacing is Connect's default StartOutboundVoiceContact quota (2/s, burst 5) and 10
@@ -97,6 +103,11 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 			*x.dst = d
 		}
 	}
+	legal, err := callwindow.ParseLegalHours(get(EnvLegalHours))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvLegalHours, err))
+	}
+	s.Legal = legal
 	return s, errors.Join(errs...)
 }
 

@@ -2,11 +2,13 @@ package outbound_test
 
 import (
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
@@ -50,6 +52,23 @@ func TestBuildNamesEveryProblemAtOnce(t *testing.T) {
 	for _, want := range []string{"AWS_REGION is not set", "AWS_ACCESS_KEY_ID", "CAMPAIGNS_TABLE is required", "DIAL_BURST", "CONNECT_MAX_ATTEMPTS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
+
+// The deployment's legal hours: the built-in table unless set, and no way to switch them off
+// by accident ("none" is refused; only the explicit LegalHoursOff spec turns them off).
+func TestLegalHoursSetting(t *testing.T) {
+	base := map[string]string{"CAMPAIGNS_TABLE": "c", "DO_NOT_CALL_TABLE": "d"}
+	s, err := outbound.SettingsFromEnv(env(base))
+	if err != nil || s.Legal.String() != callwindow.DefaultLegalHours {
+		t.Errorf("default legal hours %q, %v; want %q", s.Legal.String(), err, callwindow.DefaultLegalHours)
+	}
+	for _, bad := range []string{"none", "off", "false", "US-NY mon-fri 09:00-20:00"} {
+		m := maps.Clone(base)
+		m[outbound.EnvLegalHours] = bad
+		if _, err := outbound.SettingsFromEnv(env(m)); err == nil || !strings.Contains(err.Error(), outbound.EnvLegalHours) {
+			t.Errorf("%s=%q: %v, want refused", outbound.EnvLegalHours, bad, err)
 		}
 	}
 }

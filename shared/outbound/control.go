@@ -20,7 +20,7 @@ import (
 func (d *Dialer) launch(ctx context.Context, log *slog.Logger, def dialerevents.Campaign) error {
 	log = log.With("campaign_id", def.CampaignID)
 	inline := def.Recipients
-	plan, err := NewPlan(def)
+	plan, err := d.plan(def)
 	if err != nil {
 		return refuse("invalid_campaign", "%v", err)
 	}
@@ -142,7 +142,7 @@ func (d *Dialer) update(ctx context.Context, log *slog.Logger, u *dialerevents.C
 		if u.EndTime != nil {
 			def.EndTime = u.EndTime
 		}
-		plan, err := NewPlan(def)
+		plan, err := d.plan(def)
 		if err != nil {
 			return refuse("invalid_update", "%v", err)
 		}
@@ -256,7 +256,7 @@ func (d *Dialer) activeCampaign(ctx context.Context, id string) (campaignstore.C
 	if !c.Status.Active() || c.Status == campaignstore.StatusStopping {
 		return c, nil, refuse("campaign_ended", "campaign %s is %s", id, c.Status)
 	}
-	plan, err := planFromStored(c.Definition)
+	plan, err := d.storedPlan(c.Definition)
 	if err != nil {
 		return c, nil, err
 	}
@@ -271,7 +271,7 @@ func (d *Dialer) callStopRequested(ctx context.Context, log *slog.Logger, s *dia
 	if err != nil {
 		return err
 	}
-	plan, err := planFromStored(c.Definition)
+	plan, err := d.storedPlan(c.Definition)
 	if err != nil {
 		return err
 	}

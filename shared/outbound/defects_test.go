@@ -485,3 +485,87 @@ func attrString(v types.AttributeValue) string {
 func conditionFailed() error {
 	return &types.ConditionalCheckFailedException{Message: aws.String("injected: the item changed")}
 }
+
+// Defect 6 (the dialer's side; the rules are callwindow's, tested there against the statutes):
+// legal hours hold whatever the campaign's windows say. A campaign open every day until 23:00
+// with the US hours check off still calls a Florida number (305) only until 20:00 its time
+// (Fla. Stat. 501.616(6)(a) as amended in 2021), a New York one (212) until 21:00 (47 CFR
+// 64.1200(c)(1)); checked on connectsim's record, with the local times written by hand for
+// Wednesday 10 March 2027 (EST, UTC-5, before the 14 March change).
+func TestLegalHoursHoldWhateverTheCampaignSays(t *testing.T) {
+	r := newRig(t, rigOptions{world: answeredWorld(), start: time.Date(2027, 3, 10, 23, 0, 0, 0, time.UTC)}) // 18:00 EST
+	allWeek := map[string]any{}
+	for _, d := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
+		allWeek[d] = []map[string]string{{"start": "07:00", "end": "23:00"}}
+	}
+	var ny, fl []map[string]any
+	for i := 0; i < 30; i++ {
+		ny = append(ny, map[string]any{"recipientId": fmt.Sprintf("ny%02d", i), "phone": fmt.Sprintf("+1212555%04d", 100+i)})
+		fl = append(fl, map[string]any{"recipientId": fmt.Sprintf("fl%02d", i), "phone": fmt.Sprintf("+1305555%04d", 100+i)})
+	}
+	// New York's from 20:30 EST, Florida's from 19:55 EST: both run into their state's end.
+	for _, c := range []struct {
+		id    string
+		rows  []map[string]any
+		start time.Time
+	}{{"ny", ny, time.Date(2027, 3, 11, 1, 30, 0, 0, time.UTC)}, {"fl", fl, time.Date(2027, 3, 11, 0, 55, 0, 0, time.UTC)}} {
+		if err := r.send("Campaign Launched", campaign(c.id, map[string]any{
+			"recipients": c.rows, "startTime": c.start.Format(time.RFC3339), "retry": map[string]any{},
+			"pacing":         map[string]any{"callsPerSecond": 0.02, "burst": 1, "maxConcurrentCalls": 10},
+			"callingWindows": map[string]any{"weekly": allWeek, "enforceUSCallingHours": false},
+		})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4*60; i++ {
+		r.tick()
+	}
+	flEnd := time.Date(2027, 3, 11, 1, 0, 0, 0, time.UTC) // 20:00 EST
+	nyEnd := time.Date(2027, 3, 11, 2, 0, 0, 0, time.UTC) // 21:00 EST
+	nfl, nny := 0, 0
+	for _, ct := range apiCalls(r) {
+		switch {
+		case strings.HasPrefix(ct.CustomerNumber, "+1305"):
+			nfl++
+			if !ct.InitiationTimestamp.Before(flEnd) {
+				t.Errorf("a Florida number called at %v, at or after 20:00 local", ct.InitiationTimestamp)
+			}
+		case strings.HasPrefix(ct.CustomerNumber, "+1212"):
+			nny++
+			if !ct.InitiationTimestamp.Before(nyEnd) {
+				t.Errorf("a New York number called at %v, at or after 21:00 local", ct.InitiationTimestamp)
+			}
+		}
+	}
+	if nfl == 0 || nny == 0 {
+		t.Errorf("%d Florida and %d New York calls: the test saw no window at all", nfl, nny)
+	}
+}
+
+// Issue 18's part in the dialer: a destination Connect refuses (UK mobiles +447 until a quota
+// increase: DestinationNotAllowedException) is its own final state, not invalid_number (the
+// number may well be valid), and the campaign goes on with the others.
+func TestARefusedDestinationIsItsOwnFinalState(t *testing.T) {
+	r := newRig(t, rigOptions{world: answeredWorld("+12025550101"), start: wed})
+	allDay := map[string]any{}
+	for _, d := range []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"} {
+		allDay[d] = []map[string]string{{"start": "09:00", "end": "20:00"}}
+	}
+	if err := r.send("Campaign Launched", campaign("c1", map[string]any{
+		"recipients":     []map[string]any{{"recipientId": "uk", "phone": "+447700900123"}, {"recipientId": "us", "phone": "+12025550101"}},
+		"callingWindows": map[string]any{"weekly": allDay},
+	})); err != nil {
+		t.Fatal(err)
+	}
+	c := r.runUntil("c1", 24*60)
+	got := r.recipientsOf("c1")
+	if c.Status != "finished" || got["uk"].State != dialer.StateDestinationRefused || got["us"].State != dialer.StateCompleted {
+		t.Fatalf("campaign %s; uk %s (%s); us %s", c.Status, got["uk"].State, got["uk"].Reason, got["us"].State)
+	}
+	if !strings.Contains(got["uk"].Reason, "outbound calling policy") {
+		t.Errorf("uk reason %q: want Connect's refusal named", got["uk"].Reason)
+	}
+	if c.Counters["destination_refused"] != 1 {
+		t.Errorf("counters %v", c.Counters)
+	}
+}

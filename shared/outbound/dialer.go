@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
@@ -79,6 +80,9 @@ type Config struct {
 	ImportRowsPerTick int64
 	// CloseGuard: no call starts when the callee's window closes within this (default 2m).
 	CloseGuard time.Duration
+	// Legal are the deployment's legal calling hours, applied on top of every campaign's windows
+	// (the zero value is callwindow's built-in table).
+	Legal callwindow.LegalRules
 	// QuietFor is how long the due and inflight indexes must agree that nothing is waiting or in
 	// flight before a campaign ends (default 30s): far longer than their propagation, usually well
 	// under a second.

@@ -55,9 +55,14 @@ func (e *PlanError) Error() string {
 	return "campaign definition refused: " + strings.Join(e.Problems, "; ")
 }
 
-// NewPlan validates a definition and applies the defaults. The recipients are not part of the
-// plan (they are imported as rows).
+// NewPlan validates a definition and applies the defaults, under the built-in legal hours. The
+// recipients are not part of the plan (they are imported as rows).
 func NewPlan(def dialerevents.Campaign) (*Plan, error) {
+	return NewPlanWith(def, callwindow.LegalRules{})
+}
+
+// NewPlanWith is NewPlan under the deployment's legal hours.
+func NewPlanWith(def dialerevents.Campaign, legal callwindow.LegalRules) (*Plan, error) {
 	def.Recipients = nil
 	p := &Plan{Def: def, MaxConcurrent: DefaultMaxConcurrent, AgentsRatio: DefaultAgentsRatio, Weight: DefaultWeight, MaxCallDuration: DefaultMaxCallDuration}
 	var problems []string
@@ -77,7 +82,7 @@ func NewPlan(def dialerevents.Campaign) (*Plan, error) {
 	if def.DefaultRegion != "" && !phone.IsValidRegion(def.DefaultRegion) {
 		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", safetext.Truncate(def.DefaultRegion, 8))
 	}
-	if cal, err := calendarOf(def.CallingWindows); err != nil {
+	if cal, err := calendarOf(def.CallingWindows, legal); err != nil {
 		bad("callingWindows: %v", err)
 	} else {
 		p.Calendar = cal
@@ -175,13 +180,16 @@ var weekdays = map[string]time.Weekday{
 
 // calendarOf builds the calling calendar: the safe default (09:00-20:00 Monday to Saturday) for
 // a campaign that gives no weekly windows.
-func calendarOf(w *dialerevents.CallingWindows) (*callwindow.Calendar, error) {
+func calendarOf(w *dialerevents.CallingWindows, legal callwindow.LegalRules) (*callwindow.Calendar, error) {
 	zone := DefaultFallbackZone
 	if w != nil && w.FallbackTimeZone != "" {
 		zone = w.FallbackTimeZone
 	}
 	pol := callwindow.DefaultPolicy(zone)
+	pol.Legal = legal
 	if w != nil {
+		pol.TrustRecordZone = w.TrustRecordZone
+		pol.UnknownZone = callwindow.UnknownZone(w.UnknownZone)
 		if w.EnforceUSCallingHours != nil {
 			pol.USCallingHours = *w.EnforceUSCallingHours
 		}
@@ -246,11 +254,20 @@ func mergeAttributes(campaign, recipient map[string]string) map[string]string {
 // definitionJSON is the stored form of a plan's definition (without recipients).
 func (p *Plan) definitionJSON() ([]byte, error) { return json.Marshal(p.Def) }
 
-// planFromStored decodes a stored definition.
+// planFromStored decodes a stored definition, under the built-in legal hours.
 func planFromStored(def []byte) (*Plan, error) {
+	return planFromStoredWith(def, callwindow.LegalRules{})
+}
+
+func planFromStoredWith(def []byte, legal callwindow.LegalRules) (*Plan, error) {
 	var c dialerevents.Campaign
 	if err := json.Unmarshal(def, &c); err != nil {
 		return nil, fmt.Errorf("stored campaign definition: %w", err)
 	}
-	return NewPlan(c)
+	return NewPlanWith(c, legal)
 }
+
+// plan and storedPlan are NewPlan and planFromStored under the dialer's legal hours.
+func (d *Dialer) plan(def dialerevents.Campaign) (*Plan, error) { return NewPlanWith(def, d.cfg.Legal) }
+
+func (d *Dialer) storedPlan(def []byte) (*Plan, error) { return planFromStoredWith(def, d.cfg.Legal) }

@@ -60,7 +60,7 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	if err != nil {
 		return err
 	}
-	plan, err := planFromStored(c.Definition)
+	plan, err := d.storedPlan(c.Definition)
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,11 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 			return invalid("time zone " + safetext.Truncate(row.TimeZone, 40) + " is not an IANA zone")
 		}
 	}
+	// The callee's zones, now: a number whose zones nobody knows (an area code in no table, a
+	// toll-free number) is final at import with the reason, not found out at its first dial.
+	if _, err := s.plan.Calendar.Callee(phone, row.TimeZone); err != nil {
+		return invalid("no time zone for the number: " + err.Error())
+	}
 	r.Phone = phone
 	r.State, r.Reason = dialer.StatePending, "imported"
 	r.NextAttemptAt = now

@@ -51,7 +51,7 @@ func (d *Dialer) fresh(ctx context.Context, r *run) error {
 	}
 	r.checkedAt = now
 	if c.Version != r.c.Version {
-		plan, err := planFromStored(c.Definition)
+		plan, err := d.storedPlan(c.Definition)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 			d.log.Error("tick: read campaign", "campaign_id", id, "error", err.Error())
 			continue
 		}
-		plan, err := planFromStored(c.Definition)
+		plan, err := d.storedPlan(c.Definition)
 		if err != nil {
 			d.log.Error("tick: stored campaign no longer valid", "campaign_id", id, "error", err.Error())
 			continue

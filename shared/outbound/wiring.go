@@ -44,6 +44,7 @@ func FromEnv(w awsclient.Wiring, clock Clock, owner string, s3Opts ...func(*s3.O
 		LeaseTTL:         s.LeaseTTL,
 		WatchdogAfter:    s.WatchdogAfter,
 		QuietFor:         s.QuietFor,
+		Legal:            s.Legal,
 	})
 }
 
