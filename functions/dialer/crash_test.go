@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/local/lambdaruntime"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
@@ -64,6 +65,9 @@ func TestCrashesNeverDuplicateNorLose(t *testing.T) {
 		"AWS_LAMBDA_RUNTIME_API="+rt.Addr, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_CONNECT="+sim.URL, "AWS_ENDPOINT_URL_DYNAMODB="+db.URL,
 		"CAMPAIGNS_TABLE=campaigns", "DO_NOT_CALL_TABLE=dnc", "TICK_BUDGET=5s", "DIALER_LEASE_TTL=2s", "DIALER_WATCHDOG_AFTER=4s", "DIALER_QUIET_FOR=2s",
+		// The test runs on the real clock at whatever hour CI runs it, and calls only connectsim's
+		// fictional numbers: legal hours (tested in shared/callwindow and shared/outbound) off.
+		"DIALER_LEGAL_HOURS="+callwindow.LegalHoursOff,
 	)
 	var mu sync.Mutex
 	var proc *exec.Cmd

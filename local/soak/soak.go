@@ -40,6 +40,7 @@ import (
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/local/faultproxy"
 	"github.com/switchboard-connect/switchboard/local/lambdaruntime"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
@@ -293,7 +294,10 @@ func Start(t testing.TB, cfg Config) *Rig {
 		}
 		t.Cleanup(func() { rt.Close() })
 		e := &environment{rt: rt, proc: &process{t: t, bin: dialerBin, env: append(slices.Clone(aws), "AWS_LAMBDA_RUNTIME_API="+rt.Addr,
-			"CAMPAIGNS_TABLE=campaigns", "TICK_BUDGET=5s", "DIALER_LEASE_TTL=2s", "DIALER_WATCHDOG_AFTER=4s", "DIALER_QUIET_FOR=2s")}}
+			"CAMPAIGNS_TABLE=campaigns", "TICK_BUDGET=5s", "DIALER_LEASE_TTL=2s", "DIALER_WATCHDOG_AFTER=4s", "DIALER_QUIET_FOR=2s",
+			// The suite runs on the real clock at any hour and calls only connectsim's fictional
+			// numbers: legal hours (tested in shared/callwindow and shared/outbound) off.
+			"DIALER_LEGAL_HOURS="+callwindow.LegalHoursOff)}}
 		e.proc.start()
 		r.dialers = append(r.dialers, e)
 	}
