@@ -20,14 +20,16 @@ import (
 // everyCapability is the context that switches on every optional part of the stack: the chat
 // authentication redirect with its Cognito user pool and the CloudFront distribution with a
 // WAF web ACL (the test instance is in us-east-1, where the stack may create one), and the
-// dialer's defaults. The contact-flow function, the dialer and its recipients (import) bucket
-// are always there.
+// dialer's defaults, and the outbound flow with its customer queue flow. The contact-flow
+// function, the dialer and its recipients (import) bucket are always there.
 var everyCapability = map[string]any{
-	keyChatOrigin:       testChatOrigin,
-	keyAuthCognito:      "true",
-	keyAuthWafRateLimit: "300",
-	keyContactFlowID:    "78ea8fd5-2659-4f2b-b528-699760ccfc1b",
-	keyQueueID:          "1b9e2a4c-3d5f-4a6b-8c7d-9e0f1a2b3c4d",
+	keyChatOrigin:          testChatOrigin,
+	keyAuthCognito:         "true",
+	keyAuthWafRateLimit:    "300",
+	keyContactFlowID:       "78ea8fd5-2659-4f2b-b528-699760ccfc1b",
+	keyQueueID:             "1b9e2a4c-3d5f-4a6b-8c7d-9e0f1a2b3c4d",
+	keyOutboundFlow:        "true",
+	keyOutboundFlowMessage: testSafeHarbourMessage,
 }
 
 // Issue 12: the CDK app checked by the ecosystem's own rules. cdk-nag's AwsSolutions pack runs

@@ -34,12 +34,21 @@ const (
 	// The deployment's legal calling hours (DIALER_LEGAL_HOURS, callwindow.ParseLegalHours):
 	// empty means the built-in table; no campaign can weaken them.
 	keyDialLegalHours = "dialLegalHours"
+	// The outbound flow for agent-paced campaigns (infra/outboundflow.go, docs/infra.md):
+	// "true" deploys it; its name, the default safe-harbour message and the threshold.
+	keyOutboundFlow          = "outboundFlow"
+	keyOutboundFlowName      = "outboundFlowName"
+	keyOutboundFlowMessage   = "outboundFlowMessage"
+	keyOutboundFlowThreshold = "outboundFlowThresholdSeconds"
 )
 
 // Defaults for the optional settings.
 const (
 	DefaultStackName = "Switchboard"
 	DefaultAssetsDir = "build"
+	// DefaultOutboundFlowName names the outbound flow; its customer queue flow adds
+	// outboundQueueFlowSuffix.
+	DefaultOutboundFlowName = "Switchboard outbound safe harbour"
 )
 
 // exampleInstanceARN is the ARN the docs, the Makefile and the error messages use.
@@ -86,6 +95,16 @@ type Settings struct {
 	DialMaxConcurrentCalls string
 	// DialLegalHours sets the dialer's DIALER_LEGAL_HOURS; empty keeps the built-in table.
 	DialLegalHours string
+
+	// OutboundFlow deploys the outbound flow and its customer queue flow (infra/outboundflow.go):
+	// the answered call goes to the contact's queue, and if no agent takes it within
+	// OutboundFlowThreshold seconds it hears the safe-harbour message and is hung up.
+	// OutboundFlowMessage is the default message (required with OutboundFlow), played when the
+	// call has no campaign message; OutboundFlowName names the flow (DefaultOutboundFlowName).
+	OutboundFlow          bool
+	OutboundFlowName      string
+	OutboundFlowMessage   string
+	OutboundFlowThreshold int
 }
 
 // InstanceResourceARN returns the ARN of a resource inside the Connect instance, for IAM
@@ -116,7 +135,8 @@ var partitionRegionPrefix = map[string]string{
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
 	keyAuthCognito, keyAuthCognitoDomain, keyAuthWafRateLimit, keyAuthWafWebACLArn, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
-	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialLegalHours}
+	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialLegalHours,
+	keyOutboundFlow, keyOutboundFlowName, keyOutboundFlowMessage, keyOutboundFlowThreshold}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
 // app's context: cdk.json, -c flags, feature flags). Every problem is reported, one per line,
@@ -201,6 +221,7 @@ func LoadSettings(context map[string]any) (Settings, error) {
 
 	errs = append(errs, s.checkContactFlow()...)
 	errs = append(errs, s.checkDialer()...)
+	errs = append(errs, s.readOutboundFlow(context)...)
 
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)

@@ -69,6 +69,7 @@ func (s *switchboardStack) build() {
 	cf := s.createContactFlow()
 	s.createAuthRedirect()
 	s.createDialer(cf)
+	s.createOutboundFlow()
 }
 
 // createInstanceOutputs records which Connect instance a deployed stack serves, so that an

@@ -78,7 +78,8 @@ const MaxMessageLength = 1000
 const minPhoneDigits = 7
 
 // CheckMessage reports whether text can be a deployment's default safe-harbour message: not empty,
-// at most MaxMessageLength characters, no control characters, and holding a telephone number
+// at most MaxMessageLength characters, no control characters and no "$." (the flow's Text would
+// read it as a JSONPath), and holding a telephone number
 // written in digits (at least 7, with spaces, dots, dashes, parentheses or a leading + between
 // them), since every rule above asks the message to give a number to call back. It cannot check
 // that the name is the seller's: the deployer answers for that.
@@ -90,6 +91,11 @@ func CheckMessage(text string) error {
 		return fmt.Errorf("the message is not UTF-8")
 	case utf8.RuneCountInString(text) > MaxMessageLength:
 		return fmt.Errorf("the message has %d characters, more than %d", utf8.RuneCountInString(text), MaxMessageLength)
+	}
+	if strings.Contains(text, "$.") {
+		// MessageParticipant's Text "may be specified statically or dynamically": "$.Name" in it
+		// would be read as a JSONPath into the flow's data.
+		return fmt.Errorf("the message holds \"$.\", which the flow would read as a JSONPath")
 	}
 	for _, r := range text {
 		if unicode.IsControl(r) {

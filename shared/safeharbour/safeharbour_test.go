@@ -37,7 +37,8 @@ func TestCheckMessage(t *testing.T) {
 		"Call 555 01":           "telephone number",
 		"Acme 1-800-555-0100\n": "control character",
 		strings.Repeat("a", MaxMessageLength-8) + " 5550100x": "more than",
-		"Acme \xff 5550100": "UTF-8",
+		"Acme $.Attributes.x 5550100":                         "JSONPath",
+		"Acme \xff 5550100":                                   "UTF-8",
 	}
 	for m, want := range bad {
 		err := CheckMessage(m)
