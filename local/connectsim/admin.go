@@ -243,6 +243,16 @@ func (s *Sim) adminMore(r *http.Request, p []string) (any, int, *adminError) {
 			return nil, 0, adminErrorf(400, "%v", err)
 		}
 		return s.Delivery(), 0, nil
+	case p[0] == "abandonment" && len(p) == 1 && m == http.MethodGet:
+		q, err := abandonmentQuery(r.URL.Query())
+		if err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		rep, err := s.Abandonment(q)
+		if err != nil {
+			return nil, 0, adminErrorf(400, "%v", err)
+		}
+		return rep, 0, nil
 	case p[0] == "drain" && len(p) == 1 && m == http.MethodPost:
 		return map[string]bool{"drained": s.Drain(10 * time.Second)}, 0, nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-connect/switchboard/shared/connectspec"
 	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safeharbour"
 )
 
 // Disconnect reasons the simulation reports: values of DisconnectReason in the contact records
@@ -185,8 +186,9 @@ func (s *Sim) startOutboundVoiceContact(c *call) (any, *apiError) {
 		id: id, initialID: id, instanceID: inst.ID, channel: ChannelVoice, method: "API",
 		status: StatusInitiated, attrs: maps.Clone(in.Attributes), customer: dest, system: source,
 		flowID: flow.ID, queueID: queueID, initiated: now, agentless: flow.Type == FlowAgentless,
-		messageDuration: flow.MessageDuration.D(),
-		ringTimeout:     defaultRingTimeout, simulated: true,
+		messageDuration: flow.messageDuration(),
+		safeHarbour:     flow.Type == FlowSafeHarbour, threshold: flow.threshold(), queueDelay: flow.QueueDelay.D(),
+		ringTimeout: defaultRingTimeout, simulated: true,
 	}
 	if ct.attrs == nil {
 		ct.attrs = map[string]string{}
@@ -403,9 +405,24 @@ func (s *Sim) answerLocked(c *contact) {
 
 // connectedLocked emits CONNECTED_TO_SYSTEM and runs the flow.
 func (s *Sim) connectedLocked(c *contact) {
+	c.flowStarted = s.clock.Now()
 	s.noteLocked(c, EventConnectedToSystem, c.amdStatus)
 	s.emitLocked(c, EventConnectedToSystem)
 	p := s.world.Calls
+	if c.safeHarbour {
+		// infra/outboundflow.go: set the customer queue flow, transfer to the contact's queue;
+		// a call without a queue fails the transfer and hears the message at once.
+		next := func() { s.enqueueLocked(c) }
+		if c.queueID == "" {
+			next = func() { s.safeHarbourLocked(c, safeharbour.OutcomeNotQueued) }
+		}
+		if c.queueDelay == 0 {
+			next()
+			return
+		}
+		s.stepLocked(c, c.queueDelay, next)
+		return
+	}
 	if c.agentless || c.queueID == "" {
 		// The flow plays its message and hangs up.
 		msg := c.messageDuration
@@ -435,7 +452,11 @@ func (s *Sim) enqueueLocked(c *contact) {
 	c.enqueued = s.clock.Now()
 	s.noteLocked(c, EventQueued, "queue="+c.queueID)
 	s.emitLocked(c, EventQueued)
-	if qt := s.world.Calls.QueueTimeout.D(); qt > 0 {
+	if c.safeHarbour {
+		// The customer queue flow's Loop prompts is interrupted after the threshold: the
+		// flow's own limit takes the place of calls.queueTimeout.
+		s.stepLocked(c, c.threshold, func() { s.safeHarbourLocked(c, safeharbour.OutcomeThreshold) })
+	} else if qt := s.world.Calls.QueueTimeout.D(); qt > 0 {
 		s.stepLocked(c, qt, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
 	}
 	if c.outcome == OutcomeAnswered {
@@ -451,6 +472,34 @@ func (s *Sim) enqueueLocked(c *contact) {
 		}
 	}
 	s.routeQueuedLocked(c.instanceID)
+}
+
+// safeHarbourLocked is the end of a SAFE_HARBOUR flow (infra/outboundflow.go): no agent took the
+// answered call within the threshold (outcome safeharbour.OutcomeThreshold), or it could not be
+// queued (OutcomeNotQueued). Like the deployed flow it marks the contact (the attribute
+// safeharbour.AttrOutcome, unless the contact's attributes are full: the flow's error branch
+// goes on to the message), plays the campaign's message or the default for messageDuration and
+// hangs up with CONTACT_FLOW_DISCONNECT. A queued call stays in the queue while the customer
+// queue flow plays the message, as in Connect, so an agent who becomes free meanwhile still takes
+// it (and ends the message); the person's patience no longer applies: they hear the message.
+func (s *Sim) safeHarbourLocked(c *contact, outcome string) {
+	c.safeHarbourAt = s.clock.Now()
+	attrs := s.attrsLocked(c)
+	mark := map[string]string{safeharbour.AttrOutcome: outcome}
+	marked := connectspec.MergedAttributeBytes(attrs, mark) <= connectspec.MaxAttributeBytes
+	if marked {
+		attrs[safeharbour.AttrOutcome] = outcome
+	}
+	which := "default"
+	if safeharbour.UsesCampaignMessage(attrs[safeharbour.AttrMessage]) {
+		which = "campaign"
+	}
+	s.noteLocked(c, "SAFE_HARBOUR", fmt.Sprintf("%s, %s message, marked=%t", outcome, which, marked))
+	if c.outcome == OutcomeAnswered && c.hangupTimer != 0 {
+		s.cancel(c.hangupTimer)
+		c.hangupTimer = 0
+	}
+	s.stepLocked(c, c.messageDuration, func() { s.disconnectLocked(c, ReasonFlowDisconnect) })
 }
 
 func (s *Sim) connectToAgentLocked(c *contact, a *agentState) {

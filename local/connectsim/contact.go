@@ -41,7 +41,11 @@ type contact struct {
 	agentID, routingProfileID string // the agent who took it, and the agent's routing profile
 	ringTimeout               time.Duration
 	agentless                 bool          // the flow plays a message and hangs up
-	messageDuration           time.Duration // of an agentless flow; 0: flowDelay plus a talk time
+	messageDuration           time.Duration // of an agentless flow (0: flowDelay plus a talk time) or a safe-harbour flow
+	safeHarbour               bool          // the flow is SAFE_HARBOUR
+	threshold, queueDelay     time.Duration // of a safe-harbour flow
+	flowStarted               time.Time     // the flow began: the pick-up, or the AMD result
+	safeHarbourAt             time.Time     // a safe-harbour flow gave up on the call and began its message
 
 	initiated, connectedToSystem, enqueued, connectedToAgent, disconnected, lastUpdate time.Time
 	disconnectReason                                                                   string
@@ -102,14 +106,44 @@ type ContactView struct {
 	// the call is placed.
 	Outcome string `json:"outcome,omitempty"`
 	// AMDStatus is the answering machine detection status, once known.
-	AMDStatus                  string         `json:"answeringMachineDetectionStatus,omitempty"`
-	InitiationTimestamp        time.Time      `json:"initiationTimestamp"`
-	ConnectedToSystemTimestamp time.Time      `json:"connectedToSystemTimestamp,omitzero"`
-	EnqueueTimestamp           time.Time      `json:"enqueueTimestamp,omitzero"`
-	ConnectedToAgentTimestamp  time.Time      `json:"connectedToAgentTimestamp,omitzero"`
-	DisconnectTimestamp        time.Time      `json:"disconnectTimestamp,omitzero"`
-	DisconnectReason           string         `json:"disconnectReason,omitempty"`
-	History                    []HistoryEntry `json:"history"`
+	AMDStatus                  string    `json:"answeringMachineDetectionStatus,omitempty"`
+	InitiationTimestamp        time.Time `json:"initiationTimestamp"`
+	ConnectedToSystemTimestamp time.Time `json:"connectedToSystemTimestamp,omitzero"`
+	EnqueueTimestamp           time.Time `json:"enqueueTimestamp,omitzero"`
+	ConnectedToAgentTimestamp  time.Time `json:"connectedToAgentTimestamp,omitzero"`
+	DisconnectTimestamp        time.Time `json:"disconnectTimestamp,omitzero"`
+	DisconnectReason           string    `json:"disconnectReason,omitempty"`
+	// AnsweredBy is who picked up, from the simulated outcome: AnsweredByPerson or
+	// AnsweredByMachine, empty when media never connected. The real service cannot know it (AMD
+	// guesses); a regulator's count of calls answered by a live person needs it.
+	AnsweredBy string `json:"answeredBy,omitempty"`
+	// FlowStartTimestamp is when the contact's flow began: the pick-up, or, with answering
+	// machine detection, the detection's result (CONNECTED_TO_SYSTEM is emitted then).
+	FlowStartTimestamp time.Time `json:"flowStartTimestamp,omitzero"`
+	// SafeHarbourTimestamp is when a SAFE_HARBOUR flow gave up on the call (no agent within its
+	// threshold, or no queue) and began the safe-harbour message.
+	SafeHarbourTimestamp time.Time      `json:"safeHarbourTimestamp,omitzero"`
+	History              []HistoryEntry `json:"history"`
+}
+
+// AnsweredBy values.
+const (
+	AnsweredByPerson  = "PERSON"
+	AnsweredByMachine = "MACHINE"
+)
+
+// answeredBy is who picked up a call that connected media, from its simulated outcome.
+func (c *contact) answeredBy() string {
+	if c.connectedToSystem.IsZero() || !c.simulated {
+		return ""
+	}
+	switch c.outcome {
+	case OutcomeAnswered:
+		return AnsweredByPerson
+	case OutcomeVoicemail:
+		return AnsweredByMachine
+	}
+	return ""
 }
 
 func (s *Sim) viewLocked(c *contact) ContactView {
@@ -123,6 +157,7 @@ func (s *Sim) viewLocked(c *contact) ContactView {
 		InitiationTimestamp: c.initiated, ConnectedToSystemTimestamp: c.connectedToSystem,
 		EnqueueTimestamp: c.enqueued, ConnectedToAgentTimestamp: c.connectedToAgent,
 		DisconnectTimestamp: c.disconnected, DisconnectReason: c.disconnectReason,
+		AnsweredBy: c.answeredBy(), FlowStartTimestamp: c.flowStarted, SafeHarbourTimestamp: c.safeHarbourAt,
 		History: append([]HistoryEntry(nil), c.history...),
 	}
 }
@@ -174,6 +209,9 @@ func (s *Sim) pruneLocked(retain int) {
 	kept := s.order[:0]
 	for _, id := range s.order {
 		if c := s.contacts[id]; drop > 0 && c != nil && !c.active() {
+			if c.simulated && c.initiated.After(s.stats.forgottenUpTo) {
+				s.stats.forgottenUpTo = c.initiated
+			}
 			delete(s.contacts, id)
 			drop--
 			continue

@@ -111,7 +111,10 @@
 // TELECOM_POTENTIAL_BLOCKING, CONTACT_FLOW_DISCONNECT, TELECOM_ORIGINATOR_CANCEL or OTHER
 // after StopContact); DISCONNECTED events carry disconnectReason only for outbound-campaign
 // media failures. TrafficType=CAMPAIGN calls with answering machine detection report
-// AnsweringMachineDetectionStatus after the detection delay. Contacts made with CreateContact
+// AnsweringMachineDetectionStatus after the detection delay. A SAFE_HARBOUR flow (Switchboard's
+// outbound flow) queues the answered call; if no agent takes it within the flow's threshold
+// (default 2 s) it sets the contact attribute switchboard_safe_harbour, plays its message and
+// hangs up (CONTACT_FLOW_DISCONNECT, no agentInfo). Contacts made with CreateContact
 // or StartChatAuthentication emit no events. Every voice contact that has not ended counts
 // against the instance's concurrent active calls quota (LimitExceededException).
 //
@@ -142,6 +145,8 @@
 //	POST   /_connectsim/subscribers            AddSubscriber: {"url":"http://..."}
 //	GET    /_connectsim/delivery               event delivery settings (EventDelivery)
 //	PUT    /_connectsim/delivery               SetDelivery: {"lossProbability":0.2,"delayProbability":0.1,"maxDelay":"500ms"}
+//	GET    /_connectsim/abandonment            Abandonment: ?threshold=2s&startPoint=answer|flow&from=&to=&campaignId=&instanceId=&contacts=true
+//	                                           (placed calls answered by a person and not connected to an agent within the threshold)
 //	POST   /_connectsim/drain                  Drain (10 s): {"drained": true}
 //	POST   /_connectsim/advance                Advance a manual clock: {"duration":"30s"} (409 otherwise)
 //	GET    /_connectsim/clock                  ClockState: {"now":"2027-03-13T08:00:00-05:00","manual":true}

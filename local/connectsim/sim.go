@@ -167,6 +167,9 @@ type statsState struct {
 	inFlight       int
 	maxInFlight    int
 	eventsEmitted  int
+	// forgottenUpTo is the latest initiation of a placed call the record has forgotten
+	// (RetainContacts): a measurement of calls initiated before it is incomplete.
+	forgottenUpTo time.Time
 }
 
 // Stats are the request counters of a Sim.

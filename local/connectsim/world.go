@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safeharbour"
 )
 
 // Identifiers of the default world. They are fixed so that configuration,
@@ -148,19 +149,54 @@ type ContactFlow struct {
 	Name    string `json:"name,omitempty"`
 	QueueID string `json:"queueId,omitempty"`
 	// Type is FlowQueue (default: answered calls wait in the queue for an agent; with no
-	// queue at all the flow plays its message and hangs up) or FlowAgentless (plays a message
-	// for MessageDuration and hangs up, CONTACT_FLOW_DISCONNECT, whatever the queue).
+	// queue at all the flow plays its message and hangs up), FlowAgentless (plays a message
+	// for MessageDuration and hangs up, CONTACT_FLOW_DISCONNECT, whatever the queue) or
+	// FlowSafeHarbour (Switchboard's outbound flow, infra/outboundflow.go: the answered call is
+	// queued, and if no agent takes it within Threshold it hears the safe-harbour message for
+	// MessageDuration and is hung up, CONTACT_FLOW_DISCONNECT).
 	Type string `json:"type,omitempty"`
 	// MessageDuration is how long an agentless flow talks (default: flowDelay plus a talk
-	// time).
+	// time), or how long a safe-harbour flow's message plays (default
+	// DefaultSafeHarbourMessageDuration).
 	MessageDuration Duration `json:"messageDuration,omitempty"`
+	// Threshold is how long a safe-harbour flow lets an answered call wait in the queue for an
+	// agent: the deployed queue flow's InterruptFrequencySeconds, so whole seconds from 1 s to
+	// 1 min (default safeharbour.DefaultThreshold, 2 s). Only for FlowSafeHarbour.
+	Threshold Duration `json:"threshold,omitempty"`
+	// QueueDelay is how long a safe-harbour flow takes from the start of the flow to the queue
+	// (default 0: its actions before the transfer, which set logging and the queue flow, are
+	// assumed to take no time; the other flows take calls.flowDelay). Only for FlowSafeHarbour.
+	QueueDelay Duration `json:"queueDelay,omitempty"`
 }
 
 // Flow types.
 const (
-	FlowQueue     = "QUEUE"
-	FlowAgentless = "AGENTLESS"
+	FlowQueue       = "QUEUE"
+	FlowAgentless   = "AGENTLESS"
+	FlowSafeHarbour = "SAFE_HARBOUR"
 )
+
+// DefaultSafeHarbourMessageDuration is how long a safe-harbour flow's message plays unless the
+// flow sets messageDuration. Assumed: two sentences naming the seller and a number to call back,
+// read by text-to-speech.
+const DefaultSafeHarbourMessageDuration = 8 * time.Second
+
+// threshold is the flow's queue-wait limit (safe-harbour flows).
+func (f ContactFlow) threshold() time.Duration {
+	if f.Threshold == 0 {
+		return safeharbour.DefaultThreshold
+	}
+	return f.Threshold.D()
+}
+
+// messageDuration is how long the flow's message plays; 0 for an agentless flow that has none
+// (it then talks for flowDelay plus a talk time).
+func (f ContactFlow) messageDuration() time.Duration {
+	if f.MessageDuration == 0 && f.Type == FlowSafeHarbour {
+		return DefaultSafeHarbourMessageDuration
+	}
+	return f.MessageDuration.D()
+}
 
 // Queue is a standard queue. OutboundCallerID is the number shown to the
 // callee when a call names this queue.
@@ -535,11 +571,22 @@ func (w World) Validate() error {
 			if f.QueueID != "" && !queues[f.QueueID] {
 				bad("%s.contactFlows[%d].queueId %q is not a queue of the instance", p, j, f.QueueID)
 			}
-			if f.Type != "" && f.Type != FlowQueue && f.Type != FlowAgentless {
-				bad("%s.contactFlows[%d].type %q must be QUEUE or AGENTLESS", p, j, f.Type)
+			if f.Type != "" && f.Type != FlowQueue && f.Type != FlowAgentless && f.Type != FlowSafeHarbour {
+				bad("%s.contactFlows[%d].type %q must be QUEUE, AGENTLESS or SAFE_HARBOUR", p, j, f.Type)
 			}
 			if f.MessageDuration < 0 {
 				bad("%s.contactFlows[%d].messageDuration must not be negative", p, j)
+			}
+			if f.Type != FlowSafeHarbour && (f.Threshold != 0 || f.QueueDelay != 0) {
+				bad("%s.contactFlows[%d]: threshold and queueDelay are for SAFE_HARBOUR flows", p, j)
+			}
+			if f.Threshold != 0 {
+				if err := safeharbour.CheckThreshold(f.Threshold.D()); err != nil {
+					bad("%s.contactFlows[%d].threshold: %v", p, j, err)
+				}
+			}
+			if f.QueueDelay < 0 {
+				bad("%s.contactFlows[%d].queueDelay must not be negative", p, j)
 			}
 		}
 		for j, n := range in.PhoneNumbers {
