@@ -176,7 +176,8 @@ func (s *switchboardStack) createOutboundFlow() *outboundFlowResources {
 		Value:       flow.AttrContactFlowArn(),
 		Description: jsii.String("Outbound flow for agent-paced campaigns (safe-harbour message when no agent takes the call in time)"),
 	})
-	// <instance ARN>/contact-flow/<flow id>: the ID is the fourth part when split on "/".
+	// <instance ARN>/contact-flow/<flow id>: "The ContactFlowId is the last part of the ARN"
+	// (StartOutboundVoiceContact, ContactFlowId), the fourth part when split on "/".
 	awscdk.NewCfnOutput(s.Stack, jsii.String("OutboundFlowId"), &awscdk.CfnOutputProps{
 		Value:       awscdk.Fn_Select(jsii.Number(3), awscdk.Fn_Split(jsii.String("/"), flow.AttrContactFlowArn(), nil)),
 		Description: jsii.String("The outbound flow's ID: a campaign's contactFlowId"),
