@@ -17,7 +17,10 @@
 //     voice- or key-press-activated opt-out mechanism. The flow plays the message; it has no
 //     key-press opt-out yet (docs/infra.md, "The outbound flow").
 //   - UK, Ofcom's persistent misuse statement: an abandoned call gets a brief recorded
-//     information message identifying the caller and a number to call back.
+//     information message identifying the caller and a number to call back. (The statement's own
+//     words were not read for this package; Ofcom's written evidence to the Commons Culture,
+//     Media and Sport Committee, 2013, describes "a recorded information message from the
+//     organisation that is trying to contact you".)
 package safeharbour
 
 import (
