@@ -80,6 +80,8 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 		},
 		// Every recipient's attempts and outcomes are the campaign's record: keep them.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		// The audit trail's items expire after campaignstore.AuditRetention (five years).
+		TimeToLiveAttribute: jsii.String("expires_at"),
 	})
 	str := awsdynamodb.AttributeType_STRING
 	table.AddGlobalSecondaryIndex(gsi(campaignstore.IndexDue, "due_pk", str, "due_at", str))

@@ -139,9 +139,25 @@ type Campaign struct {
 	RingTimeoutSeconds     int                     `json:"ringTimeoutSeconds,omitempty"`
 	// MaxCallDuration is when the watchdog ends a call with StopContact.
 	MaxCallDuration *Duration `json:"maxCallDuration,omitempty"`
+	// Rules are the abandoned-call rules the campaign is held to (default: the US and UK rules at
+	// once).
+	Rules *RuleSet `json:"rules,omitempty"`
 	// Recipients inline (small campaigns) or a CSV object in S3 (any size); not both.
 	Recipients       []Recipient `json:"recipients,omitempty"`
 	RecipientsObject *S3Object   `json:"recipientsObject,omitempty"`
+}
+
+// RuleSet names a rule set ("us", "uk", "us+uk") or, with name "custom", gives one.
+type RuleSet struct {
+	Name string `json:"name"`
+	// The fields of a custom rule set (shared/dialer.RuleSet); a named one takes none.
+	Ceiling                  float64    `json:"ceiling,omitempty"`
+	Windows                  []Duration `json:"windows,omitempty"`
+	Threshold                *Duration  `json:"threshold,omitempty"`
+	MinRing                  *Duration  `json:"minRing,omitempty"`
+	RedialAfterAbandoned     *Duration  `json:"redialAfterAbandoned,omitempty"`
+	MachineCountsAsAbandoned bool       `json:"machineCountsAsAbandoned,omitempty"`
+	MachineFalsePositiveRate float64    `json:"machineFalsePositiveRate,omitempty"`
 }
 
 // CallingWindows says when a recipient may be called, in the recipient's local time.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
+	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/phone"
@@ -53,6 +54,7 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		return false, false, err
 	}
 	f := d.facts(r, rec)
+	ar := d.auditBase(r, rec, f, now)
 	var g dialer.GateDecision
 	for {
 		g = dialer.Gate(f, now)
@@ -66,6 +68,7 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 				return false, false, err
 			}
 			f.DoNotCall = &dialer.DoNotCallFact{Listed: listed, CheckedAt: d.cfg.Clock.Now()}
+			ar.DoNotCallCheckedAt, ar.Listed = &f.DoNotCall.CheckedAt, listed
 		case dialer.NeedLedger:
 			l, err := d.cfg.Store.Ledger(ctx, rec.Phone)
 			if err != nil {
@@ -73,6 +76,8 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 			}
 			f.Ledger = &l.Dials
 			r.ledger = l
+			ar.LimitMax = r.plan.Limit.MaxDials
+			ar.LimitDials = len(r.plan.Limit.Prune(l.Dials, now))
 		default:
 			return false, false, fmt.Errorf("the gate needs %q, which the dialer cannot read", g.Need)
 		}
@@ -81,9 +86,36 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 	case dialer.Skip:
 		return false, false, nil
 	case dialer.Wait, dialer.Final:
-		return false, false, d.moveWithoutCall(ctx, r, rec, g, now)
+		return false, false, d.moveWithoutCall(ctx, r, rec, g, now, ar)
 	}
-	return d.dial(ctx, r, rec, g.Reason, now)
+	if until, ok := f.Window.Until(now); ok {
+		ar.WindowOpenUntil = &until
+	}
+	return d.dial(ctx, r, rec, g.Reason, now, ar)
+}
+
+// auditBase starts the audit record of a decision about rec: the callee's zones and the local
+// time in each.
+func (d *Dialer) auditBase(r *run, rec campaignstore.Recipient, f dialer.Facts, now time.Time) dialer.AuditRecord {
+	ar := dialer.AuditRecord{CampaignID: r.c.ID, RecipientID: rec.RecipientID, At: now.UTC(), Attempt: rec.Attempt}
+	if callee, ok := f.Window.(callwindow.Callee); ok {
+		ar.Zones = callee.Zones().Names
+		for _, z := range ar.Zones {
+			if loc, err := time.LoadLocation(z); err == nil {
+				ar.LocalTimes = append(ar.LocalTimes, now.In(loc).Format(time.RFC3339))
+			}
+		}
+	}
+	return ar
+}
+
+// record keeps a decision's audit record. It is best effort: the decision was taken and applied; a lost
+// record is logged (and counted), never a reason to undo it.
+func (d *Dialer) record(ctx context.Context, r *run, ar dialer.AuditRecord) {
+	if err := d.cfg.Store.AppendAudit(context.WithoutCancel(ctx), r.c.Shards, ar); err != nil {
+		d.metrics.add(r.c.ID, "audit_lost", 1)
+		r.log.Warn("audit record not kept", "recipient_id", ar.RecipientID, "kind", ar.Kind, "error", phone.Scrub(err.Error()))
+	}
 }
 
 // facts are what the gate needs of a recipient that costs no read.
@@ -103,7 +135,7 @@ func (d *Dialer) facts(r *run, rec campaignstore.Recipient) dialer.Facts {
 }
 
 // moveWithoutCall applies a wait or a final verdict of the gate.
-func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.Recipient, g dialer.GateDecision, now time.Time) error {
+func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.Recipient, g dialer.GateDecision, now time.Time, ar dialer.AuditRecord) error {
 	_, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{
 		From: rec.State, FromAttempt: rec.Attempt, To: g.To, At: now, Reason: g.Reason, Attempt: rec.Attempt, NextAttemptAt: g.Until,
 	})
@@ -112,6 +144,11 @@ func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.
 	}
 	if err == nil {
 		d.count(context.WithoutCancel(ctx), r.c.ID, g.Counter, 1)
+		ar.Kind, ar.State, ar.Reason = dialer.AuditWait, g.To, g.Reason
+		if g.Verdict == dialer.Final {
+			ar.Kind = dialer.AuditFinal
+		}
+		d.record(ctx, r, ar)
 	}
 	return err
 }
@@ -119,7 +156,7 @@ func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.
 // dial places the attempt the gate let through: the attempt is written first (whatever happens
 // next, it exists), the contact ledger reserves the dial, the campaign is looked at again with a
 // fresh clock, and StartOutboundVoiceContact is sent (and replayed while its result is unknown).
-func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, gate string, now time.Time) (placed, refused bool, err error) {
+func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, gate string, now time.Time, ar dialer.AuditRecord) (placed, refused bool, err error) {
 	k := rec.RecipientKey
 	attempt := rec.Attempt + 1
 	claimed, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
@@ -166,12 +203,17 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 	}
 	contactID, result, why := d.place(ctx, r, claimed, attempt)
 	log := r.log.With("recipient_id", k.RecipientID, "attempt", attempt)
+	ar.Attempt, ar.Pacing, ar.AbandonmentLeft = attempt, r.pacingNote, r.budgetNote
 	if result != placedCall {
 		if result != Unknown {
 			unreserve()
 		}
+		ar.Kind, ar.Reason = dialer.AuditRefused, fmt.Sprintf("Connect did not place the call (%s: %s)", result, why)
+		d.record(ctx, r, ar)
 		return false, result == NotPlaced, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
 	}
+	ar.Kind, ar.State, ar.Reason, ar.ContactID = dialer.AuditDial, dialer.StateInCall, gate, contactID
+	d.record(ctx, r, ar)
 	d.count(context.WithoutCancel(ctx), r.c.ID, "dialed", 1)
 	log.Info("dial", "contact_id", contactID, "number", phone.Mask(rec.Phone), "gate", gate)
 	inCall, err := d.recordPlaced(ctx, r, claimed, attempt, contactID, now)

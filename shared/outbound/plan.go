@@ -40,6 +40,8 @@ type Plan struct {
 	Rate            *RateLimit
 	MaxCallDuration time.Duration
 	Start, End      time.Time
+	// Rules are the abandoned-call rules the campaign is held to.
+	Rules dialer.RuleSet
 }
 
 // RateLimit is a campaign's own call rate.
@@ -167,10 +169,50 @@ func NewPlanWith(def dialerevents.Campaign, legal callwindow.LegalRules) (*Plan,
 			p.MaxCallDuration = d
 		}
 	}
+	if rules, err := ruleSetOf(def.Rules); err != nil {
+		bad("rules: %v", err)
+	} else {
+		p.Rules = rules
+		if def.RingTimeoutSeconds != 0 && time.Duration(def.RingTimeoutSeconds)*time.Second < rules.MinRing {
+			bad("ringTimeoutSeconds %d: the %s rules ask for at least %v of ringing", def.RingTimeoutSeconds, rules.Name, rules.MinRing)
+		}
+		// A number whose call was abandoned waits RedialAfterAbandoned before it is called again.
+		if ab, ok := p.Retry[dialer.OutcomeAbandoned]; ok && ab.Delay < rules.RedialAfterAbandoned {
+			ab.Delay = rules.RedialAfterAbandoned
+			p.Retry[dialer.OutcomeAbandoned] = ab
+		}
+	}
 	if len(problems) > 0 {
 		return nil, &PlanError{Problems: problems}
 	}
 	return p, nil
+}
+
+// ruleSetOf reads a campaign's rule set: a named one, or a custom one with every field given.
+func ruleSetOf(r *dialerevents.RuleSet) (dialer.RuleSet, error) {
+	if r == nil {
+		return dialer.DefaultRuleSet(), nil
+	}
+	if r.Name != "custom" {
+		if r.Ceiling != 0 || len(r.Windows) > 0 || r.Threshold != nil || r.MinRing != nil || r.RedialAfterAbandoned != nil || r.MachineCountsAsAbandoned || r.MachineFalsePositiveRate != 0 {
+			return dialer.RuleSet{}, fmt.Errorf("rule set %q takes no fields: name it \"custom\" to give your own", safetext.Truncate(r.Name, 20))
+		}
+		return dialer.NamedRuleSet(r.Name)
+	}
+	rs := dialer.RuleSet{Name: "custom", Ceiling: r.Ceiling, StartPoint: dialer.StartConnectedToSystem,
+		MachineCountsAsAbandoned: r.MachineCountsAsAbandoned, MachineFalsePositiveRate: r.MachineFalsePositiveRate}
+	for _, w := range r.Windows {
+		rs.Windows = append(rs.Windows, w.Std())
+	}
+	for _, f := range []struct {
+		d   *dialerevents.Duration
+		dst *time.Duration
+	}{{r.Threshold, &rs.Threshold}, {r.MinRing, &rs.MinRing}, {r.RedialAfterAbandoned, &rs.RedialAfterAbandoned}} {
+		if f.d != nil {
+			*f.dst = f.d.Std()
+		}
+	}
+	return rs, rs.Validate()
 }
 
 var weekdays = map[string]time.Weekday{

@@ -107,6 +107,16 @@ func (d *Dialer) settle(ctx context.Context, r *run, rec campaignstore.Recipient
 		return false, err
 	}
 	d.count(ctx, r.c.ID, outcomeCounter(sd.Outcome), 1)
+	ar := dialer.AuditRecord{CampaignID: r.c.ID, RecipientID: rec.RecipientID, At: now.UTC(), Attempt: rec.Attempt,
+		Kind: dialer.AuditSettle, State: sd.State, Reason: sd.Reason, ContactID: contactID, Outcome: sd.Outcome}
+	if rep := ending.Report; rep != nil {
+		ar.AnsweredByPerson, ar.Abandoned = r.plan.Rules.Abandoned(*rep, sd.Outcome == dialer.OutcomeVoicemail)
+		if rep.ConnectedToSystem != nil && rep.ConnectedToAgent != nil {
+			ar.AgentDelay = rep.ConnectedToAgent.Sub(*rep.ConnectedToSystem)
+		}
+		d.noteAbandonment(ctx, r, ending.EndedAt, ar.AnsweredByPerson, ar.Abandoned)
+	}
+	d.record(ctx, r, ar)
 	return true, nil
 }
 
@@ -217,4 +227,17 @@ func (d *Dialer) watchdog(ctx context.Context, r *run) error {
 		}
 	}
 	return nil
+}
+
+// noteAbandonment adds a settled call to the campaign's abandonment measure, as its rule set
+// counts it (weights), and to the counters. (Predictive pacing reads the same measure.)
+func (d *Dialer) noteAbandonment(ctx context.Context, r *run, at time.Time, answered, abandoned float64) {
+	if answered == 0 && abandoned == 0 {
+		return
+	}
+	// Counters are integers: thousandths of a call, so a machine detection's 0.1 counts.
+	d.count(ctx, r.c.ID, "answered_by_person_milli", int64(answered*1000+0.5))
+	if abandoned > 0 {
+		d.count(ctx, r.c.ID, "abandoned_rule_milli", int64(abandoned*1000+0.5))
+	}
 }

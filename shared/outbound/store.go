@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/dialer"
 )
 
 // Store is what the dialer keeps in its table: campaigns, recipients, the contact and attempt
@@ -17,6 +18,7 @@ type Store interface {
 	numberClaims
 	callMaps
 	ledgerStore
+	auditTrail
 	AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, owner string) error
 }
@@ -70,3 +72,10 @@ type ledgerStore interface {
 }
 
 var _ Store = (*campaignstore.Store)(nil)
+
+// auditTrail keeps the dialer's decisions (dialer.AuditRecord) for a regulator.
+type auditTrail interface {
+	AppendAudit(ctx context.Context, shards int, rec dialer.AuditRecord) error
+	AuditTrail(ctx context.Context, campaignID, recipientID string, shards int) ([]dialer.AuditRecord, error)
+	ExportAudit(ctx context.Context, campaignID string, shards int, fn func(dialer.AuditRecord) error) error
+}

@@ -35,6 +35,9 @@ type run struct {
 	checkedAt time.Time
 	// ledger is the contact ledger the gate read for the recipient being dialled.
 	ledger campaignstore.Ledger
+	// pacingNote and budgetNote say how the campaign was paced and how much abandonment its rule
+	// set still allowed at the last look (for the audit trail).
+	pacingNote, budgetNote string
 }
 
 // fresh reads the campaign again when the run's copy is older than CampaignFreshness: a new
