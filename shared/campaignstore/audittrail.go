@@ -29,7 +29,9 @@ const (
 // (b), as amended in 2024).
 const AuditRetention = 5 * 365 * 24 * time.Hour
 
-func auditPK(campaignID string, shard int) string { return "D#" + campaignID + "#" + strconv.Itoa(shard) }
+func auditPK(campaignID string, shard int) string {
+	return "D#" + campaignID + "#" + strconv.Itoa(shard)
+}
 
 // AppendAudit keeps one audit record. Writing the same record again (a retried invocation)
 // overwrites it with itself.
