@@ -208,7 +208,10 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 		if result != Unknown {
 			unreserve()
 		}
-		ar.Kind, ar.Reason = dialer.AuditRefused, fmt.Sprintf("Connect did not place the call (%s: %s)", result, why)
+		ar.Kind, ar.Reason = dialer.AuditRefused, fmt.Sprintf("Connect refused the dial before placing a call (%s: %s)", result, why)
+		if result == Unknown {
+			ar.Kind, ar.Outcome, ar.Reason = dialer.AuditSettle, dialer.OutcomeUnknown, "the dial's result stayed unknown after its replays ("+why+"): a call may have been placed"
+		}
 		d.record(ctx, r, ar)
 		return false, result == NotPlaced, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
 	}

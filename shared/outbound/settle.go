@@ -198,6 +198,8 @@ func (d *Dialer) watchdog(ctx context.Context, r *run) error {
 					return err
 				}
 				d.count(ctx, r.c.ID, "unknown", 1)
+				d.record(ctx, r, dialer.AuditRecord{CampaignID: r.c.ID, RecipientID: rec.RecipientID, At: now.UTC(), Attempt: rec.Attempt,
+					Kind: dialer.AuditSettle, State: sd.State, Reason: sd.Reason, Outcome: sd.Outcome})
 				r.log.Warn("watchdog: dial result unknown, attempt settled", "recipient_id", rec.RecipientID, "attempt", rec.Attempt)
 				continue
 			case err != nil:
