@@ -12,8 +12,10 @@ type AuditRecord struct {
 	Attempt     int       `json:"attempt"`
 	// Kind is what happened: AuditDial, AuditWait, AuditFinal, AuditRefused, AuditSettle.
 	Kind string `json:"kind"`
-	// State is the state the recipient moved to.
+	// State is the state the recipient moved to, and Rule the gate's name for why (a campaign
+	// counter: deferred_window, suppressed, contact_limit, deferred_limit, expired, ...).
 	State  State  `json:"state,omitempty"`
+	Rule   string `json:"rule,omitempty"`
 	Reason string `json:"reason"`
 	// Zones are the callee's zones the window was decided in, and LocalTimes the callee-local
 	// wall clock in each at the decision ("2027-03-10T10:00:00-05:00"), for a dial or a wait.

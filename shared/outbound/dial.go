@@ -144,7 +144,7 @@ func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.
 	}
 	if err == nil {
 		d.count(context.WithoutCancel(ctx), r.c.ID, g.Counter, 1)
-		ar.Kind, ar.State, ar.Reason = dialer.AuditWait, g.To, g.Reason
+		ar.Kind, ar.State, ar.Reason, ar.Rule = dialer.AuditWait, g.To, g.Reason, g.Counter
 		if g.Verdict == dialer.Final {
 			ar.Kind = dialer.AuditFinal
 		}
