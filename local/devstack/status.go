@@ -3,9 +3,11 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/outbound"
 	"github.com/switchboard-connect/switchboard/shared/phone"
 )
 
@@ -49,7 +52,25 @@ type CampaignStatus struct {
 	Percent    int          `json:"percent"`
 	States     []NamedCount `json:"states"`
 	Error      string       `json:"error,omitempty"`
+	// Abandonment is the campaign's abandoned calls as its rule set counts them, from the audit
+	// trail, against its ceiling.
+	Abandonment *AbandonmentStatus `json:"abandonment,omitempty"`
 }
+
+// AbandonmentStatus is one campaign's abandonment so far: the totals, the ceiling, and the
+// running rate after each settled call answered by a person (at most abandonmentPoints of them,
+// the latest), for the chart.
+type AbandonmentStatus struct {
+	Rules     string    `json:"rules"`
+	Answered  float64   `json:"answeredByPerson"`
+	Abandoned float64   `json:"abandoned"`
+	Rate      float64   `json:"rate"`
+	Ceiling   float64   `json:"ceiling"`
+	Running   []float64 `json:"running"`
+}
+
+// abandonmentPoints bounds the running-rate series a campaign's chart shows.
+const abandonmentPoints = 120
 
 // NamedCount is one row of a count table.
 type NamedCount struct {
@@ -154,6 +175,7 @@ func (st *Stack) Status(ctx context.Context) Status {
 			cs.States = append(cs.States, NamedCount{Name: string(state), Count: n})
 		}
 		sortCounts(cs.States)
+		cs.Abandonment = abandonmentOf(ctx, store, c)
 		if cs.Recipients > 0 {
 			cs.Percent = 100 * cs.Final / cs.Recipients
 		}
@@ -238,10 +260,12 @@ func secure(w http.ResponseWriter) {
 }
 
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"hhmm": func(t time.Time) string { return t.Format("15:04") },
-	"barH": func(n, max, h int) int { return n * h / max },
-	"mul":  func(a, b int) int { return a * b },
-	"sub":  func(a, b int) int { return a - b },
+	"hhmm":             func(t time.Time) string { return t.Format("15:04") },
+	"barH":             func(n, max, h int) int { return n * h / max },
+	"mul":              func(a, b int) int { return a * b },
+	"sub":              func(a, b int) int { return a - b },
+	"pct":              func(f float64) string { return fmt.Sprintf("%.1f %%", 100*f) },
+	"abandonmentChart": abandonmentChart,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -258,12 +282,13 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 <h2>Campaigns</h2>
 {{if not .S.Campaigns}}<p id="no-campaigns">No campaign launched yet: send a Campaign Launched event (docs/devstack.md).</p>{{end}}
 <table id="campaigns">
-<tr><th>campaign</th><th>status</th><th>progress</th><th>recipients</th><th>by state</th></tr>
+<tr><th>campaign</th><th>status</th><th>progress</th><th>recipients</th><th>by state</th><th>abandoned (rule set)</th></tr>
 {{range .S.Campaigns}}<tr class="campaign" data-campaign="{{.ID}}">
 <td>{{.ID}}</td><td class="status">{{.Status}}{{if .Error}} ({{.Error}}){{end}}</td>
 <td><progress max="100" value="{{.Percent}}"></progress> <span class="final">{{.Final}}</span>/<span class="recipients">{{.Recipients}}</span> final</td>
 <td>{{.Recipients}}</td>
 <td>{{range .States}}<span class="state" data-state="{{.Name}}">{{.Name}} <b>{{.Count}}</b></span> {{end}}</td>
+<td>{{with .Abandonment}}<span class="abandonment-rate" data-rate="{{.Rate}}" data-ceiling="{{.Ceiling}}">{{pct .Rate}} of {{printf "%.1f" .Answered}} answered ({{.Rules}}: at most {{pct .Ceiling}})</span><br>{{abandonmentChart .}}{{end}}</td>
 </tr>{{end}}
 </table>
 
@@ -308,4 +333,55 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 const statusCSS = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin-bottom:1em}td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left}
 .state{white-space:nowrap;margin-right:.6em}svg{background:#f6f6f6;border:1px solid #ddd}.bar{fill:#2a6ebb}
+.abandonment .rate{fill:none;stroke:#2a6ebb;stroke-width:1.5}.abandonment .ceiling{stroke:#c33;stroke-dasharray:4 3}
 progress{width:12em}`
+
+// abandonmentOf reads a campaign's abandonment from its audit trail (the whole trail on every
+// look: the page is for the local stack's small campaigns).
+func abandonmentOf(ctx context.Context, store *campaignstore.Store, c campaignstore.Campaign) *AbandonmentStatus {
+	rep, err := outbound.BuildCompliance(ctx, store, c.ID)
+	if err != nil {
+		return nil
+	}
+	a := &AbandonmentStatus{Rules: rep.Rules.Name, Answered: rep.Overall.Answered, Abandoned: rep.Overall.Abandoned, Rate: rep.Overall.Rate, Ceiling: rep.Rules.Ceiling}
+	var ans, ab float64
+	_ = store.ExportAudit(ctx, c.ID, c.Shards, func(r dialer.AuditRecord) error {
+		if r.Kind == dialer.AuditSettle && r.AnsweredByPerson > 0 {
+			ans += r.AnsweredByPerson
+			ab += r.Abandoned
+			a.Running = append(a.Running, ab/ans)
+		}
+		return nil
+	})
+	if n := len(a.Running); n > abandonmentPoints {
+		a.Running = a.Running[n-abandonmentPoints:]
+	}
+	return a
+}
+
+// abandonmentChart draws a campaign's running abandonment rate (a line) against its ceiling (a
+// dashed line), scaled to twice the ceiling or the highest rate.
+func abandonmentChart(a *AbandonmentStatus) template.HTML {
+	const w, h = 240, 60
+	top := 2 * a.Ceiling
+	for _, r := range a.Running {
+		top = max(top, r)
+	}
+	y := func(r float64) float64 { return h - r/top*h }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="abandonment" width="%d" height="%d" role="img" aria-label="abandonment %.1f %% against a ceiling of %.1f %%">`, w, h, 100*a.Rate, 100*a.Ceiling)
+	fmt.Fprintf(&b, `<line class="ceiling" x1="0" x2="%d" y1="%.1f" y2="%.1f"/>`, w, y(a.Ceiling), y(a.Ceiling))
+	if n := len(a.Running); n > 0 {
+		b.WriteString(`<polyline class="rate" points="`)
+		for i, r := range a.Running {
+			x := 0.0
+			if n > 1 {
+				x = float64(i) * w / float64(n-1)
+			}
+			fmt.Fprintf(&b, "%.1f,%.1f ", x, y(r))
+		}
+		b.WriteString(`"/>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // numbers only: nothing from a request or a record's text
+}
