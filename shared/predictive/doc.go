@@ -1,0 +1,2 @@
+// Package predictive is the pure controller of predictive dialing (draft).
+package predictive
