@@ -10,8 +10,9 @@ import (
 )
 
 // steadyState is a campaign of agents in the simulation's workload at full pace: two
-// available, a tenth of the rest in after-contact work, the others talking, and a quarter of
-// a call ringing per agent (the simulation's steady state), with 5 tokens and a large budget.
+// available, a tenth of the rest in after-contact work, the others talking, and an eighth of a
+// call ringing per agent, with 5 tokens and a large budget: the forecast runs for every call
+// Decide considers, up to the one it refuses.
 func steadyState(agents int, est predictive.Estimates) predictive.State {
 	rng := rand.New(rand.NewPCG(uint64(agents), 9))
 	now := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -23,7 +24,7 @@ func steadyState(agents int, est predictive.Estimates) predictive.State {
 		}
 		s.Busy = append(s.Busy, b)
 	}
-	for range agents / 4 {
+	for range agents / 8 {
 		s.Waiting = append(s.Waiting, predictive.Call{PlacedAt: now.Add(-secs(25 * rng.Float64()))})
 	}
 	var b predictive.Budget
@@ -39,7 +40,7 @@ func steadyState(agents int, est predictive.Estimates) predictive.State {
 func BenchmarkDecide(b *testing.B) {
 	est := trained()
 	cfg := predictive.DefaultConfig()
-	for _, agents := range []int{5, 20, 50, 200} {
+	for _, agents := range []int{5, 20, 50, 200} { // 200: beyond the sizes
 		s := steadyState(agents, est)
 		b.Run(fmt.Sprintf("agents=%d", agents), func(b *testing.B) {
 			b.ReportAllocs()
@@ -49,5 +50,33 @@ func BenchmarkDecide(b *testing.B) {
 			}
 			b.ReportMetric(float64(d.Calls), "calls")
 		})
+	}
+}
+
+func BenchmarkRemaining(b *testing.B) {
+	// A campaign dialling around the clock for 30 days: 721 buckets, three windows.
+	var bud predictive.Budget
+	start := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	for h := range 30 * 24 {
+		at := start.Add(time.Duration(h) * time.Hour)
+		for range 200 {
+			bud.Answered(at)
+		}
+		bud.Abandoned(at)
+	}
+	now := start.Add(30*predictive.Day + 30*time.Minute)
+	w := predictive.DefaultWindows(start)
+	b.ReportAllocs()
+	for b.Loop() {
+		bud.Remaining(now, 0.03, w)
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	e := predictive.NewEstimator(predictive.DefaultPrior, 0, 0)
+	rng := rand.New(rand.NewPCG(1, 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Observe(workloadCall(rng))
 	}
 }

@@ -198,13 +198,19 @@ func (b *Budget) Remaining(now time.Time, target float64, windows []Window) Allo
 			if w.Anchor.IsZero() {
 				liveFrom = from.Add(BucketWidth)
 			}
+			// A bucket reaches into the window if it ends after from: its hour is from's or later.
+			// It starts at or after liveFrom if its hour is liveFrom's, liveFrom on the hour, or
+			// later.
+			abFrom, liveH := hourOf(from), hourOf(liveFrom)
+			if liveFrom.After(time.Unix(liveH*3600, 0)) {
+				liveH++
+			}
 			wa := WindowAllowance{Window: w, From: from}
 			for _, k := range b.Buckets {
-				s := k.start()
-				if s.Add(BucketWidth).After(from) {
+				if k.Hour >= abFrom {
 					wa.Abandoned += k.Abandoned
 				}
-				if !s.Before(liveFrom) && k.Hour <= nowH {
+				if k.Hour >= liveH && k.Hour <= nowH {
 					wa.Answered += k.Answered
 				}
 			}

@@ -36,7 +36,10 @@ func (a Answer) String() string {
 type CallRecord struct {
 	Answer Answer
 	// TimeToAnswer is from the dial (StartOutboundVoiceContact) to the answer (the contact's
-	// connectedToSystemTimestamp); answered calls only.
+	// connectedToSystemTimestamp) of an answered call, and to the end (its disconnection) of a
+	// call not answered: it rang out, was busy or failed. The second tells the forecast how
+	// many of the calls still ringing after a while are calls that can no longer fail fast;
+	// without it (negative) a call still ringing looks less likely to be answered than it is.
 	TimeToAnswer time.Duration
 	// AgentTook: an agent took the call (CONNECTED_TO_AGENT); then Talk is from the agent's
 	// connection to the end of the conversation and AfterWork the agent's after-contact work
@@ -89,6 +92,7 @@ type Estimator struct {
 
 	PersonAnswer  Hist `json:"person_answer"`
 	MachineAnswer Hist `json:"machine_answer"`
+	Unanswered    Hist `json:"unanswered"`
 	Talk          Hist `json:"talk"`
 	AfterWork     Hist `json:"after_work"`
 	// Handle time (talk + after-contact work) moments in seconds: weighted sums of 1, x, x².
@@ -147,6 +151,10 @@ func (e *Estimator) Observe(r CallRecord) {
 		if r.TimeToAnswer >= 0 {
 			e.MachineAnswer.Observe(r.TimeToAnswer, e.TimeMemory)
 		}
+	case NotAnswered:
+		if r.TimeToAnswer > 0 {
+			e.Unanswered.Observe(r.TimeToAnswer, e.TimeMemory)
+		}
 	}
 	if r.AgentTook && r.Talk >= 0 && r.AfterWork >= 0 {
 		e.Talk.Observe(r.Talk, e.TimeMemory)
@@ -168,8 +176,9 @@ type Estimates struct {
 	// PPerson and PMachine are the weighted shares of dials answered by a person and by a
 	// machine.
 	PPerson, PMachine float64
-	// PersonAnswer and MachineAnswer are the distributions of the time from dial to answer.
-	PersonAnswer, MachineAnswer Dist
+	// PersonAnswer and MachineAnswer are the distributions of the time from dial to answer,
+	// Unanswered of the time from dial to the end of a call not answered.
+	PersonAnswer, MachineAnswer, Unanswered Dist
 	// Talk and AfterWork are the distributions of an agent's talk and after-contact work.
 	Talk, AfterWork Dist
 	// HandleMean and HandleStdDev describe talk + after-contact work.
@@ -186,6 +195,7 @@ func (e *Estimator) Estimates() Estimates {
 		Dials:         e.Dials,
 		PersonAnswer:  e.PersonAnswer.Dist(),
 		MachineAnswer: e.MachineAnswer.Dist(),
+		Unanswered:    e.Unanswered.Dist(),
 		Talk:          e.Talk.Dist(),
 		AfterWork:     e.AfterWork.Dist(),
 	}

@@ -7,23 +7,32 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/predictive"
 )
 
-// trained returns the estimates of 5,000 calls of the simulation's workload (person 0.3 and
-// machine 0.1, answered after 5-25 s, talk 2-6 min, after-contact work 30 s), without prior.
+// trained returns the estimates of 5,000 calls of the simulation's workload (see workload:
+// person 0.3 and machine 0.1, answered after 5-25 s; 0.45 ring out after 30 s, 0.15 end after
+// 2-6 s; talk 2-6 min, after-contact work 30 s), without prior.
 func trained() predictive.Estimates {
 	e := predictive.NewEstimator(predictive.Prior{}, 0, 0)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 5000 {
-		u := rng.Float64()
-		r := predictive.CallRecord{}
-		switch {
-		case u < 0.3:
-			r = predictive.CallRecord{Answer: predictive.Person, TimeToAnswer: secs(5 + 20*rng.Float64()), AgentTook: true, Talk: secs(120 + 240*rng.Float64()), AfterWork: 30 * time.Second}
-		case u < 0.4:
-			r = predictive.CallRecord{Answer: predictive.Machine, TimeToAnswer: secs(5 + 20*rng.Float64())}
-		}
-		e.Observe(r)
+		e.Observe(workloadCall(rng))
 	}
 	return e.Estimates()
+}
+
+// workloadCall is one finished call of the simulation's workload, no call abandoned.
+func workloadCall(rng *rand.Rand) predictive.CallRecord {
+	w := realistic
+	u := rng.Float64()
+	switch {
+	case u < w.pPerson:
+		return predictive.CallRecord{Answer: predictive.Person, TimeToAnswer: secs(w.answerMin + (w.answerMax-w.answerMin)*rng.Float64()),
+			AgentTook: true, Talk: secs(w.talkMin + (w.talkMax-w.talkMin)*rng.Float64()), AfterWork: secs(w.acw)}
+	case u < w.pPerson+w.pMachine:
+		return predictive.CallRecord{Answer: predictive.Machine, TimeToAnswer: secs(w.answerMin + (w.answerMax-w.answerMin)*rng.Float64())}
+	case u < w.pPerson+w.pMachine+w.pRingOut:
+		return predictive.CallRecord{TimeToAnswer: secs(w.ringTimeout)}
+	}
+	return predictive.CallRecord{TimeToAnswer: secs(w.failMin + (w.failMax-w.failMin)*rng.Float64())}
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -44,7 +44,8 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 		perCall:   make([]float64, k),
 		frees:     make([][]float64, k),
 	}
-	pa, ma := est.PersonAnswer, est.MachineAnswer
+	pa, ma, na := est.PersonAnswer, est.MachineAnswer, est.Unanswered
+	pNone := math.Max(0, 1-pUp-pMachine)
 	for j := range k {
 		f.perCall[j] = pUp * (pa.cdf(float64(j+1)*ds) - pa.cdf(float64(j)*ds))
 	}
@@ -54,9 +55,11 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 			continue
 		}
 		tau := math.Max(0, s.Now.Sub(c.PlacedAt).Seconds())
-		// P(no answer yet after tau s of ringing): the call may still be answered by a person
-		// with probability pUp × (1 − F(tau)) out of this.
-		surv := 1 - pUp*pa.cdf(tau) - pMachine*ma.cdf(tau)
+		// P(still ringing after tau s): not answered by a person or a machine, and not ended
+		// unanswered (busy, failed, rung out); of this, pUp × (1 − F(tau)) is a person's answer
+		// to come. An unknown end-time distribution counts every unanswered call as ringing
+		// still, which understates that share.
+		surv := 1 - pUp*pa.cdf(tau) - pMachine*ma.cdf(tau) - pNone*na.cdf(tau)
 		if surv <= 1e-9 || pa.cdf(tau) >= 1 {
 			continue
 		}
@@ -66,39 +69,48 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 		}
 	}
 
-	// Each busy agent frees in slot j with probability q[j]: its remaining talk (given the talk
-	// so far) and then its after-contact work, or its remaining after-contact work. An agent
-	// past every talk (or after-contact work) ever measured is counted as not freeing: a guess
-	// there would only add dials.
+	// Each busy agent counts as free in slot j with probability q[j]: its remaining talk (given
+	// the talk so far) and then its after-contact work, or its remaining after-contact work,
+	// advanced by lead. An agent past every talk (or after-contact work) ever measured is counted
+	// as not freeing: a guess there would only add dials.
+	//
+	// Why advance: with answers served first come first served and never back within the
+	// horizon, the answers lost up to t are sup over s ≤ t of (N(s) − S(s + θ))⁺ (N the answers,
+	// S the agents free, θ the connection threshold; the reflection of a queue without
+	// returns), so waiting up to θ for an agent is the same as no waiting with every agent
+	// free θ earlier. Within a slot the forecast lets frees come first, which favours the
+	// answers by half a slot on average: the lead is θ − slot/2.
 	talk, acw := est.Talk, est.AfterWork
-	acwBy := make([]float64, k) // acwBy[d] = P(after-contact work ≤ (d + ½) slots)
-	for d := range k {
-		acwBy[d] = acw.cdf((float64(d) + 0.5) * ds)
+	lead := ds / 2                                                 // θ − slot/2, the slot being θ
+	bound := func(j int) float64 { return float64(j+1)*ds + lead } // end of slot j, in free time
+	acwAt := make([]float64, k+2)                                  // acwAt[d+1] = P(after-contact work ≤ (d + ½) slots + lead), d ≥ −1
+	for d := -1; d <= k; d++ {
+		acwAt[d+1] = acw.cdf((float64(d)+0.5)*ds + lead)
 	}
 	qs := make([][]float64, k)
 	q := make([]float64, k)
-	r := make([]float64, k)
+	r := make([]float64, k+1)
 	for _, b := range s.Busy {
 		clear(q)
+		prev := 0.0
 		if b.WrapUpSince.IsZero() {
 			e := math.Max(0, s.Now.Sub(b.Since).Seconds())
 			surv := 1 - talk.cdf(e)
 			// Past every talk measured, or sure to talk past the horizon plus the shortest
 			// after-contact work: no chance of freeing within the horizon.
-			if surv < 1e-6 || talk.cdf(e+float64(k)*ds) <= talk.cdf(e) || acwBy[k-1] == 0 {
+			if surv < 1e-6 || talk.cdf(e+bound(k-1)) <= talk.cdf(e) || acwAt[k] == 0 {
 				continue
 			}
-			for m := range k {
+			for m := range r {
 				r[m] = (talk.cdf(e+float64(m+1)*ds) - talk.cdf(e+float64(m)*ds)) / surv
 			}
-			prev := 0.0
 			for j := range k {
-				g := 0.0 // P(free by the end of slot j)
-				for m := 0; m <= j; m++ {
-					g += r[m] * acwBy[j-m]
+				g := 0.0 // P(free by bound(j)): talk ends in slot m, at about (m + ½) slots
+				for m := 0; m <= j+1; m++ {
+					g += r[m] * acwAt[j-m+1]
 				}
 				q[j] = math.Max(0, g-prev)
-				prev = g
+				prev = math.Max(prev, g)
 			}
 		} else {
 			a := math.Max(0, s.Now.Sub(b.WrapUpSince).Seconds())
@@ -107,9 +119,12 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 				continue
 			}
 			for j := range k {
-				q[j] = (acw.cdf(a+float64(j+1)*ds) - acw.cdf(a+float64(j)*ds)) / surv
+				g := (acw.cdf(a+bound(j)) - acw.cdf(a)) / surv
+				q[j] = math.Max(0, g-prev)
+				prev = math.Max(prev, g)
 			}
 		}
+		collapse(q)
 		for j, x := range q {
 			if x > 1e-9 {
 				qs[j] = append(qs[j], x)
@@ -269,4 +284,36 @@ func (f *forecast) binomial(n int, p float64) []float64 {
 	}
 	f.binom = b
 	return b
+}
+
+// collapse puts an agent's free probability, when nearly all of it lies in two adjacent slots,
+// into the one slot where half of it is reached. The forecast treats slots as independent, so
+// an agent sure to free within a second or so (after-contact work with a fixed timeout) would
+// otherwise free "in neither slot" or "in both" a fair share of the time, which exaggerates the
+// spread of the agents' supply and with it the abandonment; moving the free by less than a slot
+// costs much less.
+func collapse(q []float64) {
+	total := 0.0
+	for _, x := range q {
+		total += x
+	}
+	if total <= 0 {
+		return
+	}
+	for j := range q {
+		pair := q[j]
+		if j+1 < len(q) {
+			pair += q[j+1]
+		}
+		if pair < 0.95*total {
+			continue
+		}
+		to := j
+		if j+1 < len(q) && q[j] < total/2 {
+			to = j + 1
+		}
+		clear(q)
+		q[to] = total
+		return
+	}
 }
