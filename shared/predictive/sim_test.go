@@ -65,6 +65,13 @@ type simRun struct {
 	halveAt float64 // seconds; 0: never
 	cfg     predictive.Config
 	work    workload
+	// switchAt, if set, replaces work by then from that instant (seconds) for the calls dialled
+	// and the talks begun from then on.
+	switchAt float64
+	then     workload
+	// mislead, if set, reports every other person answer to the estimator as not answered:
+	// the estimates stay wrong, p_person at half the truth, for the whole run.
+	mislead bool
 }
 
 type simResult struct {
@@ -144,6 +151,12 @@ type simAgent struct {
 
 func simulate(r simRun) simResult {
 	w := r.work
+	workAt := func(now float64) workload {
+		if r.switchAt > 0 && now >= r.switchAt {
+			return r.then
+		}
+		return r.work
+	}
 	rng := rand.New(rand.NewPCG(r.seed, 0x5eed))
 	base := time.Date(2027, 3, 1, 8, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return base.Add(time.Duration(s * float64(time.Second))) }
@@ -166,7 +179,16 @@ func simulate(r simRun) simResult {
 	var inFlight []int // ids of the calls that may still be waiting
 	var queue []int    // queued call ids, FIFO
 	estimates, estDirty := est.Estimates(), false
-	observe := func(r predictive.CallRecord) { est.Observe(r); estDirty = true }
+	persons := 0
+	observe := func(rec predictive.CallRecord) {
+		if r.mislead && rec.Answer == predictive.Person {
+			if persons++; persons%2 == 0 {
+				rec = predictive.CallRecord{TimeToAnswer: rec.TimeToAnswer}
+			}
+		}
+		est.Observe(rec)
+		estDirty = true
+	}
 	q := &eventQueue{}
 	seq := 0
 	push := func(t float64, kind, id int) {
@@ -205,7 +227,8 @@ func simulate(r simRun) simResult {
 			if a.online && !a.busy && !a.leaving {
 				account(a, now)
 				a.busy, a.inACW, a.since, a.call = true, false, now, id
-				a.talk = w.talkMin + rng.Float64()*(w.talkMax-w.talkMin)
+				wk := workAt(now)
+				a.talk = wk.talkMin + rng.Float64()*(wk.talkMax-wk.talkMin)
 				calls[id].waiting, calls[id].queued, calls[id].agent = false, false, i
 				push(now+a.talk, evTalkEnd, i)
 				return true
@@ -285,6 +308,7 @@ func simulate(r simRun) simResult {
 			if d.Calls > 0 && !bucket.Take(nowT, d.Calls) {
 				panic(fmt.Sprintf("decision %d calls over the %d tokens", d.Calls, st.MaxStart))
 			}
+			w := workAt(now)
 			for range d.Calls {
 				id := len(calls)
 				c := simCall{placed: now, waiting: true, agent: -1}
@@ -516,6 +540,40 @@ func TestSimulationProgressive(t *testing.T) {
 		t.Logf("%d agents, progressive: %v", agents, r)
 		if r.abandoned != 0 {
 			t.Errorf("%d agents, progressive: %d abandoned", agents, r.abandoned)
+		}
+	}
+}
+
+// TestSimulationWorkloadChanges: at the middle of the run the campaign moves to a list that
+// answers far more (a person 0.50 of the dials instead of 0.30, a machine 0.05) with shorter
+// talks (1-3 minutes): for a while the estimates are wrong in the dangerous direction and the
+// forecast dials too much. The budget's guard, which trusts no estimate, still holds every
+// window at or under the target.
+func TestSimulationWorkloadChanges(t *testing.T) {
+	cfg := predictive.DefaultConfig()
+	then := realistic
+	then.pPerson, then.pMachine, then.talkMin, then.talkMax = 0.5, 0.05, 60, 180
+	for _, agents := range teams(t) {
+		r := simulate(simRun{agents: agents, hours: simHours, seed: 1, cfg: cfg, work: realistic, switchAt: simHours * 1800, then: then})
+		t.Logf("%d agents, the list changes at %d h: %v; limits %v", agents, simHours/2, r, r.limits)
+		if r.maxRolling24 > cfg.Target || r.overall > cfg.Target {
+			t.Errorf("%d agents, list changed: abandonment %.2f%% in the window ending at %.2f h, %.2f%% overall", agents, 100*r.maxRolling24, r.maxRolling24At/3600, 100*r.overall)
+		}
+	}
+}
+
+// TestSimulationMisledEstimator: the estimator believes half the person answers were not
+// answered, so every forecast expects half the answers that come and the controller dials about
+// twice what it should, for the whole run. Only the budget's guard stands between that and the
+// ceiling, and it holds every window at or under the target: the rules are kept by construction,
+// the forecast only buys occupancy.
+func TestSimulationMisledEstimator(t *testing.T) {
+	cfg := predictive.DefaultConfig()
+	for _, agents := range teams(t) {
+		r := simulate(simRun{agents: agents, hours: simHours, seed: 1, cfg: cfg, work: realistic, mislead: true})
+		t.Logf("%d agents, misled: %v; limits %v", agents, r, r.limits)
+		if r.maxRolling24 > cfg.Target || r.overall > cfg.Target {
+			t.Errorf("%d agents, misled: abandonment %.2f%% in the window ending at %.2f h, %.2f%% overall", agents, 100*r.maxRolling24, r.maxRolling24At/3600, 100*r.overall)
 		}
 	}
 }
