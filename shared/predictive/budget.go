@@ -27,11 +27,11 @@ const DefaultRetention = Month + 2*BucketWidth
 // Bucket counts one hour of a campaign's live calls, by the instant each was answered.
 type Bucket struct {
 	// Hour is the bucket's start in hours since the Unix epoch.
-	Hour int64 `json:"hour"`
+	Hour int64 `json:"h"`
 	// Answered counts every call answered by a person (abandoned or not); Abandoned those of
 	// them abandoned.
-	Answered  int `json:"answered"`
-	Abandoned int `json:"abandoned"`
+	Answered  int `json:"n"`
+	Abandoned int `json:"a,omitempty"`
 }
 
 func (b Bucket) start() time.Time { return time.Unix(b.Hour*3600, 0) }
@@ -47,8 +47,10 @@ func hourOf(t time.Time) int64 {
 
 // Budget is a campaign's abandonment ledger: live calls and abandoned calls per hour, for as
 // long as the longest window needs. It is plain data so that the integrator can store it as
-// JSON (about 30 bytes a bucket: 22 KB at most for 30 days, less for a campaign that sleeps at
-// night); change it only with its methods. It is not safe for concurrent use.
+// JSON (about 30 bytes a bucket, 20 KB for 30 days of dialling around the clock; less for a
+// campaign that sleeps at night: DynamoDB bills a write by the KB of the whole item, so write
+// it once a decision, not once an event); change it only with its methods. It is not safe for
+// concurrent use.
 type Budget struct {
 	// Buckets in ascending Hour, no two with the same Hour.
 	Buckets []Bucket `json:"buckets"`

@@ -148,7 +148,7 @@ func TestBudgetOrderAndJSON(t *testing.T) {
 	b.Abandoned(at(10, 12, 59))
 	b.Answered(at(10, 12, 0))
 	// 2027-03-10 12:00 UTC is 1,804,680,000 s after the epoch (date -u -d ... +%s), hour 501,300.
-	want := `{"buckets":[{"hour":501297,"answered":1,"abandoned":0},{"hour":501300,"answered":2,"abandoned":1}]}`
+	want := `{"buckets":[{"h":501297,"n":1},{"h":501300,"n":2,"a":1}]}`
 	got, err := json.Marshal(b)
 	if err != nil || string(got) != want {
 		t.Fatalf("JSON %s, %v; want %s", got, err, want)
@@ -161,6 +161,18 @@ func TestBudgetOrderAndJSON(t *testing.T) {
 	y := back.Remaining(at(10, 13, 0), 0.03, predictive.DefaultWindows(time.Time{}))
 	if x.Windows[0].Answered != y.Windows[0].Answered || x.Windows[0].Abandoned != y.Windows[0].Abandoned {
 		t.Errorf("round trip changed the counts: %+v vs %+v", x, y)
+	}
+	// Thirty days around the clock, 200 live calls and a few abandoned an hour: the stored size.
+	var month predictive.Budget
+	for h := range 30 * 24 {
+		at := at(1, 0, 0).Add(time.Duration(h) * time.Hour)
+		times(at, 200, month.Answered)
+		times(at, h%7, month.Abandoned)
+	}
+	if j, _ := json.Marshal(month); len(j) > 22000 {
+		t.Errorf("30 days of buckets: %d bytes of JSON, want at most 22,000", len(j))
+	} else {
+		t.Logf("30 days of buckets: %d bytes of JSON", len(j))
 	}
 	// Before the epoch, an hour is still the floor: 23:30 on 31 December 1969 is hour -1.
 	var e predictive.Budget

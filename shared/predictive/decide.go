@@ -169,7 +169,8 @@ type State struct {
 	MaxStart int
 	// Estimates are the campaign's (Estimator.Estimates).
 	Estimates Estimates
-	// Allowance is what the abandonment windows allow now (Budget.Remaining with Config.Target).
+	// Allowance is what the abandonment windows allow now (Budget.Remaining); the guard reads
+	// its counts with Config.Target.
 	Allowance Allowance
 }
 
@@ -203,7 +204,7 @@ type Decision struct {
 // predicts at most PlanRate abandonment.
 func Decide(s State, cfg Config) Decision {
 	if err := cfg.Validate(); err != nil {
-		return Decision{Mode: ProgressiveFallback, Fallback: FallbackInvalidConfig, Reason: err.Error()}
+		return Decision{Mode: ProgressiveFallback, Fallback: FallbackInvalidConfig, Reason: "progressive-fallback: 0 calls: " + err.Error()}
 	}
 	if !s.AgentsKnown || s.Available < 0 {
 		return Decision{Mode: ProgressiveFallback, Fallback: FallbackAgentsUnknown, Limit: LimitAgents,
@@ -231,8 +232,8 @@ func Decide(s State, cfg Config) Decision {
 	}
 
 	// The guard: unsettled + max(0, waiting + n − available) ≤ slack.
-	slack := s.Allowance.Slack()
-	beyond := math.Floor(slack-float64(s.Unsettled)+1e-9) - float64(max(0, waiting-s.Available))
+	slack := guardSlack(s.Allowance, cfg.Target)
+	beyond := math.Floor(slack-float64(max(0, s.Unsettled))+1e-9) - float64(max(0, waiting-s.Available))
 	budget := budgetText(s.Allowance)
 	if beyond < 1 {
 		return fallback(FallbackBudgetSpent, fmt.Sprintf("%s; %s", budget, agents))
@@ -263,9 +264,6 @@ func Decide(s State, cfg Config) Decision {
 		}
 		n, ans, ab = n+1, a, b
 	}
-	if n == progressive && n < upper {
-		limit = LimitModel
-	}
 	d := Decision{
 		Calls: n, Mode: Predictive, Limit: limit,
 		ExpectedAnswers: ans, ExpectedAbandoned: ab, PPersonUpper: pUp, SoonFree: f.soonFree,
@@ -276,6 +274,20 @@ func Decide(s State, cfg Config) Decision {
 	d.Reason = fmt.Sprintf("predictive: %d calls (%s): predicted abandonment %.2f%% of %.2f answers (plan %.2f%%), p_person <= %.3f; %s, %.1f soon free; %s",
 		n, limit, 100*d.PredictedAbandonment, ans, 100*cfg.PlanRate, pUp, agents, f.soonFree, budget)
 	return d
+}
+
+// guardSlack is the least slack of the windows for the configured target, worked out again
+// from their counts so that an allowance measured for another target cannot loosen the guard;
+// 0 with no window (nothing measured) or a count that is not a number.
+func guardSlack(a Allowance, target float64) float64 {
+	slack := math.Inf(1)
+	for _, w := range a.Windows {
+		slack = math.Min(slack, target*float64(w.Answered)-float64(w.Abandoned))
+	}
+	if math.IsInf(slack, 1) || math.IsNaN(slack) {
+		return 0
+	}
+	return slack
 }
 
 func budgetText(a Allowance) string {

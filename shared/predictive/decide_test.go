@@ -102,6 +102,11 @@ func TestDecide(t *testing.T) {
 		}), handCfg(nil), 0, predictive.ProgressiveFallback, predictive.FallbackBudgetSpent, predictive.LimitAgents, -1, 0},
 		{"nothing measured (zero allowance): progressive", state(func(s *predictive.State) { s.Allowance, s.Available = predictive.Allowance{}, 2 }), handCfg(nil),
 			2, predictive.ProgressiveFallback, predictive.FallbackBudgetSpent, predictive.LimitAgents, -1, 0},
+		{"an allowance measured at 5 % is read at the configured 3 %: slack 1.5 − 2 beyond, spent", state(func(s *predictive.State) {
+			var b predictive.Budget
+			times(now.Add(-3*time.Hour), 50, b.Answered)
+			s.Allowance, s.Available, s.Waiting = b.Remaining(now, 0.05, predictive.DefaultWindows(time.Time{})), 1, ringing(1, 1, 1)
+		}), handCfg(nil), 0, predictive.ProgressiveFallback, predictive.FallbackBudgetSpent, predictive.LimitAgents, -1, 0},
 		{"slack 5 all taken by 5 unsettled calls: progressive", state(func(s *predictive.State) { s.Allowance, s.Unsettled, s.Available = allowance(500, 10), 5, 2 }), handCfg(nil),
 			2, predictive.ProgressiveFallback, predictive.FallbackBudgetSpent, predictive.LimitAgents, -1, 0},
 		{"no agent at all: nothing", state(func(s *predictive.State) {}), handCfg(nil),
@@ -145,7 +150,7 @@ func TestDecide(t *testing.T) {
 			if tt.answers >= 0 && (!near(d.ExpectedAnswers, tt.answers, 1e-9) || !near(d.ExpectedAbandoned, tt.abandoned, 1e-9)) {
 				t.Errorf("expected answers %.6f, abandoned %.6f; want %.6f, %.6f", d.ExpectedAnswers, d.ExpectedAbandoned, tt.answers, tt.abandoned)
 			}
-			if d.Reason == "" || !strings.HasPrefix(d.Reason, string(tt.mode)) && tt.fallback != predictive.FallbackInvalidConfig {
+			if !strings.HasPrefix(d.Reason, string(tt.mode)+": ") {
 				t.Errorf("reason %q", d.Reason)
 			}
 		})

@@ -13,9 +13,9 @@ const maxSlots = 64
 const tiny = 1e-13
 
 // forecast is the near future of one campaign as Decide sees it, cut into slots as long as the
-// connection threshold: an answer finds an agent if one is idle, or frees, in its slot.
+// connection threshold: an answer finds an agent if one is idle, or counts as free (see lead),
+// in its slot.
 type forecast struct {
-	slot      time.Duration
 	queued    int       // answered, waiting for an agent now
 	available int       // agents idle now
 	busy      int       // agents on the campaign's contacts
@@ -37,7 +37,6 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 	k := int(math.Ceil(top / ds))
 	k = max(1, min(maxSlots, k))
 	f := &forecast{
-		slot:      slot,
 		available: max(0, s.Available),
 		busy:      len(s.Busy),
 		base:      make([]float64, k),
@@ -81,9 +80,11 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 	// free θ earlier. Within a slot the forecast lets frees come first, which favours the
 	// answers by half a slot on average: the lead is θ − slot/2.
 	talk, acw := est.Talk, est.AfterWork
-	lead := ds / 2                                                 // θ − slot/2, the slot being θ
-	bound := func(j int) float64 { return float64(j+1)*ds + lead } // end of slot j, in free time
-	acwAt := make([]float64, k+2)                                  // acwAt[d+1] = P(after-contact work ≤ (d + ½) slots + lead), d ≥ −1
+	// lead is θ − slot/2, the slot being θ; bound(j) is the end of slot j in free time.
+	lead := ds / 2
+	bound := func(j int) float64 { return float64(j+1)*ds + lead }
+	// acwAt[d+1] = P(after-contact work ≤ (d + ½) slots + lead), for d from −1.
+	acwAt := make([]float64, k+2)
 	for d := -1; d <= k; d++ {
 		acwAt[d+1] = acw.cdf((float64(d)+0.5)*ds + lead)
 	}
@@ -160,9 +161,12 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 // calls that may still be answered, k answered so far, each of the m − k others is answered in
 // slot j with the hazard h_j / (1 − H_j), where h_j is the mean probability of an answer in slot j
 // and H_j before it. This keeps each slot's expected answers exact and each call answered at
-// most once; the total is then Binomial(m, mean probability), whose variance is at least that of
-// the true sum of unequal Bernoulli variables (Hoeffding, 1956), so the approximation can only
-// overstate abandonment. Queued calls are answers in the first slot.
+// most once, and makes the total Binomial(m, mean probability). For a convex function of the
+// total, such as the pooled loss E[(X − A)+], the binomial gives at least what the true sum of
+// unequal Bernoulli variables gives (Hoeffding, "On the distribution of the number of successes
+// in independent trials", Ann. Math. Statist. 27 (1956) 713-721); slot by slot it is an
+// approximation, which errs toward more abandonment in TestForecastAgainstMonteCarlo. Queued
+// calls are answers in the first slot.
 func (f *forecast) run(n int) (answers, abandoned float64) {
 	m := f.ringing + n
 	top := f.available + f.busy // idle agents never exceed the agents
