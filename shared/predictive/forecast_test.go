@@ -116,9 +116,35 @@ func TestForecastAgainstMonteCarlo(t *testing.T) {
 		{"50 agents: 20 wrapping up, 24 ringing, 10 new", frozen{wrapping: ramp(20, 1, 1.4), talking: ramp(30, 5, 11), ringing: ramp(24, 1, 1), n: 10}},
 		{"50 agents: 20 wrapping up, 24 ringing, 25 new", frozen{wrapping: ramp(20, 1, 1.4), talking: ramp(30, 5, 11), ringing: ramp(24, 1, 1), n: 25}},
 	}
+	// With 5 s of after-contact work, talking agents free within the horizon: their remaining
+	// talk, then the after-contact work.
+	quick := realistic
+	quick.acw = 5
+	estQuick := trainedOn(quick)
+	quickCases := []struct {
+		name string
+		f    frozen
+	}{
+		{"5 agents talking near the end, 5 s wrap-up: 3 ringing, 2 new", frozen{talking: []float64{340, 350, 355, 200, 250}, ringing: []float64{2, 8, 14}, n: 2}},
+		{"20 agents talking, 5 s wrap-up: 6 ringing, 3 new", frozen{idle: 1, talking: ramp(19, 10, 18.5), ringing: ramp(6, 1, 4), n: 3}},
+		{"50 agents talking, 5 s wrap-up: 15 ringing, 8 new", frozen{talking: ramp(50, 5, 7), ringing: ramp(15, 1, 1.5), n: 8}},
+	}
+	type run struct {
+		name string
+		f    frozen
+		w    workload
+		est  predictive.Estimates
+	}
+	var runs []run
 	for _, c := range cases {
-		a, b := predictive.ForecastForTest(c.f.state(est), cfg, c.f.n)
-		ma, mb := monteCarlo(rng, realistic, c.f, 40000)
+		runs = append(runs, run{c.name, c.f, realistic, est})
+	}
+	for _, c := range quickCases {
+		runs = append(runs, run{c.name, c.f, quick, estQuick})
+	}
+	for _, c := range runs {
+		a, b := predictive.ForecastForTest(c.f.state(c.est), cfg, c.f.n)
+		ma, mb := monteCarlo(rng, c.w, c.f, 40000)
 		model, truth := b/a, mb/ma
 		t.Logf("%s: forecast %.3f answers, %.4f abandoned (%.2f%%); Monte Carlo %.3f, %.4f (%.2f%%)", c.name, a, b, 100*model, ma, mb, 100*truth)
 		// The forecast may err on the side of abandonment (its slots make an agent freeing just
@@ -131,6 +157,49 @@ func TestForecastAgainstMonteCarlo(t *testing.T) {
 		if !near(a, ma, 0.05*ma+0.02) {
 			t.Errorf("%s: forecast %.3f answers, Monte Carlo %.3f", c.name, a, ma)
 		}
+	}
+}
+
+func TestForecastTalkingAgent(t *testing.T) {
+	// Talks last 40-41 s, after-contact work 2-3 s (one-second bins of the estimator; bins are
+	// ten seconds wide from a minute). An agent 35 s into a talk ends it in 5-6 s (the slot
+	// [4 s, 6 s)), wraps up 2-3 s after that, and counts as free one second early (θ − slot/2):
+	// the forecast takes the talk's end at the slot's middle, 5 s, so the agent counts free by
+	// 5 + 3 − 1 = 7 s, in the slot [6 s, 8 s): in time for the answers at 10-11 s. An agent
+	// starting its talk is not.
+	e := predictive.NewEstimator(predictive.Prior{}, math.Inf(1), math.Inf(1))
+	for range 100 {
+		for i := range 10 {
+			if i < 3 {
+				e.Observe(predictive.CallRecord{Answer: predictive.Person, TimeToAnswer: 10500 * time.Millisecond,
+					AgentTook: true, Talk: 40500 * time.Millisecond, AfterWork: 2500 * time.Millisecond})
+			} else {
+				e.Observe(predictive.CallRecord{})
+			}
+		}
+	}
+	est := e.Estimates()
+	talking := func(since float64) predictive.Busy { return predictive.Busy{Since: now.Add(-secs(since))} }
+	tests := []struct {
+		name               string
+		busy               []predictive.Busy
+		n                  int
+		answers, abandoned float64
+	}{
+		{"near the end of its talk: 1 call is served", []predictive.Busy{talking(35)}, 1, 0.3, 0},
+		{"near the end of its talk: of 2 calls, E[(X − 1)+] = 0.09", []predictive.Busy{talking(35)}, 2, 0.6, 0.09},
+		{"starting its talk: lost", []predictive.Busy{talking(0)}, 1, 0.3, 0.3},
+	}
+	for _, tt := range tests {
+		s := predictive.State{Now: now, AgentsKnown: true, Busy: tt.busy, Estimates: est}
+		if a, b := predictive.ForecastForTest(s, handCfg(nil), tt.n); !near(a, tt.answers, 1e-9) || !near(b, tt.abandoned, 1e-9) {
+			t.Errorf("%s: answers %v abandoned %v; want %v, %v", tt.name, a, b, tt.answers, tt.abandoned)
+		}
+	}
+	// Through Decide: the agent near the end counts as soon free, and draws a call.
+	s := predictive.State{Now: now, AgentsKnown: true, Busy: []predictive.Busy{talking(35)}, MaxStart: 5, Estimates: est, Allowance: allowance(1000, 0)}
+	if d := predictive.Decide(s, handCfg(nil)); d.Calls != 1 || !near(d.SoonFree, 1, 1e-9) {
+		t.Errorf("Decide: %d calls, %v soon free; want 1 and 1\n%s", d.Calls, d.SoonFree, d.Reason)
 	}
 }
 

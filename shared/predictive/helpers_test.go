@@ -10,18 +10,23 @@ import (
 // trained returns the estimates of 5,000 calls of the simulation's workload (see workload:
 // person 0.3 and machine 0.1, answered after 5-25 s; 0.45 ring out after 30 s, 0.15 end after
 // 2-6 s; talk 2-6 min, after-contact work 30 s), without prior.
-func trained() predictive.Estimates {
+func trained() predictive.Estimates { return trainedOn(realistic) }
+
+// trainedOn returns the estimates of 5,000 calls of workload w, without prior.
+func trainedOn(w workload) predictive.Estimates {
 	e := predictive.NewEstimator(predictive.Prior{}, 0, 0)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 5000 {
-		e.Observe(workloadCall(rng))
+		e.Observe(callOf(rng, w))
 	}
 	return e.Estimates()
 }
 
 // workloadCall is one finished call of the simulation's workload, no call abandoned.
-func workloadCall(rng *rand.Rand) predictive.CallRecord {
-	w := realistic
+func workloadCall(rng *rand.Rand) predictive.CallRecord { return callOf(rng, realistic) }
+
+// callOf is one finished call of workload w, no call abandoned.
+func callOf(rng *rand.Rand, w workload) predictive.CallRecord {
 	u := rng.Float64()
 	switch {
 	case u < w.pPerson:

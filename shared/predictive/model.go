@@ -10,7 +10,7 @@ import (
 const maxSlots = 64
 
 // tiny is the probability below which the forecast drops a state or a term.
-const tiny = 1e-13
+const tiny = 1e-10
 
 // forecast is the near future of one campaign as Decide sees it, cut into slots as long as the
 // connection threshold: an answer finds an agent if one is idle, or counts as free (see lead),
@@ -145,6 +145,10 @@ func newForecast(s State, slot time.Duration, pUp, pMachine float64) *forecast {
 				next[i+1] += p * x
 			}
 			pmf = next
+		}
+		// Many agents each a little likely to free make a long tail of negligible terms.
+		for len(pmf) > 1 && pmf[len(pmf)-1] < tiny {
+			pmf = pmf[:len(pmf)-1]
 		}
 		f.frees[j] = pmf
 	}

@@ -577,3 +577,18 @@ func TestSimulationMisledEstimator(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulationShortWrapUp: with 5 s of after-contact work instead of 30, agents free during
+// their talk's last seconds, which the forecast can only see as a spread of remaining talk.
+func TestSimulationShortWrapUp(t *testing.T) {
+	cfg := predictive.DefaultConfig()
+	quick := realistic
+	quick.acw = 5
+	for _, agents := range teams(t) {
+		r := simulate(simRun{agents: agents, hours: simHours, seed: 1, cfg: cfg, work: quick})
+		t.Logf("%d agents, 5 s wrap-up: %v; limits %v", agents, r, r.limits)
+		if r.maxRolling24 > cfg.Target || r.overall > cfg.Target {
+			t.Errorf("%d agents, 5 s wrap-up: abandonment %.2f%% in the window ending at %.2f h, %.2f%% overall", agents, 100*r.maxRolling24, r.maxRolling24At/3600, 100*r.overall)
+		}
+	}
+}
