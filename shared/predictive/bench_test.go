@@ -51,6 +51,27 @@ func BenchmarkDecide(b *testing.B) {
 			b.ReportMetric(float64(d.Calls), "calls")
 		})
 	}
+	// With 5 s of after-contact work, talking agents free within the horizon and enter the
+	// forecast: every agent talking, one available.
+	quick := realistic
+	quick.acw = 5
+	estQuick := trainedOn(quick)
+	rng := rand.New(rand.NewPCG(50, 9))
+	s := predictive.State{Now: now, AgentsKnown: true, Available: 1, MaxStart: 5, Estimates: estQuick, Allowance: allowance(5000, 0)}
+	for range 49 {
+		s.Busy = append(s.Busy, predictive.Busy{Since: now.Add(-secs(360 * rng.Float64()))})
+	}
+	for range 6 {
+		s.Waiting = append(s.Waiting, predictive.Call{PlacedAt: now.Add(-secs(25 * rng.Float64()))})
+	}
+	b.Run("agents=50,wrap-up=5s", func(b *testing.B) {
+		b.ReportAllocs()
+		var d predictive.Decision
+		for b.Loop() {
+			d = predictive.Decide(s, cfg)
+		}
+		b.ReportMetric(float64(d.Calls), "calls")
+	})
 }
 
 func BenchmarkRemaining(b *testing.B) {
