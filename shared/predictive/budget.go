@@ -10,11 +10,11 @@ import (
 // BucketWidth is the resolution of the abandonment ledger: 720 buckets hold 30 days.
 const BucketWidth = time.Hour
 
-// Day and Month are the lengths of the regulators' windows: Ofcom's 24 hours ("no more than 3%
-// of live calls per campaign per 24 hour period", persistent misuse policy) and the FTC's 30
-// days (16 CFR 310.4(b)(4)(i): "measured over the duration of a single calling campaign, if
+// Day and Month are the lengths of the regulators' windows: the UK's 24 hours (DESIGN.md:
+// 3 % of live calls per campaign per 24 hours, Ofcom's persistent misuse policy) and the FTC's
+// 30 days (16 CFR 310.4(b)(4)(i): "measured over the duration of a single calling campaign, if
 // less than 30 days, or separately over each successive 30-day period or portion thereof that
-// the campaign continues").
+// the campaign continues", as the FTC quotes its rule).
 const (
 	Day   = 24 * time.Hour
 	Month = 30 * Day

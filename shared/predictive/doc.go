@@ -3,11 +3,11 @@
 // busy as that allows.
 //
 // The rules: in the US, at most 3 % of the calls answered by a person abandoned, per
-// campaign, over 30 days (the FTC's safe harbour, 16 CFR 310.4(b)(4)(i)); in the UK, at most 3 %
-// of live calls per campaign over 24 hours (Ofcom's persistent misuse policy, which counts an
-// answering-machine detection false positive as abandoned). A call is abandoned when no agent
-// takes it within 2 seconds of the answer (16 CFR 310.4(b)(1)(iv): of "the completed
-// greeting"). Amazon Connect's Outbound Campaigns holds a target over 1 to 24 hours only; this
+// campaign, over 30 days (the FTC's safe harbour, 16 CFR 310.4(b)(4)(i)); in the UK, as
+// DESIGN.md gives Ofcom's persistent misuse policy, at most 3 % of live calls per campaign over
+// 24 hours, an answering-machine detection false positive counting as abandoned. A call is
+// abandoned when no agent takes it within 2 seconds (16 CFR 310.4(b)(1)(iv): of the person's
+// completed greeting; here, of the answer the dialer sees). Amazon Connect's Outbound Campaigns holds a target over 1 to 24 hours only; this
 // package holds a rolling 24 hours and a rolling 30 days at once, plus the FTC's successive
 // 30-day periods.
 //
