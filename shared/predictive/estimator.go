@@ -39,7 +39,7 @@ type CallRecord struct {
 	// connectedToSystemTimestamp) of an answered call, and to the end (its disconnection) of a
 	// call not answered: it rang out, was busy or failed. The second tells the forecast how
 	// many of the calls still ringing after a while are calls that can no longer fail fast;
-	// without it (negative) a call still ringing looks less likely to be answered than it is.
+	// without it (zero) a call still ringing looks less likely to be answered than it is.
 	TimeToAnswer time.Duration
 	// AgentTook: an agent took the call (CONNECTED_TO_AGENT); then Talk is from the agent's
 	// connection to the end of the conversation and AfterWork the agent's after-contact work
