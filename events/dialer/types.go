@@ -142,6 +142,11 @@ type Campaign struct {
 	// Rules are the abandoned-call rules the campaign is held to (default: the US and UK rules at
 	// once).
 	Rules *RuleSet `json:"rules,omitempty"`
+	// SafeHarbourMessage is what the outbound safe-harbour flow (the CDK app's OutboundFlow) plays
+	// when no agent takes an answered call within the rule set's threshold: the seller's name
+	// and a number to call back (16 CFR 310.4(b)(4)(iii)). Passed as the contact attribute
+	// safe_harbour_message.
+	SafeHarbourMessage string `json:"safeHarbourMessage,omitempty"`
 	// Recipients inline (small campaigns) or a CSV object in S3 (any size); not both.
 	Recipients       []Recipient `json:"recipients,omitempty"`
 	RecipientsObject *S3Object   `json:"recipientsObject,omitempty"`
@@ -340,6 +345,11 @@ type ContactEvent struct {
 	AgentInfo *struct {
 		AgentARN                  string     `json:"agentArn"`
 		ConnectedToAgentTimestamp *time.Time `json:"connectedToAgentTimestamp"`
+		// AfterContactWorkDuration (seconds) and its timestamps come with COMPLETED, once the
+		// agent's after-contact work is over.
+		AfterContactWorkDuration       *int       `json:"afterContactWorkDuration"`
+		AfterContactWorkStartTimestamp *time.Time `json:"afterContactWorkStartTimestamp"`
+		AfterContactWorkEndTimestamp   *time.Time `json:"afterContactWorkEndTimestamp"`
 	} `json:"agentInfo"`
 	Tags map[string]string `json:"tags"`
 }

@@ -476,18 +476,20 @@ type InFlightEntry struct {
 }
 
 // MarkAgent records that an agent took the call of the recipient's attempt (a
-// CONNECTED_TO_AGENT contact event): the call moves to the inflight index's agent partition, so
-// that progressive pacing stops counting it against the available agents. ErrConflict when the
+// CONNECTED_TO_AGENT contact event): the call moves to the inflight index's agent partition,
+// under the instant the agent took it, so that progressive pacing stops counting it against the
+// available agents and predictive pacing knows how long the agent has talked. ErrConflict when the
 // recipient is not in that attempt's call any more.
 func (s *Store) MarkAgent(ctx context.Context, k RecipientKey, attempt int, at time.Time) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      key(k.pk(), k.RecipientID),
-		UpdateExpression:         aws.String("SET #ag = if_not_exists(#ag, :ag), #fp = :fp"),
+		UpdateExpression:         aws.String("SET #ag = if_not_exists(#ag, :ag), #fp = :fp, #fa = :fa"),
 		ConditionExpression:      aws.String("#st = :st AND #at = :at"),
-		ExpressionAttributeNames: map[string]string{"#ag": attrAgentAt, "#fp": attrFlightPK, "#st": attrState, "#at": attrAttempt},
+		ExpressionAttributeNames: map[string]string{"#ag": attrAgentAt, "#fp": attrFlightPK, "#fa": attrFlightAt, "#st": attrState, "#at": attrAttempt},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":ag": ms(at), ":fp": str(flightPK(k.CampaignID, true)), ":st": str(string(dialer.StateInCall)), ":at": num(int64(attempt)),
+			":ag": ms(at), ":fp": str(flightPK(k.CampaignID, true)), ":fa": indexTimeKey(at, k.RecipientID),
+			":st": str(string(dialer.StateInCall)), ":at": num(int64(attempt)),
 		},
 	})
 	return writeErr(err, "mark recipient %s with an agent", k.RecipientID)

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safeharbour"
 )
 
 // CampaignFreshness is the oldest copy of a campaign a dial may rely on: the dial loop reads the
@@ -381,7 +382,7 @@ func (p *Plan) startInput(rec campaignstore.Recipient, attempt int) *connect.Sta
 		ContactFlowId:          aws.String(def.ContactFlowID),
 		DestinationPhoneNumber: aws.String(rec.Phone),
 		ClientToken:            aws.String(dialer.ClientToken(def.CampaignID, rec.RecipientID, attempt)),
-		Attributes:             mergeAttributes(def.Attributes, rec.Attributes),
+		Attributes:             mergeAttributes(p.attributes(), rec.Attributes),
 	}
 	if def.QueueID != "" {
 		in.QueueId = aws.String(def.QueueID)
@@ -401,4 +402,16 @@ func (p *Plan) startInput(rec campaignstore.Recipient, attempt int) *connect.Sta
 		}
 	}
 	return in
+}
+
+// attributes are the campaign's contact attributes, with its safe-harbour message.
+func (p *Plan) attributes() map[string]string {
+	if p.Def.SafeHarbourMessage == "" {
+		return p.Def.Attributes
+	}
+	out := map[string]string{safeharbour.AttrMessage: p.Def.SafeHarbourMessage}
+	for k, v := range p.Def.Attributes {
+		out[k] = v
+	}
+	return out
 }

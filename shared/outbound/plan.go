@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-connect/switchboard/shared/dialer"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
 	"github.com/switchboard-connect/switchboard/shared/phone"
+	"github.com/switchboard-connect/switchboard/shared/safeharbour"
 	"github.com/switchboard-connect/switchboard/shared/safetext"
 )
 
@@ -44,6 +45,15 @@ type Plan struct {
 	Rules dialer.RuleSet
 }
 
+// modePredictive is pacing.Predictive.
+const modePredictive = pacing.Predictive
+
+// expectsAgent reports whether the campaign's answered calls go to agents (so a connected call no
+// agent takes is abandoned).
+func (p *Plan) expectsAgent() bool {
+	return p.Mode == pacing.Progressive || p.Mode == pacing.Predictive
+}
+
 // RateLimit is a campaign's own call rate.
 type RateLimit struct {
 	PerSecond float64
@@ -73,13 +83,13 @@ func NewPlanWith(def dialerevents.Campaign, legal callwindow.LegalRules) (*Plan,
 	switch def.Mode {
 	case "", string(pacing.Agentless):
 		p.Mode = pacing.Agentless
-	case string(pacing.Progressive):
-		p.Mode = pacing.Progressive
+	case string(pacing.Progressive), string(pacing.Predictive):
+		p.Mode = pacing.Mode(def.Mode)
 		if def.QueueID == "" {
-			bad("mode progressive needs queueId (its agents pace the calls)")
+			bad("mode %s needs queueId (its agents pace the calls)", def.Mode)
 		}
 	default:
-		bad("mode %q: want agentless or progressive", safetext.Truncate(def.Mode, 40))
+		bad("mode %q: want agentless, progressive or predictive", safetext.Truncate(def.Mode, 40))
 	}
 	if def.DefaultRegion != "" && !phone.IsValidRegion(def.DefaultRegion) {
 		bad("defaultRegion %q is not an ISO 3166 region code Switchboard knows", safetext.Truncate(def.DefaultRegion, 8))
@@ -153,7 +163,7 @@ func NewPlanWith(def dialerevents.Campaign, legal callwindow.LegalRules) (*Plan,
 			bad("endTime must be after startTime")
 		}
 	}
-	if err := checkAttributes(def.Attributes, nil); err != nil {
+	if err := checkAttributes(p.attributes(), nil); err != nil {
 		bad("attributes: %v", err)
 	}
 	if def.RingTimeoutSeconds != 0 && (def.RingTimeoutSeconds < 15 || def.RingTimeoutSeconds > 60) {
@@ -167,6 +177,11 @@ func NewPlanWith(def dialerevents.Campaign, legal callwindow.LegalRules) (*Plan,
 			bad("maxCallDuration %v: want 1m-24h", d)
 		} else {
 			p.MaxCallDuration = d
+		}
+	}
+	if m := def.SafeHarbourMessage; m != "" {
+		if err := safeharbour.CheckMessage(m); err != nil {
+			bad("safeHarbourMessage: %v", err)
 		}
 	}
 	if rules, err := ruleSetOf(def.Rules); err != nil {

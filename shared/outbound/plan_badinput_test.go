@@ -120,10 +120,10 @@ func FuzzPlan(f *testing.F) {
 func checkPlanBounds(t *testing.T, p *Plan) {
 	t.Helper()
 	switch {
-	case p.Mode != pacing.Agentless && p.Mode != pacing.Progressive:
+	case p.Mode != pacing.Agentless && p.Mode != pacing.Progressive && p.Mode != pacing.Predictive:
 		t.Fatalf("mode %q", p.Mode)
-	case p.Mode == pacing.Progressive && p.Def.QueueID == "":
-		t.Fatal("a progressive campaign without a queue")
+	case p.Mode != pacing.Agentless && p.Def.QueueID == "":
+		t.Fatalf("a %s campaign without a queue", p.Mode)
 	case p.MaxConcurrent < 1 || p.MaxConcurrent > pacing.MaxLiveCalls:
 		t.Fatalf("maxConcurrent %d", p.MaxConcurrent)
 	case p.Weight < 1 || p.Weight > pacing.MaxWeight:

@@ -15,7 +15,6 @@ import (
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
-	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
 
 // contactEvent acts on a contact event of a call the dialer placed: an agent taking the call is
@@ -53,7 +52,9 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 	if err != nil {
 		return err
 	}
-	if rec.Attempt != ref.Attempt || !rec.State.InFlight() {
+	settledBefore := rec.Attempt != ref.Attempt || !rec.State.InFlight()
+	completed := ev.EventType == "COMPLETED" && ev.AgentInfo != nil && ev.AgentInfo.ConnectedToAgentTimestamp != nil
+	if settledBefore && !completed {
 		return nil // a repeated or late event: the attempt is settled
 	}
 	c, err := d.cfg.Store.Campaign(ctx, ref.Key.CampaignID)
@@ -65,6 +66,18 @@ func (d *Dialer) contactEvent(ctx context.Context, log *slog.Logger, ev *dialere
 		return err
 	}
 	r := &run{c: c, plan: plan, log: log.With("campaign_id", c.ID)}
+	if completed {
+		// The end of an agent's call and of its after-contact work: what the estimator learns
+		// of a call an agent took (settled at DISCONNECTED, or below).
+		acw := time.Duration(0)
+		if a := ev.AgentInfo.AfterContactWorkDuration; a != nil {
+			acw = time.Duration(*a) * time.Second
+		}
+		d.observe(ctx, r, callRecord(ev.InitiationTimestamp, ev.ConnectedToSystemTimestamp, ev.AgentInfo.ConnectedToAgentTimestamp, ev.DisconnectTimestamp, acw, false, false))
+		if settledBefore {
+			return nil
+		}
+	}
 	settled, err := d.settle(ctx, r, rec, ev.ContactID, ev, false)
 	if err != nil {
 		return err
@@ -82,6 +95,7 @@ func (d *Dialer) settle(ctx context.Context, r *run, rec campaignstore.Recipient
 	out, err := d.cfg.Connect.DescribeContact(ctx, &connect.DescribeContactInput{InstanceId: aws.String(r.plan.Def.InstanceID), ContactId: aws.String(contactID)})
 	var nf *types.ResourceNotFoundException
 	var ending dialer.Ending
+	var contact *types.Contact
 	switch {
 	case errors.As(err, &nf) && giveUp:
 		ending = dialer.Ending{EndedAt: now, Why: "Connect no longer knows the contact"}
@@ -90,6 +104,7 @@ func (d *Dialer) settle(ctx context.Context, r *run, rec campaignstore.Recipient
 	case out.Contact == nil || out.Contact.DisconnectTimestamp == nil:
 		return false, nil
 	default:
+		contact = out.Contact
 		ending = dialer.Ending{Report: d.report(r.plan, rec, out.Contact, ev), EndedAt: out.Contact.DisconnectTimestamp.UTC(), AMD: r.plan.amd()}
 	}
 	sd := dialer.Settle(d.attemptFacts(r, rec), ending, r.plan.Retry, now)
@@ -110,11 +125,19 @@ func (d *Dialer) settle(ctx context.Context, r *run, rec campaignstore.Recipient
 	ar := dialer.AuditRecord{CampaignID: r.c.ID, RecipientID: rec.RecipientID, At: now.UTC(), Attempt: rec.Attempt,
 		Kind: dialer.AuditSettle, State: sd.State, Reason: sd.Reason, ContactID: contactID, Outcome: sd.Outcome}
 	if rep := ending.Report; rep != nil {
-		ar.AnsweredByPerson, ar.Abandoned = r.plan.Rules.Abandoned(*rep, sd.Outcome == dialer.OutcomeVoicemail)
-		if rep.ConnectedToSystem != nil && rep.ConnectedToAgent != nil {
-			ar.AgentDelay = rep.ConnectedToAgent.Sub(*rep.ConnectedToSystem)
+		machine := sd.Outcome == dialer.OutcomeVoicemail
+		ar.AnsweredByPerson, ar.Abandoned = r.plan.Rules.Abandoned(*rep, machine)
+		if rep.ConnectedToSystem != nil {
+			if rep.ConnectedToAgent != nil {
+				ar.AgentDelay = rep.ConnectedToAgent.Sub(*rep.ConnectedToSystem)
+			}
+			d.noteAbandonment(ctx, r, *rep.ConnectedToSystem, ar.AnsweredByPerson, ar.Abandoned)
 		}
-		d.noteAbandonment(ctx, r, ending.EndedAt, ar.AnsweredByPerson, ar.Abandoned)
+		// A call an agent took is observed at its COMPLETED event, with the agent's
+		// after-contact work; any other now.
+		if rep.ConnectedToAgent == nil {
+			d.observe(ctx, r, describedRecord(contact, rep, machine, ar.Abandoned > 0, 0))
+		}
 	}
 	d.record(ctx, r, ar)
 	return true, nil
@@ -127,7 +150,7 @@ func (d *Dialer) report(plan *Plan, rec campaignstore.Recipient, ct *types.Conta
 		ConnectedToSystem: ct.ConnectedToSystemTimestamp,
 		DisconnectReason:  aws.ToString(ct.DisconnectReason),
 		AMDStatus:         string(ct.AnsweringMachineDetectionStatus),
-		ExpectsAgent:      plan.Mode == pacing.Progressive,
+		ExpectsAgent:      plan.expectsAgent(),
 	}
 	if ct.AgentInfo != nil {
 		r.ConnectedToAgent = ct.AgentInfo.ConnectedToAgentTimestamp
@@ -229,17 +252,4 @@ func (d *Dialer) watchdog(ctx context.Context, r *run) error {
 		}
 	}
 	return nil
-}
-
-// noteAbandonment adds a settled call to the campaign's abandonment measure, as its rule set
-// counts it (weights), and to the counters. (Predictive pacing reads the same measure.)
-func (d *Dialer) noteAbandonment(ctx context.Context, r *run, at time.Time, answered, abandoned float64) {
-	if answered == 0 && abandoned == 0 {
-		return
-	}
-	// Counters are integers: thousandths of a call, so a machine detection's 0.1 counts.
-	d.count(ctx, r.c.ID, "answered_by_person_milli", int64(answered*1000+0.5))
-	if abandoned > 0 {
-		d.count(ctx, r.c.ID, "abandoned_rule_milli", int64(abandoned*1000+0.5))
-	}
 }

@@ -56,7 +56,7 @@ func (s *recipientSink) recipient(row recipients.Row, now time.Time) campaignsto
 	if err != nil {
 		return invalid("not a dialable number: " + err.Error())
 	}
-	if err := checkAttributes(s.plan.Def.Attributes, row.Attributes); err != nil {
+	if err := checkAttributes(s.plan.attributes(), row.Attributes); err != nil {
 		return invalid("attributes: " + err.Error())
 	}
 	if row.TimeZone != "" {

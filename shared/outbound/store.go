@@ -19,6 +19,7 @@ type Store interface {
 	callMaps
 	ledgerStore
 	auditTrail
+	pacingState
 	AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, owner string) error
 }
@@ -78,4 +79,13 @@ type auditTrail interface {
 	AppendAudit(ctx context.Context, shards int, rec dialer.AuditRecord) error
 	AuditTrail(ctx context.Context, campaignID, recipientID string, shards int) ([]dialer.AuditRecord, error)
 	ExportAudit(ctx context.Context, campaignID string, shards int, fn func(dialer.AuditRecord) error) error
+}
+
+// pacingState keeps a predictive campaign's measures: the abandonment ledger by the hour and the
+// controller's estimator.
+type pacingState interface {
+	AddAbandonment(ctx context.Context, campaignID string, answeredAt time.Time, answeredMilli, abandonedMilli int64) error
+	Abandonment(ctx context.Context, campaignID string, from time.Time) ([]campaignstore.HourCount, error)
+	PacingState(ctx context.Context, campaignID string) ([]byte, int64, error)
+	SavePacingState(ctx context.Context, campaignID string, version int64, state []byte) error
 }

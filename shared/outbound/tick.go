@@ -27,7 +27,12 @@ type run struct {
 	queue     []campaignstore.RecipientKey
 	nextShard int
 	agents    pacing.Agents
+	agentsACW int // agents in after-contact work (predictive pacing)
 	agentsAt  time.Time
+	// flight is the campaign's calls in flight at the last read, with those placed since.
+	flight []campaignstore.InFlightEntry
+	// pred is a predictive campaign's controller.
+	pred *predictiveRun
 	live      int
 	ringing   int
 	liveAt    time.Time
@@ -442,6 +447,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 					placed++
 					r.live++
 					r.ringing++
+					r.flight = append(r.flight, campaignstore.InFlightEntry{Key: k, Since: d.cfg.Clock.Now()})
 					if b := d.campaignRate(r); b != nil {
 						b.Take(d.cfg.Clock.Now(), 1)
 					}
@@ -487,7 +493,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		if err != nil {
 			return 0, false, err
 		}
-		r.live, r.ringing, r.liveAt = len(fl), 0, now
+		r.live, r.ringing, r.liveAt, r.flight = len(fl), 0, now, fl
 		for _, f := range fl {
 			if !f.WithAgent {
 				r.ringing++
@@ -500,10 +506,11 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	}
 	room := r.plan.MaxConcurrent - r.live
 	bound := false
+	if r.plan.expectsAgent() && now.Sub(r.agentsAt) >= time.Second {
+		r.agents, r.agentsACW = d.agents(ctx, r.plan)
+		r.agentsAt = now
+	}
 	if r.plan.Mode == pacing.Progressive {
-		if now.Sub(r.agentsAt) >= time.Second {
-			r.agents, r.agentsAt = d.agents(ctx, r.plan), now
-		}
 		// AGENTS_AVAILABLE already leaves out the agents on calls: only the calls no agent has
 		// taken yet (dialling, ringing, queued) stand against it.
 		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.ringing}.AgentHeadroom()
@@ -514,6 +521,17 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	if b := d.campaignRate(r); b != nil {
 		if a := b.Available(now); a < room {
 			room, bound = a, true
+		}
+	}
+	if r.plan.Mode == pacing.Predictive {
+		// The instance's rate is shared by the pacer after this; the controller sees the
+		// campaign's own room and decides within it.
+		n, err := d.predictiveWant(ctx, r, now, room, r.flight)
+		if err != nil {
+			return 0, true, err
+		}
+		if n < room {
+			room, bound = n, true
 		}
 	}
 	// The queue is filled even when the campaign has no room now: a due recipient keeps the tick
@@ -556,29 +574,40 @@ func (d *Dialer) fill(ctx context.Context, r *run, now time.Time, need int) erro
 	return nil
 }
 
-// agents reads AGENTS_AVAILABLE for the campaign's queue: unknown when Connect has no data, the
-// value is null, or the call fails (a progressive campaign then dials nothing).
-func (d *Dialer) agents(ctx context.Context, plan *Plan) pacing.Agents {
+// agents reads AGENTS_AVAILABLE (and AGENTS_AFTER_CONTACT_WORK) for the campaign's queue:
+// unknown when Connect has no data, the value is null, or the call fails (a progressive or
+// predictive campaign then dials nothing).
+func (d *Dialer) agents(ctx context.Context, plan *Plan) (pacing.Agents, int) {
 	out, err := d.cfg.Connect.GetCurrentMetricData(ctx, &connect.GetCurrentMetricDataInput{
 		InstanceId: aws.String(plan.Def.InstanceID),
 		Filters: &types.Filters{
 			Queues:   []string{plan.Def.QueueID},
 			Channels: []types.Channel{types.ChannelVoice},
 		},
-		CurrentMetrics: []types.CurrentMetric{{Name: types.CurrentMetricNameAgentsAvailable, Unit: types.UnitCount}},
+		CurrentMetrics: []types.CurrentMetric{
+			{Name: types.CurrentMetricNameAgentsAvailable, Unit: types.UnitCount},
+			{Name: types.CurrentMetricNameAgentsAfterContactWork, Unit: types.UnitCount},
+		},
 	})
 	if err != nil {
 		d.log.Warn("agents available unknown", "campaign_id", plan.Def.CampaignID, "error", err.Error())
-		return pacing.UnknownAgents
+		return pacing.UnknownAgents, 0
 	}
+	available, acw := pacing.UnknownAgents, 0
 	for _, res := range out.MetricResults {
 		for _, col := range res.Collections {
-			if col.Metric != nil && col.Metric.Name == types.CurrentMetricNameAgentsAvailable {
-				return pacing.AgentsFromMetric(col.Value)
+			switch {
+			case col.Metric == nil:
+			case col.Metric.Name == types.CurrentMetricNameAgentsAvailable:
+				available = pacing.AgentsFromMetric(col.Value)
+			case col.Metric.Name == types.CurrentMetricNameAgentsAfterContactWork:
+				if n, ok := pacing.AgentsFromMetric(col.Value).Count(); ok {
+					acw = n
+				}
 			}
 		}
 	}
-	return pacing.UnknownAgents
+	return available, acw
 }
 
 func (d *Dialer) count(ctx context.Context, campaignID, name string, n int64) {

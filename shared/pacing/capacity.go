@@ -15,6 +15,9 @@ const (
 	// Progressive campaigns dial at most the available agents times the ratio, less the
 	// calls already in flight.
 	Progressive Mode = "progressive"
+	// Predictive campaigns dial ahead of the agents as far as shared/predictive allows under
+	// the abandonment budget; they fall back to progressive (ratio 1) when it says so.
+	Predictive Mode = "predictive"
 )
 
 // MaxAgentRatio bounds the calls per available agent of a progressive campaign.
@@ -77,13 +80,13 @@ type Campaign struct {
 // Validate checks the mode, and the ratio of a progressive campaign.
 func (c Campaign) Validate() error {
 	switch c.Mode {
-	case Agentless:
+	case Agentless, Predictive:
 	case Progressive:
 		if math.IsNaN(c.AgentRatio) || c.AgentRatio <= 0 || c.AgentRatio > MaxAgentRatio || ratioMilli(c.AgentRatio) == 0 {
 			return fmt.Errorf("agent ratio %v: want at least 0.001 and at most %d", c.AgentRatio, MaxAgentRatio)
 		}
 	default:
-		return fmt.Errorf("pacing mode %q: want %q or %q", c.Mode, Agentless, Progressive)
+		return fmt.Errorf("pacing mode %q: want %q, %q or %q", c.Mode, Agentless, Progressive, Predictive)
 	}
 	if c.InFlight < 0 {
 		return fmt.Errorf("calls in flight %d: negative", c.InFlight)

@@ -83,14 +83,14 @@ func TestCampaignValidate(t *testing.T) {
 		}
 	}
 	bad := map[string]Campaign{
-		`pacing mode "predictive"`: {Mode: "predictive"},
-		`pacing mode ""`:           {},
-		"agent ratio 0:":           {Mode: Progressive},
-		"agent ratio -1":           {Mode: Progressive, AgentRatio: -1},
-		"agent ratio 11":           {Mode: Progressive, AgentRatio: 11},
-		"agent ratio 0.0004":       {Mode: Progressive, AgentRatio: 0.0004},
-		"agent ratio NaN":          {Mode: Progressive, AgentRatio: math.NaN()},
-		"calls in flight -1":       {Mode: Agentless, InFlight: -1},
+		`pacing mode "preview"`: {Mode: "preview"}, // (predictive became a mode in issue 19)
+		`pacing mode ""`:        {},
+		"agent ratio 0:":        {Mode: Progressive},
+		"agent ratio -1":        {Mode: Progressive, AgentRatio: -1},
+		"agent ratio 11":        {Mode: Progressive, AgentRatio: 11},
+		"agent ratio 0.0004":    {Mode: Progressive, AgentRatio: 0.0004},
+		"agent ratio NaN":       {Mode: Progressive, AgentRatio: math.NaN()},
+		"calls in flight -1":    {Mode: Agentless, InFlight: -1},
 	}
 	for want, c := range bad {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
