@@ -32,10 +32,10 @@ type run struct {
 	// flight is the campaign's calls in flight at the last read, with those placed since.
 	flight []campaignstore.InFlightEntry
 	// pred is a predictive campaign's controller.
-	pred *predictiveRun
-	live      int
-	ringing   int
-	liveAt    time.Time
+	pred    *predictiveRun
+	live    int
+	ringing int
+	liveAt  time.Time
 	// checkedAt is when c was last read from the store (see CampaignFreshness).
 	checkedAt time.Time
 	// ledger is the contact ledger the gate read for the recipient being dialled.
