@@ -4,13 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/switchboard-connect/switchboard/shared/awsclient"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/donotcall"
 )
+
+// DynamoMaxBackoff is the dialer's longest wait before it retries a DynamoDB request, unless
+// DYNAMODB_MAX_BACKOFF says otherwise.
+const DynamoMaxBackoff = 250 * time.Millisecond
 
 // FromEnv builds the dialer as its Lambda runs it (functions/dialer, on the real clock) and as the
 // local stack runs it (on connectsim's clock): every setting from the environment
@@ -21,7 +28,15 @@ func FromEnv(w awsclient.Wiring, clock Clock, owner string, s3Opts ...func(*s3.O
 	if err := errors.Join(err, w.Check()); err != nil {
 		return nil, err
 	}
-	cc, db, err := w.Clients(nil, nil)
+	var dynamoFirst func(*dynamodb.Options)
+	if w.Getenv("DYNAMODB_MAX_BACKOFF") == "" {
+		// A dial holds its claimed recipient (and, in the reliability suite, its chance of being
+		// interrupted) while its writes retry: DynamoDB's writes take milliseconds, and its
+		// guidance is to retry throttles with a short exponential backoff ("Error retries and
+		// exponential backoff", DynamoDB Developer Guide), not the client default's up to 2 s.
+		dynamoFirst = func(o *dynamodb.Options) { o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, DynamoMaxBackoff) }
+	}
+	cc, db, err := w.Clients(nil, dynamoFirst)
 	if err != nil {
 		return nil, err
 	}
