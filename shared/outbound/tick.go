@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -514,6 +515,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		// AGENTS_AVAILABLE already leaves out the agents on calls: only the calls no agent has
 		// taken yet (dialling, ringing, queued) stand against it.
 		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.ringing}.AgentHeadroom()
+		r.pacingNote = fmt.Sprintf("progressive: %s agents available x %.3g, %d ringing or queued: room for %d", r.agents, r.plan.AgentsRatio, r.ringing, h)
 		if h < room {
 			room, bound = h, true
 		}
