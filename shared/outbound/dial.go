@@ -24,23 +24,24 @@ import (
 // more than CampaignFreshness, plus the reads of one dial, after such an event was handled.
 const CampaignFreshness = time.Second
 
-// The dial's answer and its replays. A StartOutboundVoiceContact that fails without a clear
-// refusal (a 5xx, a dropped connection, no answer in time) may have placed a call: the same
-// request, with the same ClientToken, is sent again at once, and Connect answers with the contact
-// it started ("if a contact is already started, the contact ID is returned", API reference). Only
-// while that contact can still be live: a call rings at least RingTimeoutInSeconds' minimum of
-// 15 s, so the replays end within ReplayWindow of the first send; after it, a replay could start
-// a second call (older API docs: "if the contact is disconnected, a new contact is started").
+// The dial's answer and its replay. A StartOutboundVoiceContact that fails without a clear
+// refusal (a 5xx, a dropped connection) may have placed a call: the same request, with the same
+// ClientToken, is sent again at once, and Connect answers with the contact it started ("if a
+// contact is already started, the contact ID is returned", API reference). Only while that contact
+// cannot have ended: older API docs add "if the contact is disconnected, a new contact is
+// started", and a busy line or a refused number ends a call within seconds. So there is one
+// replay, sent at once, and only when the failure came back within ReplayWithin of the first send
+// (the call, if any, is younger than that); a slower failure, a timeout above all, is settled as
+// unknown. (The reliability suite found the earlier rule, replays for up to 10 s, calling one
+// attempt twice when a short call had ended before a later replay.)
 const (
 	// DialTimeout bounds one request: far above the latency of an answer (Connect starts the
 	// call asynchronously and answers with its ID), so that a slow answer is not taken for none.
 	// The client's default of 5 s (awsclient.DefaultSettings) is for the contact flow's budget.
-	DialTimeout  = 6 * time.Second
-	ReplayWindow = 10 * time.Second
+	DialTimeout = 6 * time.Second
+	// ReplayWithin: a failure that came back later than this after the send is not replayed.
+	ReplayWithin = 250 * time.Millisecond
 )
-
-// replayDelays are the waits before each replay of an unknown dial result.
-var replayDelays = []time.Duration{250 * time.Millisecond, time.Second, 2 * time.Second}
 
 // dialOne considers one due recipient: the gate decides, with the facts read as it asks for them,
 // and the dial, a wait or a final move is applied. It reports whether a call was placed, and
@@ -237,42 +238,34 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 const placedCall DialResult = -1
 
 // place sends the attempt's StartOutboundVoiceContact, without the SDK's retries (a retry of a
-// request whose call ended would start a second one), with DialTimeout, and replays it with the
-// same ClientToken while its result is unknown and the call it may have placed can still be
-// live (ReplayWindow).
+// request whose call ended would start a second one), with DialTimeout, and replays it once, at
+// once, when its result is unknown and came back within ReplayWithin.
 func (d *Dialer) place(ctx context.Context, r *run, rec campaignstore.Recipient, attempt int) (string, DialResult, string) {
 	in := r.plan.startInput(rec, attempt)
 	opts := func(o *connect.Options) {
 		o.Retryer = aws.NopRetryer{}
 		o.APIOptions = append(o.APIOptions, awsclient.CallTimeout(DialTimeout))
 	}
-	first := d.cfg.Clock.Now()
-	result, why := Unknown, ""
-	for i := 0; ; i++ {
-		out, err := d.cfg.Connect.StartOutboundVoiceContact(ctx, in, opts)
-		if err == nil {
-			if i > 0 {
-				d.count(context.WithoutCancel(ctx), r.c.ID, "replayed", 1)
-			}
-			return aws.ToString(out.ContactId), placedCall, ""
-		}
-		res, w := ClassifyDialError(err)
-		switch {
-		case i == 0:
-			result, why = res, w
-		case res != Unknown && res != NotPlaced:
-			// Connect refused the same request for a reason it checks before placing any call:
-			// the first was refused too.
-			result, why = res, w
-		}
-		// A throttled replay says nothing of the first request: it stays unknown.
-		if result != Unknown || i >= len(replayDelays) || d.cfg.Clock.Now().Add(replayDelays[i]).Sub(first) >= ReplayWindow-DialTimeout/2 {
-			return "", result, why
-		}
-		if d.cfg.Clock.Sleep(ctx, replayDelays[i]) != nil {
-			return "", Unknown, why
-		}
+	sent := d.cfg.Clock.Now()
+	out, err := d.cfg.Connect.StartOutboundVoiceContact(ctx, in, opts)
+	if err == nil {
+		return aws.ToString(out.ContactId), placedCall, ""
 	}
+	result, why := ClassifyDialError(err)
+	if result != Unknown || d.cfg.Clock.Now().Sub(sent) >= ReplayWithin {
+		return "", result, why
+	}
+	out, err = d.cfg.Connect.StartOutboundVoiceContact(ctx, in, opts)
+	if err == nil {
+		d.count(context.WithoutCancel(ctx), r.c.ID, "replayed", 1)
+		return aws.ToString(out.ContactId), placedCall, ""
+	}
+	// Connect refused the same request for a reason it checks before placing any call: the first
+	// was refused too. A throttle, or another unknown, says nothing of the first.
+	if res, w := ClassifyDialError(err); res != Unknown && res != NotPlaced {
+		return "", res, w
+	}
+	return "", Unknown, why
 }
 
 // recordPlaced writes down a placed call: the attempt map (so that the watchdog finds the call
