@@ -14,12 +14,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchboard-connect/switchboard/local/connectsim"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/outbound"
 	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
 
@@ -568,4 +571,66 @@ func TestARefusedDestinationIsItsOwnFinalState(t *testing.T) {
 	if c.Counters["destination_refused"] != 1 {
 		t.Errorf("counters %v", c.Counters)
 	}
+}
+
+// The 20-minute reliability run (seed 512946) found one attempt called twice: a replay of an
+// unknown dial result sent after the call it had placed had ended (a busy line ends in a second or
+// two), and Connect starts a new contact for a token whose contact ended. A failure that comes back
+// later than ReplayWithin is now settled unknown, not replayed. Here the dial places a busy call
+// and its answer is lost 3 s later (the clock moves while the request hangs): one contact, never
+// two, in connectsim's record. (The rule before, replays for up to 10 s, called it twice.)
+func TestASlowUnknownDialResultIsNotReplayed(t *testing.T) {
+	world := connectsim.DefaultWorld()
+	world.Calls.NumberOutcomes = map[string]string{"+12025550102": connectsim.OutcomeBusy}
+	world.Calls.RingMin, world.Calls.RingMax = connectsim.Duration(time.Second), connectsim.Duration(time.Second)
+	lost := &loseSlowAnswer{}
+	r := newRig(t, rigOptions{world: world, start: wed, wrapConnect: lost.wrap})
+	if err := r.send("Campaign Launched", campaign("c1", map[string]any{"recipients": []map[string]any{{"recipientId": "b", "phone": "+12025550102"}}, "retry": map[string]any{}})); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		r.tick()
+	}
+	if !lost.done {
+		t.Fatal("no answer was lost: the test tested nothing")
+	}
+	tokens := map[string]int{}
+	for _, ct := range apiCalls(r) {
+		tokens[ct.ClientToken]++
+	}
+	for tok, n := range tokens {
+		if n > 1 {
+			t.Errorf("ClientToken %.12s… has %d contacts", tok, n)
+		}
+	}
+	rec := r.recipientsOf("c1")["b"]
+	if len(rec.Outcomes) != 1 || rec.Outcomes[0] != dialer.OutcomeUnknown {
+		t.Errorf("recipient %s outcomes %v (%s): want the attempt settled unknown", rec.State, rec.Outcomes, rec.Reason)
+	}
+}
+
+// loseSlowAnswer lets the first StartOutboundVoiceContact place its call, moves the simulated
+// clock 3 s (the request hangs), and answers with a 500: the call exists, the dialer never learns
+// its ID.
+type loseSlowAnswer struct {
+	outbound.ConnectAPI
+	r    *rig
+	done bool
+}
+
+func (l *loseSlowAnswer) wrap(r *rig, api outbound.ConnectAPI) outbound.ConnectAPI {
+	l.r, l.ConnectAPI = r, api
+	return l
+}
+
+func (l *loseSlowAnswer) StartOutboundVoiceContact(ctx context.Context, in *connect.StartOutboundVoiceContactInput, o ...func(*connect.Options)) (*connect.StartOutboundVoiceContactOutput, error) {
+	out, err := l.ConnectAPI.StartOutboundVoiceContact(ctx, in, o...)
+	if err != nil || l.done {
+		return out, err
+	}
+	l.done = true
+	l.r.idle()
+	l.r.clock.Advance(3 * time.Second)
+	l.r.idle()
+	return nil, &smithy.GenericAPIError{Code: "InternalServiceException", Message: "injected: the answer was lost"}
 }

@@ -88,6 +88,8 @@ type rigOptions struct {
 	seed     int64
 	// wrapDB, when set, stands between the store and dynalite (to inject faults).
 	wrapDB func(campaignstore.API) campaignstore.API
+	// wrapConnect, when set, stands between the dialer and connectsim's client.
+	wrapConnect func(*rig, outbound.ConnectAPI) outbound.ConnectAPI
 	// bucket, when set, serves it from gofakes3 (local/s3test; rig.s3) as the dialer's
 	// recipients bucket, unversioned.
 	bucket string
@@ -131,8 +133,12 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.pacing.CallsPerSecond == 0 {
 		o.pacing = pacing.Config{CallsPerSecond: 2, Burst: 5, MaxLive: 10}
 	}
+	var connectAPI outbound.ConnectAPI = r.sim.ConnectClient(t)
+	if o.wrapConnect != nil {
+		connectAPI = o.wrapConnect(r, connectAPI)
+	}
 	cfg := outbound.Config{
-		Store: r.store, Connect: r.sim.ConnectClient(t), DoNotCall: r.dnc, Clock: (*steppedClock)(r),
+		Store: r.store, Connect: connectAPI, DoNotCall: r.dnc, Clock: (*steppedClock)(r),
 		Log: slog.New(slog.NewJSONHandler(&r.logs, nil)), Pacing: o.pacing, Owner: "test", Shards: 4,
 		ImportRowsPerTick: o.importRowsPerTick,
 	}
