@@ -66,8 +66,6 @@ type Campaign struct {
 	ImportRow    int64
 	// EndActiveCalls: a stop asked to end calls in progress.
 	EndActiveCalls bool
-	// Counters by name ("dialed", "answered", ...), best effort (see Count).
-	Counters map[string]int64
 	// QuietAt is when a tick first found no recipient waiting or in flight (zero: not quiet).
 	QuietAt time.Time
 	// Audit is where the end-of-campaign audit (Store.Audit) resumes; it restarts whenever the
@@ -108,7 +106,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (created bool, e
 		TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if err == nil {
-		return true, nil
+		return true, s.ensureStats(ctx, c.ID)
 	}
 	if !isConditionFailed(err) {
 		return false, fmt.Errorf("create campaign %s: %w", c.ID, err)
@@ -120,7 +118,8 @@ func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (created bool, e
 	if DefinitionHash(prev.Definition) != DefinitionHash(c.Definition) {
 		return false, fmt.Errorf("campaign %s exists with another definition: %w", c.ID, ErrConflict)
 	}
-	return false, nil
+	// A launch delivered again after a crash between the two writes makes the counters item.
+	return false, s.ensureStats(ctx, c.ID)
 }
 
 // Campaign reads a campaign consistently.
@@ -149,16 +148,8 @@ func campaignFrom(it map[string]types.AttributeValue) Campaign {
 		ImportOffset:   getN(it, attrImportOffset),
 		ImportRow:      getN(it, attrImportRow),
 		EndActiveCalls: getBool(it, attrEndCalls),
-		Counters:       map[string]int64{},
 		QuietAt:        getTime(it, attrQuietAt),
 		Audit:          AuditCursor{Shard: int(getN(it, attrAuditShard)), After: getS(it, attrAuditAfter)},
-	}
-	for k, v := range it {
-		if n, ok := v.(*types.AttributeValueMemberN); ok && len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix {
-			var x int64
-			fmt.Sscan(n.Value, &x)
-			c.Counters[k[len(counterPrefix):]] = x
-		}
 	}
 	return c
 }
@@ -222,7 +213,9 @@ func (s *Store) Checkpoint(ctx context.Context, id string, fromOffset, offset, r
 
 // Count adds deltas to the campaign's counters. Counters are for dashboards: they are added after
 // the conditional write they count succeeded, so a crash in between can leave one uncounted,
-// never counted twice. The final report is computed from the recipients themselves.
+// never counted twice. The final report is computed from the recipients themselves. They live in
+// an item of their own (S#<campaign>), made with the campaign: a write is billed by the whole
+// item's size, and the campaign item holds the definition (up to 256 KB).
 func (s *Store) Count(ctx context.Context, id string, deltas map[string]int64) error {
 	if len(deltas) == 0 {
 		return nil
@@ -241,7 +234,7 @@ func (s *Store) Count(ctx context.Context, id string, deltas map[string]int64) e
 		i++
 	}
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: campaignKey(id), UpdateExpression: aws.String(expr),
+		TableName: aws.String(s.table), Key: statsKey(id), UpdateExpression: aws.String(expr),
 		ConditionExpression:      aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	})
@@ -249,6 +242,36 @@ func (s *Store) Count(ctx context.Context, id string, deltas map[string]int64) e
 		return fmt.Errorf("count for campaign %s: %w", id, err)
 	}
 	return nil
+}
+
+func statsKey(id string) map[string]types.AttributeValue { return key("S#"+id, "S") }
+
+// ensureStats makes the campaign's counters item if it is missing.
+func (s *Store) ensureStats(ctx context.Context, id string) error {
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: statsKey(id), ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("counters of campaign %s: %w", id, err)
+	}
+	return nil
+}
+
+// Counters reads the campaign's counters by name ("dialed", "answered", ...).
+func (s *Store) Counters(ctx context.Context, id string) (map[string]int64, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: statsKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("counters of campaign %s: %w", id, err)
+	}
+	c := map[string]int64{}
+	for k, v := range out.Item {
+		if n, ok := v.(*types.AttributeValueMemberN); ok && len(k) > len(counterPrefix) && k[:len(counterPrefix)] == counterPrefix {
+			var x int64
+			fmt.Sscan(n.Value, &x)
+			c[k[len(counterPrefix):]] = x
+		}
+	}
+	return c, nil
 }
 
 // ActiveCampaigns lists the IDs of running and paused campaigns.

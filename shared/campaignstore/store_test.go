@@ -223,8 +223,9 @@ func TestCampaigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = s.Campaign(ctx, "c1")
-	if got.Counters["dialed"] != 3 || got.Counters["busy"] != 1 || got.Version != 3 {
-		t.Errorf("counters %+v version %d", got.Counters, got.Version)
+	counters, err := s.Counters(ctx, "c1")
+	if err != nil || counters["dialed"] != 3 || counters["busy"] != 1 || got.Version != 3 {
+		t.Errorf("counters %+v (%v) version %d", counters, err, got.Version)
 	}
 	if err := s.Count(ctx, "nope", map[string]int64{"dialed": 1}); err == nil {
 		t.Error("counting for a missing campaign created it")

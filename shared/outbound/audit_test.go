@@ -57,8 +57,8 @@ func TestACampaignEndsOnlyWhenTheTableSaysEveryRecipientIsFinal(t *testing.T) {
 	if calls == 0 {
 		t.Error("the recipient missing from the index was never called")
 	}
-	if c.Counters["reindexed"] != 1 {
-		t.Errorf("reindexed counter %d, want 1", c.Counters["reindexed"])
+	if counters(t, r, c.ID)["reindexed"] != 1 {
+		t.Errorf("reindexed counter %d, want 1", counters(t, r, c.ID)["reindexed"])
 	}
 	if got := r.recipientsOf("audited")["r3"]; got.State == dialer.StatePending {
 		t.Error("still pending")
@@ -116,7 +116,7 @@ func TestAStoppedCampaignCancelsARecipientTheIndexLost(t *testing.T) {
 			t.Errorf("%s ended %s (%s), want cancelled with the stop's reason", id, rec.State, rec.Reason)
 		}
 	}
-	if c.Counters["cancelled"] != 2 {
-		t.Errorf("cancelled counter %d, want 2", c.Counters["cancelled"])
+	if counters(t, r, c.ID)["cancelled"] != 2 {
+		t.Errorf("cancelled counter %d, want 2", counters(t, r, c.ID)["cancelled"])
 	}
 }

@@ -290,8 +290,8 @@ func TestAQueueAbandonedCallIsItsOwnOutcome(t *testing.T) {
 			t.Errorf("%s: outcomes %v (%s %s), want %s", rec.RecipientID, rec.Outcomes, rec.State, rec.Reason, want)
 		}
 	}
-	if c.Counters["abandoned"] != 1 {
-		t.Errorf("counters %v: want abandoned 1", c.Counters)
+	if counters(t, r, c.ID)["abandoned"] != 1 {
+		t.Errorf("counters %v: want abandoned 1", counters(t, r, c.ID))
 	}
 }
 
@@ -360,8 +360,8 @@ func TestTheSweepCountsOnlyWhatItMoved(t *testing.T) {
 	if c.Status != "stopped" || !lose.lost {
 		t.Fatalf("campaign %s, a cancel lost: %v", c.Status, lose.lost)
 	}
-	if c.Counters["cancelled"] != 5 {
-		t.Errorf("%d counted cancelled, want the 5 recipients", c.Counters["cancelled"])
+	if counters(t, r, c.ID)["cancelled"] != 5 {
+		t.Errorf("%d counted cancelled, want the 5 recipients", counters(t, r, c.ID)["cancelled"])
 	}
 }
 
@@ -568,8 +568,8 @@ func TestARefusedDestinationIsItsOwnFinalState(t *testing.T) {
 	if !strings.Contains(got["uk"].Reason, "outbound calling policy") {
 		t.Errorf("uk reason %q: want Connect's refusal named", got["uk"].Reason)
 	}
-	if c.Counters["destination_refused"] != 1 {
-		t.Errorf("counters %v", c.Counters)
+	if counters(t, r, c.ID)["destination_refused"] != 1 {
+		t.Errorf("counters %v", counters(t, r, c.ID))
 	}
 }
 

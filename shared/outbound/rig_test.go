@@ -296,3 +296,13 @@ func (r *rig) recipientsOf(campaignID string) map[string]campaignstore.Recipient
 	}
 	return out
 }
+
+// counters reads a campaign's counters.
+func counters(t testing.TB, r *rig, id string) map[string]int64 {
+	t.Helper()
+	c, err := r.store.Counters(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
