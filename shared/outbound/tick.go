@@ -461,10 +461,14 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		if placed == 0 || refused {
 			// Wait for the next token; when the cap or the agents are the limit, look again in
 			// 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
-			// polled many times a second).
+			// polled many times a second), or in 1 s when a campaign waits for agents: an agent
+			// who frees idles until the next look, and the agents' count is read once a second.
 			wait := d.pacer.NextToken(now).Sub(now)
 			if capBound || refused || wait <= 0 {
 				wait = 3 * time.Second
+				if agentPaced(runs) && !refused {
+					wait = time.Second
+				}
 			}
 			if wait > 5*time.Second {
 				wait = 5 * time.Second
@@ -617,4 +621,14 @@ func (d *Dialer) count(ctx context.Context, campaignID, name string, n int64) {
 	if err := d.cfg.Store.Count(ctx, campaignID, map[string]int64{name: n}); err != nil {
 		d.log.Warn("campaign counters", "campaign_id", campaignID, "error", err.Error())
 	}
+}
+
+// agentPaced reports whether a running campaign is paced by its agents.
+func agentPaced(runs []*run) bool {
+	for _, r := range runs {
+		if r.c.Status == campaignstore.StatusRunning && r.plan.expectsAgent() {
+			return true
+		}
+	}
+	return false
 }
