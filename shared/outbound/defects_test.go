@@ -634,3 +634,28 @@ func (l *loseSlowAnswer) StartOutboundVoiceContact(ctx context.Context, in *conn
 	l.r.idle()
 	return nil, &smithy.GenericAPIError{Code: "InternalServiceException", Message: "injected: the answer was lost"}
 }
+
+// Issue 20: dial tokens are for dials. A recipient the gate defers (outside its window) or
+// finishes without a call gives its token back, so 40 deferrals at 1 call/s do not hold back the
+// callable numbers behind them for 40 s.
+func TestDeferralsDoNotSpendDialTokens(t *testing.T) {
+	r := newRig(t, rigOptions{start: wed, pacing: pacing.Config{CallsPerSecond: 1, Burst: 1, MaxLive: 10}}) // 10:00 in Washington, 07:00 in San Francisco
+	var recips []map[string]any
+	for i := 0; i < 40; i++ {
+		recips = append(recips, map[string]any{"recipientId": fmt.Sprintf("a-pacific%02d", i), "phone": fmt.Sprintf("+1415555%04d", 1000+i)})
+	}
+	for i := 0; i < 3; i++ {
+		recips = append(recips, map[string]any{"recipientId": fmt.Sprintf("z-east%d", i), "phone": fmt.Sprintf("+1202555%04d", 3000+i)})
+	}
+	if err := r.send("Campaign Launched", campaign("c1", map[string]any{"recipients": recips, "pacing": map[string]any{"maxConcurrentCalls": 10}})); err != nil {
+		t.Fatal(err)
+	}
+	r.tick()
+	calls := apiCalls(r)
+	if len(calls) != 3 {
+		t.Fatalf("%d calls in the first minute, want the 3 callable ones", len(calls))
+	}
+	if last := calls[2].InitiationTimestamp.Sub(wed); last > 15*time.Second {
+		t.Errorf("the third callable number was dialled %v after the tick began: the deferrals spent its tokens", last)
+	}
+}

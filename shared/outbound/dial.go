@@ -43,17 +43,24 @@ const (
 	ReplayWithin = 250 * time.Millisecond
 )
 
+// dialed says what became of one granted dial.
+type dialed struct {
+	// sent: StartOutboundVoiceContact was sent (the grant's token was used); placed: Connect
+	// answered with a contact; refused: Connect refused it before placing a call; moved: the
+	// recipient was deferred or finished without a call.
+	sent, placed, refused, moved bool
+}
+
 // dialOne considers one due recipient: the gate decides, with the facts read as it asks for them,
-// and the dial, a wait or a final move is applied. It reports whether a call was placed, and
-// whether Connect refused the dial before placing it (the pacer backs off).
-func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientKey) (placed, refused bool, err error) {
+// and the dial, a wait or a final move is applied.
+func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientKey) (dialed, error) {
 	if err := d.fresh(ctx, r); err != nil {
-		return false, false, err
+		return dialed{}, err
 	}
 	now := d.cfg.Clock.Now()
 	rec, err := d.cfg.Store.Recipient(ctx, k, r.c.Shards)
 	if err != nil {
-		return false, false, err
+		return dialed{}, err
 	}
 	f := d.facts(r, rec)
 	ar := d.auditBase(r, rec, f, now)
@@ -67,28 +74,28 @@ func (d *Dialer) dialOne(ctx context.Context, r *run, k campaignstore.RecipientK
 		case dialer.NeedDoNotCall:
 			_, listed, err := d.cfg.DoNotCall.Lookup(ctx, rec.Phone)
 			if err != nil {
-				return false, false, err
+				return dialed{}, err
 			}
 			f.DoNotCall = &dialer.DoNotCallFact{Listed: listed, CheckedAt: d.cfg.Clock.Now()}
 			ar.DoNotCallCheckedAt, ar.Listed = &f.DoNotCall.CheckedAt, listed
 		case dialer.NeedLedger:
 			l, err := d.cfg.Store.Ledger(ctx, rec.Phone)
 			if err != nil {
-				return false, false, err
+				return dialed{}, err
 			}
 			f.Ledger = &l.Dials
 			r.ledger = l
 			ar.LimitMax = r.plan.Limit.MaxDials
 			ar.LimitDials = len(r.plan.Limit.Prune(l.Dials, now))
 		default:
-			return false, false, fmt.Errorf("the gate needs %q, which the dialer cannot read", g.Need)
+			return dialed{}, fmt.Errorf("the gate needs %q, which the dialer cannot read", g.Need)
 		}
 	}
 	switch g.Verdict {
 	case dialer.Skip:
-		return false, false, nil
+		return dialed{}, nil
 	case dialer.Wait, dialer.Final:
-		return false, false, d.moveWithoutCall(ctx, r, rec, g, now, ar)
+		return dialed{moved: true}, d.moveWithoutCall(ctx, r, rec, g, now, ar)
 	}
 	if until, ok := f.Window.Until(now); ok {
 		ar.WindowOpenUntil = &until
@@ -158,17 +165,17 @@ func (d *Dialer) moveWithoutCall(ctx context.Context, r *run, rec campaignstore.
 // dial places the attempt the gate let through: the attempt is written first (whatever happens
 // next, it exists), the contact ledger reserves the dial, the campaign is looked at again with a
 // fresh clock, and StartOutboundVoiceContact is sent (and replayed while its result is unknown).
-func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, gate string, now time.Time, ar dialer.AuditRecord) (placed, refused bool, err error) {
+func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, gate string, now time.Time, ar dialer.AuditRecord) (dialed, error) {
 	k := rec.RecipientKey
 	attempt := rec.Attempt + 1
 	claimed, err := d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{
 		From: rec.State, FromAttempt: rec.Attempt, To: dialer.StateDialing, At: now, Reason: fmt.Sprintf("dialing attempt %d: %s", attempt, gate), Attempt: attempt,
 	})
 	if errors.Is(err, campaignstore.ErrConflict) {
-		return false, false, nil
+		return dialed{}, nil
 	}
 	if err != nil {
-		return false, false, err
+		return dialed{}, err
 	}
 	// back undoes the claim of a dial that placed no call: due again at once, or after a back-off.
 	back := func(reason string, refusals *int, at time.Time) error {
@@ -180,7 +187,7 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 	if r.plan.Limit != nil {
 		if err := d.cfg.Store.SaveLedger(ctx, r.ledger, r.plan.Limit.Prune(append(r.ledger.Dials, now), now)); err != nil {
 			// Another campaign dialled the number meanwhile (or the store failed): no call now.
-			return false, false, errors.Join(err, back("contact ledger changed before the dial; the recipient is due again", nil, d.cfg.Clock.Now()))
+			return dialed{}, errors.Join(err, back("contact ledger changed before the dial; the recipient is due again", nil, d.cfg.Clock.Now()))
 		}
 	}
 	unreserve := func() {
@@ -197,11 +204,11 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 	// campaign may have been paused, stopped or changed meanwhile.
 	if err := d.fresh(ctx, r); err != nil {
 		unreserve()
-		return false, false, errors.Join(err, back("the campaign could not be read again before the dial; due again", nil, d.cfg.Clock.Now()))
+		return dialed{}, errors.Join(err, back("the campaign could not be read again before the dial; due again", nil, d.cfg.Clock.Now()))
 	}
 	if at := d.cfg.Clock.Now(); r.c.Status != campaignstore.StatusRunning || d.tooLate(r.plan, at) {
 		unreserve()
-		return false, false, back(fmt.Sprintf("the campaign became %s before the dial; due again", r.c.Status), nil, at)
+		return dialed{}, back(fmt.Sprintf("the campaign became %s before the dial; due again", r.c.Status), nil, at)
 	}
 	contactID, result, why := d.place(ctx, r, claimed, attempt)
 	log := r.log.With("recipient_id", k.RecipientID, "attempt", attempt)
@@ -215,7 +222,7 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 			ar.Kind, ar.Outcome, ar.Reason = dialer.AuditSettle, dialer.OutcomeUnknown, "the dial's result stayed unknown after its replays ("+why+"): a call may have been placed"
 		}
 		d.record(ctx, r, ar)
-		return false, result == NotPlaced, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
+		return dialed{sent: true, refused: result == NotPlaced}, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
 	}
 	ar.Kind, ar.State, ar.Reason, ar.ContactID = dialer.AuditDial, dialer.StateInCall, gate, contactID
 	d.record(ctx, r, ar)
@@ -224,14 +231,14 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 	inCall, err := d.recordPlaced(ctx, r, claimed, attempt, contactID, now)
 	if err != nil {
 		// The attempt map (if it was written) lets the watchdog find the call; nothing replays it.
-		return true, false, err
+		return dialed{sent: true, placed: true}, err
 	}
 	if inCall.StopRequested {
 		if _, err := d.stopContact(ctx, r.plan, contactID); err != nil {
 			log.Warn("stop requested while dialling: stop contact", "contact_id", contactID, "error", err.Error())
 		}
 	}
-	return true, false, nil
+	return dialed{sent: true, placed: true}, nil
 }
 
 // placedCall extends DialResult: Connect answered with a contact.

@@ -108,10 +108,16 @@ func (d *Dialer) predictiveWant(ctx context.Context, r *run, now time.Time, maxS
 			s.Waiting = append(s.Waiting, predictive.Call{PlacedAt: f.Since})
 		}
 	}
-	// Agents wrapping up a call Connect knows of but the dialer no longer tracks: counted as
-	// busy from now, so they free late in the forecast rather than early.
+	// Agents in after-contact work (GetCurrentMetricData's count): the campaign's own calls that
+	// ended lately, newest first, wrap up from when each was seen ending; any others (another
+	// campaign's, or one the dialer missed) count as wrapping up from now, so that they free late
+	// in the forecast rather than early.
 	for i := 0; i < r.agentsACW; i++ {
-		s.Busy = append(s.Busy, predictive.Busy{Since: now, WrapUpSince: now})
+		b := predictive.Busy{Since: now, WrapUpSince: now}
+		if j := len(r.wrapping) - 1 - i; j >= 0 {
+			b = predictive.Busy{Since: r.wrapping[j].since, WrapUpSince: r.wrapping[j].at}
+		}
+		s.Busy = append(s.Busy, b)
 	}
 	p.allow = p.budget.Remaining(now, p.cfg.Target, p.windows)
 	s.Allowance = p.allow

@@ -32,6 +32,9 @@ type run struct {
 	agentsAt  time.Time
 	// flight is the campaign's calls in flight at the last read, with those placed since.
 	flight []campaignstore.InFlightEntry
+	// wrapping are the campaign's agent calls that left the inflight index lately: their agents
+	// are wrapping up, from about when each was seen gone (predictive pacing).
+	wrapping []wrapUp
 	// pred is a predictive campaign's controller.
 	pred    *predictiveRun
 	live    int
@@ -435,16 +438,24 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		if err != nil {
 			return err
 		}
-		placed, refused := 0, false
+		placed, moved, refused := 0, 0, false
 		for i, r := range runs {
 			for g := 0; g < grants[i] && len(r.queue) > 0 && !refused; g++ {
 				k := r.queue[0]
 				r.queue = r.queue[1:]
-				ok, no, err := d.dialOne(ctx, r, k)
+				res, err := d.dialOne(ctx, r, k)
 				if err != nil {
 					r.log.Warn("dial", "recipient_id", k.RecipientID, "error", err.Error())
 				}
-				if ok {
+				if !res.sent {
+					// Dial tokens are for dials: a recipient deferred or finished without one
+					// gives its token back.
+					d.pacer.Return(d.cfg.Clock.Now(), 1)
+				}
+				if res.moved {
+					moved++
+				}
+				if res.placed {
 					placed++
 					r.live++
 					r.ringing++
@@ -455,10 +466,12 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 				}
 				// A refusal (throttled, or the instance's calls all taken) ends the round: the
 				// next look waits.
-				refused = refused || no
+				refused = refused || res.refused
 			}
 		}
-		if placed == 0 || refused {
+		if (placed == 0 && moved == 0) || refused {
+			// Nothing moved (a round that deferred recipients gave its tokens back and looks
+			// again at once; one that found only stale index entries waits).
 			// Wait for the next token; when the cap or the agents are the limit, look again in
 			// 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
 			// polled many times a second), or in 1 s when a campaign waits for agents: an agent
@@ -498,6 +511,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		if err != nil {
 			return 0, false, err
 		}
+		r.noteWrapUps(fl, now)
 		r.live, r.ringing, r.liveAt, r.flight = len(fl), 0, now, fl
 		for _, f := range fl {
 			if !f.WithAgent {
@@ -631,4 +645,36 @@ func agentPaced(runs []*run) bool {
 		}
 	}
 	return false
+}
+
+// wrapUp is an agent call that ended: its agent took it at since, and was seen wrapping up from
+// at (the call left the inflight index between the previous read and this one).
+type wrapUp struct{ since, at time.Time }
+
+// wrapUpMemory is how long an ended agent call is remembered as an agent wrapping up: longer than
+// any after-contact work the controller expects is cut off by GetCurrentMetricData's count.
+const wrapUpMemory = 10 * time.Minute
+
+// noteWrapUps remembers the agent calls of the previous read that are gone from fl, newest last,
+// and forgets those older than wrapUpMemory.
+func (r *run) noteWrapUps(fl []campaignstore.InFlightEntry, now time.Time) {
+	if r.plan.Mode != modePredictive {
+		return
+	}
+	still := make(map[string]bool, len(fl))
+	for _, f := range fl {
+		still[f.Key.RecipientID] = true
+	}
+	for _, f := range r.flight {
+		if f.WithAgent && !still[f.Key.RecipientID] {
+			r.wrapping = append(r.wrapping, wrapUp{since: f.Since, at: now})
+		}
+	}
+	keep := r.wrapping[:0]
+	for _, w := range r.wrapping {
+		if now.Sub(w.at) < wrapUpMemory {
+			keep = append(keep, w)
+		}
+	}
+	r.wrapping = keep
 }

@@ -23,6 +23,8 @@ type Bucket struct {
 	mu   sync.Mutex
 	lim  *rate.Limiter
 	last time.Time
+	// taken are the tokens of the last Take, one reservation each, for Return.
+	taken []*rate.Reservation
 }
 
 func checkRate(perSecond float64, burst int) error {
@@ -69,7 +71,30 @@ func (b *Bucket) Take(t time.Time, n int) bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.lim.AllowN(b.at(t), n)
+	t = b.at(t)
+	if b.lim.TokensAt(t) < float64(n) {
+		return false
+	}
+	b.taken = b.taken[:0]
+	for i := 0; i < n; i++ {
+		b.taken = append(b.taken, b.lim.ReserveN(t, 1)) // each is there: no wait
+	}
+	return true
+}
+
+// Return gives back up to n of the tokens of the last Take, unused (a grant that placed no call:
+// the recipient was deferred or finished without a dial). x/time/rate's Reservation.CancelAt
+// restores them "as much as possible, considering that other reservations may have already been
+// made"; a token never comes back twice.
+func (b *Bucket) Return(t time.Time, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t = b.at(t)
+	for ; n > 0 && len(b.taken) > 0; n-- {
+		last := len(b.taken) - 1
+		b.taken[last].CancelAt(t)
+		b.taken = b.taken[:last]
+	}
 }
 
 // Drain empties the bucket at t.

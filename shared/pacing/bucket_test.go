@@ -113,3 +113,30 @@ func TestBucketRejects(t *testing.T) {
 		t.Error("Set(0) accepted")
 	}
 }
+
+// A token taken and not used comes back; one used does not; a token never comes back twice.
+func TestBucketReturn(t *testing.T) {
+	t0 := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
+	b, err := NewBucket(2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Take(t0, 4) || b.Available(t0) != 1 {
+		t.Fatalf("after taking 4 of 5: %d", b.Available(t0))
+	}
+	b.Return(t0, 3)
+	if got := b.Available(t0); got != 4 {
+		t.Errorf("after returning 3: %d, want 4", got)
+	}
+	b.Return(t0, 3) // only one of the four is left to return
+	if got := b.Available(t0); got != 5 {
+		t.Errorf("after returning 3 more: %d, want 5 (one was left)", got)
+	}
+	b.Return(t0, 1)
+	if got := b.Available(t0); got != 5 {
+		t.Errorf("a return with nothing taken: %d", got)
+	}
+	if b.Take(t0, 6) {
+		t.Error("took more than the burst")
+	}
+}

@@ -54,9 +54,8 @@ func NewPacer(cfg Config) (*Pacer, error) {
 }
 
 // Plan decides the calls each campaign may start at now (see Scheduler.Allocate) and takes
-// their tokens from the bucket. A granted call that is then not placed (the number turned out
-// to be on the do-not-call list, the window closed) wastes its token: the rate is a ceiling,
-// and a wasted token never lets a later round exceed it.
+// their tokens from the bucket. A granted call that is then not dialled (the number turned out
+// to be on the do-not-call list, the window closed) gives its token back with Return.
 func (p *Pacer) Plan(now time.Time, demands []Demand) ([]int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -73,6 +72,14 @@ func (p *Pacer) Plan(now time.Time, demands []Demand) ([]int, error) {
 		return nil, fmt.Errorf("pacing: %d tokens granted but not in the bucket", total)
 	}
 	return grants, nil
+}
+
+// Return gives back n tokens of the last Plan that placed no call (see Bucket.Return): dial
+// tokens are for dials, not for recipients deferred or finished without one.
+func (p *Pacer) Return(now time.Time, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bucket.Return(now, n)
 }
 
 // NextToken returns the earliest instant at or after now at which one call may start as far
