@@ -47,8 +47,9 @@ const (
 type dialed struct {
 	// sent: StartOutboundVoiceContact was sent (the grant's token was used); placed: Connect
 	// answered with a contact; refused: Connect refused it before placing a call; moved: the
-	// recipient was deferred or finished without a call.
-	sent, placed, refused, moved bool
+	// recipient was deferred or finished without a call; throttled: the refusal was the rate's
+	// (the pacer slows down), not the concurrent calls'.
+	sent, placed, refused, moved, throttled bool
 }
 
 // dialOne considers one due recipient: the gate decides, with the facts read as it asks for them,
@@ -222,7 +223,7 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 			ar.Kind, ar.Outcome, ar.Reason = dialer.AuditSettle, dialer.OutcomeUnknown, "the dial's result stayed unknown after its replays ("+why+"): a call may have been placed"
 		}
 		d.record(ctx, r, ar)
-		return dialed{sent: true, refused: result == NotPlaced}, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
+		return dialed{sent: true, refused: result == NotPlaced, throttled: result == NotPlaced && isRateThrottle(why)}, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
 	}
 	ar.Kind, ar.State, ar.Reason, ar.ContactID = dialer.AuditDial, dialer.StateInCall, gate, contactID
 	d.record(ctx, r, ar)
@@ -323,6 +324,10 @@ func (d *Dialer) dialFailed(ctx context.Context, r *run, rec campaignstore.Recip
 	switch result {
 	case NotPlaced:
 		d.count(ctx, r.c.ID, "throttled", 1)
+		if isRateThrottle(why) {
+			// The account's rate is shared: someone else may be using it. Ask for less (AIMD).
+			d.pacer.Throttled(now)
+		}
 		n := rec.Refusals + 1
 		at := now.Add(dialer.RefusalBackoff(n, rec.CampaignID+"/"+rec.RecipientID))
 		log.Warn("dial refused before any call; due again after a back-off", "refusals", n, "due_at", at)
@@ -414,4 +419,10 @@ func (p *Plan) attributes() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// isRateThrottle reports a refusal of the request rate (ThrottlingException,
+// TooManyRequestsException), as against LimitExceededException (the concurrent calls).
+func isRateThrottle(code string) bool {
+	return code == "ThrottlingException" || code == "TooManyRequestsException"
 }

@@ -438,7 +438,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		if err != nil {
 			return err
 		}
-		placed, moved, refused := 0, 0, false
+		placed, moved, refused, throttled := 0, 0, false, false
 		for i, r := range runs {
 			for g := 0; g < grants[i] && len(r.queue) > 0 && !refused; g++ {
 				k := r.queue[0]
@@ -467,6 +467,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 				// A refusal (throttled, or the instance's calls all taken) ends the round: the
 				// next look waits.
 				refused = refused || res.refused
+				throttled = throttled || res.throttled
 			}
 		}
 		if (placed == 0 && moved == 0) || refused {
@@ -476,8 +477,12 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 			// 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
 			// polled many times a second), or in 1 s when a campaign waits for agents: an agent
 			// who frees idles until the next look, and the agents' count is read once a second.
+			// After a throttle the pacer has slowed down (AIMD): wait for its next token.
 			wait := d.pacer.NextToken(now).Sub(now)
-			if capBound || refused || wait <= 0 {
+			switch {
+			case throttled:
+				wait = max(wait, 100*time.Millisecond)
+			case capBound || refused || wait <= 0:
 				wait = 3 * time.Second
 				if agentPaced(runs) && !refused {
 					wait = time.Second

@@ -39,6 +39,8 @@ type Pacer struct {
 	cfg    Config
 	bucket *Bucket
 	sched  *Scheduler
+	aimd   *AIMD
+	rate   float64 // the bucket's rate now
 }
 
 // NewPacer returns a pacer with a full bucket.
@@ -50,7 +52,33 @@ func NewPacer(cfg Config) (*Pacer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pacer{cfg: cfg, bucket: b, sched: NewScheduler()}, nil
+	return &Pacer{cfg: cfg, bucket: b, sched: NewScheduler(), aimd: NewAIMD(cfg.CallsPerSecond), rate: cfg.CallsPerSecond}, nil
+}
+
+// Throttled tells the pacer Connect throttled a dial at now: the rate halves (AIMD) and grows
+// back while no throttle comes.
+func (p *Pacer) Throttled(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setRate(now, p.aimd.Throttled(now))
+}
+
+// setRate moves the bucket to rate at now.
+func (p *Pacer) setRate(now time.Time, rate float64) {
+	if rate == p.rate {
+		return
+	}
+	if err := p.bucket.Set(now, rate, p.cfg.Burst); err == nil {
+		p.rate = rate
+	}
+}
+
+// Rate is the rate the pacer allows at now (the configured rate, less what throttles took).
+func (p *Pacer) Rate(now time.Time) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setRate(now, p.aimd.Rate(now))
+	return p.rate
 }
 
 // Plan decides the calls each campaign may start at now (see Scheduler.Allocate) and takes
@@ -59,6 +87,7 @@ func NewPacer(cfg Config) (*Pacer, error) {
 func (p *Pacer) Plan(now time.Time, demands []Demand) ([]int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.setRate(now, p.aimd.Rate(now))
 	grants, err := p.sched.Allocate(p.bucket.Available(now), p.cfg.MaxLive, demands)
 	if err != nil {
 		return nil, err
@@ -104,7 +133,7 @@ func (p *Pacer) Update(now time.Time, cfg Config) error {
 	if err := p.bucket.Set(now, cfg.CallsPerSecond, cfg.Burst); err != nil {
 		return err
 	}
-	p.cfg = cfg
+	p.cfg, p.aimd, p.rate = cfg, NewAIMD(cfg.CallsPerSecond), cfg.CallsPerSecond
 	return nil
 }
 

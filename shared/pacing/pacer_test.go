@@ -177,3 +177,23 @@ func simulate(t *testing.T, seed uint64) {
 		t.Errorf("only %d calls started: the simulation does not exercise the limits", len(starts))
 	}
 }
+
+// A throttle halves the pacer's rate at once, and it grows back while none comes.
+func TestPacerBacksOffOnThrottles(t *testing.T) {
+	t0 := time.Date(2027, 3, 10, 15, 0, 0, 0, time.UTC)
+	p, err := NewPacer(Config{CallsPerSecond: 10, Burst: 10, MaxLive: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Throttled(t0)
+	if got := p.Rate(t0); got != 5 {
+		t.Errorf("after a throttle: %v a second, want 5", got)
+	}
+	p.Throttled(t0)
+	if got := p.Rate(t0.Add(2 * time.Second)); got != 3.5 { // 2.5 + 2 s x 10/20
+		t.Errorf("two throttles, then 2 s: %v, want 3.5", got)
+	}
+	if got := p.Rate(t0.Add(time.Minute)); got != 10 {
+		t.Errorf("a minute later: %v, want the configured 10", got)
+	}
+}
