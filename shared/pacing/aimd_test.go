@@ -20,8 +20,8 @@ func TestAIMD(t *testing.T) {
 		{0, true, 10},
 		{0, true, 5},
 		{0, true, 2.5},
-		{0, true, 2},             // the floor, 20/10
-		{time.Second, false, 3},  // + 20/20 a second
+		{0, true, 2},            // the floor, 20/10
+		{time.Second, false, 3}, // + 20/20 a second
 		{5 * time.Second, false, 7},
 		{5 * time.Second, true, 3.5},
 		{30 * time.Second, false, 20}, // back to the ceiling, never above
