@@ -27,7 +27,6 @@ require (
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/term v0.44.0
-	golang.org/x/time v0.16.0
 )
 
 require (

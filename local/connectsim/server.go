@@ -2,6 +2,7 @@ package connectsim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -194,6 +195,7 @@ func (s *Sim) serveOp(w http.ResponseWriter, r *http.Request, rt *route, params 
 		outcome = e.Type
 		writeAPIError(w, e)
 	}
+	s.wait(r.Context(), s.opts.Latency.Sample(rt.op))
 
 	// Front door: authentication.
 	if rt.kind == kindConnect {
@@ -350,4 +352,18 @@ func (s *Sim) throttleNow() time.Time {
 		return s.clock.Now()
 	}
 	return s.wall()
+}
+
+// wait lets d of simulation time pass (the modelled latency of a request), or until ctx ends.
+func (s *Sim) wait(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	done := make(chan struct{})
+	t := s.clock.AfterFunc(d, func() { close(done) })
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Stop()
+	}
 }

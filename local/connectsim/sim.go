@@ -10,6 +10,8 @@ import (
 	mrand "math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/local/latency"
 )
 
 // Options configure a Sim. The zero value is usable: the default world, a
@@ -49,6 +51,10 @@ type Options struct {
 	PublicURL string
 	// Delivery tunes event delivery to subscribers.
 	Delivery DeliveryOptions
+	// Latency, when set, delays every API request by a draw from its operation's distribution,
+	// on the simulation clock, before the operation runs (a benchmark then sees the service's
+	// latency; see local/latency). With a ManualClock a request waits until the clock is advanced.
+	Latency *latency.Model
 }
 
 // DeliveryOptions tune event delivery. The defaults deliver each event once,

@@ -34,6 +34,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-connect/switchboard/local/latency"
 )
 
 // Kind is one way a request fails.
@@ -98,6 +100,10 @@ type Config struct {
 	// Clock stamps exchanges (default time.Now): tests pass the clock their other parts read,
 	// so that the stamps can be ordered against theirs.
 	Clock func() time.Time
+	// Latency, when set, is how long DynamoDB takes to answer each operation (local/latency): an
+	// answer goes back no sooner than a draw from it after the request came in (the target's own
+	// time counts towards it).
+	Latency *latency.Model
 }
 
 // Exchange is one request the target answered.
@@ -274,6 +280,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	if d := p.cfg.Latency.Sample(op); d > 0 {
+		defer sleep(r.Context(), time.Now().Add(d))
+	}
 	fault, delay := p.pick(op)
 	switch fault {
 	case ThroughputExceeded:
@@ -412,4 +421,14 @@ func (s *Server) Close() error {
 	err := s.srv.Close()
 	s.client.CloseIdleConnections()
 	return err
+}
+
+// sleep waits until t (or until ctx ends).
+func sleep(ctx context.Context, t time.Time) {
+	tm := time.NewTimer(time.Until(t))
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-ctx.Done():
+	}
 }

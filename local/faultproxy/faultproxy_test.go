@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard-connect/switchboard/local/dynalitetest"
 	"github.com/switchboard-connect/switchboard/local/faultproxy"
+	"github.com/switchboard-connect/switchboard/local/latency"
 )
 
 const table = "items"
@@ -243,5 +244,30 @@ func TestADelayedWriteIsAppliedAfterTheCallerGaveUp(t *testing.T) {
 	p.WaitDelayed()
 	if !exists(t, direct, "late") {
 		t.Error("the delayed write never reached DynamoDB")
+	}
+}
+
+// With a latency model, an answer takes at least its operation's draw; another operation takes
+// its own.
+func TestLatency(t *testing.T) {
+	model, err := latency.Parse("PutItem=150ms/150ms,*=0s/0s", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, _ := setup(t, faultproxy.Config{Latency: model})
+	ctx := context.Background()
+	start := time.Now()
+	if err := put(ctx, c, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Errorf("PutItem answered in %v, before its 150 ms latency", took)
+	}
+	start = time.Now()
+	if _, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= 150*time.Millisecond {
+		t.Errorf("GetItem took %v: the PutItem latency reached it", took)
 	}
 }

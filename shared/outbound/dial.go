@@ -50,6 +50,8 @@ type dialed struct {
 	// recipient was deferred or finished without a call; throttled: the refusal was the rate's
 	// (the pacer slows down), not the concurrent calls'.
 	sent, placed, refused, moved, throttled bool
+	// paused: Connect refused the dial for the whole campaign, and the dial paused it.
+	paused bool
 }
 
 // dialOne considers one due recipient: the gate decides, with the facts read as it asks for them,
@@ -223,7 +225,8 @@ func (d *Dialer) dial(ctx context.Context, r *run, rec campaignstore.Recipient, 
 			ar.Kind, ar.Outcome, ar.Reason = dialer.AuditSettle, dialer.OutcomeUnknown, "the dial's result stayed unknown after its replays ("+why+"): a call may have been placed"
 		}
 		d.record(ctx, r, ar)
-		return dialed{sent: true, refused: result == NotPlaced, throttled: result == NotPlaced && isRateThrottle(why)}, d.dialFailed(ctx, r, claimed, attempt, result, why, back)
+		err := d.dialFailed(ctx, r, claimed, attempt, result, why, back)
+		return dialed{sent: true, refused: result == NotPlaced, throttled: result == NotPlaced && isRateThrottle(why), paused: result == CampaignBroken && err == nil}, err
 	}
 	ar.Kind, ar.State, ar.Reason, ar.ContactID = dialer.AuditDial, dialer.StateInCall, gate, contactID
 	d.record(ctx, r, ar)

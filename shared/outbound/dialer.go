@@ -87,7 +87,15 @@ type Config struct {
 	// flight before a campaign ends (default 30s): far longer than their propagation, usually well
 	// under a second.
 	QuietFor time.Duration
+	// DialConcurrency is how many dials one tick has under way at once (default
+	// DefaultDialConcurrency): at least the rate times one dial's latency (Little's law).
+	DialConcurrency int
 }
+
+// DefaultDialConcurrency: a dial takes about 0.1 to 0.3 s at the latencies of
+// docs/performance.md ("Dialling at real latency"), so 32 dials under way reach about 100 calls
+// a second.
+const DefaultDialConcurrency = 32
 
 // Dialer handles the dialer's events.
 type Dialer struct {
@@ -161,6 +169,9 @@ func New(cfg Config) (*Dialer, error) {
 	}
 	if cfg.QuietFor <= 0 {
 		cfg.QuietFor = 30 * time.Second
+	}
+	if cfg.DialConcurrency <= 0 {
+		cfg.DialConcurrency = DefaultDialConcurrency
 	}
 	p, err := pacing.NewPacer(cfg.Pacing)
 	if err != nil {

@@ -40,6 +40,10 @@ type run struct {
 	live    int
 	ringing int
 	liveAt  time.Time
+	// dialing counts the campaign's dials under way in this tick, pending lists them: each may
+	// become a call, so they stand against the caps (and the agents) as calls would.
+	dialing int
+	pending []campaignstore.InFlightEntry
 	// checkedAt is when c was last read from the store (see CampaignFreshness).
 	checkedAt time.Time
 	// ledger is the contact ledger the gate read for the recipient being dialled.
@@ -395,9 +399,76 @@ func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason s
 	return nil
 }
 
-// dialLoop dials for the running campaigns until the budget is spent or nothing is due.
+// dialJob is one granted dial, considered by its own goroutine: it works on a copy of its run
+// (w), and its result is applied to the run by the dial loop alone.
+type dialJob struct {
+	r   *run
+	k   campaignstore.RecipientKey
+	at  time.Time
+	res dialed
+	err error
+}
+
+// dialLoop dials for the running campaigns until the budget is spent or nothing is due. Up to
+// Config.DialConcurrency dials are under way at once, each on its own goroutine: a dial is a few
+// DynamoDB round trips and one StartOutboundVoiceContact, and one after another they reach a few
+// calls a second whatever the quota (docs/performance.md, "Dialling at real latency"). The loop
+// alone reads and changes the runs; a dial works on a copy of its run and sends back what became
+// of it. The loop never sleeps while a dial is under way: it waits for one to end instead (on a
+// simulated clock, time moves only while nothing is being dialled).
 func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt time.Time) error {
+	results := make(chan *dialJob, d.cfg.DialConcurrency)
+	under := 0 // dials under way
+	// hold: a refusal (throttled, or the instance's calls all taken) holds new dials until the
+	// next wait; throttled says the refusal was the rate's.
+	hold, throttled, progress := false, false, false
+	apply := func(j *dialJob) {
+		under--
+		r := j.r
+		r.dialing--
+		r.pending = slices.DeleteFunc(r.pending, func(f campaignstore.InFlightEntry) bool { return f.Key == j.k })
+		if j.err != nil {
+			r.log.Warn("dial", "recipient_id", j.k.RecipientID, "error", j.err.Error())
+		}
+		now := d.cfg.Clock.Now()
+		if !j.res.sent {
+			// Dial tokens are for dials: a recipient deferred or finished without one gives its
+			// tokens back.
+			d.pacer.Return(now, 1)
+			if b := d.campaignRate(r); b != nil {
+				b.Return(now, 1)
+			}
+		}
+		if j.res.paused {
+			r.c.Status = campaignstore.StatusPaused
+			r.queue = nil
+		}
+		if j.res.moved || j.res.placed {
+			progress = true
+		}
+		if j.res.placed {
+			r.live++
+			r.ringing++
+			r.flight = append(r.flight, campaignstore.InFlightEntry{Key: j.k, Since: j.at})
+		}
+		hold = hold || j.res.refused
+		throttled = throttled || j.res.throttled
+	}
+	defer func() {
+		// The tick ends when its dials have: each records what it did.
+		for under > 0 {
+			apply(<-results)
+		}
+	}()
 	for {
+		for drained := false; !drained; {
+			select {
+			case j := <-results:
+				apply(j)
+			default:
+				drained = true
+			}
+		}
 		now := d.cfg.Clock.Now()
 		if !now.Before(deadline) || ctx.Err() != nil || realDeadlineNear(ctx) {
 			return nil
@@ -419,81 +490,90 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 				leaseAt = now
 			}
 		}
-		demands := make([]pacing.Demand, 0, len(runs))
+		dispatched := 0
 		capBound := false
-		anyDue := false
-		for _, r := range runs {
-			want, bound, err := d.want(ctx, r, now)
-			if err != nil {
-				r.log.Warn("pacing inputs", "error", err.Error())
-			}
-			capBound = capBound || bound
-			anyDue = anyDue || len(r.queue) > 0
-			demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: want, Live: r.live, MaxLive: r.plan.MaxConcurrent})
-		}
-		if !anyDue {
-			return nil // nothing is due: the next tick looks again
-		}
-		grants, err := d.pacer.Plan(now, demands)
-		if err != nil {
-			return err
-		}
-		placed, moved, refused, throttled := 0, 0, false, false
-		for i, r := range runs {
-			for g := 0; g < grants[i] && len(r.queue) > 0 && !refused; g++ {
-				k := r.queue[0]
-				r.queue = r.queue[1:]
-				res, err := d.dialOne(ctx, r, k)
+		if !hold {
+			demands := make([]pacing.Demand, 0, len(runs))
+			anyDue := false
+			free := d.cfg.DialConcurrency - under
+			for _, r := range runs {
+				if err := d.fresh(ctx, r); err != nil {
+					r.log.Warn("campaign read", "error", err.Error())
+				}
+				want, bound, err := d.want(ctx, r, now)
 				if err != nil {
-					r.log.Warn("dial", "recipient_id", k.RecipientID, "error", err.Error())
+					r.log.Warn("pacing inputs", "error", err.Error())
 				}
-				if !res.sent {
-					// Dial tokens are for dials: a recipient deferred or finished without one
-					// gives its token back.
-					d.pacer.Return(d.cfg.Clock.Now(), 1)
-				}
-				if res.moved {
-					moved++
-				}
-				if res.placed {
-					placed++
-					r.live++
-					r.ringing++
-					r.flight = append(r.flight, campaignstore.InFlightEntry{Key: k, Since: d.cfg.Clock.Now()})
-					if b := d.campaignRate(r); b != nil {
-						b.Take(d.cfg.Clock.Now(), 1)
+				capBound = capBound || bound
+				anyDue = anyDue || len(r.queue) > 0
+				demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: min(want, free), Live: r.live + r.dialing, MaxLive: r.plan.MaxConcurrent})
+			}
+			if !anyDue && under == 0 && !progress {
+				return nil // nothing is due: the next tick looks again
+			}
+			grants, err := d.pacer.Plan(now, demands)
+			if err != nil {
+				return err
+			}
+			for i, r := range runs {
+				for g := 0; g < grants[i]; g++ {
+					if len(r.queue) == 0 || under >= d.cfg.DialConcurrency {
+						d.pacer.Return(now, 1) // granted beyond what can be dialled now
+						continue
 					}
+					k := r.queue[0]
+					r.queue = r.queue[1:]
+					if b := d.campaignRate(r); b != nil {
+						b.Take(now, 1)
+					}
+					r.dialing++
+					r.pending = append(r.pending, campaignstore.InFlightEntry{Key: k, Since: now})
+					under++
+					dispatched++
+					w := *r // the dial's own copy: the loop goes on changing r
+					go func(j *dialJob) {
+						j.res, j.err = d.dialOne(ctx, &w, j.k)
+						j.at = d.cfg.Clock.Now()
+						results <- j
+					}(&dialJob{r: r, k: k})
 				}
-				// A refusal (throttled, or the instance's calls all taken) ends the round: the
-				// next look waits.
-				refused = refused || res.refused
-				throttled = throttled || res.throttled
 			}
 		}
-		if (placed == 0 && moved == 0) || refused {
-			// Nothing moved (a round that deferred recipients gave its tokens back and looks
-			// again at once; one that found only stale index entries waits).
-			// Wait for the next token; when the cap or the agents are the limit, look again in
-			// 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
-			// polled many times a second), or in 1 s when a campaign waits for agents: an agent
-			// who frees idles until the next look, and the agents' count is read once a second.
-			// After a throttle the pacer has slowed down (AIMD): wait for its next token.
-			wait := d.pacer.NextToken(now).Sub(now)
-			switch {
-			case throttled:
-				wait = max(wait, 100*time.Millisecond)
-			case capBound || refused || wait <= 0:
-				wait = 3 * time.Second
-				if agentPaced(runs) && !refused {
-					wait = time.Second
-				}
+		if dispatched > 0 {
+			continue
+		}
+		if under > 0 {
+			apply(<-results) // a dial ending may free room, tokens or a recipient
+			continue
+		}
+		if progress && !hold {
+			// A round that moved recipients (deferred or finished them without a call, or
+			// placed calls) looks again at once: its tokens came back.
+			progress = false
+			continue
+		}
+		// Nothing moved: wait for the next token; when the cap or the agents are the limit, look
+		// again in 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
+		// polled many times a second), or in 1 s when a campaign waits for agents: an agent who
+		// frees idles until the next look, and the agents' count is read once a second. After a
+		// throttle the pacer has slowed down (AIMD): wait for its next token. A round that found
+		// only stale index entries waits too.
+		wait := d.pacer.NextToken(now).Sub(now)
+		switch {
+		case throttled:
+			wait = max(wait, 100*time.Millisecond)
+		case capBound || hold || wait <= 0:
+			wait = 3 * time.Second
+			if agentPaced(runs) && !hold {
+				wait = time.Second
 			}
-			if wait > 5*time.Second {
-				wait = 5 * time.Second
-			}
-			if err := d.cfg.Clock.Sleep(ctx, wait); err != nil {
-				return nil
-			}
+		}
+		if wait > 5*time.Second {
+			wait = 5 * time.Second
+		}
+		hold, throttled, progress = false, false, false
+		if err := d.cfg.Clock.Sleep(ctx, wait); err != nil {
+			return nil
 		}
 	}
 }
@@ -516,6 +596,10 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		if err != nil {
 			return 0, false, err
 		}
+		// A dial under way may already be in the index (as dialing): it is counted once, as a dial.
+		fl = slices.DeleteFunc(fl, func(f campaignstore.InFlightEntry) bool {
+			return slices.ContainsFunc(r.pending, func(p campaignstore.InFlightEntry) bool { return p.Key == f.Key })
+		})
 		r.noteWrapUps(fl, now)
 		r.live, r.ringing, r.liveAt, r.flight = len(fl), 0, now, fl
 		for _, f := range fl {
@@ -528,7 +612,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		r.queue = nil
 		return 0, false, nil
 	}
-	room := r.plan.MaxConcurrent - r.live
+	room := r.plan.MaxConcurrent - r.live - r.dialing
 	bound := false
 	if r.plan.expectsAgent() && now.Sub(r.agentsAt) >= time.Second {
 		r.agents, r.agentsACW = d.agents(ctx, r.plan)
@@ -537,8 +621,8 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	if r.plan.Mode == pacing.Progressive {
 		// AGENTS_AVAILABLE already leaves out the agents on calls: only the calls no agent has
 		// taken yet (dialling, ringing, queued) stand against it.
-		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.ringing}.AgentHeadroom()
-		r.pacingNote = fmt.Sprintf("progressive: %s agents available x %.3g, %d ringing or queued: room for %d", r.agents, r.plan.AgentsRatio, r.ringing, h)
+		h, _ := pacing.Campaign{Mode: r.plan.Mode, AgentRatio: r.plan.AgentsRatio, Agents: r.agents, InFlight: r.ringing + r.dialing}.AgentHeadroom()
+		r.pacingNote = fmt.Sprintf("progressive: %s agents available x %.3g, %d ringing or queued: room for %d", r.agents, r.plan.AgentsRatio, r.ringing+r.dialing, h)
 		if h < room {
 			room, bound = h, true
 		}
@@ -551,7 +635,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	if r.plan.Mode == pacing.Predictive {
 		// The instance's rate is shared by the pacer after this; the controller sees the
 		// campaign's own room and decides within it.
-		n, err := d.predictiveWant(ctx, r, now, room, r.flight)
+		n, err := d.predictiveWant(ctx, r, now, room, slices.Concat(r.flight, r.pending))
 		if err != nil {
 			return 0, true, err
 		}
@@ -561,8 +645,10 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	}
 	// The queue is filled even when the campaign has no room now: a due recipient keeps the tick
 	// going (its calls end and free room), an empty queue ends it.
-	if len(r.queue) < max(room, 1) {
-		if err := d.fill(ctx, r, now, max(room, 1)); err != nil {
+	// It holds enough for the dials that can start before the next look, not the whole room: a
+	// cap of 1,000 calls would otherwise read hundreds of keys at every turn of the loop.
+	if target := max(min(room, d.queueTarget()), 1); len(r.queue) < max(target/2, 1) {
+		if err := d.fill(ctx, r, now, target); err != nil {
 			return 0, bound, err
 		}
 	}
@@ -576,15 +662,22 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	return n, bound, nil
 }
 
-// fill reads due recipients, shard by shard from where the last read stopped.
+// queueTarget is how many due recipients a campaign's queue holds at most: twice the dials that
+// can be under way at once.
+func (d *Dialer) queueTarget() int { return 2 * d.cfg.DialConcurrency }
+
+// fill reads due recipients, shard by shard from where the last read stopped, past those already
+// queued or being dialled (the index lists them first until their dial moves them).
 func (d *Dialer) fill(ctx context.Context, r *run, now time.Time, need int) error {
 	seen := map[string]bool{}
-	for _, k := range r.queue {
+	inShard := map[int]int{}
+	for _, k := range slices.Concat(r.queue, keysOf(r.pending)) {
 		seen[k.RecipientID] = true
+		inShard[k.Shard]++
 	}
 	for i := 0; i < r.c.Shards && len(r.queue) < need; i++ {
 		shard := (r.nextShard + i) % r.c.Shards
-		keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, now, need-len(r.queue))
+		keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, now, need-len(r.queue)+inShard[shard])
 		if err != nil {
 			return err
 		}
@@ -682,4 +775,12 @@ func (r *run) noteWrapUps(fl []campaignstore.InFlightEntry, now time.Time) {
 		}
 	}
 	r.wrapping = keep
+}
+
+func keysOf(fl []campaignstore.InFlightEntry) []campaignstore.RecipientKey {
+	out := make([]campaignstore.RecipientKey, len(fl))
+	for i, f := range fl {
+		out[i] = f.Key
+	}
+	return out
 }

@@ -6,8 +6,6 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // MaxCallsPerSecond bounds a configured rate; Connect's default quota for
@@ -19,12 +17,20 @@ const MaxBurst = 10000
 
 // Bucket is a token bucket on explicit instants: it holds at most burst tokens and gains
 // perSecond tokens a second; each call start takes one. It is safe for concurrent use.
+//
+// It keeps its own arithmetic rather than x/time/rate's Limiter: a token given back (Return)
+// must come back whole even after other tokens were taken since, because dials are under way
+// concurrently, and the Limiter's Reservation.CancelAt restores a token only "as much as
+// possible, considering that other reservations may have already been made" (nothing at all once
+// a second's worth was taken after it).
 type Bucket struct {
-	mu   sync.Mutex
-	lim  *rate.Limiter
-	last time.Time
-	// taken are the tokens of the last Take, one reservation each, for Return.
-	taken []*rate.Reservation
+	mu        sync.Mutex
+	perSecond float64
+	burst     int
+	tokens    float64
+	last      time.Time
+	// out are the tokens taken and not given back, the most Return can give back.
+	out int
 }
 
 func checkRate(perSecond float64, burst int) error {
@@ -43,16 +49,19 @@ func NewBucket(perSecond float64, burst int) (*Bucket, error) {
 	if err := checkRate(perSecond, burst); err != nil {
 		return nil, err
 	}
-	return &Bucket{lim: rate.NewLimiter(rate.Limit(perSecond), burst)}, nil
+	return &Bucket{perSecond: perSecond, burst: burst, tokens: float64(burst)}, nil
 }
 
-// at returns t, or the latest instant already seen if t is earlier: x/time/rate rewinds its
-// clock to an earlier instant and would then count the same interval twice, so a clock that
-// steps back must never mint tokens.
-func (b *Bucket) at(t time.Time) time.Time {
-	if t.Before(b.last) {
+// advance earns the tokens from the last instant seen to t (capped at the burst) and returns
+// t, or the last instant if t is earlier: a clock that steps back never mints tokens.
+func (b *Bucket) advance(t time.Time) time.Time {
+	if b.last.IsZero() {
+		b.last = t
+	}
+	if !t.After(b.last) {
 		return b.last
 	}
+	b.tokens = math.Min(float64(b.burst), b.tokens+t.Sub(b.last).Seconds()*b.perSecond)
 	b.last = t
 	return t
 }
@@ -61,7 +70,8 @@ func (b *Bucket) at(t time.Time) time.Time {
 func (b *Bucket) Available(t time.Time) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return int(math.Max(0, math.Floor(b.lim.TokensAt(b.at(t)))))
+	b.advance(t)
+	return int(math.Max(0, math.Floor(b.tokens+1e-9)))
 }
 
 // Take takes n tokens at t if the bucket holds them, and reports whether it did.
@@ -71,40 +81,36 @@ func (b *Bucket) Take(t time.Time, n int) bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t = b.at(t)
-	if b.lim.TokensAt(t) < float64(n) {
+	b.advance(t)
+	if b.tokens+1e-9 < float64(n) {
 		return false
 	}
-	b.taken = b.taken[:0]
-	for i := 0; i < n; i++ {
-		b.taken = append(b.taken, b.lim.ReserveN(t, 1)) // each is there: no wait
-	}
+	b.tokens -= float64(n)
+	b.out += n
 	return true
 }
 
-// Return gives back up to n of the tokens of the last Take, unused (a grant that placed no call:
-// the recipient was deferred or finished without a dial). x/time/rate's Reservation.CancelAt
-// restores them "as much as possible, considering that other reservations may have already been
-// made"; a token never comes back twice.
+// Return gives back up to n tokens taken and not used (a grant that placed no call: the
+// recipient was deferred or finished without a dial), never more than were taken, and never
+// above the burst.
 func (b *Bucket) Return(t time.Time, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t = b.at(t)
-	for ; n > 0 && len(b.taken) > 0; n-- {
-		last := len(b.taken) - 1
-		b.taken[last].CancelAt(t)
-		b.taken = b.taken[:last]
+	b.advance(t)
+	n = min(n, b.out)
+	if n <= 0 {
+		return
 	}
+	b.out -= n
+	b.tokens = math.Min(float64(b.burst), b.tokens+float64(n))
 }
 
 // Drain empties the bucket at t.
 func (b *Bucket) Drain(t time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t = b.at(t)
-	if n := int(math.Floor(b.lim.TokensAt(t))); n > 0 {
-		b.lim.AllowN(t, n)
-	}
+	b.advance(t)
+	b.tokens = math.Min(b.tokens, 0)
 }
 
 // ErrOverBurst is returned by Ready for more tokens than the bucket can ever hold.
@@ -114,16 +120,16 @@ var ErrOverBurst = errors.New("more tokens than the burst")
 func (b *Bucket) Ready(t time.Time, n int) (time.Time, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t = b.at(t)
-	if n > b.lim.Burst() {
-		return time.Time{}, fmt.Errorf("%d tokens, burst %d: %w", n, b.lim.Burst(), ErrOverBurst)
+	t = b.advance(t)
+	if n > b.burst {
+		return time.Time{}, fmt.Errorf("%d tokens, burst %d: %w", n, b.burst, ErrOverBurst)
 	}
-	missing := float64(n) - b.lim.TokensAt(t)
-	if missing <= 0 {
+	missing := float64(n) - b.tokens
+	if missing <= 1e-9 {
 		return t, nil
 	}
 	// Round up to the next microsecond so the tokens are really there at the answer.
-	d := time.Duration(math.Ceil(missing/float64(b.lim.Limit())*1e6)) * time.Microsecond
+	d := time.Duration(math.Ceil(missing/b.perSecond*1e6)) * time.Microsecond
 	return t.Add(d), nil
 }
 
@@ -135,8 +141,8 @@ func (b *Bucket) Set(t time.Time, perSecond float64, burst int) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t = b.at(t)
-	b.lim.SetLimitAt(t, rate.Limit(perSecond))
-	b.lim.SetBurstAt(t, burst) // the limiter caps the tokens at the new burst
+	b.advance(t)
+	b.perSecond, b.burst = perSecond, burst
+	b.tokens = math.Min(b.tokens, float64(burst))
 	return nil
 }

@@ -61,8 +61,8 @@ func TestBucketReady(t *testing.T) {
 	}
 }
 
-// A clock that steps back must not mint tokens: x/time/rate alone moves its clock back on a
-// take at an earlier instant and then counts the same seconds again.
+// A clock that steps back must not mint tokens (x/time/rate, which Bucket once used, moves its
+// clock back on a take at an earlier instant and then counts the same seconds again).
 func TestBucketClockStepsBack(t *testing.T) {
 	b, _ := NewBucket(2, 5)
 	b.Drain(at(10 * time.Second))
@@ -138,5 +138,32 @@ func TestBucketReturn(t *testing.T) {
 	}
 	if b.Take(t0, 6) {
 		t.Error("took more than the burst")
+	}
+}
+
+// Dials are under way concurrently: a token given back after others were taken comes back whole
+// (x/time/rate's Reservation.CancelAt would restore nothing here, the reason Bucket keeps its own
+// arithmetic).
+func TestBucketReturnAfterLaterTakes(t *testing.T) {
+	b, err := NewBucket(50, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Drain(t0)
+	if !b.Take(at(100*time.Millisecond), 5) { // 5 earned in 0.1 s
+		t.Fatal("5 tokens not there after 0.1 s at 50/s")
+	}
+	if !b.Take(at(300*time.Millisecond), 10) { // 10 more earned since
+		t.Fatal("10 tokens not there 0.2 s later")
+	}
+	// The ten of the second grant and one of the first placed no call.
+	b.Return(at(300*time.Millisecond), 11)
+	if got := b.Available(at(300 * time.Millisecond)); got != 11 {
+		t.Errorf("after giving 11 back: %d tokens, want 11", got)
+	}
+	// Never above the burst, however many come back.
+	b.Return(at(10*time.Second), 4)
+	if got := b.Available(at(10 * time.Second)); got != 50 {
+		t.Errorf("a full bucket after returns: %d, want the burst 50", got)
 	}
 }

@@ -2,7 +2,7 @@
 // campaign.
 //
 // Three limits hold at once: the API rate of StartOutboundVoiceContact (a token bucket,
-// Bucket, on golang.org/x/time/rate), the cap on live calls of the instance, and in
+// Bucket, whose tokens come back whole when a grant places no call), the cap on live calls of the instance, and in
 // progressive mode the available agents times the campaign's ratio, less its calls in flight
 // (Capacity and Campaign). Campaigns running at once share the rate and the cap by weight
 // (Scheduler: weighted max-min shares of the cap, stride scheduling of the tokens), and a
