@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -131,6 +132,8 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 			outbound.EnvCallsPerSecond:   orDefault(s.settings.DialCallsPerSecond, "2"),
 			outbound.EnvBurst:            orDefault(s.settings.DialBurst, "5"),
 			outbound.EnvMaxLive:          orDefault(s.settings.DialMaxConcurrentCalls, "10"),
+			outbound.EnvDialConcurrency:  orDefault(s.settings.DialConcurrency, strconv.Itoa(outbound.DefaultDialConcurrency)),
+			outbound.EnvWatchdogRate:     orDefault(s.settings.DialWatchdogRate, strconv.FormatFloat(outbound.DefaultWatchdogRate, 'g', -1, 64)),
 			outbound.EnvTickBudget:       dialerBudget,
 			outbound.EnvLegalHours:       orDefault(s.settings.DialLegalHours, callwindow.DefaultLegalHours),
 		},

@@ -31,6 +31,9 @@ const (
 	keyDialCallsPerSecond     = "dialCallsPerSecond"
 	keyDialBurst              = "dialBurst"
 	keyDialMaxConcurrentCalls = "dialMaxConcurrentCalls"
+	// For a raised quota: dials under way at once, and the watchdog's DescribeContact rate.
+	keyDialConcurrency  = "dialConcurrency"
+	keyDialWatchdogRate = "dialWatchdogRate"
 	// The deployment's legal calling hours (DIALER_LEGAL_HOURS, callwindow.ParseLegalHours):
 	// empty means the built-in table; no campaign can weaken them.
 	keyDialLegalHours = "dialLegalHours"
@@ -93,6 +96,10 @@ type Settings struct {
 	DialCallsPerSecond     string
 	DialBurst              string
 	DialMaxConcurrentCalls string
+	// DialConcurrency and DialWatchdogRate set DIAL_CONCURRENCY and DIALER_WATCHDOG_RATE; empty
+	// keeps the dialer's defaults (32, 5/s).
+	DialConcurrency  string
+	DialWatchdogRate string
 	// DialLegalHours sets the dialer's DIALER_LEGAL_HOURS; empty keeps the built-in table.
 	DialLegalHours string
 
@@ -135,7 +142,7 @@ var partitionRegionPrefix = map[string]string{
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
 	keyAuthCognito, keyAuthCognitoDomain, keyAuthWafRateLimit, keyAuthWafWebACLArn, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
-	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialLegalHours,
+	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialConcurrency, keyDialWatchdogRate, keyDialLegalHours,
 	keyOutboundFlow, keyOutboundFlowName, keyOutboundFlowMessage, keyOutboundFlowThreshold}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
@@ -180,6 +187,8 @@ func LoadSettings(context map[string]any) (Settings, error) {
 		DialCallsPerSecond:     strings.TrimSpace(str(keyDialCallsPerSecond)),
 		DialBurst:              strings.TrimSpace(str(keyDialBurst)),
 		DialMaxConcurrentCalls: strings.TrimSpace(str(keyDialMaxConcurrentCalls)),
+		DialConcurrency:        strings.TrimSpace(str(keyDialConcurrency)),
+		DialWatchdogRate:       strings.TrimSpace(str(keyDialWatchdogRate)),
 		DialLegalHours:         strings.TrimSpace(str(keyDialLegalHours)),
 	}
 	if s.StackName == "" {
@@ -258,10 +267,21 @@ func (s Settings) checkDialer() []error {
 		return []error{fmt.Errorf("context %q/%q/%q: %v, e.g. -c %s=5 -c %s=10 -c %s=40", keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls,
 			err, keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls)}
 	}
-	if _, err := callwindow.ParseLegalHours(s.DialLegalHours); err != nil {
-		return []error{fmt.Errorf("context %q: %v, e.g. -c %s='default;US-NY mon-fri 09:00-20:00'", keyDialLegalHours, err, keyDialLegalHours)}
+	var errs []error
+	for _, c := range []struct{ key, env, value, example string }{
+		{keyDialConcurrency, outbound.EnvDialConcurrency, s.DialConcurrency, "64"},
+		{keyDialWatchdogRate, outbound.EnvWatchdogRate, s.DialWatchdogRate, "20"},
+	} {
+		env := map[string]string{outbound.EnvCampaignsTable: "t", outbound.EnvDoNotCallTable: "t", c.env: c.value}
+		if _, err := outbound.SettingsFromEnv(func(k string) string { return env[k] }); err != nil {
+			msg := strings.TrimPrefix(err.Error(), c.env+": ")
+			errs = append(errs, fmt.Errorf("context %q: %s, e.g. -c %s=%s", c.key, msg, c.key, c.example))
+		}
 	}
-	return nil
+	if _, err := callwindow.ParseLegalHours(s.DialLegalHours); err != nil {
+		errs = append(errs, fmt.Errorf("context %q: %v, e.g. -c %s='default;US-NY mon-fri 09:00-20:00'", keyDialLegalHours, err, keyDialLegalHours))
+	}
+	return errs
 }
 
 // parseInstanceARN checks InstanceARN and fills in the fields derived from it.

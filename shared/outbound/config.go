@@ -21,6 +21,10 @@ const (
 	EnvBurst            = "DIAL_BURST"
 	EnvMaxLive          = "DIAL_MAX_CONCURRENT_CALLS"
 	EnvTickBudget       = "TICK_BUDGET"
+	// EnvDialConcurrency is how many dials a tick has under way at once (Config.DialConcurrency);
+	// EnvWatchdogRate the watchdog's DescribeContact requests a second (Config.WatchdogRate).
+	EnvDialConcurrency = "DIAL_CONCURRENCY"
+	EnvWatchdogRate    = "DIALER_WATCHDOG_RATE"
 	// EnvLeaseTTL and EnvWatchdogAfter are for tests and the local stack; the defaults suit a
 	// one-minute schedule.
 	EnvLeaseTTL      = "DIALER_LEASE_TTL"
@@ -43,6 +47,8 @@ type Settings struct {
 	WatchdogAfter    time.Duration
 	QuietFor         time.Duration
 	Legal            callwindow.LegalRules
+	DialConcurrency  int
+	WatchdogRate     float64
 }
 
 // DefaultPacing is Connect's default StartOutboundVoiceContact quota (2/s, burst 5) and 10
@@ -102,6 +108,20 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 			}
 			*x.dst = d
 		}
+	}
+	if v := get(EnvDialConcurrency); v != "" {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 1 || i > MaxDialConcurrency {
+			errs = append(errs, fmt.Errorf("%s: %q, want a whole number from 1 to %d", EnvDialConcurrency, v, MaxDialConcurrency))
+		}
+		s.DialConcurrency = i
+	}
+	if v := get(EnvWatchdogRate); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f >= 0.1 && f <= 1000) {
+			errs = append(errs, fmt.Errorf("%s: %q, want requests a second from 0.1 to 1000", EnvWatchdogRate, v))
+		}
+		s.WatchdogRate = f
 	}
 	legal, err := callwindow.ParseLegalHours(get(EnvLegalHours))
 	if err != nil {

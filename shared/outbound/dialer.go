@@ -73,9 +73,11 @@ type Config struct {
 	LeaseTTL time.Duration
 	// Shards of a new campaign's recipients (default campaignstore.DefaultShards).
 	Shards int
-	// WatchdogAfter: a call in progress longer than this is checked with DescribeContact on
-	// every tick, in case its contact events were lost (default 2m).
+	// WatchdogAfter: a call in progress longer than this is checked with DescribeContact, in
+	// case its contact events were lost (default 2m), at most WatchdogRate times a second
+	// (default DefaultWatchdogRate).
 	WatchdogAfter time.Duration
+	WatchdogRate  float64
 	// ImportRowsPerTick bounds the CSV rows one tick imports per campaign (default 20,000).
 	ImportRowsPerTick int64
 	// CloseGuard: no call starts when the callee's window closes within this (default 2m).
@@ -97,6 +99,15 @@ type Config struct {
 // a second.
 const DefaultDialConcurrency = 32
 
+// MaxDialConcurrency bounds DIAL_CONCURRENCY: past it, a Lambda's sockets and DynamoDB's
+// per-partition throughput are the limit, not the dials under way.
+const MaxDialConcurrency = 256
+
+// DefaultWatchdogRate is half of DescribeContact's default quota as docs/dialer.md reads it
+// (10 a second, burst 15; the Service Quotas page lists each account's own): the rest is for the
+// contact events' reads and for other callers of the account.
+const DefaultWatchdogRate = 5.0
+
 // Dialer handles the dialer's events.
 type Dialer struct {
 	cfg     Config
@@ -109,6 +120,10 @@ type Dialer struct {
 	// start every tick with a full burst).
 	ratesMu sync.Mutex
 	rates   map[string]*campaignBucket
+	// watchBudget paces the watchdog's DescribeContact requests; watched says when it last looked
+	// at each call.
+	watchBudget *pacing.Bucket
+	watched     watchLog
 }
 
 type campaignBucket struct {
@@ -173,11 +188,18 @@ func New(cfg Config) (*Dialer, error) {
 	if cfg.DialConcurrency <= 0 {
 		cfg.DialConcurrency = DefaultDialConcurrency
 	}
+	if cfg.WatchdogRate <= 0 {
+		cfg.WatchdogRate = DefaultWatchdogRate
+	}
 	p, err := pacing.NewPacer(cfg.Pacing)
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %w", err)
 	}
-	return &Dialer{cfg: cfg, log: cfg.Log, pacer: p}, nil
+	wb, err := pacing.NewBucket(cfg.WatchdogRate, max(1, int(cfg.WatchdogRate)))
+	if err != nil {
+		return nil, fmt.Errorf("outbound: WatchdogRate: %w", err)
+	}
+	return &Dialer{cfg: cfg, log: cfg.Log, pacer: p, watchBudget: wb}, nil
 }
 
 // Handle takes one event as the Lambda receives it (lambda.Start takes it as it is). An event that can never succeed (refused,

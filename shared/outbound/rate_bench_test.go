@@ -49,7 +49,8 @@ const (
 // the campaign is stopped. Unlike the pacing benchmarks, time here is real: a dial costs what its
 // requests cost.
 //
-// BENCH_RATE_SECONDS sets how long each rate is dialled (default 30, at most 55).
+// BENCH_RATE_SECONDS sets how long each rate is dialled (default 30, at most 55);
+// BENCH_DIAL_CONCURRENCY the dials under way at once (default outbound.DefaultDialConcurrency).
 func BenchmarkDialRate(b *testing.B) {
 	secs := 30
 	if v, err := strconv.Atoi(os.Getenv("BENCH_RATE_SECONDS")); err == nil && v >= 5 && v <= 55 {
@@ -135,6 +136,10 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 	world.Calls.TalkMin, world.Calls.TalkMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
 	world.Calls.VoicemailMin, world.Calls.VoicemailMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
 	world.Calls.FlowDelay = 0
+	// An agentless flow: an answered call hears its message for a second and is hung up (the
+	// default flow queues it for an agent, and with none it waits out the callee's patience).
+	world.Instances[0].ContactFlows[0].Type = connectsim.FlowAgentless
+	world.Instances[0].ContactFlows[0].MessageDuration = connectsim.Duration(time.Second)
 	connectModel, err := latency.Parse(benchConnectLatency, 2)
 	if err != nil {
 		b.Fatal(err)
@@ -160,7 +165,7 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 			Store: store, Connect: sim.ConnectClient(b), DoNotCall: dnc, Clock: simClock{clock},
 			Log:    benchLog(),
 			Pacing: pacing.Config{CallsPerSecond: rate, Burst: burst, MaxLive: cap}, Owner: owner, Shards: 8,
-			TickBudget: dialFor, QuietFor: 2 * time.Second,
+			TickBudget: dialFor, QuietFor: 2 * time.Second, DialConcurrency: benchDialConcurrency(),
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -438,6 +443,13 @@ func (c *capacityDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInpu
 		c.note(out.ConsumedCapacity, false, len(indexKeys))
 	}
 	return out, err
+}
+
+// benchDialConcurrency is BENCH_DIAL_CONCURRENCY (the dialer's default when unset): 1 dials one
+// call after another, as the dialer did before issue 20.
+func benchDialConcurrency() int {
+	n, _ := strconv.Atoi(os.Getenv("BENCH_DIAL_CONCURRENCY"))
+	return n
 }
 
 // benchLog discards the dialer's log unless BENCH_LOG is set (then it goes to stderr).

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"golang.org/x/sync/errgroup"
 
 	dialerevents "github.com/switchboard-connect/switchboard/events/dialer"
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
@@ -186,70 +188,150 @@ func outcomeCounter(o dialer.Outcome) string {
 }
 
 // watchdog settles attempts whose contact events never came, and ends calls that run past the
-// campaign's maximum duration.
-func (d *Dialer) watchdog(ctx context.Context, r *run) error {
+// campaign's maximum duration. It looks at calls in flight for longer than Config.WatchdogAfter,
+// a few at once, each look paced by its own DescribeContact budget (Config.WatchdogRate), for at
+// most WatchdogShare of a tick and never past by: with hundreds of long calls it looks at some
+// each tick, those looked at longest ago first, and leaves the rest of the tick to dialling.
+func (d *Dialer) watchdog(ctx context.Context, r *run, by time.Time) error {
 	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
 	if err != nil {
 		return err
 	}
 	now := d.cfg.Clock.Now()
-	for _, f := range fl {
-		age := now.Sub(f.Since)
-		if age < d.cfg.WatchdogAfter {
-			continue
+	by = minTime(by, now.Add(WatchdogShare))
+	old := slices.DeleteFunc(fl, func(f campaignstore.InFlightEntry) bool { return now.Sub(f.Since) < d.cfg.WatchdogAfter })
+	// The calls looked at longest ago first (those never looked at before the rest, then the
+	// oldest): what one tick cannot look at, the next one does first.
+	looked := d.watched.when(r.c.ID, old, now)
+	slices.SortStableFunc(old, func(a, b campaignstore.InFlightEntry) int {
+		if c := looked[a.Key.RecipientID].Compare(looked[b.Key.RecipientID]); c != 0 {
+			return c
 		}
-		rec, err := d.cfg.Store.Recipient(ctx, f.Key, r.c.Shards)
+		return a.Since.Compare(b.Since)
+	})
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(connectConcurrency)
+	for _, f := range old {
+		// Each look is paced by the watchdog's own DescribeContact budget.
+		at, err := d.watchBudget.Ready(d.cfg.Clock.Now(), 1)
 		if err != nil {
 			return err
 		}
-		contactID := rec.ContactID
-		if rec.State == dialer.StateDialing && contactID == "" {
-			// A dial whose contact ID never reached the recipient (a crash, a lost write): the
-			// attempt map may know the call.
-			contactID, err = d.cfg.Store.LookupAttempt(ctx, rec.RecipientKey, rec.Attempt)
-			switch {
-			case errors.Is(err, campaignstore.ErrNotFound):
-				// Only the lease holder dials, so once the lease has changed hands (LeaseTTL) the
-				// dial is over: its result is unknown, and it is not replayed.
-				if age < d.cfg.LeaseTTL+d.cfg.WatchdogAfter {
-					continue
-				}
-				sd := dialer.Settle(d.attemptFacts(r, rec), dialer.Ending{EndedAt: now, Why: "the dial's result was never recorded"}, r.plan.Retry, now)
-				if _, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{
-					From: rec.State, FromAttempt: rec.Attempt, To: sd.State, At: now, Reason: sd.Reason, Attempt: rec.Attempt, NextAttemptAt: sd.NextAttemptAt, Outcome: sd.Outcome,
-				}); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
-					return err
-				}
-				d.count(ctx, r.c.ID, "unknown", 1)
-				d.record(ctx, r, dialer.AuditRecord{CampaignID: r.c.ID, RecipientID: rec.RecipientID, At: now.UTC(), Attempt: rec.Attempt,
-					Kind: dialer.AuditSettle, State: sd.State, Reason: sd.Reason, Outcome: sd.Outcome})
-				r.log.Warn("watchdog: dial result unknown, attempt settled", "recipient_id", rec.RecipientID, "attempt", rec.Attempt)
-				continue
-			case err != nil:
+		if at.After(by) || d.past(ctx, by) {
+			break
+		}
+		if err := d.cfg.Clock.Sleep(ctx, at.Sub(d.cfg.Clock.Now())); err != nil {
+			break
+		}
+		d.watchBudget.Take(at, 1)
+		d.watched.mark(r.c.ID, f.Key.RecipientID, now)
+		g.Go(func() error { return d.watchOne(gctx, r, f, now) })
+	}
+	return g.Wait()
+}
+
+// WatchdogShare is the most of a tick a campaign's watchdog takes.
+const WatchdogShare = 10 * time.Second
+
+// watchLog remembers when the watchdog last looked at each recipient's call, per campaign, for
+// as long as the process lives (a new one starts with the oldest calls).
+type watchLog struct {
+	mu sync.Mutex
+	at map[string]map[string]time.Time
+}
+
+// when returns when each of fl was last looked at (zero: never), and forgets the calls no longer
+// in flight.
+func (w *watchLog) when(campaignID string, fl []campaignstore.InFlightEntry, now time.Time) map[string]time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.at == nil {
+		w.at = map[string]map[string]time.Time{}
+	}
+	kept := make(map[string]time.Time, len(fl))
+	for _, f := range fl {
+		if t, ok := w.at[campaignID][f.Key.RecipientID]; ok {
+			kept[f.Key.RecipientID] = t
+		}
+	}
+	w.at[campaignID] = kept
+	out := make(map[string]time.Time, len(kept))
+	for k, v := range kept {
+		out[k] = v
+	}
+	return out
+}
+
+func (w *watchLog) mark(campaignID, recipientID string, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.at[campaignID] == nil {
+		w.at[campaignID] = map[string]time.Time{}
+	}
+	w.at[campaignID][recipientID] = at
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// watchOne looks at one call in flight for longer than Config.WatchdogAfter.
+func (d *Dialer) watchOne(ctx context.Context, r *run, f campaignstore.InFlightEntry, now time.Time) error {
+	age := now.Sub(f.Since)
+	rec, err := d.cfg.Store.Recipient(ctx, f.Key, r.c.Shards)
+	if err != nil {
+		return err
+	}
+	contactID := rec.ContactID
+	if rec.State == dialer.StateDialing && contactID == "" {
+		// A dial whose contact ID never reached the recipient (a crash, a lost write): the
+		// attempt map may know the call.
+		contactID, err = d.cfg.Store.LookupAttempt(ctx, rec.RecipientKey, rec.Attempt)
+		switch {
+		case errors.Is(err, campaignstore.ErrNotFound):
+			// Only the lease holder dials, so once the lease has changed hands (LeaseTTL) the
+			// dial is over: its result is unknown, and it is not replayed.
+			if age < d.cfg.LeaseTTL+d.cfg.WatchdogAfter {
+				return nil
+			}
+			sd := dialer.Settle(d.attemptFacts(r, rec), dialer.Ending{EndedAt: now, Why: "the dial's result was never recorded"}, r.plan.Retry, now)
+			if _, err := d.cfg.Store.Apply(ctx, rec.RecipientKey, r.c.Shards, campaignstore.Change{
+				From: rec.State, FromAttempt: rec.Attempt, To: sd.State, At: now, Reason: sd.Reason, Attempt: rec.Attempt, NextAttemptAt: sd.NextAttemptAt, Outcome: sd.Outcome,
+			}); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
 				return err
 			}
-			r.log.Warn("watchdog: a placed call found through its attempt", "recipient_id", rec.RecipientID, "attempt", rec.Attempt, "contact_id", contactID)
+			d.count(ctx, r.c.ID, "unknown", 1)
+			d.record(ctx, r, dialer.AuditRecord{CampaignID: r.c.ID, RecipientID: rec.RecipientID, At: now.UTC(), Attempt: rec.Attempt,
+				Kind: dialer.AuditSettle, State: sd.State, Reason: sd.Reason, Outcome: sd.Outcome})
+			r.log.Warn("watchdog: dial result unknown, attempt settled", "recipient_id", rec.RecipientID, "attempt", rec.Attempt)
+			return nil
+		case err != nil:
+			return err
 		}
-		if contactID == "" {
-			continue
-		}
-		settled, err := d.settle(ctx, r, rec, contactID, nil, age > 24*time.Hour)
+		r.log.Warn("watchdog: a placed call found through its attempt", "recipient_id", rec.RecipientID, "attempt", rec.Attempt, "contact_id", contactID)
+	}
+	if contactID == "" {
+		return nil
+	}
+	settled, err := d.settle(ctx, r, rec, contactID, nil, age > 24*time.Hour)
+	if err != nil {
+		r.log.Warn("watchdog: describe contact", "contact_id", contactID, "error", err.Error())
+		return nil
+	}
+	if settled {
+		r.log.Info("watchdog: settled an attempt without its contact event", "recipient_id", rec.RecipientID, "contact_id", contactID)
+		return nil
+	}
+	if age > r.plan.MaxCallDuration {
+		gone, err := d.stopContact(ctx, r.plan, contactID)
 		if err != nil {
-			r.log.Warn("watchdog: describe contact", "contact_id", contactID, "error", err.Error())
-			continue
+			r.log.Warn("watchdog: stop contact", "contact_id", contactID, "error", err.Error())
+			return nil
 		}
-		if settled {
-			r.log.Info("watchdog: settled an attempt without its contact event", "recipient_id", rec.RecipientID, "contact_id", contactID)
-			continue
-		}
-		if age > r.plan.MaxCallDuration {
-			gone, err := d.stopContact(ctx, r.plan, contactID)
-			if err != nil {
-				r.log.Warn("watchdog: stop contact", "contact_id", contactID, "error", err.Error())
-				continue
-			}
-			r.log.Warn("watchdog: call ran past the campaign's maximum, stopped", "contact_id", contactID, "already_ended", gone)
-		}
+		r.log.Warn("watchdog: call ran past the campaign's maximum, stopped", "contact_id", contactID, "already_ended", gone)
 	}
 	return nil
 }

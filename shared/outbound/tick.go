@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/switchboard-connect/switchboard/shared/campaignstore"
 	"github.com/switchboard-connect/switchboard/shared/dialer"
@@ -44,6 +46,8 @@ type run struct {
 	// become a call, so they stand against the caps (and the agents) as calls would.
 	dialing int
 	pending []campaignstore.InFlightEntry
+	// full is true when the live calls and dials filled the campaign's cap at the last look.
+	full bool
 	// checkedAt is when c was last read from the store (see CampaignFreshness).
 	checkedAt time.Time
 	// ledger is the contact ledger the gate read for the recipient being dialled.
@@ -82,8 +86,13 @@ func (d *Dialer) fresh(ctx context.Context, r *run) error {
 	return nil
 }
 
-// liveRefresh is how often a tick re-reads a campaign's live calls from the inflight index.
-const liveRefresh = 3 * time.Second
+// liveRefresh is how often a tick re-reads a campaign's live calls from the inflight index;
+// fullRefresh how often while they fill its cap (a call that ended frees a slot only once it is
+// read gone, and short calls at a high rate free several a second).
+const (
+	liveRefresh = 3 * time.Second
+	fullRefresh = 500 * time.Millisecond
+)
 
 // Tick runs one scheduler tick: take the lease (or leave it to the dialer that holds it), move
 // every active campaign along (import, stop and end sweeps, the watchdog), then dial at the paced
@@ -127,6 +136,16 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 	if err != nil {
 		return err
 	}
+	deadline := now.Add(d.cfg.TickBudget)
+	if !scheduled.IsZero() {
+		// Never into the next tick's minute: dial until a second before it is due.
+		if next := scheduled.Add(TickInterval - time.Second); next.Before(deadline) {
+			deadline = next
+		}
+	}
+	// The campaigns' upkeep (sweeps, the watchdog, audits) stops by the middle of the tick and
+	// goes on at the next one: the rest of the tick is for dialling.
+	upkeepBy := now.Add(deadline.Sub(now) / 2)
 	var runs []*run
 	for _, id := range ids {
 		c, err := d.cfg.Store.Campaign(ctx, id)
@@ -140,7 +159,7 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 			continue
 		}
 		r := &run{c: c, plan: plan, log: d.log.With("campaign_id", id), checkedAt: d.cfg.Clock.Now()}
-		if err := d.maintain(ctx, r); err != nil {
+		if err := d.maintain(ctx, r, upkeepBy); err != nil {
 			r.log.Error("tick: campaign upkeep", "error", err.Error())
 		}
 		if r.c.Status.Active() {
@@ -151,13 +170,6 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 	}
 	if len(runs) == 0 {
 		return nil
-	}
-	deadline := now.Add(d.cfg.TickBudget)
-	if !scheduled.IsZero() {
-		// Never into the next tick's minute: dial until a second before it is due.
-		if next := scheduled.Add(TickInterval - time.Second); next.Before(deadline) {
-			deadline = next
-		}
 	}
 	return d.dialLoop(ctx, runs, deadline, now)
 }
@@ -171,8 +183,8 @@ const (
 	leaseWaitStep = 500 * time.Millisecond
 )
 
-// maintain moves one campaign along outside dialling.
-func (d *Dialer) maintain(ctx context.Context, r *run) error {
+// maintain moves one campaign along outside dialling; what is left at by waits for the next tick.
+func (d *Dialer) maintain(ctx context.Context, r *run, by time.Time) error {
 	now := d.cfg.Clock.Now()
 	if r.plan.Def.RecipientsObject != nil && !r.c.ImportDone && r.c.Status != campaignstore.StatusStopping {
 		if err := d.importStep(ctx, r); err != nil {
@@ -188,9 +200,9 @@ func (d *Dialer) maintain(ctx context.Context, r *run) error {
 		ending, final = "campaign ended before the recipient was reached", dialer.StateExpired
 	}
 	if ending != "" {
-		return d.sweep(ctx, r, final, ending)
+		return d.sweep(ctx, r, final, ending, by)
 	}
-	if err := d.watchdog(ctx, r); err != nil {
+	if err := d.watchdog(ctx, r, by); err != nil {
 		return err
 	}
 	if r.c.Status == campaignstore.StatusRunning && r.c.ImportDone {
@@ -199,7 +211,7 @@ func (d *Dialer) maintain(ctx context.Context, r *run) error {
 			return err
 		}
 		if !open {
-			if done, err := d.audit(ctx, r, now, "", ""); err != nil || !done {
+			if done, err := d.audit(ctx, r, now, "", "", by); err != nil || !done {
 				return err
 			}
 			if _, err := d.cfg.Store.SetStatus(ctx, r.c.ID, r.c.Version, campaignstore.StatusFinished, "every recipient reached a final state", now, false); err != nil && !errors.Is(err, campaignstore.ErrConflict) {
@@ -242,11 +254,11 @@ const auditPagesPerTick = 500
 // can lose an entry); the walk cannot. An open recipient it finds is put back into its index
 // (re-indexed) and the campaign is no longer quiet; while sweeping (final set), a waiting one is
 // moved to final at once instead. done is true when the walk is complete and found nothing open.
-func (d *Dialer) audit(ctx context.Context, r *run, now time.Time, final dialer.State, reason string) (done bool, err error) {
+func (d *Dialer) audit(ctx context.Context, r *run, now time.Time, final dialer.State, reason string, by time.Time) (done bool, err error) {
 	pages := 0
 	more := func() bool {
 		pages++
-		return pages <= auditPagesPerTick && ctx.Err() == nil && !realDeadlineNear(ctx)
+		return pages <= auditPagesPerTick && !d.past(ctx, by)
 	}
 	reopened, moved := 0, 0
 	cur, walked, err := d.cfg.Store.Audit(ctx, r.c.ID, r.c.Shards, r.c.Audit, more, func(rec campaignstore.Recipient) error {
@@ -322,69 +334,37 @@ func (d *Dialer) importStep(ctx context.Context, r *run) error {
 	return err
 }
 
-// sweep moves a stopping or ended campaign's recipients to their final state: waiting ones at
-// once, calls in progress when they end (ended first with StopContact when the stop asked for it).
-func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason string) error {
+// sweep moves a stopping or ended campaign's recipients to their final state: calls in progress
+// are ended first with StopContact when the stop asked for it, waiting recipients are moved at
+// once, calls in progress when they end. It stops at by and goes on at the next tick: the due
+// index lists only the recipients still waiting, so it is the sweep's own checkpoint, and the
+// campaign ends only once a sweep found nobody waiting and its audit walked every recipient.
+func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason string, by time.Time) error {
 	now := d.cfg.Clock.Now()
-	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	moved := 0
-	for shard := 0; shard < r.c.Shards; shard++ {
-		for {
-			keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, never, 100)
-			if err != nil {
-				return err
-			}
-			progress := false
-			for _, k := range keys {
-				rec, err := d.cfg.Store.Recipient(ctx, k, r.c.Shards)
-				if err != nil {
-					return err
-				}
-				if !rec.State.Due() {
-					continue
-				}
-				_, err = d.cfg.Store.Apply(ctx, k, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt})
-				switch {
-				case err == nil:
-					moved++
-				case !errors.Is(err, campaignstore.ErrConflict):
-					return err
-				}
-				progress = true
-			}
-			if len(keys) < 100 || !progress {
-				break
-			}
+	if r.c.Status == campaignstore.StatusStopping && r.c.EndActiveCalls {
+		if err := d.endActiveCalls(ctx, r, by); err != nil {
+			return err
 		}
 	}
+	moved, done, err := d.sweepWaiting(ctx, r, final, reason, now, by)
 	if moved > 0 {
 		d.count(ctx, r.c.ID, string(final), int64(moved))
 	}
-	if r.c.Status == campaignstore.StatusStopping && r.c.EndActiveCalls {
-		fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
-		if err != nil {
-			return err
-		}
-		for _, f := range fl {
-			rec, err := d.cfg.Store.Recipient(ctx, f.Key, r.c.Shards)
-			if err != nil {
-				return err
-			}
-			if rec.ContactID != "" {
-				if _, err := d.stopContact(ctx, r.plan, rec.ContactID); err != nil {
-					r.log.Warn("stop call of a stopped campaign", "contact_id", rec.ContactID, "error", err.Error())
-				}
-			}
-		}
+	if err != nil {
+		return err
 	}
-	if err := d.watchdog(ctx, r); err != nil {
+	if !done {
+		r.log.Info("sweep goes on at the next tick", "swept", moved)
+		return nil
+	}
+	if err := d.watchdog(ctx, r, by); err != nil {
 		return err
 	}
 	open, err := d.quiet(ctx, r, now)
 	if err != nil || open {
 		return err
 	}
-	if done, err := d.audit(ctx, r, now, final, reason); err != nil || !done {
+	if done, err := d.audit(ctx, r, now, final, reason, by); err != nil || !done {
 		return err
 	}
 	to := campaignstore.StatusStopped
@@ -397,6 +377,96 @@ func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason s
 	r.c.Status = to
 	r.log.Info("campaign ended", "status", to, "swept", moved)
 	return nil
+}
+
+// sweepPage is how many waiting recipients a sweep reads from a shard's due index at a time.
+const sweepPage = 100
+
+// sweepWaiting moves the campaign's waiting recipients to final, Config.DialConcurrency at once,
+// until none is left (done) or by is reached.
+func (d *Dialer) sweepWaiting(ctx context.Context, r *run, final dialer.State, reason string, now, by time.Time) (moved int, done bool, err error) {
+	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	for shard := 0; shard < r.c.Shards; shard++ {
+		for {
+			if d.past(ctx, by) {
+				return int(n.Load()), false, nil
+			}
+			keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, never, sweepPage)
+			if err != nil {
+				return int(n.Load()), false, err
+			}
+			var progress atomic.Bool
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(d.cfg.DialConcurrency)
+			for _, k := range keys {
+				g.Go(func() error {
+					rec, err := d.cfg.Store.Recipient(gctx, k, r.c.Shards)
+					if err != nil {
+						return err
+					}
+					if !rec.State.Due() {
+						return nil // a stale index entry: the recipient moved on
+					}
+					_, err = d.cfg.Store.Apply(gctx, k, r.c.Shards, campaignstore.Change{From: rec.State, FromAttempt: rec.Attempt, To: final, At: now, Reason: reason, Attempt: rec.Attempt})
+					switch {
+					case err == nil:
+						n.Add(1)
+					case !errors.Is(err, campaignstore.ErrConflict):
+						return err
+					}
+					progress.Store(true)
+					return nil
+				})
+			}
+			if err := g.Wait(); err != nil {
+				return int(n.Load()), false, err
+			}
+			if len(keys) < sweepPage || !progress.Load() {
+				break
+			}
+		}
+	}
+	return int(n.Load()), true, nil
+}
+
+// endActiveCalls ends the calls in progress of a campaign stopped with endActiveCalls, a few at
+// once, until by (the calls still listed are ended at the next tick's sweep).
+func (d *Dialer) endActiveCalls(ctx context.Context, r *run, by time.Time) error {
+	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(connectConcurrency)
+	for _, f := range fl {
+		if d.past(ctx, by) {
+			break
+		}
+		g.Go(func() error {
+			rec, err := d.cfg.Store.Recipient(gctx, f.Key, r.c.Shards)
+			if err != nil {
+				return err
+			}
+			if rec.ContactID != "" {
+				if _, err := d.stopContact(gctx, r.plan, rec.ContactID); err != nil {
+					r.log.Warn("stop call of a stopped campaign", "contact_id", rec.ContactID, "error", err.Error())
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// connectConcurrency is how many Connect requests of the watchdog or a stop sweep are under way
+// at once (their rate is the SDK's retryer's and the watchdog's own budget).
+const connectConcurrency = 8
+
+// past reports whether upkeep due by must stop: by is reached, the context ended, or the Lambda's
+// own deadline is near.
+func (d *Dialer) past(ctx context.Context, by time.Time) bool {
+	return !d.cfg.Clock.Now().Before(by) || ctx.Err() != nil || realDeadlineNear(ctx)
 }
 
 // dialJob is one granted dial, considered by its own goroutine: it works on a copy of its run
@@ -552,19 +622,24 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 			progress = false
 			continue
 		}
-		// Nothing moved: wait for the next token; when the cap or the agents are the limit, look
-		// again in 3 s (calls last minutes: a slot waits 1.5 s on average, and the store is not
-		// polled many times a second), or in 1 s when a campaign waits for agents: an agent who
-		// frees idles until the next look, and the agents' count is read once a second. After a
-		// throttle the pacer has slowed down (AIMD): wait for its next token. A round that found
-		// only stale index entries waits too.
+		// Nothing moved: wait for the next token. When a campaign's calls fill its cap, look
+		// again (and read its calls again) in 0.5 s: a slot frees only when a call is read gone,
+		// and with short calls at a high rate several free each second (a read is a query per
+		// shard of the keys-only inflight index). When a campaign waits for its agents, in 1 s:
+		// an agent who frees idles until the next look, and their count is read once a second.
+		// After a refusal, in 3 s; after a throttle the pacer has slowed down (AIMD): wait for
+		// its next token. A round that found only stale index entries waits too.
 		wait := d.pacer.NextToken(now).Sub(now)
 		switch {
 		case throttled:
 			wait = max(wait, 100*time.Millisecond)
 		case capBound || hold || wait <= 0:
 			wait = 3 * time.Second
-			if agentPaced(runs) && !hold {
+			switch {
+			case hold:
+			case anyFull(runs):
+				wait = fullRefresh
+			case agentPaced(runs):
 				wait = time.Second
 			}
 		}
@@ -591,7 +666,8 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	// The live calls are read from the inflight index every few seconds, and counted up locally
 	// for each call placed in between (calls that end meanwhile are subtracted at the next read:
 	// between reads the count can only be too high, never too low).
-	if r.liveAt.IsZero() || now.Sub(r.liveAt) >= liveRefresh {
+	full := r.plan.MaxConcurrent-r.live-r.dialing <= 0
+	if r.liveAt.IsZero() || now.Sub(r.liveAt) >= liveRefresh || (full && now.Sub(r.liveAt) >= fullRefresh) {
 		fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
 		if err != nil {
 			return 0, false, err
@@ -613,6 +689,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		return 0, false, nil
 	}
 	room := r.plan.MaxConcurrent - r.live - r.dialing
+	r.full = room <= 0
 	bound := false
 	if r.plan.expectsAgent() && now.Sub(r.agentsAt) >= time.Second {
 		r.agents, r.agentsACW = d.agents(ctx, r.plan)
@@ -733,6 +810,11 @@ func (d *Dialer) count(ctx context.Context, campaignID, name string, n int64) {
 	if err := d.cfg.Store.Count(ctx, campaignID, map[string]int64{name: n}); err != nil {
 		d.log.Warn("campaign counters", "campaign_id", campaignID, "error", err.Error())
 	}
+}
+
+// anyFull reports whether a running campaign's live calls filled its cap at the last look.
+func anyFull(runs []*run) bool {
+	return slices.ContainsFunc(runs, func(r *run) bool { return r.c.Status == campaignstore.StatusRunning && r.full })
 }
 
 // agentPaced reports whether a running campaign is paced by its agents.

@@ -60,6 +60,8 @@ func FromEnv(w awsclient.Wiring, clock Clock, owner string, s3Opts ...func(*s3.O
 		WatchdogAfter:    s.WatchdogAfter,
 		QuietFor:         s.QuietFor,
 		Legal:            s.Legal,
+		DialConcurrency:  s.DialConcurrency,
+		WatchdogRate:     s.WatchdogRate,
 	})
 }
 

@@ -1,0 +1,179 @@
+package outbound_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/switchboard-connect/switchboard/local/connectsim"
+	"github.com/switchboard-connect/switchboard/local/connectsim/simtest"
+	"github.com/switchboard-connect/switchboard/local/dynalitetest"
+	"github.com/switchboard-connect/switchboard/local/s3test"
+	"github.com/switchboard-connect/switchboard/shared/campaignstore"
+	"github.com/switchboard-connect/switchboard/shared/dialer"
+	"github.com/switchboard-connect/switchboard/shared/donotcall"
+	"github.com/switchboard-connect/switchboard/shared/outbound"
+)
+
+// BenchmarkLargeCampaign imports a campaign of BENCH_CAMPAIGN_RECIPIENTS recipients (default
+// 100,000) from a CSV object, then stops it, on the real clock with the production tick budget
+// (57 s) and import bound (20,000 rows a tick), against dynalite and gofakes3 with no latency
+// added: the figures are this machine's dynalite's, the slowest part here. It reports the rows
+// imported a second, the time from the stop event to the campaign's stopped status (every waiting
+// recipient cancelled), the longest tick, and the process's peak Go heap (the dialer, gofakes3
+// and connectsim share the process; dynalite is a Node.js process of its own). The campaign starts
+// tomorrow, so nothing is dialled: the benchmark is the import and the sweep.
+func BenchmarkLargeCampaign(b *testing.B) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_CAMPAIGN_RECIPIENTS")); err == nil && v > 0 {
+		n = v
+	}
+	for i := 0; i < b.N; i++ {
+		largeCampaign(b, n)
+	}
+}
+
+func largeCampaign(b *testing.B, n int) {
+	ctx := context.Background()
+	db := dynalitetest.Start(b)
+	db.CreateTable(b, campaignstore.CreateTableInput("campaigns"))
+	db.CreateTable(b, donotcall.CreateTableInput("dnc"))
+	s3c := s3test.Start(b, s3test.Options{}).Bucket(b, "lists", false)
+	var csv bytes.Buffer
+	csv.WriteString("recipientId,phone\n")
+	for k := 0; k < n; k++ {
+		// Distinct valid NANP numbers: exchange 200-999, line 0000-9999.
+		fmt.Fprintf(&csv, "r%07d,+1202%03d%04d\n", k, 200+k/10000, k%10000)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lists"), Key: aws.String("big.csv"), Body: bytes.NewReader(csv.Bytes())}); err != nil {
+		b.Fatal(err)
+	}
+	csvBytes := csv.Len()
+	csv = bytes.Buffer{}
+
+	world := connectsim.DefaultWorld()
+	sim := simtest.Start(b, connectsim.Options{World: world, Clock: connectsim.NewScaledClock(time.Now(), 1), Seed: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	d, err := outbound.New(outbound.Config{
+		Store: campaignstore.New(db.Client(), "campaigns"), Connect: sim.ConnectClient(b), DoNotCall: donotcall.NewTable(db.Client(), "dnc"),
+		S3: s3c, RecipientsBucket: "lists", Clock: outbound.RealClock{}, Log: benchLog(), Owner: "bench",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := campaignstore.New(db.Client(), "campaigns")
+
+	// Peak heap, sampled every 50 ms.
+	var peakMu sync.Mutex
+	var peak uint64
+	sampling, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	go func() {
+		var ms runtime.MemStats
+		for sampling.Err() == nil {
+			runtime.ReadMemStats(&ms)
+			peakMu.Lock()
+			peak = max(peak, ms.HeapInuse)
+			peakMu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+
+	tomorrow := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	if err := d.Handle(ctx, envelope(b, "Campaign Launched", campaign("big", map[string]any{
+		"startTime": tomorrow, "recipientsObject": map[string]any{"bucket": "lists", "key": "big.csv"},
+	}), time.Now())); err != nil {
+		b.Fatal(err)
+	}
+	var longest time.Duration
+	tick := func() {
+		start := time.Now()
+		if err := d.Handle(ctx, envelope(b, "Dialer Tick", map[string]string{"scheduledTime": start.UTC().Format(time.RFC3339)}, start)); err != nil {
+			b.Fatal(err)
+		}
+		longest = max(longest, time.Since(start))
+	}
+	b.ResetTimer()
+	importStart := time.Now()
+	importTicks := 0
+	for ; ; importTicks++ {
+		c, err := store.Campaign(ctx, "big")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c.ImportDone {
+			break
+		}
+		if importTicks > n/1000+10 {
+			b.Fatalf("import not done after %d ticks (row %d)", importTicks, c.ImportRow)
+		}
+		tick()
+	}
+	importTime := time.Since(importStart)
+	importLongest := longest
+	longest = 0
+
+	stopStart := time.Now()
+	if err := d.Handle(ctx, envelope(b, "Campaign Stopped", map[string]any{"campaignId": "big", "reason": "benchmark"}, stopStart)); err != nil {
+		b.Fatal(err)
+	}
+	stopTicks := 0
+	for ; ; stopTicks++ {
+		c, err := store.Campaign(ctx, "big")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !c.Status.Active() {
+			break
+		}
+		if stopTicks > n/500+10 {
+			b.Fatalf("campaign still %s after %d ticks", c.Status, stopTicks)
+		}
+		tick()
+	}
+	stopTime := time.Since(stopStart)
+	b.StopTimer()
+	stopSampling()
+
+	c, err := store.Campaign(ctx, "big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	states := map[dialer.State]int{}
+	if err := store.Recipients(ctx, "big", c.Shards, func(rec campaignstore.Recipient) error {
+		states[rec.State]++
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if states[dialer.StateCancelled] != n || len(states) != 1 {
+		b.Errorf("recipients by state %v, want %d cancelled", states, n)
+	}
+	if got := len(sim.Contacts()); got != 0 {
+		b.Errorf("%d calls placed for a campaign that starts tomorrow", got)
+	}
+	peakMu.Lock()
+	defer peakMu.Unlock()
+	b.ReportMetric(float64(n), "recipients")
+	b.ReportMetric(float64(csvBytes)/(1<<20), "csv-MiB")
+	b.ReportMetric(float64(n)/importTime.Seconds(), "import-rows/s")
+	b.ReportMetric(float64(importTicks), "import-ticks")
+	b.ReportMetric(importLongest.Seconds(), "import-longest-tick-s")
+	b.ReportMetric(stopTime.Seconds(), "stop-s")
+	b.ReportMetric(float64(stopTicks), "stop-ticks")
+	b.ReportMetric(longest.Seconds(), "stop-longest-tick-s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.Logf("%d recipients: %s", n, strings.TrimSpace(fmt.Sprint(states)))
+}
