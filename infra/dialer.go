@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"time"
@@ -233,26 +234,39 @@ func (s *switchboardStack) createDialer(cf contactFlowResources) dialerResources
 			}},
 		}),
 	})
-	awsscheduler.NewSchedule(s.Stack, jsii.String("DialerTick"), &awsscheduler.ScheduleProps{
-		Description: jsii.String("The dialer's minute tick"),
-		Schedule:    awsscheduler.ScheduleExpression_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
-		Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
-			Role:            tickRole,
-			DeadLetterQueue: dlq,
-			MaxEventAge:     awscdk.Duration_Minutes(jsii.Number(5)),
-			RetryAttempts:   jsii.Number(2),
-			Input: awsscheduler.ScheduleTargetInput_FromObject(map[string]any{
-				"version": "0", "id": awsscheduler.ContextAttribute_ExecutionId(), "detail-type": dialerevents.TypeTick,
-				"source": dialerevents.Source, "account": s.settings.Account, "time": awsscheduler.ContextAttribute_ScheduledTime(),
-				"region": s.settings.Region, "resources": []*string{awsscheduler.ContextAttribute_ScheduleArn()},
-				"detail": map[string]any{
-					"scheduledTime": awsscheduler.ContextAttribute_ScheduledTime(),
-					"executionId":   awsscheduler.ContextAttribute_ExecutionId(),
-					"attemptNumber": awsscheduler.ContextAttribute_AttemptNumber(),
-				},
+	// One schedule per execution (dialExecutions): Scheduler invokes the function once for each
+	// every minute, asynchronously, so Lambda runs them at once, each for its partition
+	// (outbound.Partition: its own lease, shards and share of the rate and the cap).
+	executions := s.settings.DialExecutionCount()
+	for i := 0; i < executions; i++ {
+		id, detail := "DialerTick", map[string]any{
+			"scheduledTime": awsscheduler.ContextAttribute_ScheduledTime(),
+			"executionId":   awsscheduler.ContextAttribute_ExecutionId(),
+			"attemptNumber": awsscheduler.ContextAttribute_AttemptNumber(),
+		}
+		if executions > 1 {
+			detail["partition"], detail["partitions"] = i, executions
+			if i > 0 {
+				id = fmt.Sprintf("DialerTick%d", i)
+			}
+		}
+		awsscheduler.NewSchedule(s.Stack, jsii.String(id), &awsscheduler.ScheduleProps{
+			Description: jsii.String(fmt.Sprintf("The dialer's minute tick, partition %d of %d", i, executions)),
+			Schedule:    awsscheduler.ScheduleExpression_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+			Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
+				Role:            tickRole,
+				DeadLetterQueue: dlq,
+				MaxEventAge:     awscdk.Duration_Minutes(jsii.Number(5)),
+				RetryAttempts:   jsii.Number(2),
+				Input: awsscheduler.ScheduleTargetInput_FromObject(map[string]any{
+					"version": "0", "id": awsscheduler.ContextAttribute_ExecutionId(), "detail-type": dialerevents.TypeTick,
+					"source": dialerevents.Source, "account": s.settings.Account, "time": awsscheduler.ContextAttribute_ScheduledTime(),
+					"region": s.settings.Region, "resources": []*string{awsscheduler.ContextAttribute_ScheduleArn()},
+					"detail": detail,
+				}),
 			}),
-		}),
-	})
+		})
+	}
 
 	// After the schedule: its target adds the role's policy (suppressNag reaches existing children).
 	suppressNag(tickRole, "AwsSolutions-IAM5", "The Scheduler target's grantInvoke adds <dialer function ARN>:* beside the function ARN: the versions and aliases of this one function, which the schedule never names; no other function is covered",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -275,6 +276,40 @@ func TestDialerEventsAndSchedule(t *testing.T) {
 	for id, b := range s.resourcesOfType("AWS::S3::Bucket") {
 		if strings.HasPrefix(id, "RecipientsBucket") && b["PublicAccessBlockConfiguration"] == nil {
 			t.Errorf("recipients bucket %v without a public access block", id)
+		}
+	}
+}
+
+// dialExecutions spreads the tick over executions: one schedule each, its partition in its input.
+func TestDialExecutionsGiveOneSchedulePerPartition(t *testing.T) {
+	s := synth(t, map[string]any{keyDialExecutions: "3", keyDialMaxConcurrentCalls: "30"})
+	schedules := s.resourcesOfType("AWS::Scheduler::Schedule")
+	if len(schedules) != 3 {
+		t.Fatalf("%d schedules, want 3", len(schedules))
+	}
+	seen := map[string]bool{}
+	for _, sc := range schedules {
+		input := asJSON(sc["Target"].(map[string]any)["Input"])
+		for i := 0; i < 3; i++ {
+			if strings.Contains(input, fmt.Sprintf(`\"partition\":%d,\"partitions\":3`, i)) {
+				seen[fmt.Sprint(i)] = true
+			}
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("partitions seen in the schedules' inputs: %v", seen)
+	}
+	for _, c := range []struct{ executions, cap, want string }{
+		{"0", "", "want a whole number from 1 to 16"},
+		{"17", "", "want a whole number from 1 to 16"},
+		{"4", "3", "cannot be split over 4 executions"},
+	} {
+		ctx := map[string]any{keyInstanceARN: testInstanceARN, keyDialExecutions: c.executions}
+		if c.cap != "" {
+			ctx[keyDialMaxConcurrentCalls] = c.cap
+		}
+		if _, err := LoadSettings(ctx); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("dialExecutions %s (cap %q): %v, want %q", c.executions, c.cap, err, c.want)
 		}
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-connect/switchboard/shared/authredirect"
 	"github.com/switchboard-connect/switchboard/shared/callwindow"
 	"github.com/switchboard-connect/switchboard/shared/contactflow"
 	"github.com/switchboard-connect/switchboard/shared/outbound"
+	"github.com/switchboard-connect/switchboard/shared/pacing"
 )
 
 // Context keys a deployer sets with `cdk synth -c key=value` or in cdk.json.
@@ -34,6 +36,8 @@ const (
 	// For a raised quota: dials under way at once, and the watchdog's DescribeContact rate.
 	keyDialConcurrency  = "dialConcurrency"
 	keyDialWatchdogRate = "dialWatchdogRate"
+	// Executions that tick at once, each for its partition (1-16, default 1).
+	keyDialExecutions = "dialExecutions"
 	// The deployment's legal calling hours (DIALER_LEGAL_HOURS, callwindow.ParseLegalHours):
 	// empty means the built-in table; no campaign can weaken them.
 	keyDialLegalHours = "dialLegalHours"
@@ -100,6 +104,8 @@ type Settings struct {
 	// keeps the dialer's defaults (32, 5/s).
 	DialConcurrency  string
 	DialWatchdogRate string
+	// DialExecutions is how many executions tick at once (one schedule each); empty is 1.
+	DialExecutions string
 	// DialLegalHours sets the dialer's DIALER_LEGAL_HOURS; empty keeps the built-in table.
 	DialLegalHours string
 
@@ -142,7 +148,7 @@ var partitionRegionPrefix = map[string]string{
 // knownKeys lists our context keys, to catch near-misses such as "instanceARN".
 var knownKeys = []string{keyInstanceARN, keyContactFlowID, keyQueueID, keyChatOrigin, keyStackName, keyAssetsDir,
 	keyAuthCognito, keyAuthCognitoDomain, keyAuthWafRateLimit, keyAuthWafWebACLArn, keyFlowBudget, keyFlowErrorMode, keyDefaultCountry,
-	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialConcurrency, keyDialWatchdogRate, keyDialLegalHours,
+	keyDialCallsPerSecond, keyDialBurst, keyDialMaxConcurrentCalls, keyDialConcurrency, keyDialWatchdogRate, keyDialExecutions, keyDialLegalHours,
 	keyOutboundFlow, keyOutboundFlowName, keyOutboundFlowMessage, keyOutboundFlowThreshold}
 
 // LoadSettings reads and validates Switchboard's settings from a CDK context map (all of the
@@ -189,6 +195,7 @@ func LoadSettings(context map[string]any) (Settings, error) {
 		DialMaxConcurrentCalls: strings.TrimSpace(str(keyDialMaxConcurrentCalls)),
 		DialConcurrency:        strings.TrimSpace(str(keyDialConcurrency)),
 		DialWatchdogRate:       strings.TrimSpace(str(keyDialWatchdogRate)),
+		DialExecutions:         strings.TrimSpace(str(keyDialExecutions)),
 		DialLegalHours:         strings.TrimSpace(str(keyDialLegalHours)),
 	}
 	if s.StackName == "" {
@@ -259,6 +266,15 @@ func (s Settings) checkContactFlow() []error {
 	return errs
 }
 
+// DialExecutionCount is DialExecutions as a number (1 when unset; LoadSettings checked it).
+func (s Settings) DialExecutionCount() int {
+	n, err := strconv.Atoi(s.DialExecutions)
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
 // checkDialer validates the dialer's pacing with the function's own rules.
 func (s Settings) checkDialer() []error {
 	env := map[string]string{outbound.EnvCampaignsTable: "t", outbound.EnvDoNotCallTable: "t",
@@ -276,6 +292,19 @@ func (s Settings) checkDialer() []error {
 		if _, err := outbound.SettingsFromEnv(func(k string) string { return env[k] }); err != nil {
 			msg := strings.TrimPrefix(err.Error(), c.env+": ")
 			errs = append(errs, fmt.Errorf("context %q: %s, e.g. -c %s=%s", c.key, msg, c.key, c.example))
+		}
+	}
+	if s.DialExecutions != "" {
+		n, err := strconv.Atoi(s.DialExecutions)
+		switch {
+		case err != nil || n < 1 || n > pacing.MaxShares:
+			errs = append(errs, fmt.Errorf("context %q: %q, want a whole number from 1 to %d, e.g. -c %s=4", keyDialExecutions, s.DialExecutions, pacing.MaxShares, keyDialExecutions))
+		default:
+			if st, err := outbound.SettingsFromEnv(func(k string) string { return env[k] }); err == nil {
+				if _, err := st.Pacing.Share(0, n); err != nil {
+					errs = append(errs, fmt.Errorf("context %q: %v; raise %q or lower %q", keyDialExecutions, err, keyDialMaxConcurrentCalls, keyDialExecutions))
+				}
+			}
 		}
 	}
 	if _, err := callwindow.ParseLegalHours(s.DialLegalHours); err != nil {

@@ -319,8 +319,14 @@ func (t *Tick) Validate() error {
 	if t.ScheduledTime.IsZero() {
 		return errors.New("scheduledTime is required (the schedule's Input sets it from <aws.scheduler.scheduled-time>)")
 	}
+	if t.Partitions < 0 || t.Partitions > MaxPartitions || t.Partition < 0 || (t.Partition > 0 && t.Partition >= t.Partitions) {
+		return fmt.Errorf("partition %d of %d: want 0 <= partition < partitions <= %d", t.Partition, t.Partitions, MaxPartitions)
+	}
 	return nil
 }
+
+// MaxPartitions bounds the executions a tick is spread over (pacing.MaxShares).
+const MaxPartitions = 16
 
 // Validate checks the fields every contact event has.
 func (c *ContactEvent) Validate() error {

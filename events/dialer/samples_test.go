@@ -179,6 +179,8 @@ func TestRefused(t *testing.T) {
 		{"stop bad contact id", envelope(dialer.Source, dialer.TypeCallStopRequested, `{"campaignId":"c1","contactId":"../x"}`), dialer.ReasonInvalidDetail, "contactId must be"},
 		{"tick without time", envelope(dialer.Source, dialer.TypeTick, `{}`), dialer.ReasonInvalidDetail, "scheduledTime is required"},
 		{"tick unfilled placeholder", envelope(dialer.Source, dialer.TypeTick, `{"scheduledTime":"<aws.scheduler.scheduled-time>"}`), dialer.ReasonMalformedDetail, "RFC 3339"},
+		{"tick partition past its count", envelope(dialer.Source, dialer.TypeTick, `{"scheduledTime":"2026-12-07T10:00:00Z","partition":3,"partitions":3}`), dialer.ReasonInvalidDetail, "partition 3 of 3"},
+		{"tick partitions over the bound", envelope(dialer.Source, dialer.TypeTick, `{"scheduledTime":"2026-12-07T10:00:00Z","partition":0,"partitions":17}`), dialer.ReasonInvalidDetail, "partitions <= 16"},
 		{"contact event without type", envelope(dialer.SourceConnect, dialer.TypeContactEvent, `{"contactId":"a"}`), dialer.ReasonInvalidDetail, "eventType"},
 		{"contact event without contact", envelope(dialer.SourceConnect, dialer.TypeContactEvent, `{"eventType":"INITIATED"}`), dialer.ReasonInvalidDetail, "contactId"},
 		{"number as source", envelope("+1 415 555 0162", "x", `{}`), dialer.ReasonUnknownSource, `"+1******0162"`},

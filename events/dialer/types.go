@@ -320,6 +320,10 @@ type Tick struct {
 	ScheduledTime time.Time `json:"scheduledTime"`
 	ExecutionID   string    `json:"executionId,omitempty"`
 	AttemptNumber string    `json:"attemptNumber,omitempty"`
+	// Partition and Partitions spread a tick over several executions, one schedule each
+	// (infra/dialer.go, dialExecutions): this one is Partition of Partitions (0 of 1 when unset).
+	Partition  int `json:"partition,omitempty"`
+	Partitions int `json:"partitions,omitempty"`
 }
 
 // ContactEvent is the detail of an Amazon Connect contact event, with the fields the dialer reads

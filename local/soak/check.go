@@ -24,7 +24,7 @@ func (r *Rig) check(ctx context.Context, c campaignstore.Campaign) []string {
 		if !rec.State.Final() || rec.Reason == "" {
 			problems = append(problems, fmt.Sprintf("%s/%s ended %s (%q): not a final state with a reason", c.ID, rec.RecipientID, rec.State, rec.Reason))
 		}
-		byPhone[rec.Phone] = recip{rec.RecipientID, rec.Attempt}
+		byPhone[rec.Phone] = recip{rec.RecipientID, rec.Attempt, rec.Shard}
 		r.mu.Lock()
 		r.stats.States[string(rec.State)]++
 		r.mu.Unlock()
@@ -57,6 +57,7 @@ func (r *Rig) callProblems(campaignID string, byPhone map[string]recip) []string
 	for phone, cts := range calls {
 		rec := byPhone[phone]
 		r.stats.Calls += len(cts)
+		r.stats.CallsByPartition[fmt.Sprint(rec.shard%r.cfg.executions())] += len(cts)
 		// Each attempt has its ClientToken (dialer.ClientToken): a contact with a token of no
 		// attempt, or two contacts with one token, is a call the dialer should not have made.
 		attempts := map[string]int{}
@@ -95,6 +96,7 @@ func (r *Rig) callProblems(campaignID string, byPhone map[string]recip) []string
 type recip struct {
 	id      string
 	attempt int
+	shard   int
 }
 
 // lookupProblems: every call of the number was preceded by a do-not-call lookup, answered after

@@ -64,7 +64,14 @@ type Config struct {
 	KillMin, KillMax time.Duration
 	// CampaignTimeout fails a campaign that is still active after it.
 	CampaignTimeout time.Duration
+	// Executions is how many partitions each tick is spread over (outbound.Partition; 1 when
+	// 0): one tick invocation each, run at once in the dialer's execution environments.
+	Executions int
 }
+
+// MaxLive is the dialer's concurrency cap in the suite (its default, DIAL_MAX_CONCURRENT_CALLS 10,
+// which is also connectsim's default instance's quota).
+const MaxLive = 10
 
 // FlowBudget is the contact-flow function's FLOW_BUDGET in the suite.
 const FlowBudget = 2 * time.Second
@@ -96,7 +103,7 @@ type Rig struct {
 	flow []*process
 
 	invocations chan []byte
-	ticking     atomic.Bool // a tick is queued or running
+	ticking     []atomic.Bool // each partition's tick is queued or running
 	stop        context.CancelFunc
 	wg          sync.WaitGroup
 
@@ -119,10 +126,14 @@ type lookup struct {
 
 // Stats are the run's measured figures.
 type Stats struct {
-	Elapsed                   time.Duration
-	Campaigns, Recipients     int
-	States                    map[string]int
-	Calls                     int
+	Elapsed               time.Duration
+	Campaigns, Recipients int
+	States                map[string]int
+	Calls                 int
+	// PeakLive is the most dialled calls live at once, from connectsim's record.
+	PeakLive int
+	// CallsByPartition counts the calls by the partition that owns the recipient's shard.
+	CallsByPartition          map[string]int
 	DialerStarts, Redelivered int
 	ConnectRequests           int
 	ConnectOutcomes           map[string]int
@@ -224,8 +235,11 @@ func (e *environment) crash() {
 	e.proc.start()
 }
 
-// dialerEnvironments is how many dialer invocations run at once.
-const dialerEnvironments = 2
+// dialerEnvironments is how many dialer invocations run at once: one more than the partitions,
+// so that a contact event can always run beside the ticks.
+func (c Config) dialerEnvironments() int { return max(2, c.executions()+1) }
+
+func (c Config) executions() int { return max(1, c.Executions) }
 
 // build compiles a function's bootstrap as the deployed one (make build's tags), for this machine.
 func build(t testing.TB, fn string) string {
@@ -245,7 +259,7 @@ func Start(t testing.TB, cfg Config) *Rig {
 		clock:       connectsim.NewScaledClock(time.Now(), 1),
 		invocations: make(chan []byte, 100000),
 		lookups:     map[string][]lookup{}, optOuts: map[string]time.Time{}, contacted: map[string]bool{}, optOutPlan: map[string]bool{},
-		stats: Stats{States: map[string]int{}, FlowResults: map[string]int{}, ConnectFaultRotations: map[string]int{}},
+		stats: Stats{States: map[string]int{}, CallsByPartition: map[string]int{}, FlowResults: map[string]int{}, ConnectFaultRotations: map[string]int{}},
 	}
 	dialerBin, flowBin := build(t, "dialer"), build(t, "contactflow")
 
@@ -287,7 +301,8 @@ func Start(t testing.TB, cfg Config) *Rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.flowRT.Close() })
-	for i := 0; i < dialerEnvironments; i++ {
+	r.ticking = make([]atomic.Bool, cfg.executions())
+	for i := 0; i < cfg.dialerEnvironments(); i++ {
 		rt, err := lambdaruntime.Start()
 		if err != nil {
 			t.Fatal(err)
@@ -433,9 +448,16 @@ func (r *Rig) tick(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if r.ticking.CompareAndSwap(false, true) {
-			now := time.Now().UTC().Format(time.RFC3339)
-			r.invocations <- envelope(tickDetailType, "tick-"+now, map[string]any{"scheduledTime": now})
+		n := len(r.ticking)
+		for i := range r.ticking {
+			if r.ticking[i].CompareAndSwap(false, true) {
+				now := time.Now().UTC().Format(time.RFC3339)
+				detail := map[string]any{"scheduledTime": now}
+				if n > 1 {
+					detail["partition"], detail["partitions"] = i, n
+				}
+				r.invocations <- envelope(tickDetailType, fmt.Sprintf("tick-%d-%s", i, now), detail)
+			}
 		}
 	}
 }
@@ -472,7 +494,14 @@ func (r *Rig) drive(ctx context.Context, e *environment) {
 			r.mu.Unlock()
 		}
 		if strings.Contains(string(payload), `"detail-type":"`+tickDetailType+`"`) {
-			r.ticking.Store(false)
+			var tick struct {
+				Detail struct {
+					Partition int `json:"partition"`
+				} `json:"detail"`
+			}
+			if err := json.Unmarshal(payload, &tick); err == nil && tick.Detail.Partition < len(r.ticking) {
+				r.ticking[tick.Detail.Partition].Store(false)
+			}
 		}
 	}
 }
@@ -607,6 +636,7 @@ func (r *Rig) Report() Stats {
 	r.mu.Lock()
 	s := r.stats
 	s.States = maps.Clone(s.States)
+	s.CallsByPartition = maps.Clone(s.CallsByPartition)
 	s.FlowResults = maps.Clone(s.FlowResults)
 	s.ConnectFaultRotations = maps.Clone(s.ConnectFaultRotations)
 	s.FlowInvocations = len(r.flowRuns)
@@ -631,6 +661,7 @@ func (r *Rig) Report() Stats {
 		}
 	}
 	s.EventsEmitted, s.EventsLost = st.EventsEmitted, st.EventsLost
+	s.PeakLive = simtest.PeakLive(r.sim.Contacts())
 	return s
 }
 
@@ -642,6 +673,8 @@ func (s Stats) Format() string {
 	kv("campaigns / recipients", fmt.Sprintf("%d / %d", s.Campaigns, s.Recipients))
 	kv("recipients by final state", sortedMap(s.States))
 	kv("calls placed (connectsim's record)", s.Calls)
+	kv("calls by partition (of the shard)", sortedMap(s.CallsByPartition))
+	kv("most calls live at once (cap 10)", s.PeakLive)
 	kv("dialer process starts (kills + 1)", s.DialerStarts)
 	kv("dialer invocations redelivered", s.Redelivered)
 	kv("connect requests", s.ConnectRequests)
@@ -688,6 +721,9 @@ func Run(t testing.TB, cfg Config) ([]string, Stats) {
 	r.shutdown()
 	problems = append(problems, r.flowProblems(true)...)
 	s := r.Report()
+	if s.PeakLive > MaxLive {
+		problems = append(problems, fmt.Sprintf("%d calls live at once (connectsim's record), over the dialer's cap of %d", s.PeakLive, MaxLive))
+	}
 	s.Elapsed = time.Since(began)
 	slices.Sort(problems)
 	return slices.Compact(problems), s

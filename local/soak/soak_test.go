@@ -36,6 +36,9 @@ func run(t *testing.T, cfg soak.Config) {
 	if stats.Calls == 0 || stats.DialerStarts < 3 || stats.OptOuts == 0 || stats.FlowInvocations == 0 {
 		t.Errorf("the run did too little to judge: %d calls, %d dialer starts, %d opt-outs, %d contact-flow invocations", stats.Calls, stats.DialerStarts, stats.OptOuts, stats.FlowInvocations)
 	}
+	if cfg.Executions > 1 && len(stats.CallsByPartition) < cfg.Executions {
+		t.Errorf("calls by partition %v: not every one of the %d executions dialled", stats.CallsByPartition, cfg.Executions)
+	}
 	if stats.DynamoFaults[faultproxy.DropAfter]+stats.DynamoFaults[faultproxy.InternalAfter] == 0 || len(stats.DynamoFaults) < 3 {
 		t.Errorf("DynamoDB faults %v: the run did not inject the kinds it claims", stats.DynamoFaults)
 	}
@@ -53,8 +56,22 @@ func TestReliabilityShort(t *testing.T) {
 	cfg := soak.Config{
 		Seed: seed(t, 1), Recipients: 10, FaultRate: 0.2,
 		KillMin: 3 * time.Second, KillMax: 8 * time.Second, CampaignTimeout: 4 * time.Minute,
+		Executions: 2, // each tick spread over two partitions, run at once
 	}
 	run(t, cfg)
+}
+
+// executions is SOAK_EXECUTIONS (default 2): the partitions each tick is spread over.
+func executions(t *testing.T) int {
+	v := os.Getenv("SOAK_EXECUTIONS")
+	if v == "" {
+		return 2
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > soak.MaxLive {
+		t.Fatalf("SOAK_EXECUTIONS=%q: want 1 to %d", v, soak.MaxLive)
+	}
+	return n
 }
 
 // TestSoak is `make soak`: campaigns of 50 recipients with retries, back to back, for
@@ -71,5 +88,6 @@ func TestSoak(t *testing.T) {
 	run(t, soak.Config{
 		Seed: seed(t, rand.Uint64()%1_000_000), Duration: d, Recipients: 50, FaultRate: 0.2, Retries: true,
 		KillMin: 2 * time.Second, KillMax: 8 * time.Second, CampaignTimeout: 15 * time.Minute,
+		Executions: executions(t),
 	})
 }

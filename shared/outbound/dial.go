@@ -329,7 +329,7 @@ func (d *Dialer) dialFailed(ctx context.Context, r *run, rec campaignstore.Recip
 		d.count(ctx, r.c.ID, "throttled", 1)
 		if isRateThrottle(why) {
 			// The account's rate is shared: someone else may be using it. Ask for less (AIMD).
-			d.pacer.Throttled(now)
+			r.pacer.Throttled(now)
 		}
 		n := rec.Refusals + 1
 		at := now.Add(dialer.RefusalBackoff(n, rec.CampaignID+"/"+rec.RecipientID))

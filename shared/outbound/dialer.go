@@ -112,10 +112,10 @@ const DefaultWatchdogRate = 5.0
 type Dialer struct {
 	cfg     Config
 	log     *slog.Logger
-	pacer   *pacing.Pacer
 	metrics metrics
-	// drained: the pacer's burst was emptied at this process's first tick.
-	drained bool
+	// parts holds the pacing of each partition this process has ticked for (Partition).
+	partsMu sync.Mutex
+	parts   map[Partition]*partState
 	// rates are the campaigns' own buckets, kept across ticks (a bucket rebuilt every tick would
 	// start every tick with a full burst).
 	ratesMu sync.Mutex
@@ -132,25 +132,82 @@ type campaignBucket struct {
 }
 
 // campaignRate returns the campaign's own bucket (nil when it has no rate of its own), made once
-// and kept while the campaign's rate stays the same.
+// and kept while the campaign's rate stays the same; a partition's is its share of the rate.
 func (d *Dialer) campaignRate(r *run) *pacing.Bucket {
 	if r.plan.Rate == nil {
 		return nil
 	}
 	d.ratesMu.Lock()
 	defer d.ratesMu.Unlock()
-	if cb, ok := d.rates[r.c.ID]; ok && cb.limit == *r.plan.Rate {
+	key := r.c.ID + "#" + r.part.String()
+	if cb, ok := d.rates[key]; ok && cb.limit == *r.plan.Rate {
 		return cb.bucket
 	}
-	b, err := pacing.NewBucket(r.plan.Rate.PerSecond, r.plan.Rate.Burst)
+	b, err := pacing.NewBucket(r.plan.Rate.PerSecond/float64(r.part.Of), max(1, pacing.Share(r.plan.Rate.Burst, r.part.Index, r.part.Of)))
 	if err != nil { // validated by NewPlan
 		return nil
 	}
 	if d.rates == nil {
 		d.rates = map[string]*campaignBucket{}
 	}
-	d.rates[r.c.ID] = &campaignBucket{limit: *r.plan.Rate, bucket: b}
+	d.rates[key] = &campaignBucket{limit: *r.plan.Rate, bucket: b}
 	return b
+}
+
+// Partition is one of the executions that tick for one instance at once (Of of them, Index
+// from 0): each holds a lease of its own, dials the recipients of the shards it owns (shard %
+// Of == Index) with its share of the rate and the cap (pacing.Config.Share), and so needs no
+// counter shared with the others. Partition 0 also imports, audits and ends the campaigns, and
+// alone dials agent-paced ones (their agents are one pool). The zero value is one execution.
+type Partition struct{ Index, Of int }
+
+func (p Partition) norm() Partition {
+	if p.Of <= 1 {
+		return Partition{0, 1}
+	}
+	return p
+}
+
+func (p Partition) String() string { return fmt.Sprintf("%d-of-%d", p.Index, p.Of) }
+
+// owns reports whether the partition dials and sweeps shard.
+func (p Partition) owns(shard int) bool { return shard%p.Of == p.Index }
+
+// lease is the partition's lease name: one execution keeps the name it always had.
+func (p Partition) lease() string {
+	if p.Of == 1 {
+		return leaseName
+	}
+	return leaseName + "-" + p.String()
+}
+
+// partState is one partition's pacing in this process.
+type partState struct {
+	pacer *pacing.Pacer
+	// drained: the pacer's burst was emptied at this process's first tick for the partition.
+	drained bool
+}
+
+func (d *Dialer) partition(p Partition) (*partState, error) {
+	d.partsMu.Lock()
+	defer d.partsMu.Unlock()
+	if ps, ok := d.parts[p]; ok {
+		return ps, nil
+	}
+	cfg, err := d.cfg.Pacing.Share(p.Index, p.Of)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := pacing.NewPacer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if d.parts == nil {
+		d.parts = map[Partition]*partState{}
+	}
+	ps := &partState{pacer: pc}
+	d.parts[p] = ps
+	return ps, nil
 }
 
 // New checks the configuration and returns a dialer.
@@ -191,15 +248,14 @@ func New(cfg Config) (*Dialer, error) {
 	if cfg.WatchdogRate <= 0 {
 		cfg.WatchdogRate = DefaultWatchdogRate
 	}
-	p, err := pacing.NewPacer(cfg.Pacing)
-	if err != nil {
+	if err := cfg.Pacing.Validate(); err != nil {
 		return nil, fmt.Errorf("outbound: %w", err)
 	}
 	wb, err := pacing.NewBucket(cfg.WatchdogRate, max(1, int(cfg.WatchdogRate)))
 	if err != nil {
 		return nil, fmt.Errorf("outbound: WatchdogRate: %w", err)
 	}
-	return &Dialer{cfg: cfg, log: cfg.Log, pacer: p, watchBudget: wb}, nil
+	return &Dialer{cfg: cfg, log: cfg.Log, watchBudget: wb}, nil
 }
 
 // Handle takes one event as the Lambda receives it (lambda.Start takes it as it is). An event that can never succeed (refused,
@@ -236,7 +292,7 @@ func (d *Dialer) Handle(ctx context.Context, raw json.RawMessage) error {
 	case *dialerevents.CallStopRequested:
 		err = d.callStopRequested(ctx, log, det)
 	case *dialerevents.Tick:
-		err = d.Tick(ctx, det.ScheduledTime)
+		err = d.TickPartition(ctx, det.ScheduledTime, Partition{Index: det.Partition, Of: det.Partitions})
 	case *dialerevents.ContactEvent:
 		err = d.contactEvent(ctx, log, det)
 	default:

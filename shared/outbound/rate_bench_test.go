@@ -117,29 +117,8 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 	})
 	counted := &capacityDB{countingDB: countingDB{Client: viaProxy}}
 
-	world := connectsim.DefaultWorld()
-	world.Instances[0].MaxConcurrentCalls = cap
-	world.Instances[0].BlockedPrefixes = nil
-	world.ThrottleClock = connectsim.ThrottleWall
 	burst := max(int(rate), 5)
-	world.Throttle = map[string]connectsim.RateLimit{
-		// The account's raised quota is the configured rate; the others have room to spare.
-		connectsim.OpStartOutboundVoiceContact: {Rate: rate, Burst: burst},
-		connectsim.OpDescribeContact:           {Rate: 1000, Burst: 1000},
-		connectsim.OpGetCurrentMetricData:      {Rate: 1000, Burst: 1000},
-		connectsim.OpStopContact:               {Rate: 1000, Burst: 1000},
-	}
-	// Short calls, so that the cap is not what limits the rate: about 2 s each, 100 live at 50/s.
-	// No call rings out unanswered: the shortest ring timeout Connect takes is 15 s.
-	world.Calls.Outcomes = map[string]float64{connectsim.OutcomeAnswered: 0.7, connectsim.OutcomeBusy: 0.15, connectsim.OutcomeVoicemail: 0.15}
-	world.Calls.RingMin, world.Calls.RingMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
-	world.Calls.TalkMin, world.Calls.TalkMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
-	world.Calls.VoicemailMin, world.Calls.VoicemailMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
-	world.Calls.FlowDelay = 0
-	// An agentless flow: an answered call hears its message for a second and is hung up (the
-	// default flow queues it for an agent, and with none it waits out the callee's patience).
-	world.Instances[0].ContactFlows[0].Type = connectsim.FlowAgentless
-	world.Instances[0].ContactFlows[0].MessageDuration = connectsim.Duration(time.Second)
+	world := shortCallWorld(rate, burst, cap)
 	connectModel, err := latency.Parse(benchConnectLatency, 2)
 	if err != nil {
 		b.Fatal(err)
@@ -252,11 +231,6 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 
 	var res rateResult
 	tokens, numbers := map[string]int{}, map[string]int{}
-	type edge struct {
-		at time.Time
-		d  int
-	}
-	var edges []edge
 	from, to := start.Add(2*time.Second), end.Add(-time.Second)
 	inWindow := 0
 	for _, ct := range sim.Contacts() {
@@ -269,23 +243,14 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 		if !ct.InitiationTimestamp.Before(from) && ct.InitiationTimestamp.Before(to) {
 			inWindow++
 		}
-		edges = append(edges, edge{ct.InitiationTimestamp, 1})
-		if !ct.DisconnectTimestamp.IsZero() {
-			edges = append(edges, edge{ct.DisconnectTimestamp, -1})
-		}
 	}
+	res.peakLive = simtest.PeakLive(sim.Contacts())
 	for _, m := range []map[string]int{tokens, numbers} {
 		for _, c := range m {
 			if c > 1 {
 				res.duplicates += c - 1
 			}
 		}
-	}
-	slices.SortFunc(edges, func(a, b edge) int { return a.at.Compare(b.at) })
-	live := 0
-	for _, e := range edges {
-		live += e.d
-		res.peakLive = max(res.peakLive, live)
 	}
 	if err := store.Recipients(ctx, "rate", 8, func(rec campaignstore.Recipient) error {
 		if !rec.State.Final() {
@@ -309,7 +274,7 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 }
 
 // envelope is an EventBridge event as the dialer receives it.
-func envelope(b *testing.B, detailType string, detail any, at time.Time) json.RawMessage {
+func envelope(b testing.TB, detailType string, detail any, at time.Time) json.RawMessage {
 	raw, err := json.Marshal(detail)
 	if err != nil {
 		b.Fatal(err)
@@ -443,6 +408,33 @@ func (c *capacityDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInpu
 		c.note(out.ConsumedCapacity, false, len(indexKeys))
 	}
 	return out, err
+}
+
+// shortCallWorld is connectsim's default world with the account's StartOutboundVoiceContact
+// quota at rate and burst (on the wall clock), the instance's cap at cap, the other operations
+// with room to spare, and short calls, so that the cap is not what limits the rate: a second or
+// two of ringing, then an agentless message of a second (the default flow queues an answered
+// call for an agent, and with none it waits out the callee's patience), a busy line or a short
+// voicemail. No call rings out unanswered: the shortest ring timeout Connect takes is 15 s.
+func shortCallWorld(rate float64, burst, cap int) connectsim.World {
+	world := connectsim.DefaultWorld()
+	world.Instances[0].MaxConcurrentCalls = cap
+	world.Instances[0].BlockedPrefixes = nil
+	world.Instances[0].ContactFlows[0].Type = connectsim.FlowAgentless
+	world.Instances[0].ContactFlows[0].MessageDuration = connectsim.Duration(time.Second)
+	world.ThrottleClock = connectsim.ThrottleWall
+	world.Throttle = map[string]connectsim.RateLimit{
+		connectsim.OpStartOutboundVoiceContact: {Rate: rate, Burst: burst},
+		connectsim.OpDescribeContact:           {Rate: 1000, Burst: 1000},
+		connectsim.OpGetCurrentMetricData:      {Rate: 1000, Burst: 1000},
+		connectsim.OpStopContact:               {Rate: 1000, Burst: 1000},
+	}
+	world.Calls.Outcomes = map[string]float64{connectsim.OutcomeAnswered: 0.7, connectsim.OutcomeBusy: 0.15, connectsim.OutcomeVoicemail: 0.15}
+	world.Calls.RingMin, world.Calls.RingMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
+	world.Calls.TalkMin, world.Calls.TalkMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
+	world.Calls.VoicemailMin, world.Calls.VoicemailMax = connectsim.Duration(500*time.Millisecond), connectsim.Duration(1500*time.Millisecond)
+	world.Calls.FlowDelay = 0
+	return world
 }
 
 // benchDialConcurrency is BENCH_DIAL_CONCURRENCY (the dialer's default when unset): 1 dials one

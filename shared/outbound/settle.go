@@ -193,7 +193,7 @@ func outcomeCounter(o dialer.Outcome) string {
 // most WatchdogShare of a tick and never past by: with hundreds of long calls it looks at some
 // each tick, those looked at longest ago first, and leaves the rest of the tick to dialling.
 func (d *Dialer) watchdog(ctx context.Context, r *run, by time.Time) error {
-	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+	fl, err := d.inFlight(ctx, r)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,9 @@ const leaseName = "dialer-tick"
 
 // run is one active campaign during a tick.
 type run struct {
+	// part is the partition this tick dials for, pacer its pacing.
+	part      Partition
+	pacer     *pacing.Pacer
 	c         campaignstore.Campaign
 	plan      *Plan
 	log       *slog.Logger
@@ -98,13 +101,23 @@ const (
 // every active campaign along (import, stop and end sweeps, the watchdog), then dial at the paced
 // rate until the tick's budget is spent or nothing is due.
 func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
+	return d.TickPartition(ctx, scheduled, Partition{})
+}
+
+// TickPartition runs one partition's tick (Partition): its lease, its shards, its share.
+func (d *Dialer) TickPartition(ctx context.Context, scheduled time.Time, part Partition) error {
+	part = part.norm()
+	ps, err := d.partition(part)
+	if err != nil {
+		return &refusal{reason: "bad-partition", msg: err.Error()}
+	}
 	now := d.cfg.Clock.Now()
 	// The previous tick dials until just before this one was due and then releases the lease:
 	// wait a few seconds for it rather than skip a minute.
 	var held bool
 	for wait := time.Duration(0); ; wait += leaseWaitStep {
 		var err error
-		if held, err = d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL); err != nil {
+		if held, err = d.cfg.Store.AcquireLease(ctx, part.lease(), d.cfg.Owner, now, d.cfg.LeaseTTL); err != nil {
 			return err
 		}
 		if held || wait >= leaseWait {
@@ -116,19 +129,19 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 		now = d.cfg.Clock.Now()
 	}
 	if !held {
-		d.log.Info("tick skipped: another dialer holds the lease", "scheduled_time", scheduled)
+		d.log.Info("tick skipped: another dialer holds the lease", "scheduled_time", scheduled, "partition", part.String())
 		return nil
 	}
-	if !d.drained {
+	if !ps.drained {
 		// A new execution environment cannot know how much of the account's burst the previous
 		// holder of the lease spent: it starts with no tokens, and earns them at the rate.
-		d.pacer.Drain(now)
-		d.drained = true
+		ps.pacer.Drain(now)
+		ps.drained = true
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := d.cfg.Store.ReleaseLease(rctx, leaseName, d.cfg.Owner); err != nil {
+		if err := d.cfg.Store.ReleaseLease(rctx, part.lease(), d.cfg.Owner); err != nil {
 			d.log.Warn("lease release", "error", err.Error())
 		}
 	}()
@@ -158,7 +171,18 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 			d.log.Error("tick: stored campaign no longer valid", "campaign_id", id, "error", err.Error())
 			continue
 		}
-		r := &run{c: c, plan: plan, log: d.log.With("campaign_id", id), checkedAt: d.cfg.Clock.Now()}
+		if part.Index != 0 && plan.expectsAgent() {
+			continue // an agent-paced campaign is partition 0's alone: its agents are one pool
+		}
+		log := d.log.With("campaign_id", id)
+		if part.Of > 1 {
+			log = log.With("partition", part.String())
+		}
+		rp := part
+		if plan.expectsAgent() {
+			rp = Partition{0, 1} // every shard of it, in partition 0
+		}
+		r := &run{part: rp, pacer: ps.pacer, c: c, plan: plan, log: log, checkedAt: d.cfg.Clock.Now()}
 		if err := d.maintain(ctx, r, upkeepBy); err != nil {
 			r.log.Error("tick: campaign upkeep", "error", err.Error())
 		}
@@ -171,7 +195,7 @@ func (d *Dialer) Tick(ctx context.Context, scheduled time.Time) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	return d.dialLoop(ctx, runs, deadline, now)
+	return d.dialLoop(ctx, part.lease(), ps.pacer, runs, deadline, now)
 }
 
 // TickInterval is the schedule's period (infra/dialer.go: rate(1 minute)).
@@ -186,7 +210,7 @@ const (
 // maintain moves one campaign along outside dialling; what is left at by waits for the next tick.
 func (d *Dialer) maintain(ctx context.Context, r *run, by time.Time) error {
 	now := d.cfg.Clock.Now()
-	if r.plan.Def.RecipientsObject != nil && !r.c.ImportDone && r.c.Status != campaignstore.StatusStopping {
+	if r.part.Index == 0 && r.plan.Def.RecipientsObject != nil && !r.c.ImportDone && r.c.Status != campaignstore.StatusStopping {
 		if err := d.importStep(ctx, r); err != nil {
 			r.log.Error("recipients import", "error", err.Error())
 		}
@@ -205,7 +229,7 @@ func (d *Dialer) maintain(ctx context.Context, r *run, by time.Time) error {
 	if err := d.watchdog(ctx, r, by); err != nil {
 		return err
 	}
-	if r.c.Status == campaignstore.StatusRunning && r.c.ImportDone {
+	if r.part.Index == 0 && r.c.Status == campaignstore.StatusRunning && r.c.ImportDone {
 		open, err := d.quiet(ctx, r, now)
 		if err != nil {
 			return err
@@ -360,6 +384,9 @@ func (d *Dialer) sweep(ctx context.Context, r *run, final dialer.State, reason s
 	if err := d.watchdog(ctx, r, by); err != nil {
 		return err
 	}
+	if r.part.Index != 0 {
+		return nil // partition 0 ends the campaign, once every shard is swept
+	}
 	open, err := d.quiet(ctx, r, now)
 	if err != nil || open {
 		return err
@@ -388,6 +415,9 @@ func (d *Dialer) sweepWaiting(ctx context.Context, r *run, final dialer.State, r
 	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	var n atomic.Int64
 	for shard := 0; shard < r.c.Shards; shard++ {
+		if !r.part.owns(shard) {
+			continue
+		}
 		for {
 			if d.past(ctx, by) {
 				return int(n.Load()), false, nil
@@ -433,7 +463,7 @@ func (d *Dialer) sweepWaiting(ctx context.Context, r *run, final dialer.State, r
 // endActiveCalls ends the calls in progress of a campaign stopped with endActiveCalls, a few at
 // once, until by (the calls still listed are ended at the next tick's sweep).
 func (d *Dialer) endActiveCalls(ctx context.Context, r *run, by time.Time) error {
-	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+	fl, err := d.inFlight(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -486,7 +516,7 @@ type dialJob struct {
 // alone reads and changes the runs; a dial works on a copy of its run and sends back what became
 // of it. The loop never sleeps while a dial is under way: it waits for one to end instead (on a
 // simulated clock, time moves only while nothing is being dialled).
-func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt time.Time) error {
+func (d *Dialer) dialLoop(ctx context.Context, lease string, pacer *pacing.Pacer, runs []*run, deadline, leaseAt time.Time) error {
 	results := make(chan *dialJob, d.cfg.DialConcurrency)
 	under := 0 // dials under way
 	// hold: a refusal (throttled, or the instance's calls all taken) holds new dials until the
@@ -504,7 +534,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		if !j.res.sent {
 			// Dial tokens are for dials: a recipient deferred or finished without one gives its
 			// tokens back.
-			d.pacer.Return(now, 1)
+			pacer.Return(now, 1)
 			if b := d.campaignRate(r); b != nil {
 				b.Return(now, 1)
 			}
@@ -544,7 +574,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 			return nil
 		}
 		if now.Sub(leaseAt) > d.cfg.LeaseTTL/3 {
-			held, err := d.cfg.Store.AcquireLease(ctx, leaseName, d.cfg.Owner, now, d.cfg.LeaseTTL)
+			held, err := d.cfg.Store.AcquireLease(ctx, lease, d.cfg.Owner, now, d.cfg.LeaseTTL)
 			switch {
 			case err != nil && now.Sub(leaseAt) < d.cfg.LeaseTTL*2/3:
 				// The lease taken at leaseAt still holds for a third of its time at least: one
@@ -576,19 +606,19 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 				}
 				capBound = capBound || bound
 				anyDue = anyDue || len(r.queue) > 0
-				demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: min(want, free), Live: r.live + r.dialing, MaxLive: r.plan.MaxConcurrent})
+				demands = append(demands, pacing.Demand{ID: r.c.ID, Weight: r.plan.Weight, Want: min(want, free), Live: r.live + r.dialing, MaxLive: max(r.maxLive(), 1)})
 			}
 			if !anyDue && under == 0 && !progress {
 				return nil // nothing is due: the next tick looks again
 			}
-			grants, err := d.pacer.Plan(now, demands)
+			grants, err := pacer.Plan(now, demands)
 			if err != nil {
 				return err
 			}
 			for i, r := range runs {
 				for g := 0; g < grants[i]; g++ {
 					if len(r.queue) == 0 || under >= d.cfg.DialConcurrency {
-						d.pacer.Return(now, 1) // granted beyond what can be dialled now
+						pacer.Return(now, 1) // granted beyond what can be dialled now
 						continue
 					}
 					k := r.queue[0]
@@ -629,7 +659,7 @@ func (d *Dialer) dialLoop(ctx context.Context, runs []*run, deadline, leaseAt ti
 		// an agent who frees idles until the next look, and their count is read once a second.
 		// After a refusal, in 3 s; after a throttle the pacer has slowed down (AIMD): wait for
 		// its next token. A round that found only stale index entries waits too.
-		wait := d.pacer.NextToken(now).Sub(now)
+		wait := pacer.NextToken(now).Sub(now)
 		switch {
 		case throttled:
 			wait = max(wait, 100*time.Millisecond)
@@ -666,9 +696,9 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 	// The live calls are read from the inflight index every few seconds, and counted up locally
 	// for each call placed in between (calls that end meanwhile are subtracted at the next read:
 	// between reads the count can only be too high, never too low).
-	full := r.plan.MaxConcurrent-r.live-r.dialing <= 0
+	full := r.maxLive()-r.live-r.dialing <= 0
 	if r.liveAt.IsZero() || now.Sub(r.liveAt) >= liveRefresh || (full && now.Sub(r.liveAt) >= fullRefresh) {
-		fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+		fl, err := d.inFlight(ctx, r)
 		if err != nil {
 			return 0, false, err
 		}
@@ -688,7 +718,7 @@ func (d *Dialer) want(ctx context.Context, r *run, now time.Time) (int, bool, er
 		r.queue = nil
 		return 0, false, nil
 	}
-	room := r.plan.MaxConcurrent - r.live - r.dialing
+	room := r.maxLive() - r.live - r.dialing
 	r.full = room <= 0
 	bound := false
 	if r.plan.expectsAgent() && now.Sub(r.agentsAt) >= time.Second {
@@ -754,6 +784,9 @@ func (d *Dialer) fill(ctx context.Context, r *run, now time.Time, need int) erro
 	}
 	for i := 0; i < r.c.Shards && len(r.queue) < need; i++ {
 		shard := (r.nextShard + i) % r.c.Shards
+		if !r.part.owns(shard) {
+			continue
+		}
 		keys, err := d.cfg.Store.Due(ctx, r.c.ID, shard, r.c.Shards, now, need-len(r.queue)+inShard[shard])
 		if err != nil {
 			return err
@@ -857,6 +890,18 @@ func (r *run) noteWrapUps(fl []campaignstore.InFlightEntry, now time.Time) {
 		}
 	}
 	r.wrapping = keep
+}
+
+// maxLive is the partition's share of the campaign's own cap.
+func (r *run) maxLive() int { return pacing.Share(r.plan.MaxConcurrent, r.part.Index, r.part.Of) }
+
+// inFlight lists the campaign's calls in flight in the partition's shards.
+func (d *Dialer) inFlight(ctx context.Context, r *run) ([]campaignstore.InFlightEntry, error) {
+	fl, err := d.cfg.Store.InFlight(ctx, r.c.ID, r.c.Shards)
+	if err != nil || r.part.Of == 1 {
+		return fl, err
+	}
+	return slices.DeleteFunc(fl, func(f campaignstore.InFlightEntry) bool { return !r.part.owns(f.Key.Shard) }), nil
 }
 
 func keysOf(fl []campaignstore.InFlightEntry) []campaignstore.RecipientKey {

@@ -5,7 +5,9 @@ package simtest
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
@@ -54,4 +56,37 @@ func (s *Server) AWSConfig() aws.Config {
 func (s *Server) ConnectClient(t testing.TB, optFns ...func(*connect.Options)) *connect.Client {
 	t.Helper()
 	return connect.NewFromConfig(s.AWSConfig(), optFns...)
+}
+
+// PeakLive is the most outbound calls live at once in a Sim's record of contacts (API-initiated
+// contacts, from their initiation to their disconnect; one not yet ended counts as live): the
+// emulator's account of a dialer's concurrency, not the dialer's own.
+func PeakLive(contacts []connectsim.ContactView) int {
+	type edge struct {
+		at time.Time
+		d  int
+	}
+	var edges []edge
+	for _, ct := range contacts {
+		if ct.InitiationMethod != "API" {
+			continue
+		}
+		edges = append(edges, edge{ct.InitiationTimestamp, 1})
+		if !ct.DisconnectTimestamp.IsZero() {
+			edges = append(edges, edge{ct.DisconnectTimestamp, -1})
+		}
+	}
+	// Ends before starts at one instant: a slot freed and taken at once is not two calls.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.d - b.d
+	})
+	live, peak := 0, 0
+	for _, e := range edges {
+		live += e.d
+		peak = max(peak, live)
+	}
+	return peak
 }
