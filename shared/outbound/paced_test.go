@@ -188,7 +188,7 @@ func TestPredictivePacingStaysUnderTheCeiling(t *testing.T) {
 
 // BenchmarkPacing runs the seeded workload (pacedWorkload) with 5, 20 and 50 agents under
 // predictive pacing, progressive 1:1 and a fixed ratio of 1.5, for BENCH_PACING_HOURS simulated
-// hours (default 4), and reports each run's occupancy (Amazon Connect's: on contact, after-contact
+// hours (default 8), and reports each run's occupancy (Amazon Connect's: on contact, after-contact
 // work included, over staffed time) and abandonment (connectsim's own record: person-answered
 // calls no agent took within 2 s of the answer), overall and over the worst trailing hour of at
 // least 30 answers. With BENCH_PACING_SVG set it draws occupancy against abandonment there.
