@@ -211,7 +211,7 @@ const (
 func (d *Dialer) maintain(ctx context.Context, r *run, by time.Time) error {
 	now := d.cfg.Clock.Now()
 	if r.part.Index == 0 && r.plan.Def.RecipientsObject != nil && !r.c.ImportDone && r.c.Status != campaignstore.StatusStopping {
-		if err := d.importStep(ctx, r); err != nil {
+		if err := d.importStep(ctx, r, by); err != nil {
 			r.log.Error("recipients import", "error", err.Error())
 		}
 	}
@@ -319,12 +319,14 @@ func (d *Dialer) audit(ctx context.Context, r *run, now time.Time, final dialer.
 	return true, nil
 }
 
-// importStep imports the next rows of the campaign's CSV object.
-func (d *Dialer) importStep(ctx context.Context, r *run) error {
+// importStep imports the next rows of the campaign's CSV object: at most ImportRowsPerTick, and
+// no chunk begun after by.
+func (d *Dialer) importStep(ctx context.Context, r *run, by time.Time) error {
 	obj := r.plan.Def.RecipientsObject
 	// The version pinned at the launch, so that the checkpoint's offset and row numbers mean the
 	// same rows to every step (a campaign launched before pins has none: it reads the current one).
-	im := &recipients.Importer{S3: d.cfg.S3, Bucket: obj.Bucket, Key: obj.Key, Version: recipients.ObjectVersion{VersionID: obj.VersionID, ETag: obj.ETag}}
+	im := &recipients.Importer{S3: d.cfg.S3, Bucket: obj.Bucket, Key: obj.Key, Version: recipients.ObjectVersion{VersionID: obj.VersionID, ETag: obj.ETag},
+		More: func() bool { return !d.past(ctx, by) }}
 	cp := recipients.Checkpoint{Offset: r.c.ImportOffset, Rows: r.c.ImportRow}
 	prog, err := im.Run(ctx, cp, d.cfg.ImportRowsPerTick, d.sink(r.c, r.plan), func(next recipients.Checkpoint) error {
 		if err := d.cfg.Store.Checkpoint(ctx, r.c.ID, cp.Offset, next.Offset, next.Rows, next.Done); err != nil {

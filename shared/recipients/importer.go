@@ -94,6 +94,9 @@ type Importer struct {
 	// once (default 8).
 	ChunkRows int
 	Workers   int
+	// More, when set, is asked after each chunk's checkpoint is saved: false ends the run there
+	// (a tick's deadline), and the next run goes on from the checkpoint.
+	More func() bool
 }
 
 // Run reads from cp for at most maxRows rows (or until the context says stop), writes each chunk
@@ -186,7 +189,7 @@ func (im *Importer) Run(ctx context.Context, cp Checkpoint, maxRows int64, sink 
 		if stop != nil {
 			return p, stop
 		}
-		if eof || (maxRows > 0 && p.Read >= maxRows) || ctx.Err() != nil {
+		if eof || (maxRows > 0 && p.Read >= maxRows) || ctx.Err() != nil || (im.More != nil && !im.More()) {
 			return p, nil
 		}
 	}

@@ -221,3 +221,30 @@ func TestCheckTellsAMissingObjectFromAnUnreachableOne(t *testing.T) {
 		t.Errorf("no bucket: %v", err)
 	}
 }
+
+// Importer.More ends a run after a chunk's checkpoint (a tick's deadline): the next run goes on
+// from it, and the rows are those of one uninterrupted run.
+func TestMoreEndsARunAtAChunk(t *testing.T) {
+	c := newS3(t)
+	put(t, c, "a.csv", sample)
+	sink := &memSink{}
+	cp := recipients.Checkpoint{}
+	runs := 0
+	for !cp.Done {
+		im := &recipients.Importer{S3: c, Bucket: "imports", Key: "a.csv", ChunkRows: 3, More: func() bool { return false }}
+		p, err := im.Run(context.Background(), cp, 0, sink, func(next recipients.Checkpoint) error { cp = next; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Read > 3 {
+			t.Fatalf("run %d read %d rows past a More that said no after its first chunk of 3", runs, p.Read)
+		}
+		runs++
+		if runs > 5 {
+			t.Fatal("the import never finished")
+		}
+	}
+	if runs != 3 || len(sink.rows) != 7 || cp.Rows != 8 {
+		t.Errorf("%d runs, %d rows kept, %d read: want 3 runs of a chunk each, 7 rows kept of 8", runs, len(sink.rows), cp.Rows)
+	}
+}
