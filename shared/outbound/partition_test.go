@@ -62,28 +62,7 @@ func TestThreeExecutionsShareTheRateAndTheCap(t *testing.T) {
 		dialers = append(dialers, d)
 	}
 	// Contact events go to any of the executions, concurrently.
-	evCtx, stopEvents := context.WithCancel(ctx)
-	var workers sync.WaitGroup
-	for i := 0; i < 6; i++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for {
-				select {
-				case <-evCtx.Done():
-					return
-				case raw := <-events:
-					for try := 0; try < 3; try++ {
-						if dialers[i%parts].Handle(ctx, raw) == nil {
-							break
-						}
-					}
-					pending.Done()
-				}
-			}
-		}()
-	}
-	t.Cleanup(func() { stopEvents(); workers.Wait() })
+	deliver(t, events, &pending, 6, func(worker int, raw []byte) error { return dialers[worker%parts].Handle(ctx, raw) })
 
 	const n = 90
 	var recips []map[string]any

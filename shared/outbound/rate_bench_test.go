@@ -154,34 +154,7 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 	d := newDialer(campaignstore.New(counted, "campaigns"), donotcall.NewTable(counted, "dnc"), "bench")
 
 	// Contact events go to the dialer as Lambda would run them: concurrently, each retried.
-	var evMu sync.Mutex
-	var evTime time.Duration
-	evCtx, stopEvents := context.WithCancel(ctx)
-	var workers sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for {
-				select {
-				case <-evCtx.Done():
-					return
-				case raw := <-events:
-					start := time.Now()
-					for try := 0; try < 3; try++ {
-						if d.Handle(ctx, raw) == nil {
-							break
-						}
-					}
-					evMu.Lock()
-					evTime += time.Since(start)
-					evMu.Unlock()
-					pending.Done()
-				}
-			}
-		}()
-	}
-	b.Cleanup(func() { stopEvents(); workers.Wait() })
+	evTime := deliver(b, events, &pending, 16, func(_ int, raw []byte) error { return d.Handle(ctx, raw) })
 
 	// The campaign and its recipients are written without the latency model (setup, not measured).
 	n := int(rate*dialFor.Seconds()*1.3) + 50
@@ -264,9 +237,7 @@ func dialAtRate(b *testing.B, rate float64, cap int, dialFor time.Duration) rate
 	res.throttled = sim.Stats().Requests[connectsim.OpStartOutboundVoiceContact]["ThrottlingException"] + sim.Stats().Requests[connectsim.OpStartOutboundVoiceContact]["TooManyRequestsException"]
 	res.dynamoPerDial = float64(requests) / float64(max(res.dials, 1))
 	res.rru, res.wru = rru, wru
-	evMu.Lock()
-	res.eventSeconds = evTime.Seconds()
-	evMu.Unlock()
+	res.eventSeconds = evTime().Seconds()
 	if res.duplicates > 0 || res.lost > 0 {
 		b.Errorf("%d dialled twice, %d recipients without a final state", res.duplicates, res.lost)
 	}
@@ -408,6 +379,45 @@ func (c *capacityDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInpu
 		c.note(out.ConsumedCapacity, false, len(indexKeys))
 	}
 	return out, err
+}
+
+// deliver hands each contact event to handle on one of n workers, as Lambda runs asynchronous
+// invocations: concurrently, each retried twice after a failure. It returns the time spent
+// handling events so far; the workers stop when the test ends.
+func deliver(tb testing.TB, events <-chan []byte, pending *sync.WaitGroup, n int, handle func(worker int, raw []byte) error) func() time.Duration {
+	var mu sync.Mutex
+	var spent time.Duration
+	ctx, stop := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	for i := 0; i < n; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case raw := <-events:
+					start := time.Now()
+					for try := 0; try < 3; try++ {
+						if handle(i, raw) == nil {
+							break
+						}
+					}
+					mu.Lock()
+					spent += time.Since(start)
+					mu.Unlock()
+					pending.Done()
+				}
+			}
+		}()
+	}
+	tb.Cleanup(func() { stop(); workers.Wait() })
+	return func() time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return spent
+	}
 }
 
 // shortCallWorld is connectsim's default world with the account's StartOutboundVoiceContact
